@@ -1,0 +1,59 @@
+# Reframer — the two commands are `make run` and `make test`; the rest are their parts.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install system-deps run test lint format typecheck pytest migrate requirements bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
+
+# Reinstall whenever the pinned set changes.
+$(STAMP): requirements-dev.txt | $(PY)
+	$(UV) pip install --quiet --python $(PY) -r requirements-dev.txt
+	touch $@
+
+install: system-deps $(STAMP) ## create .venv and install what is missing
+
+system-deps: ## install the Debian packages the project runs (PostgreSQL, Redis, ffmpeg) when missing
+	@scripts/ensure-system-packages.sh
+
+run: install ## run the whole system locally (SQLite, moto on loopback, local runners)
+	$(PY) -m app.local
+
+test: install ## lint, type-check and run the whole test suite
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory pytest
+
+lint: $(STAMP) ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy app lambdas batch
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+pytest: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+migrate: $(STAMP) ## upgrade the configured database to the newest schema
+	$(PY) -m alembic upgrade head
+
+requirements: $(PY) ## re-pin requirements*.txt from pyproject.toml
+	$(UV) pip compile --quiet pyproject.toml --extra api -o requirements.txt
+	$(UV) pip compile --quiet pyproject.toml --all-extras -o requirements-dev.txt
+
+bench: install ## benchmarks (speed and memory goals live here, not in tests)
+	$(PY) -m bench
+
+clean: ## remove the virtualenv and local state
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

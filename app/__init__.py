@@ -1,0 +1,1 @@
+"""Reframer: the API service."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy models and the async engine."""
