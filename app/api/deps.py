@@ -1,0 +1,79 @@
+"""Dependencies every route draws on: settings, the session, the caller, the plan gate."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.db.models import Account
+from app.domain.errors import InvalidToken, Unauthenticated
+from app.domain.plans import Feature
+from app.domain.secrets import looks_like_api_key
+from app.services.access_tokens import decode_access_token
+from app.services.accounts import get_account
+from app.services.api_keys import authenticate_api_key
+from app.services.plan_gate import ensure_feature
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="A JWT access token from /api/auth/login, or an API key (rk_live_...).",
+)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_current_account(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Account:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("Send `Authorization: Bearer <access token or API key>`.")
+    token = credentials.credentials
+    if looks_like_api_key(token):
+        account = await authenticate_api_key(session, settings, token)
+        ensure_feature(settings, account, Feature.API_KEYS)  # keys stop working on a downgrade
+        request.state.auth_method = "api_key"
+    else:
+        claims = decode_access_token(settings, token)
+        try:
+            account = await get_account(session, claims.account_id)
+        except Exception as exc:
+            raise InvalidToken("The account behind this token no longer exists.") from exc
+        request.state.auth_method = "jwt"
+    request.state.account_id = account.id
+    request.state.plan = account.plan
+    return account
+
+
+CurrentAccount = Annotated[Account, Depends(get_current_account)]
+
+
+def require_feature(feature: Feature) -> Callable[..., Awaitable[Account]]:
+    """A route dependency that refuses with `tier_limit` when the plan lacks `feature`."""
+
+    async def dependency(account: CurrentAccount, settings: SettingsDep) -> Account:
+        ensure_feature(settings, account, feature)
+        return account
+
+    return dependency

@@ -1,0 +1,110 @@
+"""Maps every exception the app can raise to a problem document; nothing leaks as a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api.problems import problem_response
+from app.domain.errors import DomainError
+
+logger = logging.getLogger("app.errors")
+
+CODES_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    # ("body", "options", "aspect_ratio") -> "options.aspect_ratio"; keep "query"/"header" visible.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem_response(
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        request_id=_request_id(request),
+        **exc.extra,
+    )
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors: list[dict[str, Any]] = [
+        {"field": _field_path(tuple(err["loc"])), "message": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
+    fields = ", ".join(sorted({e["field"] for e in errors}))
+    return problem_response(
+        422,
+        "validation_error",
+        "The request is not valid",
+        f"Check these fields: {fields}",
+        errors=errors,
+        request_id=_request_id(request),
+    )
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    detail = exc.detail if isinstance(exc.detail, str) else phrase
+    return problem_response(
+        status,
+        CODES_BY_STATUS.get(status, "http_error"),
+        phrase,
+        detail,
+        headers=dict(exc.headers) if exc.headers else None,
+        request_id=_request_id(request),
+    )
+
+
+async def unhandled_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    request_id = _request_id(request)
+    logger.exception("unhandled error", extra={"request_id": request_id})
+    # ServerErrorMiddleware sits outside the request-id middleware: echo the id here.
+    return problem_response(
+        500,
+        "internal_error",
+        "Internal server error",
+        "Something went wrong on our side; quote the request id when reporting it.",
+        headers={"X-Request-ID": request_id} if request_id else None,
+        request_id=request_id,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(Exception, unhandled_error_handler)

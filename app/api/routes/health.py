@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+@router.get("/live", summary="The process is up")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/ready",
+    summary="The database answers (queues are reported, not required)",
+    responses={503: {"description": "the database is unreachable"}},
+)
+async def ready(request: Request) -> JSONResponse:
+    checks: dict[str, Any] = {}
+    try:
+        async with (
+            asyncio.timeout(CHECK_TIMEOUT_SECONDS),
+            request.app.state.engine.connect() as conn,
+        ):
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:
+        checks["database"] = "unreachable"
+    # The outbox holds messages while SQS is away, so queues do not decide readiness.
+    checks["queues"] = "ok" if await request.app.state.aws.queues_reachable() else "unreachable"
+    healthy = checks["database"] == "ok"
+    return JSONResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status_code=200 if healthy else 503,
+    )

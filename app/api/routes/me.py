@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from app.api.deps import CurrentAccount, SessionDep, SettingsDep
+from app.api.schemas.auth import AccountResponse, ChangePasswordRequest
+from app.api.schemas.problems import problem_responses
+from app.services.auth import AuthService
+
+router = APIRouter(prefix="/api/me", tags=["me"], responses=problem_responses(401, 422))
+
+
+@router.get("", response_model=AccountResponse)
+async def get_me(account: CurrentAccount) -> object:
+    return account
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(
+    body: ChangePasswordRequest, account: CurrentAccount, session: SessionDep, settings: SettingsDep
+) -> Response:
+    await AuthService(session, settings).change_password(
+        account, body.current_password, body.new_password
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

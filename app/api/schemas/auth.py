@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+# Any Unicode, 8 to 1024 characters; nothing is truncated (bcrypt_sha256 hashes every byte).
+Password = Annotated[str, Field(min_length=8, max_length=1024, examples=["correct horse battery"])]
+
+
+class RegisterRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={
+        "examples": [{"email": "ada@example.com", "password": "correct horse battery"}]
+    })  # fmt: skip
+
+    email: EmailStr
+    password: Password
+
+
+class LoginRequest(BaseModel):
+    email: EmailStr
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class ChangePasswordRequest(BaseModel):
+    current_password: Annotated[str, Field(min_length=1, max_length=1024)]
+    new_password: Password
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type
+    expires_in: int = Field(description="seconds until the access token expires")
+
+
+class AccountResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    plan: str
+    created_at: datetime

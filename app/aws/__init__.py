@@ -1,0 +1,1 @@
+"""aioboto3 clients: opened once in the lifespan, shared by every request."""

@@ -1,0 +1,91 @@
+"""The app factory: `uvicorn --factory app.main:create_app`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from app.api.errors import install_error_handlers
+from app.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.api.routes import ROUTERS
+from app.aws.clients import AwsClients
+from app.config import Settings, get_settings
+from app.db.session import create_engine, create_sessionmaker
+from app.logging import configure_logging
+from app.outbox import OutboxRelay
+from app.publishers import build_publishers
+
+API_DESCRIPTION = """
+Reframer turns landscape videos into vertical (9:16), square (1:1) or portrait (4:5) videos
+that keep the subject in frame.
+
+Authenticate with `Authorization: Bearer <token>`: a JWT access token from
+`POST /api/auth/login` (or the Authorize button, which uses `POST /api/auth/token`), or an
+API key (`rk_live_…`). Every error is an RFC 9457 problem document with a stable `code`.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    # The endpoint function's name: stable, unique, readable in generated clients.
+    return route.name
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    async with AwsClients(settings) as aws:
+        app.state.aws = aws
+        relay = OutboxRelay(app.state.sessionmaker, build_publishers(settings, aws), settings)
+        app.state.outbox_relay = relay
+        stop = asyncio.Event()
+        task = (
+            asyncio.create_task(relay.run(stop), name="outbox-relay")
+            if settings.outbox_relay_enabled
+            else None
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=10)
+    await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="Reframer API",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    # Outermost last: request id wraps everything, so even a 413 or CORS refusal carries it.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After", "X-RateLimit-Limit",
+                        "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+        max_age=600,
+    )  # fmt: skip
+    app.add_middleware(RequestIdMiddleware)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

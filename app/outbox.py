@@ -1,0 +1,155 @@
+"""The outbox relay: publishes committed outbox rows, at least once, in the background.
+
+Runs inside the API (started by the lifespan) and on its own: `python -m app.outbox`.
+On PostgreSQL, rows are claimed with FOR UPDATE SKIP LOCKED, so replicas share the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings, get_settings
+from app.db.models import OutboxMessage
+from app.domain.clock import utcnow
+
+logger = logging.getLogger("app.outbox")
+
+SENT_RETENTION = timedelta(days=7)
+PRUNE_EVERY_SECONDS = 3600.0
+MAX_MESSAGE_BACKOFF_SECONDS = 300.0
+
+
+class Publisher(Protocol):
+    async def publish(self, messages: Sequence[OutboxMessage]) -> dict[uuid.UUID, str | None]: ...
+
+
+def message_backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(MAX_MESSAGE_BACKOFF_SECONDS, 0.5 * 2 ** min(attempts, 12)))
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        publishers: Mapping[str, Publisher],
+        settings: Settings,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.publishers = publishers
+        self.settings = settings
+        self._wake = asyncio.Event()
+        self._last_prune = 0.0
+
+    def wake(self) -> None:
+        """Lets a request that just committed a message skip the polling delay."""
+        self._wake.set()
+
+    async def relay_once(self) -> tuple[int, int]:
+        """Publishes one batch of due rows; returns (sent, failed)."""
+        now = utcnow()
+        sent = failed = 0
+        async with self.sessionmaker() as session, session.begin():
+            rows = (
+                (
+                    await session.execute(
+                        select(OutboxMessage)
+                        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.available_at <= now)
+                        .order_by(OutboxMessage.available_at, OutboxMessage.id)
+                        .limit(self.settings.outbox_batch_size)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            by_destination: dict[str, list[OutboxMessage]] = defaultdict(list)
+            for row in rows:
+                by_destination[row.destination].append(row)
+            for destination, messages in by_destination.items():
+                publisher = self.publishers.get(destination)
+                results: dict[uuid.UUID, str | None]
+                if publisher is None:
+                    results = {m.id: f"no publisher for {destination!r}" for m in messages}
+                else:
+                    results = await publisher.publish(messages)
+                for message in messages:
+                    error = results.get(message.id, "no result from publisher")
+                    if error is None:
+                        message.sent_at = utcnow()
+                        sent += 1
+                    else:
+                        message.attempts += 1
+                        message.last_error = error
+                        message.available_at = utcnow() + message_backoff(message.attempts)
+                        failed += 1
+        if failed:
+            logger.warning("outbox publish failed", extra={"sent": sent, "failed": failed})
+        return sent, failed
+
+    async def prune_sent(self) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.sent_at.is_not(None),
+                    OutboxMessage.sent_at < utcnow() - SENT_RETENTION,
+                )
+            )
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        stop = stop or asyncio.Event()
+        backoff = self.settings.outbox_poll_interval_seconds
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                sent, failed = await self.relay_once()
+                if loop.time() - self._last_prune > PRUNE_EVERY_SECONDS:
+                    await self.prune_sent()
+                    self._last_prune = loop.time()
+            except Exception:  # the database is away: hold, retry, never die
+                logger.exception("outbox relay iteration failed")
+                sent, failed = 0, 1
+            if failed and not sent:
+                backoff = min(backoff * 2, self.settings.outbox_max_backoff_seconds)
+            else:
+                backoff = self.settings.outbox_poll_interval_seconds
+            if sent == self.settings.outbox_batch_size:
+                continue  # more may be waiting
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            await asyncio.wait(waiters, timeout=backoff, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+
+async def _main() -> None:
+    from app.aws.clients import AwsClients
+    from app.db.session import create_engine, create_sessionmaker
+    from app.logging import configure_logging
+    from app.publishers import build_publishers
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    engine = create_engine(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with AwsClients(settings) as aws:
+        relay = OutboxRelay(create_sessionmaker(engine), build_publishers(settings, aws), settings)
+        logger.info("outbox relay running")
+        await relay.run(stop)
+    await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

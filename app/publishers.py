@@ -1,0 +1,16 @@
+"""Which outbox destination goes where; one entry per kind of message."""
+
+from __future__ import annotations
+
+from app.aws.clients import AwsClients
+from app.aws.sqs import SqsPublisher
+from app.config import Settings
+from app.outbox import Publisher
+from app.services.outbox import Destination
+
+
+def build_publishers(settings: Settings, aws: AwsClients) -> dict[str, Publisher]:
+    return {
+        Destination.JOBS: SqsPublisher(aws.sqs, settings.jobs_queue_url),
+        Destination.WEBHOOKS: SqsPublisher(aws.sqs, settings.webhooks_queue_url),
+    }

@@ -1,0 +1,1 @@
+"""Use cases: one module per feature. They raise domain errors and never import FastAPI."""

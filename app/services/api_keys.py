@@ -1,0 +1,82 @@
+"""API keys: shown once, stored as a keyed hash, scoped to their account."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.db.models import Account, ApiKey
+from app.domain.clock import utcnow
+from app.domain.errors import InvalidToken, NotFound
+from app.domain.secrets import (
+    api_key_display_prefix,
+    api_key_is_well_formed,
+    keyed_hash,
+    new_api_key,
+)
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    record: ApiKey
+    secret: str
+
+
+async def create_api_key(
+    session: AsyncSession, settings: Settings, account: Account, name: str
+) -> CreatedApiKey:
+    secret = new_api_key()
+    record = ApiKey(
+        account_id=account.id,
+        name=name,
+        prefix=api_key_display_prefix(secret),
+        key_hash=keyed_hash(settings.secret_key, secret),
+    )
+    session.add(record)
+    await session.commit()
+    return CreatedApiKey(record=record, secret=secret)
+
+
+async def list_api_keys(session: AsyncSession, account: Account) -> list[ApiKey]:
+    result = await session.execute(
+        select(ApiKey)
+        .where(ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.created_at.desc())
+    )
+    return list(result.scalars())
+
+
+async def revoke_api_key(session: AsyncSession, account: Account, key_id: uuid.UUID) -> None:
+    result = await session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id, ApiKey.account_id == account.id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound("No such API key.")
+    await session.commit()
+
+
+async def authenticate_api_key(session: AsyncSession, settings: Settings, secret: str) -> Account:
+    if not api_key_is_well_formed(secret):
+        raise InvalidToken("The API key is malformed.")
+    result = await session.execute(
+        select(ApiKey, Account)
+        .join(Account, Account.id == ApiKey.account_id)
+        .where(ApiKey.key_hash == keyed_hash(settings.secret_key, secret))
+    )
+    row = result.one_or_none()
+    if row is None or row.ApiKey.revoked_at is not None:
+        raise InvalidToken("The API key is unknown or revoked.")
+    key: ApiKey = row.ApiKey
+    account: Account = row.Account
+    now = utcnow()
+    # Coarse last-used stamp: one write a minute per key at most, not one per request.
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        key.last_used_at = now
+        await session.commit()
+    return account

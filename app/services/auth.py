@@ -1,0 +1,133 @@
+"""Registration, login, refresh-token rotation with reuse detection, logout, password change."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.db.models import Account, RefreshToken
+from app.domain.clock import utcnow
+from app.domain.errors import EmailTaken, InvalidCredentials, InvalidToken
+from app.domain.ids import new_id
+from app.domain.secrets import keyed_hash, new_opaque_token
+from app.services.access_tokens import issue_access_token
+from app.services.accounts import find_by_email, normalise_email
+from app.services.passwords import PasswordHasher
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+
+
+class AuthService:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
+        self.passwords = PasswordHasher(settings.bcrypt_rounds)
+
+    async def register(self, email: str, password: str) -> Account:
+        email = normalise_email(email)
+        if await find_by_email(self.session, email) is not None:
+            raise EmailTaken()
+        account = Account(email=email, password_hash=await self.passwords.hash(password))
+        self.session.add(account)
+        try:
+            await self.session.commit()
+        except IntegrityError as exc:  # a concurrent registration won the race
+            await self.session.rollback()
+            raise EmailTaken() from exc
+        return account
+
+    async def login(self, email: str, password: str) -> TokenPair:
+        account = await find_by_email(self.session, email)
+        # An unknown email still costs one bcrypt verify: timing does not tell who exists.
+        ok = await self.passwords.verify(password, account.password_hash if account else None)
+        if account is None or not ok:
+            raise InvalidCredentials()
+        pair = self._issue(account.id, family_id=new_id())
+        await self.session.commit()
+        return pair
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        row = await self._find_refresh(refresh_token)
+        now = utcnow()
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise InvalidToken("The refresh token is not valid; log in again.")
+        # A conditional update makes rotation atomic: of two concurrent uses, one wins.
+        rotated = await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
+            .values(rotated_at=now)
+        )
+        if rotated.rowcount != 1:  # type: ignore[attr-defined]
+            await self._revoke_family(row.family_id)
+            await self.session.commit()
+            raise InvalidToken(
+                "This refresh token was already used; every session it began is ended."
+            )
+        pair = self._issue(row.account_id, family_id=row.family_id)
+        await self.session.commit()
+        return pair
+
+    async def logout(self, refresh_token: str) -> None:
+        """Ends the session the token belongs to; an unknown token is not an error."""
+        row = await self._find_refresh(refresh_token)
+        if row is not None:
+            await self._revoke_family(row.family_id)
+            await self.session.commit()
+
+    async def change_password(self, account: Account, current: str, new: str) -> None:
+        if not await self.passwords.verify(current, account.password_hash):
+            raise InvalidCredentials("The current password is wrong.")
+        account.password_hash = await self.passwords.hash(new)
+        await self.revoke_all_sessions(account.id)
+        await self.session.commit()
+
+    async def revoke_all_sessions(self, account_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+    def _issue(self, account_id: uuid.UUID, family_id: uuid.UUID) -> TokenPair:
+        refresh = new_opaque_token()
+        now = utcnow()
+        self.session.add(
+            RefreshToken(
+                account_id=account_id,
+                family_id=family_id,
+                token_hash=keyed_hash(self.settings.secret_key, refresh),
+                created_at=now,
+                expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+            )
+        )
+        return TokenPair(
+            access_token=issue_access_token(self.settings, account_id),
+            refresh_token=refresh,
+            expires_in=self.settings.access_token_ttl_seconds,
+        )
+
+    async def _find_refresh(self, token: str) -> RefreshToken | None:
+        token_hash = keyed_hash(self.settings.secret_key, token)
+        result = await self.session.execute(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        )
+        return result.scalar_one_or_none()
+
+    async def _revoke_family(self, family_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )

@@ -1,0 +1,118 @@
+"""The shared harness: a real PostgreSQL cluster and moto server for the whole session,
+a fresh database per test (PostgreSQL and SQLite both), and an httpx client on the app."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.local.moto_server import MotoServer, start_moto
+from app.local.provision import LocalAws, provision_aws
+from app.main import create_app
+from tests.support import migrations
+from tests.support.postgres import PostgresCluster
+from tests.support.users import UserFactory
+
+PG_TEMPLATE = "reframer_template"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster()
+    cluster.start()
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = start_moto()
+    yield server
+    server.stop()
+
+
+# Templates are sync fixtures: per-test fixtures reach them lazily with getfixturevalue,
+# which cannot set up an async fixture from inside the running loop.
+@pytest.fixture(scope="session")
+def pg_template(postgres: PostgresCluster) -> str:
+    postgres.execute_admin(f"CREATE DATABASE {PG_TEMPLATE}")
+    migrations.upgrade_sync(postgres.url(PG_TEMPLATE))
+    return PG_TEMPLATE
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    migrations.upgrade_sync(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database of its own for each test."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "reframer.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    postgres: PostgresCluster = request.getfixturevalue("postgres")
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres.url(driver="postgresql"))
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_name}")
+        yield postgres.url(name)
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def aws(moto_server: MotoServer) -> LocalAws:
+    """A bucket and queues of this test's own on the shared moto server."""
+    return await provision_aws(moto_server.endpoint_url, prefix=f"t{uuid.uuid4().hex[:10]}-")
+
+
+@pytest.fixture
+def settings(database_url: str, aws: LocalAws, moto_server: MotoServer) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        database_url=database_url,
+        aws_endpoint_url=moto_server.endpoint_url,
+        s3_bucket=aws.bucket,
+        jobs_queue_url=aws.jobs_queue_url,
+        webhooks_queue_url=aws.webhooks_queue_url,
+        bcrypt_rounds=4,
+        outbox_relay_enabled=False,  # tests drive the relay themselves
+        log_json=False,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    # Unhandled errors come back as the 500 problem document, as a real client would see them.
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def users(client: httpx.AsyncClient, app: FastAPI) -> UserFactory:
+    return UserFactory(client, app)
