@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db.models import Account
-from app.domain.errors import InvalidToken, Unauthenticated
+from app.domain.errors import Forbidden, InvalidToken, Unauthenticated
 from app.domain.plans import Feature
 from app.domain.secrets import looks_like_api_key
 from app.services.access_tokens import decode_access_token
@@ -77,3 +78,14 @@ def require_feature(feature: Feature) -> Callable[..., Awaitable[Account]]:
         return account
 
     return dependency
+
+
+async def require_service_token(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> None:
+    """The Lambdas' credential for /internal routes; a user's JWT or API key never passes."""
+    if credentials is None:
+        raise Unauthenticated("Send `Authorization: Bearer <service token>`.")
+    if not hmac.compare_digest(credentials.credentials.encode(), settings.service_token.encode()):
+        raise Forbidden("This credential may not call internal routes.")
