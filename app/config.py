@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    smtp_ca_bundle: str | None = Field(
+        None, description="PEM file of the CA to trust for the SMTP server; else the system's"
+    )
     smtp_timeout_seconds: float = Field(10.0, gt=0)
     email_from: str = DEV_EMAIL_FROM
     smtp_sink_dir: str = Field("var/mail", description="where the local sink stores .eml files")

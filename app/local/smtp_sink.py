@@ -9,10 +9,12 @@ Alone: `python -m app.local.smtp_sink`.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import itertools
 import logging
 import re
 import signal
+import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from app.local.moto_server import free_port
 
@@ -71,17 +74,45 @@ class _MailboxHandler:
         return "250 Message accepted for delivery"
 
 
+class _CredentialsCheck:
+    """An aiosmtpd authenticator that accepts one user name and password."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.username = username.encode()
+        self.password = password.encode()
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and hmac.compare_digest(auth_data.login, self.username)
+            and hmac.compare_digest(auth_data.password, self.password)
+        )
+        return AuthResult(success=ok, handled=False)
+
+
 @dataclass
 class SmtpSink:
+    """With `tls_context` it offers STARTTLS and demands it; with `credentials`, AUTH too
+    (over TLS only), like a production relay."""
+
     directory: Path
     port: int = field(default_factory=free_port)
     host: str = "127.0.0.1"
+    tls_context: ssl.SSLContext | None = None
+    credentials: tuple[str, str] | None = None
     _controller: Controller | None = None
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        options: dict[str, Any] = {"enable_SMTPUTF8": True}
+        if self.tls_context is not None:
+            options.update(tls_context=self.tls_context, require_starttls=True)
+        if self.credentials is not None:
+            options.update(authenticator=_CredentialsCheck(*self.credentials), auth_required=True)
         self._controller = Controller(
-            _MailboxHandler(self.directory), hostname=self.host, port=self.port
+            _MailboxHandler(self.directory), hostname=self.host, port=self.port, **options
         )
         self._controller.start()
 

@@ -59,6 +59,7 @@ class SmtpPublisher:
             password=settings.smtp_password,
             # True: upgrade or fail, never fall back to clear text; False: plain (local sink).
             start_tls=settings.smtp_starttls,
+            cert_bundle=settings.smtp_ca_bundle,
             timeout=settings.smtp_timeout_seconds,
         )
 
