@@ -105,6 +105,8 @@ class SmtpSink:
     _controller: Controller | None = None
 
     def start(self) -> None:
+        # aiosmtpd logs every SMTP command at INFO; the one-line summary is what matters here.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.directory.mkdir(parents=True, exist_ok=True)
         options: dict[str, Any] = {"enable_SMTPUTF8": True}
         if self.tls_context is not None:
