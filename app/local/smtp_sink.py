@@ -135,8 +135,21 @@ class SmtpSink:
         return [parse_email(path.read_bytes()) for path in self.files()]
 
 
-def start_smtp_sink(directory: Path, port: int | None = None, host: str = "127.0.0.1") -> SmtpSink:
-    sink = SmtpSink(directory=directory, port=port or free_port(), host=host)
+def start_smtp_sink(
+    directory: Path,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    *,
+    tls_context: ssl.SSLContext | None = None,
+    credentials: tuple[str, str] | None = None,
+) -> SmtpSink:
+    sink = SmtpSink(
+        directory=directory,
+        port=port or free_port(),
+        host=host,
+        tls_context=tls_context,
+        credentials=credentials,
+    )
     sink.start()
     return sink
 
