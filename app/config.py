@@ -110,14 +110,16 @@ class Settings(BaseSettings):
     def _smtp_problems(self) -> list[str]:
         problems = []
         if self.smtp_host.strip().lower() in LOOPBACK_HOSTS:
-            problems.append("REFRAMER_SMTP_HOST is loopback (the local sink); set the SMTP relay")
+            problems.append(
+                "REFRAMER_SMTP_HOST is loopback, the local sink: point it at the SMTP relay"
+            )
         if (self.smtp_username or self.smtp_password) and not self.smtp_starttls:
             problems.append(
-                "REFRAMER_SMTP_USERNAME/PASSWORD would cross the network in clear text; "
-                "set REFRAMER_SMTP_STARTTLS=true"
+                "REFRAMER_SMTP_USERNAME/PASSWORD would cross the network in clear text "
+                "without REFRAMER_SMTP_STARTTLS=true"
             )
         if self.email_from == DEV_EMAIL_FROM:
-            problems.append("REFRAMER_EMAIL_FROM is the development sender; set a real address")
+            problems.append("REFRAMER_EMAIL_FROM is the development sender, not a real address")
         return problems
 
 
