@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     smtp_sink_dir: str = Field("var/mail", description="where the local sink stores .eml files")
     email_verification_ttl_seconds: int = Field(24 * 3600, gt=0)
     password_reset_ttl_seconds: int = Field(3600, gt=0)
+    # forgot-password answers no sooner than this, known address or not: only a known one
+    # writes, and the write must not show in the response time.
+    forgot_password_min_response_seconds: float = Field(0.25, ge=0)
     # Per account and kind of email: a short cooldown, then a cap per rolling hour.
     email_resend_cooldown_seconds: int = Field(60, ge=0)
     email_resend_max_per_hour: int = Field(5, ge=1)

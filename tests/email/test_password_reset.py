@@ -3,6 +3,7 @@ and forgot-password tells nobody whether an address has an account."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
+from app.config import Settings
 from app.db.models import EmailToken, OutboxMessage
 from app.domain.clock import utcnow
 from tests.email.conftest import PUBLIC_URL
@@ -97,6 +99,19 @@ async def test_an_unknown_address_gets_the_same_answer_and_no_email(
     [email] = await mailbox.deliver()
     assert email["To"] == user.email
     assert all("nobody" not in str(m["To"]) for m in mailbox.sink.messages())
+
+
+async def test_known_and_unknown_addresses_both_wait_for_the_response_floor(
+    client: httpx.AsyncClient, settings: Settings, users: UserFactory
+) -> None:
+    user = await users.create()
+    floor = settings.forgot_password_min_response_seconds
+    assert floor > 0
+    for address in (user.email, "nobody@example.com"):
+        started = time.perf_counter()
+        response = await client.post("/api/auth/forgot-password", json={"email": address})
+        assert response.status_code == 202
+        assert time.perf_counter() - started >= floor
 
 
 async def test_a_burst_of_requests_sends_one_email_and_answers_alike(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 
 class UpdateMeRequest(BaseModel):
@@ -10,7 +11,8 @@ class UpdateMeRequest(BaseModel):
         "examples": [{"notify_on_job_done": False}]
     })  # fmt: skip
 
-    notify_on_job_done: StrictBool | None = Field(
+    # Optional to send, never null: the schema shows a boolean, the validator refuses null.
+    notify_on_job_done: StrictBool | SkipJsonSchema[None] = Field(
         None, description="email when a job succeeds or fails"
     )
 

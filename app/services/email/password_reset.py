@@ -1,10 +1,12 @@
 """Forgotten passwords: a single-use link by email, then a new password that ends every session.
 
-Asking for a link answers alike for known and unknown addresses, doing the same work up to
-the one step that writes: nothing tells an asker whether an account exists.
+Asking for a link answers alike for known and unknown addresses, in the same words and the
+same time: the same work up to the one step that writes, then a common response-time floor.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +36,19 @@ ASK_AGAIN = "Ask for a new link (POST /api/auth/forgot-password)."
 
 
 async def request_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:
-    """Mails a reset link when the address has an account; otherwise sends nothing."""
+    """Mails a reset link when the address has an account; otherwise sends nothing.
+
+    Takes at least `forgot_password_min_response_seconds` either way, so the one step only a
+    known address takes (writing the token and the email) does not show in the timing.
+    """
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await _request_password_reset(session, settings, email)
+    elapsed = loop.time() - started
+    await asyncio.sleep(max(0.0, settings.forgot_password_min_response_seconds - elapsed))
+
+
+async def _request_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:
     address = normalise_email(email)
     account = await find_by_email(session, address)
     token = new_token(settings)
