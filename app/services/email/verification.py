@@ -68,8 +68,10 @@ async def resend_verification(session: AsyncSession, settings: Settings, account
     retry_after = send_throttle(settings).retry_after(earlier, utcnow())
     if retry_after is not None:
         raise RateLimited(
-            f"A verification email went out moments ago; check your inbox (and spam folder), "
-            f"or ask again in {retry_after} seconds.",
+            f"Verification emails go out at most once every "
+            f"{settings.email_resend_cooldown_seconds} seconds and "
+            f"{settings.email_resend_max_per_hour} times an hour. Check your inbox and spam "
+            f"folder for the last one, or ask again in {retry_after} seconds.",
             retry_after=retry_after,
         )
     queue_verification_email(session, settings, account)
