@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
-from pydantic.json_schema import SkipJsonSchema
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator
 
 
 class UpdateMeRequest(BaseModel):
@@ -12,7 +13,7 @@ class UpdateMeRequest(BaseModel):
     })  # fmt: skip
 
     # Optional to send, never null: the schema shows a boolean, the validator refuses null.
-    notify_on_job_done: StrictBool | SkipJsonSchema[None] = Field(
+    notify_on_job_done: Annotated[StrictBool | None, WithJsonSchema({"type": "boolean"})] = Field(
         None, description="email when a job succeeds or fails"
     )
 
