@@ -13,6 +13,8 @@ DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
 DEV_SERVICE_TOKEN = "dev-only-service-token"  # noqa: S105
 DEV_SECRETS = frozenset({DEV_JWT_SECRET, DEV_SECRET_KEY, DEV_SERVICE_TOKEN})
 MIN_SECRET_LENGTH = 32
+DEV_EMAIL_FROM = "Reframer <no-reply@reframer.localhost>"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Settings(BaseSettings):
@@ -53,6 +55,28 @@ class Settings(BaseSettings):
     upload_url_ttl_seconds: int = 3600
     download_url_ttl_seconds: int = 3600
 
+    # Email: sent by the outbox relay over SMTP. The defaults reach the local sink
+    # (`python -m app.local.smtp_sink`); production sets a real relay with STARTTLS and auth.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(8025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ca_bundle: str | None = Field(
+        None, description="PEM file of the CA to trust for the SMTP server; else the system's"
+    )
+    smtp_timeout_seconds: float = Field(10.0, gt=0)
+    email_from: str = DEV_EMAIL_FROM
+    smtp_sink_dir: str = Field("var/mail", description="where the local sink stores .eml files")
+    email_verification_ttl_seconds: int = Field(24 * 3600, gt=0)
+    password_reset_ttl_seconds: int = Field(3600, gt=0)
+    # forgot-password answers no sooner than this, known address or not: only a known one
+    # writes, and the write must not show in the response time.
+    forgot_password_min_response_seconds: float = Field(0.25, ge=0)
+    # Per account and kind of email: a short cooldown, then a cap per rolling hour.
+    email_resend_cooldown_seconds: int = Field(60, ge=0)
+    email_resend_max_per_hour: int = Field(5, ge=1)
+
     # Outbox relay
     outbox_relay_enabled: bool = True
     outbox_poll_interval_seconds: float = 0.5
@@ -81,9 +105,25 @@ class Settings(BaseSettings):
             problems.append("REFRAMER_DATABASE_URL points at SQLite; production needs PostgreSQL")
         if any(origin.strip() == "*" for origin in self.cors_origins):
             problems.append("REFRAMER_CORS_ORIGINS contains '*'; list the SPA origins")
+        problems.extend(self._smtp_problems())
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    def _smtp_problems(self) -> list[str]:
+        problems = []
+        if self.smtp_host.strip().lower() in LOOPBACK_HOSTS:
+            problems.append(
+                "REFRAMER_SMTP_HOST is loopback, the local sink: point it at the SMTP relay"
+            )
+        if (self.smtp_username or self.smtp_password) and not self.smtp_starttls:
+            problems.append(
+                "REFRAMER_SMTP_USERNAME/PASSWORD would cross the network in clear text "
+                "without REFRAMER_SMTP_STARTTLS=true"
+            )
+        if self.email_from == DEV_EMAIL_FROM:
+            problems.append("REFRAMER_EMAIL_FROM is the development sender, not a real address")
+        return problems
 
 
 @lru_cache

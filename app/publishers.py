@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.aws.clients import AwsClients
 from app.aws.sqs import SqsPublisher
 from app.config import Settings
+from app.mail.smtp import SmtpPublisher
 from app.outbox import Publisher
 from app.services.outbox import Destination
 
@@ -13,4 +14,5 @@ def build_publishers(settings: Settings, aws: AwsClients) -> dict[str, Publisher
     return {
         Destination.JOBS: SqsPublisher(aws.sqs, settings.jobs_queue_url),
         Destination.WEBHOOKS: SqsPublisher(aws.sqs, settings.webhooks_queue_url),
+        Destination.EMAIL: SmtpPublisher(settings),
     }

@@ -47,11 +47,13 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    retry_after = exc.extra.get("retry_after")
     return problem_response(
         exc.status,
         exc.code,
         exc.title,
         exc.detail,
+        headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
         request_id=_request_id(request),
         **exc.extra,
     )

@@ -71,3 +71,25 @@ class QuotaExceeded(Forbidden):
     """A counted limit is used up; carries `limit`, `usage`, `resets_at`."""
 
     code, title = "quota_exceeded", "Your plan's quota is used up"
+
+
+class RateLimited(DomainError):
+    """Too many requests; carries `retry_after` (seconds), echoed as the Retry-After header."""
+
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class EmailUnverified(Forbidden):
+    """The account has not proved its address yet; carries `resend_verification`."""
+
+    code, title = "email_unverified", "Verify your email address first"
+
+
+class EmailAlreadyVerified(Conflict):
+    code, title = "email_already_verified", "The email address is already verified"
+
+
+class InvalidEmailToken(DomainError):
+    """A verification or password-reset link that is unknown, used or expired."""
+
+    code, title = "invalid_email_token", "The link is not valid"

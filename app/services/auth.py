@@ -18,6 +18,8 @@ from app.domain.ids import new_id
 from app.domain.secrets import keyed_hash, new_opaque_token
 from app.services.access_tokens import issue_access_token
 from app.services.accounts import find_by_email, normalise_email
+from app.services.email.notifications import enqueue_password_changed_email
+from app.services.email.verification import queue_verification_email
 from app.services.passwords import PasswordHasher
 
 
@@ -42,6 +44,8 @@ class AuthService:
         account = Account(email=email, password_hash=await self.passwords.hash(password))
         self.session.add(account)
         try:
+            await self.session.flush()  # the verification token needs the account's id
+            queue_verification_email(self.session, self.settings, account)
             await self.session.commit()
         except IntegrityError as exc:  # a concurrent registration won the race
             await self.session.rollback()
@@ -91,6 +95,7 @@ class AuthService:
             raise InvalidCredentials("The current password is wrong.")
         account.password_hash = await self.passwords.hash(new)
         await self.revoke_all_sessions(account.id)
+        enqueue_password_changed_email(self.session, self.settings, account)
         await self.session.commit()
 
     async def revoke_all_sessions(self, account_id: uuid.UUID) -> None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app.domain.plans import PlanName
 from app.services.accounts import find_by_email, set_plan
+from app.services.email.verification import mark_email_verified
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 
@@ -34,7 +35,10 @@ class UserFactory:
         self.client = client
         self.app = app
 
-    async def create(self, *, plan: PlanName = PlanName.FREE, email: str | None = None) -> TestUser:
+    async def create(
+        self, *, plan: PlanName = PlanName.FREE, email: str | None = None, verified: bool = True
+    ) -> TestUser:
+        """`verified=False` leaves the address unconfirmed, as right after registering."""
         email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
         registered = await self.client.post(
             "/api/auth/register", json={"email": email, "password": DEFAULT_PASSWORD}
@@ -42,6 +46,8 @@ class UserFactory:
         assert registered.status_code == 201, registered.text
         if plan is not PlanName.FREE:
             await self.set_plan(email, plan)
+        if verified:
+            await self.verify_email(email)
         login = await self.client.post(
             "/api/auth/login", json={"email": email, "password": DEFAULT_PASSWORD}
         )
@@ -60,3 +66,10 @@ class UserFactory:
             account = await find_by_email(session, email)
             assert account is not None
             await set_plan(session, account, plan)
+
+    async def verify_email(self, email: str) -> None:
+        """Stands in for opening the emailed link (tests/email/ go through the real one)."""
+        async with self.app.state.sessionmaker() as session:
+            account = await find_by_email(session, email)
+            assert account is not None
+            await mark_email_verified(session, account)

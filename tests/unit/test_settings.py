@@ -15,6 +15,10 @@ PRODUCTION = {
     "secret_key": STRONG + "k",
     "service_token": STRONG + "t",
     "cors_origins": ["https://app.reframer.dev"],
+    "smtp_host": "email-smtp.us-east-1.amazonaws.com",
+    "smtp_port": 587,
+    "smtp_starttls": True,
+    "email_from": "Reframer <no-reply@reframer.dev>",
 }
 
 

@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import api_keys, auth, console, health, me
+from app.api.routes import account_pages, api_keys, auth, console, health, me
 
 ROUTERS: list[APIRouter] = [
     health.router,
     auth.router,
     me.router,
     api_keys.router,
+    account_pages.router,
     console.router,
 ]

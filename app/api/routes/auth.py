@@ -5,16 +5,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.api.deps import SessionDep, SettingsDep
+from app.api.deps import CurrentAccount, SessionDep, SettingsDep
 from app.api.schemas.auth import (
+    AcceptedResponse,
     AccountResponse,
+    ForgotPasswordRequest,
     LoginRequest,
     RefreshRequest,
     RegisterRequest,
+    ResetPasswordRequest,
     TokenResponse,
+    VerifyEmailRequest,
 )
 from app.api.schemas.problems import problem_responses
 from app.services.auth import AuthService, TokenPair
+from app.services.email import password_reset, verification
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=problem_responses(401, 422))
 
@@ -62,4 +67,58 @@ async def refresh(
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> Response:
     await AuthService(session, settings).logout(body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/verify-email",
+    response_model=AccountResponse,
+    responses=problem_responses(400),
+    summary="Confirm the email address with the token from the emailed link",
+)
+async def verify_email(
+    body: VerifyEmailRequest, session: SessionDep, settings: SettingsDep
+) -> object:
+    return await verification.verify_email(session, settings, body.token)
+
+
+@router.post(
+    "/resend-verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=AcceptedResponse,
+    responses=problem_responses(409, 429),
+    summary="Send a new verification link (a minute apart, a few an hour)",
+)
+async def resend_verification(
+    account: CurrentAccount, session: SessionDep, settings: SettingsDep
+) -> AcceptedResponse:
+    await verification.resend_verification(session, settings, account)
+    return AcceptedResponse(detail=f"A new verification link is on its way to {account.email}.")
+
+
+@router.post(
+    "/forgot-password",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=AcceptedResponse,
+    summary="Email a password-reset link (answers alike whether or not the account exists)",
+)
+async def forgot_password(
+    body: ForgotPasswordRequest, session: SessionDep, settings: SettingsDep
+) -> AcceptedResponse:
+    await password_reset.request_password_reset(session, settings, body.email)
+    return AcceptedResponse(
+        detail="If an account uses this address, a link to reset its password is on its way."
+    )
+
+
+@router.post(
+    "/reset-password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(400),
+    summary="Set a new password with the emailed token; every session of the account ends",
+)
+async def reset_password(
+    body: ResetPasswordRequest, session: SessionDep, settings: SettingsDep
+) -> Response:
+    await password_reset.reset_password(session, settings, body.token, body.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

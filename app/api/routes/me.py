@@ -4,14 +4,23 @@ from fastapi import APIRouter, Response, status
 
 from app.api.deps import CurrentAccount, SessionDep, SettingsDep
 from app.api.schemas.auth import AccountResponse, ChangePasswordRequest
+from app.api.schemas.me import UpdateMeRequest
 from app.api.schemas.problems import problem_responses
 from app.services.auth import AuthService
+from app.services.email.notifications import set_job_notifications
 
 router = APIRouter(prefix="/api/me", tags=["me"], responses=problem_responses(401, 422))
 
 
 @router.get("", response_model=AccountResponse)
 async def get_me(account: CurrentAccount) -> object:
+    return account
+
+
+@router.patch("", response_model=AccountResponse)
+async def update_me(body: UpdateMeRequest, account: CurrentAccount, session: SessionDep) -> object:
+    if body.notify_on_job_done is not None:
+        account = await set_job_notifications(session, account, body.notify_on_job_done)
     return account
 
 

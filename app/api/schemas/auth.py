@@ -33,6 +33,27 @@ class ChangePasswordRequest(BaseModel):
     new_password: Password
 
 
+# Tokens mailed in links are 43 characters; the bound only refuses absurd input.
+EmailLinkToken = Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class VerifyEmailRequest(BaseModel):
+    token: EmailLinkToken = Field(description="the `token` parameter of the emailed link")
+
+
+class ForgotPasswordRequest(BaseModel):
+    email: EmailStr
+
+
+class ResetPasswordRequest(BaseModel):
+    token: EmailLinkToken = Field(description="the `token` parameter of the emailed link")
+    new_password: Password
+
+
+class AcceptedResponse(BaseModel):
+    detail: str
+
+
 class TokenResponse(BaseModel):
     access_token: str
     refresh_token: str
@@ -46,4 +67,6 @@ class AccountResponse(BaseModel):
     id: uuid.UUID
     email: str
     plan: str
+    email_verified: bool = Field(description="the owner opened a link sent to `email`")
+    notify_on_job_done: bool = Field(description="email when a job succeeds or fails")
     created_at: datetime

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import String
+from datetime import datetime
+
+from sqlalchemy import String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin
@@ -15,3 +17,10 @@ class Account(IdMixin, TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     plan: Mapped[str] = mapped_column(String(32), default=PlanName.FREE.value)
+    # Set when the owner opened a verification (or password-reset) link sent to `email`.
+    email_verified_at: Mapped[datetime | None]
+    notify_on_job_done: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None

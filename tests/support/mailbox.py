@@ -1,0 +1,47 @@
+"""Reads what the outbox relay delivered to a real SMTP sink (app.local.smtp_sink)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import FastAPI
+
+from app.local.smtp_sink import SmtpSink, first_link, plain_text
+
+
+class Mailbox:
+    def __init__(self, app: FastAPI, sink: SmtpSink) -> None:
+        self.app = app
+        self.sink = sink
+        self._seen = 0
+
+    async def deliver(self) -> list[EmailMessage]:
+        """Runs the relay once; returns the emails that arrived since the last call."""
+        sent, failed = await self.app.state.outbox_relay.relay_once()
+        assert failed == 0, "the relay failed to send an email"
+        arrived = self.sink.messages()[self._seen :]
+        self._seen += len(arrived)
+        assert len(arrived) == sent
+        return arrived
+
+    async def deliver_one(self, kind: str) -> EmailMessage:
+        emails = [m for m in await self.deliver() if m["X-Reframer-Kind"] == kind]
+        assert len(emails) == 1, f"expected one {kind} email, got {len(emails)}"
+        return emails[0]
+
+
+def link_of(email: EmailMessage) -> str:
+    link = first_link(email)
+    assert link is not None, plain_text(email)
+    return link
+
+
+def token_of(email: EmailMessage) -> str:
+    return parse_qs(urlsplit(link_of(email)).query)["token"][0]
+
+
+def html_of(email: EmailMessage) -> str:
+    part = email.get_body(preferencelist=("html",))
+    assert part is not None
+    return str(part.get_content())
