@@ -85,7 +85,9 @@ class OutboxRelay:
             for destination, messages in by_destination.items():
                 with tracing.span(
                     f"outbox publish {destination}",
-                    linked=[split_trace_context(m.payload)[1] for m in messages],
+                    linked=[split_trace_context(m.payload)[1] for m in messages]
+                    if tracing.tracing_active()
+                    else (),
                     **{"messaging.batch.message_count": len(messages)},
                 ):
                     outcome = await self._publish(destination, messages)
