@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"  # noqa: S105
@@ -83,9 +83,39 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 10
     outbox_max_backoff_seconds: float = 30.0
 
+    # Observability
+    metrics_enabled: bool = True
+    metrics_token: str | None = Field(
+        None,
+        description="bearer token a scraper sends to /metrics; production serves /metrics "
+        "only with one set",
+    )
+    # The standard OpenTelemetry variable, unprefixed: tracing runs only when it is set.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
+        description="OTLP/HTTP base URL of a collector, e.g. http://127.0.0.1:4318",
+    )
+    # None: on in development, off elsewhere.
+    loop_watchdog_enabled: bool | None = None
+    loop_watchdog_threshold_ms: int = Field(100, ge=10)
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def loop_watchdog_active(self) -> bool:
+        if self.loop_watchdog_enabled is None:
+            return self.environment == "development"
+        return self.loop_watchdog_enabled
+
+    @property
+    def metrics_served(self) -> bool:
+        """Production never serves /metrics without a token: it would be public."""
+        if not self.metrics_enabled:
+            return False
+        return self.metrics_token is not None or not self.is_production
 
     @property
     def is_sqlite(self) -> bool:
@@ -101,6 +131,12 @@ class Settings(BaseSettings):
             for name in ("jwt_secret", "secret_key", "service_token")
             if getattr(self, name) in DEV_SECRETS or len(getattr(self, name)) < MIN_SECRET_LENGTH
         ]
+        if self.metrics_token is not None and (
+            self.metrics_token in DEV_SECRETS or len(self.metrics_token) < MIN_SECRET_LENGTH
+        ):
+            problems.append(
+                f"REFRAMER_METRICS_TOKEN is shorter than {MIN_SECRET_LENGTH} characters"
+            )
         if self.is_sqlite:
             problems.append("REFRAMER_DATABASE_URL points at SQLite; production needs PostgreSQL")
         if any(origin.strip() == "*" for origin in self.cors_origins):

@@ -7,17 +7,22 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from app.api.deps import bind_path_ids_to_logs
 from app.api.errors import install_error_handlers
+from app.api.http_metrics import HttpMetricsMiddleware
 from app.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from app.api.routes import ROUTERS
+from app.api.telemetry import fastapi_telemetry
 from app.aws.clients import AwsClients
 from app.config import Settings, get_settings
 from app.db.session import create_engine, create_sessionmaker
 from app.logging import configure_logging
+from app.observability.runtime import observing
+from app.observability.tracing import create_tracing
 from app.outbox import OutboxRelay
 from app.publishers import build_publishers
 
@@ -37,42 +42,53 @@ def _operation_id(route: APIRoute) -> str:
 
 
 @asynccontextmanager
+async def _outbox_relay(app: FastAPI, settings: Settings, aws: AwsClients) -> AsyncIterator[None]:
+    relay = OutboxRelay(app.state.sessionmaker, build_publishers(settings, aws), settings)
+    app.state.outbox_relay = relay
+    stop = asyncio.Event()
+    task = (
+        asyncio.create_task(relay.run(stop), name="outbox-relay")
+        if settings.outbox_relay_enabled
+        else None
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+
+
+@asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
-    async with AwsClients(settings) as aws:
-        app.state.aws = aws
-        relay = OutboxRelay(app.state.sessionmaker, build_publishers(settings, aws), settings)
-        app.state.outbox_relay = relay
-        stop = asyncio.Event()
-        task = (
-            asyncio.create_task(relay.run(stop), name="outbox-relay")
-            if settings.outbox_relay_enabled
-            else None
-        )
-        try:
+    with observing(settings, app.state.tracing, engine) as watchdog:
+        app.state.loop_watchdog = watchdog
+        async with AwsClients(settings) as aws, _outbox_relay(app, settings, aws):
+            app.state.aws = aws
             yield
-        finally:
-            stop.set()
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(task, timeout=10)
     await engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    tracing = create_tracing(settings.otel_exporter_otlp_endpoint, settings.environment)
     app = FastAPI(
         title="Reframer API",
         version="0.1.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        telemetry=fastapi_telemetry(tracing),
+        dependencies=[Depends(bind_path_ids_to_logs)],
     )
     app.state.settings = settings
+    app.state.tracing = tracing
     install_error_handlers(app)
     # Outermost last: request id wraps everything, so even a 413 or CORS refusal carries it.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
@@ -86,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )  # fmt: skip
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     return app

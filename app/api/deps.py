@@ -15,6 +15,7 @@ from app.db.models import Account
 from app.domain.errors import Forbidden, InvalidToken, Unauthenticated
 from app.domain.plans import Feature
 from app.domain.secrets import looks_like_api_key
+from app.logging import bind_log_context
 from app.services.access_tokens import decode_access_token
 from app.services.accounts import get_account
 from app.services.api_keys import authenticate_api_key
@@ -32,6 +33,24 @@ def get_settings_dep(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+MAX_LOGGED_ID_LENGTH = 64
+
+
+async def bind_path_ids_to_logs(request: Request) -> None:
+    """Tags the request's log lines with the ids in its path (`job_id`, `key_id`, ...).
+
+    Mounted on the app, so a feature's routes get it without asking. The caller's own
+    account id comes from `get_current_account`, never from a path.
+    """
+    bind_log_context(
+        **{
+            name: str(value)[:MAX_LOGGED_ID_LENGTH]
+            for name, value in request.path_params.items()
+            if name.endswith("_id") and name != "account_id"
+        }
+    )
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -64,6 +83,7 @@ async def get_current_account(
         request.state.auth_method = "jwt"
     request.state.account_id = account.id
     request.state.plan = account.plan
+    bind_log_context(account_id=str(account.id))
     return account
 
 

@@ -41,11 +41,30 @@ def test_a_complete_production_configuration_starts() -> None:
         ),
         ({"database_url": "sqlite+aiosqlite:///./x.db"}, "REFRAMER_DATABASE_URL"),
         ({"cors_origins": ["*"]}, "REFRAMER_CORS_ORIGINS"),
+        ({"metrics_token": "short"}, "REFRAMER_METRICS_TOKEN"),
+        (
+            {"metrics_token": Settings.model_fields["service_token"].default},
+            "REFRAMER_METRICS_TOKEN",
+        ),
     ],
 )
 def test_production_refuses_unsafe_settings(override: dict[str, object], named: str) -> None:
     with pytest.raises(ValidationError, match=named):
         make(**override)
+
+
+def test_production_serves_metrics_only_behind_a_token() -> None:
+    assert not make().metrics_served
+    assert make(metrics_token="m" * 40).metrics_served
+    assert not make(metrics_token="m" * 40, metrics_enabled=False).metrics_served
+
+
+def test_the_standard_otlp_variable_switches_tracing_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    assert Settings(_env_file=None).otel_exporter_otlp_endpoint is None  # type: ignore[call-arg]
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.otel_exporter_otlp_endpoint == "http://collector:4318"
 
 
 def test_development_runs_on_the_embedded_defaults() -> None:

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import account_pages, api_keys, auth, console, health, me
+from app.api.routes import account_pages, api_keys, auth, console, health, me, metrics
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    metrics.router,
     auth.router,
     me.router,
     api_keys.router,

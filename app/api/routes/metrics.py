@@ -1,0 +1,63 @@
+"""`GET /metrics`: Prometheus text exposition, for a scraper, not for customers.
+
+Never rate limited and never behind a user's token. With `REFRAMER_METRICS_TOKEN` set,
+the scraper must send `Authorization: Bearer <that token>`; production serves the page
+only then (without a token it answers 404, as if there were nothing here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
+
+from app.api.deps import SettingsDep, bearer_scheme
+from app.domain.errors import Forbidden, NotFound, Unauthenticated
+from app.observability import prometheus
+from app.observability.tracing import suppressed
+from app.services.outbox import OutboxBacklog, backlog
+
+logger = logging.getLogger("app.metrics")
+
+router = APIRouter(tags=["operations"])
+
+BACKLOG_TIMEOUT_SECONDS = 2.0
+
+
+async def require_scraper(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> None:
+    if not settings.metrics_served:
+        raise NotFound("Not Found")
+    if settings.metrics_token is None:
+        return
+    if credentials is None:
+        raise Unauthenticated("Send `Authorization: Bearer <metrics token>`.")
+    if not hmac.compare_digest(credentials.credentials.encode(), settings.metrics_token.encode()):
+        raise Forbidden("This credential may not read metrics.")
+
+
+async def _read_backlog(request: Request) -> OutboxBacklog | None:
+    """None when the database does not answer in time: the page still serves the rest."""
+    try:
+        # A scrape every few seconds is not worth a trace each.
+        with suppressed():
+            async with (
+                asyncio.timeout(BACKLOG_TIMEOUT_SECONDS),
+                request.app.state.sessionmaker() as session,
+            ):
+                return await backlog(session)
+    except Exception:
+        logger.warning("outbox backlog unreadable for /metrics", exc_info=True)
+        return None
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(require_scraper)])
+async def metrics(request: Request) -> Response:
+    body = prometheus.render(await _read_backlog(request))
+    return Response(body, media_type=prometheus.CONTENT_TYPE)
