@@ -3,7 +3,20 @@
 from app.db.base import Base
 from app.db.models.accounts import Account
 from app.db.models.api_keys import ApiKey
+from app.db.models.idempotency import IdempotencyKey
+from app.db.models.jobs import Job, JobEvent
 from app.db.models.outbox import OutboxMessage
 from app.db.models.refresh_tokens import RefreshToken
+from app.db.models.usage import UsageCounter
 
-__all__ = ["Account", "ApiKey", "Base", "OutboxMessage", "RefreshToken"]
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Base",
+    "IdempotencyKey",
+    "Job",
+    "JobEvent",
+    "OutboxMessage",
+    "RefreshToken",
+    "UsageCounter",
+]
