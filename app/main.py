@@ -20,6 +20,7 @@ from app.db.session import create_engine, create_sessionmaker
 from app.logging import configure_logging
 from app.outbox import OutboxRelay
 from app.publishers import build_publishers
+from app.sweeper import JobSweeper
 
 API_DESCRIPTION = """
 Reframer turns landscape videos into vertical (9:16), square (1:1) or portrait (4:5) videos
@@ -46,17 +47,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.aws = aws
         relay = OutboxRelay(app.state.sessionmaker, build_publishers(settings, aws), settings)
         app.state.outbox_relay = relay
+        sweeper = JobSweeper(app.state.sessionmaker, settings)
+        app.state.job_sweeper = sweeper
         stop = asyncio.Event()
-        task = (
-            asyncio.create_task(relay.run(stop), name="outbox-relay")
-            if settings.outbox_relay_enabled
-            else None
-        )
+        tasks: list[asyncio.Task[None]] = []
+        if settings.outbox_relay_enabled:
+            tasks.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
+        if settings.job_sweeper_enabled:
+            tasks.append(asyncio.create_task(sweeper.run(stop), name="job-sweeper"))
         try:
             yield
         finally:
             stop.set()
-            if task is not None:
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
     await engine.dispose()
