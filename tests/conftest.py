@@ -94,6 +94,7 @@ def settings(database_url: str, aws: LocalAws, moto_server: MotoServer) -> Setti
         webhooks_queue_url=aws.webhooks_queue_url,
         bcrypt_rounds=4,
         outbox_relay_enabled=False,  # tests drive the relay themselves
+        job_sweeper_enabled=False,  # and the sweeper
         log_json=False,
     )
 
