@@ -23,11 +23,12 @@ async def select_for_update(
 ) -> ModelT | None:
     """The one row matching `criteria`, locked until the transaction ends; None if absent."""
     if session.get_bind().dialect.name == "sqlite":
-        key = inspect(model).primary_key[0]
+        # Every column assigned to itself that would otherwise change (an `onupdate` stamp).
+        columns = [c for c in inspect(model).columns if c.primary_key or c.onupdate is not None]
         await session.execute(
             update(model)
             .where(*criteria)
-            .values({key: key})
+            .values({c: c for c in columns})
             .execution_options(synchronize_session=False)
         )
     result = await session.execute(

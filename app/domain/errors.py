@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+# Members every problem document has; extras may not take these names (the job's status
+# travels as `job_status`, since `status` is the HTTP status).
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "request_id"})
+
 
 class DomainError(Exception):
     status: ClassVar[int] = 400
@@ -18,6 +22,9 @@ class DomainError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         # Extra members land at the top level of the problem document.
+        clashes = RESERVED_MEMBERS & extra.keys()
+        if clashes:
+            raise TypeError(f"problem members {sorted(clashes)} are reserved")
         self.extra = extra
 
 
@@ -74,13 +81,14 @@ class QuotaExceeded(Forbidden):
 
 
 class InvalidTransition(Conflict):
-    """The job's state machine forbids the change; carries the current `status`."""
+    """The job's state machine forbids the change; carries the current `job_status`."""
 
     code, title = "invalid_transition", "The job cannot make this change"
 
 
 class AlreadyDispatched(Conflict):
-    """The job left `queued` already; the dispatcher acknowledges without a new Batch job."""
+    """The job left `queued` already (`job_status` says where it is); the dispatcher
+    acknowledges its message without a new Batch job."""
 
     code, title = "already_dispatched", "The job was dispatched already"
 

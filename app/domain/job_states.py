@@ -74,6 +74,6 @@ def must_change(current: JobStatus, target: JobStatus) -> bool:
         return True
     raise InvalidTransition(
         f"A job that is {current.value} cannot become {target.value}.",
-        status=current.value,
+        job_status=current.value,
         requested_status=target.value,
     )

@@ -8,7 +8,7 @@ import json
 import httpx
 
 from app.local.provision import LocalAws
-from tests.support.jobs import VIDEO_BYTES, JobDriver
+from tests.support.jobs import VIDEO_BYTES, Dispatched, JobDriver
 from tests.support.users import UserFactory
 
 
@@ -51,8 +51,6 @@ async def test_a_job_goes_from_upload_to_downloadable_outputs(
     submitted = await jobs.submitted(job_id, "batch-42")
     assert submitted.status_code == 200
     assert submitted.json()["status"] == "submitted"
-
-    from tests.support.jobs import Dispatched
 
     container = Dispatched(job_id=job_id, spec=spec)
     started = await jobs.callback(container, "start", {"batch_job_id": "batch-42"})

@@ -71,11 +71,11 @@ async def dispatch_job(session: AsyncSession, settings: Settings, job_id: uuid.U
     after a crash before SubmitJob dispatches again, and the new token replaces the old)."""
     job = await lock_job(session, job_id)
     if job.status == JobStatus.PENDING_UPLOAD:
-        raise InvalidTransition("The job was never confirmed.", status=job.status)
+        raise InvalidTransition("The job was never confirmed.", job_status=job.status)
     if job.status != JobStatus.QUEUED:
         raise AlreadyDispatched(
             f"The job is {job.status}; acknowledge the message without a new Batch job.",
-            status=job.status,
+            job_status=job.status,
         )
     token = new_opaque_token()
     job.callback_token_hash = keyed_hash(settings.secret_key, token)
@@ -100,7 +100,7 @@ async def mark_submitted(session: AsyncSession, job_id: uuid.UUID, batch_job_id:
     if job.batch_job_id == batch_job_id:
         return job  # a repeat, or the container's start came first
     if job.batch_job_id is not None:
-        raise BatchJobConflict("The job was submitted as another Batch job.", status=job.status)
+        raise BatchJobConflict("The job was submitted as another Batch job.", job_status=job.status)
     await transition_job(
         session,
         job_id,
@@ -118,7 +118,7 @@ async def start_job(session: AsyncSession, job_id: uuid.UUID, batch_job_id: str)
     job = await lock_job(session, job_id)
     if job.batch_job_id is not None and job.batch_job_id != batch_job_id:
         raise BatchJobConflict(
-            "The job belongs to another Batch job; exit without work.", status=job.status
+            "The job belongs to another Batch job; exit without work.", job_status=job.status
         )
     if job.status == JobStatus.QUEUED:
         # The container started before the dispatcher reported the submission.
@@ -148,7 +148,7 @@ async def report_progress(
     job = await lock_job(session, job_id)
     if job.status != JobStatus.RUNNING:
         raise InvalidTransition(
-            f"The job is {job.status}; progress is only taken while it runs.", status=job.status
+            f"The job is {job.status}; progress is only taken while it runs.", job_status=job.status
         )
     if progress_advances(job.stage, job.percent, stage, percent):
         job.stage = stage.value

@@ -56,7 +56,7 @@ async def confirm_job(
     if stored is None:
         raise UploadMissing(
             "Nothing was uploaded for this job yet: PUT the file to the upload URL first.",
-            status=job.status,
+            job_status=job.status,
         )
     if stored.size_bytes != job.size_bytes:
         raise UploadSizeMismatch(
@@ -111,5 +111,5 @@ async def confirm_job(
 def _ensure_confirmable(job: Job) -> None:
     if job.status != JobStatus.PENDING_UPLOAD:
         raise InvalidTransition(
-            f"A job that is {job.status} cannot be confirmed.", status=job.status
+            f"A job that is {job.status} cannot be confirmed.", job_status=job.status
         )

@@ -35,7 +35,7 @@ async def requeue_job(session: AsyncSession, job_id: uuid.UUID, *, reason: str) 
     if JobStatus(job.status) not in ACTIVE_STATES:
         raise InvalidTransition(
             f"Only queued, submitted or running jobs can be requeued; this one is {job.status}.",
-            status=job.status,
+            job_status=job.status,
         )
     await transition_job(session, job_id, JobStatus.QUEUED, actor=Actor.OPERATOR, reason=reason)
     job.batch_job_id = None

@@ -79,7 +79,7 @@ async def output_links(
     if job.status != JobStatus.SUCCEEDED or not job.outputs:
         raise OutputsNotReady(
             f"A job that is {job.status} has no outputs; they appear once it succeeds.",
-            status=job.status,
+            job_status=job.status,
         )
     expires_at = utcnow() + timedelta(seconds=settings.download_url_ttl_seconds)
     links: dict[str, DownloadLink] = {}
