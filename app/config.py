@@ -59,7 +59,10 @@ class Settings(BaseSettings):
         description="base of the URLs the Batch container calls back on; empty = public_url",
     )
     upload_confirm_grace_seconds: int = Field(
-        900, ge=0, description="after the upload URL expires, how long a job may still be confirmed"
+        900,
+        ge=0,
+        description="how long after its upload URL expires a job may still be confirmed; "
+        "then it expires",
     )
     job_sweeper_enabled: bool = True
     job_sweep_interval_seconds: float = Field(60.0, gt=0)

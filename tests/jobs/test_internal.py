@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 
@@ -233,3 +234,28 @@ async def test_a_canceled_job_stops_its_container(
     assert (await jobs.dispatch(running.job_id)).json()["code"] == "already_dispatched"
     again = await client.post(f"/api/jobs/{running.job_id}/cancel", headers=user.headers)
     assert (again.status_code, again.json()["status"]) == (200, "canceled")
+
+
+async def test_what_a_database_cannot_store_is_refused_with_422_not_a_500(
+    users: UserFactory, jobs: JobDriver
+) -> None:
+    user = await users.create()
+    job = await jobs.running(user)
+    outputs = jobs.outputs_of(job)
+    hostile = [
+        ("complete", b'{"outputs": %s, "metrics": {"psnr": NaN}}' % json.dumps(outputs).encode()),
+        ("complete", json.dumps({"outputs": outputs, "metrics": {"note": "a\x00b"}}).encode()),
+        (
+            "complete",
+            json.dumps({"outputs": {**outputs, "video": outputs["video"] + "\x00"}}).encode(),
+        ),
+        ("fail", json.dumps({"code": "pipeline_error", "message": "bad\x00byte"}).encode()),
+    ]
+    for action, content in hostile:
+        response = await jobs.client.post(
+            f"/internal/jobs/{job.job_id}/{action}",
+            content=content,
+            headers={**job.headers, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, (action, content)
+    assert (await jobs.get(user, job.job_id))["status"] == "running"

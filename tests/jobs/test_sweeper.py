@@ -57,3 +57,19 @@ async def test_the_lifespan_runs_the_sweeper_in_the_background(
     async with background.router.lifespan_context(background), asyncio.timeout(20):
         while (await jobs.get(user, job_id))["status"] != "expired":
             await asyncio.sleep(0.05)
+
+
+async def test_a_confirm_after_the_deadline_expires_the_job_even_before_the_sweeper(
+    users: UserFactory, jobs: JobDriver
+) -> None:
+    user = await users.create()
+    created = await jobs.create(user)
+    await jobs.upload(created)
+    async with jobs.app.state.sessionmaker() as session:
+        await session.execute(update(Job).values(upload_expires_at=utcnow() - timedelta(days=1)))
+        await session.commit()
+    late = await jobs.confirm(user, created["job"]["id"])
+    assert late.status_code == 409
+    assert late.json()["job_status"] == "expired"
+    assert (await jobs.get(user, created["job"]["id"]))["status"] == "expired"
+    assert await jobs.relay() == 0

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.api.schemas.jobs import JobOptions
 from app.db.models import Job
@@ -13,7 +14,38 @@ from app.domain.plans import AspectRatio
 from app.services.jobs.callbacks import JobSpec
 
 BatchJobId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_:.\-]+$")]
-S3Uri = Annotated[str, Field(min_length=6, max_length=1024, pattern=r"^s3://")]
+S3Uri = Annotated[str, Field(min_length=6, max_length=1024, pattern=r"^s3://[^\x00-\x1f\x7f]+$")]
+MAX_METRICS_DEPTH = 8
+
+
+def _storable(value: Any, depth: int = 0) -> bool:
+    """What both databases' JSON columns take: finite numbers, strings without NUL."""
+    if depth > MAX_METRICS_DEPTH:
+        return False
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, list):
+        return all(_storable(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v, depth + 1) for k, v in value.items())
+    return value is None or isinstance(value, bool | int)
+
+
+def _storable_metrics(value: dict[str, Any]) -> dict[str, Any]:
+    if not _storable(value):
+        raise ValueError(
+            f"must be JSON with finite numbers, no NUL characters, "
+            f"nested at most {MAX_METRICS_DEPTH} deep"
+        )
+    return value
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
 
 
 class DispatchResponse(BaseModel):
@@ -70,7 +102,7 @@ class CompleteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outputs: Outputs
-    metrics: dict[str, Any] = Field(
+    metrics: Annotated[dict[str, Any], AfterValidator(_storable_metrics)] = Field(
         default_factory=dict,
         description="free-form; `duration_seconds` (the measured source) corrects usage",
     )
@@ -80,7 +112,7 @@ class FailRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: FailureCode
-    message: str = Field(min_length=1, max_length=4000)
+    message: Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_nul)]
 
 
 class InternalJobResponse(BaseModel):

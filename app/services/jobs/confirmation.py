@@ -8,6 +8,7 @@ month's usage counted, and the outbox message for the dispatcher.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,6 +84,17 @@ async def confirm_job(
         await session.commit()
         return job
     _ensure_confirmable(job)
+    if utcnow() > confirm_deadline(settings, job):
+        # The sweeper has not come by yet; the outcome must not depend on when it does.
+        await transition_job(
+            session,
+            job_id,
+            JobStatus.EXPIRED,
+            actor=Actor.CUSTOMER,
+            reason="confirmed after the upload window closed",
+        )
+        await session.commit()
+        _ensure_confirmable(job)
     period = month_of(utcnow())
     used = await period_usage(session, account_id, period.key)
     plan_gate.ensure_monthly_jobs(settings, plan, used.jobs, period)
@@ -106,6 +118,10 @@ async def confirm_job(
     )
     await session.commit()
     return job
+
+
+def confirm_deadline(settings: Settings, job: Job) -> datetime:
+    return job.upload_expires_at + timedelta(seconds=settings.upload_confirm_grace_seconds)
 
 
 def _ensure_confirmable(job: Job) -> None:

@@ -20,7 +20,8 @@ EXPIRE_BATCH = 100
 async def expire_stale_uploads(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
 ) -> int:
-    """Jobs still waiting for their upload past the URL's expiry and the grace -> expired.
+    """Jobs still waiting for their upload past the URL's expiry and the grace -> expired
+    (the same deadline confirm enforces).
 
     One transaction per job: a confirm racing the sweeper waits on the row lock, and
     whichever comes second sees the other's outcome.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -12,6 +13,8 @@ from app.db.models import Job, JobEvent
 from app.domain.clock import utcnow
 from app.domain.errors import NotFound
 from app.domain.job_states import Actor, JobStatus, is_final, must_change
+
+logger = logging.getLogger("app.jobs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,4 +75,14 @@ async def transition_job(
         )
     )
     # Webhook events and job-finished emails hook in here: one call, same transaction.
+    logger.info(
+        "job status changed",
+        extra={
+            "job_id": str(job.id),
+            "account_id": str(job.account_id),
+            "from_status": previous.value,
+            "to_status": target.value,
+            "actor": actor.value,
+        },
+    )
     return Transition(job=job, previous=previous, changed=True)
