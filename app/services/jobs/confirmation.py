@@ -49,6 +49,18 @@ async def confirm_job(
     if job.queued_at is not None:
         return job
     _ensure_confirmable(job)
+    if utcnow() > confirm_deadline(settings, job):
+        # The sweeper has not come by yet; the outcome must not depend on when it does.
+        transition = await transition_job(
+            session,
+            job_id,
+            JobStatus.EXPIRED,
+            actor=Actor.CUSTOMER,
+            reason="confirmed after the upload window closed",
+            account_id=account_id,
+        )
+        await session.commit()
+        _ensure_confirmable(transition.job)
     # The plan may have changed since the job was created.
     plan = plan_gate.plan_of(account)
     plan_gate.ensure_source_duration(settings, plan, job.duration_seconds)
@@ -84,17 +96,6 @@ async def confirm_job(
         await session.commit()
         return job
     _ensure_confirmable(job)
-    if utcnow() > confirm_deadline(settings, job):
-        # The sweeper has not come by yet; the outcome must not depend on when it does.
-        await transition_job(
-            session,
-            job_id,
-            JobStatus.EXPIRED,
-            actor=Actor.CUSTOMER,
-            reason="confirmed after the upload window closed",
-        )
-        await session.commit()
-        _ensure_confirmable(job)
     period = month_of(utcnow())
     used = await period_usage(session, account_id, period.key)
     plan_gate.ensure_monthly_jobs(settings, plan, used.jobs, period)
