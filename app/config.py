@@ -52,8 +52,24 @@ class Settings(BaseSettings):
     s3_bucket: str = "reframer-media-local"
     jobs_queue_url: str = "http://127.0.0.1:5000/123456789012/reframer-jobs.fifo"
     webhooks_queue_url: str = "http://127.0.0.1:5000/123456789012/reframer-webhooks"
-    upload_url_ttl_seconds: int = 3600
-    download_url_ttl_seconds: int = 3600
+    upload_url_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    download_url_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+
+    # Jobs
+    callback_base_url: str = Field(
+        "",
+        description="base of the URLs the Batch container calls back on; empty = public_url",
+    )
+    upload_confirm_grace_seconds: int = Field(
+        900,
+        ge=0,
+        description="how long after its upload URL expires a job may still be confirmed; "
+        "then it expires",
+    )
+    job_sweeper_enabled: bool = True
+    job_sweep_interval_seconds: float = Field(60.0, gt=0)
+    # Stripe keeps idempotency keys 24 h; a shorter window would replay nothing a client expects.
+    idempotency_key_ttl_seconds: int = Field(24 * 3600, ge=24 * 3600)
 
     # Email: sent by the outbox relay over SMTP. The defaults reach the local sink
     # (`python -m app.local.smtp_sink`); production sets a real relay with STARTTLS and auth.
@@ -120,6 +136,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _derive_defaults(self) -> Settings:
+        if not self.callback_base_url:
+            self.callback_base_url = self.public_url
+        self.callback_base_url = self.callback_base_url.rstrip("/")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -25,6 +25,7 @@ from app.observability.runtime import observing
 from app.observability.tracing import create_tracing
 from app.outbox import OutboxRelay
 from app.publishers import build_publishers
+from app.sweeper import JobSweeper
 
 API_DESCRIPTION = """
 Reframer turns landscape videos into vertical (9:16), square (1:1) or portrait (4:5) videos
@@ -42,20 +43,26 @@ def _operation_id(route: APIRoute) -> str:
 
 
 @asynccontextmanager
-async def _outbox_relay(app: FastAPI, settings: Settings, aws: AwsClients) -> AsyncIterator[None]:
+async def _background_work(
+    app: FastAPI, settings: Settings, aws: AwsClients
+) -> AsyncIterator[None]:
+    """The outbox relay and the job sweeper: always built (tests drive them one step at a
+    time), run as tasks when their settings say so, stopped with the app."""
     relay = OutboxRelay(app.state.sessionmaker, build_publishers(settings, aws), settings)
+    sweeper = JobSweeper(app.state.sessionmaker, settings)
     app.state.outbox_relay = relay
+    app.state.job_sweeper = sweeper
     stop = asyncio.Event()
-    task = (
-        asyncio.create_task(relay.run(stop), name="outbox-relay")
-        if settings.outbox_relay_enabled
-        else None
-    )
+    tasks: list[asyncio.Task[None]] = []
+    if settings.outbox_relay_enabled:
+        tasks.append(asyncio.create_task(relay.run(stop), name="outbox-relay"))
+    if settings.job_sweeper_enabled:
+        tasks.append(asyncio.create_task(sweeper.run(stop), name="job-sweeper"))
     try:
         yield
     finally:
         stop.set()
-        if task is not None:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=10)
 
@@ -68,7 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = create_sessionmaker(engine)
     with observing(settings, app.state.tracing, engine) as watchdog:
         app.state.loop_watchdog = watchdog
-        async with AwsClients(settings) as aws, _outbox_relay(app, settings, aws):
+        async with AwsClients(settings) as aws, _background_work(app, settings, aws):
             app.state.aws = aws
             yield
     await engine.dispose()

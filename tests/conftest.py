@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.local.moto_server import MotoServer, start_moto
 from app.local.provision import LocalAws, provision_aws
+from app.local.smtp_sink import SmtpSink, start_smtp_sink
 from app.main import create_app
 from tests.support import migrations
 from tests.support.postgres import PostgresCluster
@@ -83,7 +84,17 @@ async def aws(moto_server: MotoServer) -> LocalAws:
 
 
 @pytest.fixture
-def settings(database_url: str, aws: LocalAws, moto_server: MotoServer) -> Settings:
+def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
+    """A real SMTP server per test: registering alone already queues an email."""
+    sink = start_smtp_sink(tmp_path / "mail")
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def settings(
+    database_url: str, aws: LocalAws, moto_server: MotoServer, smtp_sink: SmtpSink
+) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         environment="test",
@@ -92,8 +103,11 @@ def settings(database_url: str, aws: LocalAws, moto_server: MotoServer) -> Setti
         s3_bucket=aws.bucket,
         jobs_queue_url=aws.jobs_queue_url,
         webhooks_queue_url=aws.webhooks_queue_url,
+        smtp_host=smtp_sink.host,
+        smtp_port=smtp_sink.port,
         bcrypt_rounds=4,
         outbox_relay_enabled=False,  # tests drive the relay themselves
+        job_sweeper_enabled=False,  # and the sweeper
         log_json=False,
     )
 

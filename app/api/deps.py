@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.aws.clients import AwsClients
 from app.config import Settings
 from app.db.models import Account
 from app.domain.errors import Forbidden, InvalidToken, Unauthenticated
@@ -19,6 +21,7 @@ from app.logging import bind_log_context
 from app.services.access_tokens import decode_access_token
 from app.services.accounts import get_account
 from app.services.api_keys import authenticate_api_key
+from app.services.jobs.callbacks import authenticate_callback
 from app.services.plan_gate import ensure_feature
 
 bearer_scheme = HTTPBearer(
@@ -109,3 +112,23 @@ async def require_service_token(
         raise Unauthenticated("Send `Authorization: Bearer <service token>`.")
     if not hmac.compare_digest(credentials.credentials.encode(), settings.service_token.encode()):
         raise Forbidden("This credential may not call internal routes.")
+
+
+def get_aws(request: Request) -> AwsClients:
+    aws: AwsClients = request.app.state.aws
+    return aws
+
+
+AwsDep = Annotated[AwsClients, Depends(get_aws)]
+
+
+async def require_callback_token(
+    job_id: uuid.UUID,
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> None:
+    """The Batch container's credential: the token dispatched with this job, for this job only."""
+    if credentials is None:
+        raise Unauthenticated("Send `Authorization: Bearer <callback token of this job>`.")
+    await authenticate_callback(session, settings, job_id, credentials.credentials)

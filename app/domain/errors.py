@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+# Members every problem document has; extras may not take these names (the job's status
+# travels as `job_status`, since `status` is the HTTP status).
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "request_id"})
+
 
 class DomainError(Exception):
     status: ClassVar[int] = 400
@@ -18,6 +22,9 @@ class DomainError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         # Extra members land at the top level of the problem document.
+        clashes = RESERVED_MEMBERS & extra.keys()
+        if clashes:
+            raise TypeError(f"problem members {sorted(clashes)} are reserved")
         self.extra = extra
 
 
@@ -93,3 +100,60 @@ class InvalidEmailToken(DomainError):
     """A verification or password-reset link that is unknown, used or expired."""
 
     code, title = "invalid_email_token", "The link is not valid"
+
+
+class InvalidTransition(Conflict):
+    """The job's state machine forbids the change; carries the current `job_status`."""
+
+    code, title = "invalid_transition", "The job cannot make this change"
+
+
+class AlreadyDispatched(Conflict):
+    """The job left `queued` already (`job_status` says where it is); the dispatcher
+    acknowledges its message without a new Batch job."""
+
+    code, title = "already_dispatched", "The job was dispatched already"
+
+
+class BatchJobConflict(Conflict):
+    """The job belongs to another Batch job; a duplicate container exits without work."""
+
+    code, title = "batch_job_conflict", "The job runs under another Batch job"
+
+
+class UploadMissing(Conflict):
+    code, title = "upload_missing", "The upload has not arrived"
+
+
+class UploadSizeMismatch(ValidationFailed):
+    """Carries `declared_bytes` and `actual_bytes`."""
+
+    code, title = "upload_size_mismatch", "The upload's size differs from the declared size"
+
+
+class UploadContentTypeMismatch(ValidationFailed):
+    code, title = "upload_content_type_mismatch", "The upload's type differs from the declared type"
+
+
+class UploadTooLarge(ValidationFailed):
+    """Carries `size_bytes` and `limit_bytes`."""
+
+    code, title = "upload_too_large", "The upload is larger than allowed"
+
+
+class IdempotencyKeyReused(Conflict):
+    code, title = "idempotency_key_reused", "This Idempotency-Key was used for another request"
+
+
+class OutputsNotReady(Conflict):
+    code, title = "outputs_not_ready", "The job has no outputs yet"
+
+
+class OutputOutsidePrefix(ValidationFailed):
+    code, title = "output_outside_prefix", "An output lies outside the job's output prefix"
+
+
+class SourceTooLong(ValidationFailed):
+    """Carries `duration_seconds` and `limit_seconds`."""
+
+    code, title = "source_too_long", "The source video is longer than allowed"

@@ -106,3 +106,13 @@ def cheapest_plan_for_resolution(resolution: str) -> Plan:
 
 def cheapest_plan_for_aspect(aspect: AspectRatio) -> Plan:
     return min((p for p in PLANS.values() if aspect in p.aspect_ratios), key=lambda p: p.rank)
+
+
+def cheapest_plan_for_upload(size_bytes: int) -> Plan | None:
+    fitting = [p for p in PLANS.values() if size_bytes <= p.max_upload_bytes]
+    return min(fitting, key=lambda p: p.rank) if fitting else None
+
+
+def cheapest_plan_for_duration(seconds: float) -> Plan | None:
+    fitting = [p for p in PLANS.values() if seconds <= p.max_source_seconds]
+    return min(fitting, key=lambda p: p.rank) if fitting else None

@@ -1,23 +1,48 @@
-"""The one place that turns a plan's limits into refusals with upgrade hints."""
+"""The one place that turns a plan's limits into refusals with upgrade hints.
+
+Features and per-job limits refuse with `tier_limit` (`feature`, `required_plan`,
+`upgrade_url`); counted quotas refuse with `quota_exceeded` (`quota`, `limit`, `usage`,
+`resets_at`). Limits no plan can lift are plain 422s with the figures.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.config import Settings
 from app.db.models import Account
-from app.domain.errors import TierLimit
-from app.domain.plans import Feature, Plan, cheapest_plan_with, get_plan
+from app.domain.errors import QuotaExceeded, SourceTooLong, TierLimit, UploadTooLarge
+from app.domain.jobs import SINGLE_PUT_MAX_BYTES
+from app.domain.periods import Period
+from app.domain.plans import (
+    RESOLUTIONS,
+    AspectRatio,
+    Feature,
+    Plan,
+    cheapest_plan_for_aspect,
+    cheapest_plan_for_duration,
+    cheapest_plan_for_resolution,
+    cheapest_plan_for_upload,
+    cheapest_plan_with,
+    get_plan,
+)
+
+FOUR_K_SHORT_SIDE = 2160
 
 
 def plan_of(account: Account) -> Plan:
     return get_plan(account.plan)
 
 
-def tier_limit(settings: Settings, feature: str, required: Plan, detail: str) -> TierLimit:
+def tier_limit(
+    settings: Settings, feature: str, required: Plan, detail: str, **figures: Any
+) -> TierLimit:
     return TierLimit(
         detail,
         feature=feature,
         required_plan=required.name.value,
         upgrade_url=settings.upgrade_url,
+        **figures,
     )
 
 
@@ -31,4 +56,111 @@ def ensure_feature(settings: Settings, account: Account, feature: Feature) -> No
         required,
         f"The {account.plan} plan does not include {feature.value}; "
         f"upgrade to {required.name.value} to use it.",
+    )
+
+
+def ensure_upload_size(settings: Settings, plan: Plan, size_bytes: int) -> None:
+    if size_bytes > SINGLE_PUT_MAX_BYTES:
+        raise UploadTooLarge(
+            f"Uploads are limited to {SINGLE_PUT_MAX_BYTES} bytes (one S3 PUT).",
+            size_bytes=size_bytes,
+            limit_bytes=SINGLE_PUT_MAX_BYTES,
+        )
+    if size_bytes <= plan.max_upload_bytes:
+        return
+    required = cheapest_plan_for_upload(size_bytes)
+    if required is None:
+        raise UploadTooLarge(
+            "No plan accepts a file this large.",
+            size_bytes=size_bytes,
+            limit_bytes=plan.max_upload_bytes,
+        )
+    raise tier_limit(
+        settings,
+        "upload_size",
+        required,
+        f"The {plan.name.value} plan accepts uploads up to {plan.max_upload_bytes} bytes.",
+        size_bytes=size_bytes,
+        limit_bytes=plan.max_upload_bytes,
+    )
+
+
+def ensure_source_duration(settings: Settings, plan: Plan, seconds: float | None) -> None:
+    if seconds is None or seconds <= plan.max_source_seconds:
+        return
+    required = cheapest_plan_for_duration(seconds)
+    if required is None:
+        raise SourceTooLong(
+            "No plan accepts a source this long.",
+            duration_seconds=seconds,
+            limit_seconds=plan.max_source_seconds,
+        )
+    raise tier_limit(
+        settings,
+        "source_duration",
+        required,
+        f"The {plan.name.value} plan accepts sources up to {plan.max_source_seconds} seconds.",
+        duration_seconds=seconds,
+        limit_seconds=plan.max_source_seconds,
+    )
+
+
+def ensure_output_options(
+    settings: Settings, plan: Plan, aspect_ratio: AspectRatio, resolution: str
+) -> None:
+    if aspect_ratio not in plan.aspect_ratios:
+        raise tier_limit(
+            settings,
+            "aspect_ratio",
+            cheapest_plan_for_aspect(aspect_ratio),
+            f"The {plan.name.value} plan does not include the {aspect_ratio.value} aspect ratio.",
+            aspect_ratio=aspect_ratio.value,
+            allowed=sorted(a.value for a in plan.aspect_ratios),
+        )
+    if RESOLUTIONS[resolution] >= FOUR_K_SHORT_SIDE and not plan.allows(Feature.OUTPUT_4K):
+        raise tier_limit(
+            settings,
+            Feature.OUTPUT_4K.value,
+            cheapest_plan_with(Feature.OUTPUT_4K),
+            f"The {plan.name.value} plan does not include 4K output.",
+            resolution=resolution,
+            max_resolution=plan.max_resolution,
+        )
+    if not plan.allows_resolution(resolution):
+        raise tier_limit(
+            settings,
+            "output_resolution",
+            cheapest_plan_for_resolution(resolution),
+            f"The {plan.name.value} plan renders up to {plan.max_resolution}.",
+            resolution=resolution,
+            max_resolution=plan.max_resolution,
+        )
+
+
+def ensure_monthly_jobs(settings: Settings, plan: Plan, used: int, period: Period) -> None:
+    if used < plan.jobs_per_month:
+        return
+    raise QuotaExceeded(
+        f"The {plan.name.value} plan includes {plan.jobs_per_month} jobs a month; "
+        f"the count resets at {period.resets_at.isoformat()}.",
+        quota="jobs_per_month",
+        limit=plan.jobs_per_month,
+        usage=used,
+        resets_at=period.resets_at.isoformat(),
+        upgrade_url=settings.upgrade_url,
+    )
+
+
+def ensure_concurrency(settings: Settings, plan: Plan, active: int) -> None:
+    if active < plan.concurrent_jobs:
+        return
+    raise QuotaExceeded(
+        f"The {plan.name.value} plan runs {plan.concurrent_jobs} job(s) at a time; "
+        "confirm again when one finishes.",
+        quota="concurrent_jobs",
+        limit=plan.concurrent_jobs,
+        usage=active,
+        # Frees up when a running job finishes, not at a fixed time.
+        resets_at=None,
+        upgrade_url=settings.upgrade_url,
     )

@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import account_pages, api_keys, auth, console, health, me, metrics
+from app.api.routes import (
+    account_pages,
+    api_keys,
+    auth,
+    console,
+    health,
+    internal_jobs,
+    jobs,
+    me,
+    metrics,
+    usage,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -10,6 +21,10 @@ ROUTERS: list[APIRouter] = [
     auth.router,
     me.router,
     api_keys.router,
+    jobs.router,
+    usage.router,
+    internal_jobs.dispatcher,
+    internal_jobs.container,
     account_pages.router,
     console.router,
 ]

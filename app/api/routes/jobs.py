@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from app.api.deps import AwsDep, CurrentAccount, SessionDep, SettingsDep
+from app.api.schemas.jobs import (
+    CreateJobRequest,
+    CreateJobResponse,
+    DownloadLinkResponse,
+    JobEventResponse,
+    JobListResponse,
+    JobOutputsResponse,
+    JobResponse,
+)
+from app.api.schemas.problems import problem_responses
+from app.domain.job_states import JobStatus
+from app.services.jobs import confirmation, creation, management, queries
+from app.services.jobs.creation import CreatedJob, JobRequest
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=problem_responses(401, 404, 422))
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="retry safely: the same key and body return the first response (24 h)",
+    ),
+]
+
+
+def _render_created(created: CreatedJob) -> dict[str, object]:
+    return CreateJobResponse.of(created).model_dump(mode="json")
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CreateJobResponse,
+    responses=problem_responses(403, 409),
+    summary="Create a job and get the URL to upload its video to",
+)
+async def create_job(
+    body: CreateJobRequest,
+    account: CurrentAccount,
+    session: SessionDep,
+    settings: SettingsDep,
+    aws: AwsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    saved = await creation.create_job(
+        session,
+        settings,
+        aws.s3,
+        account,
+        JobRequest(
+            filename=body.filename,
+            content_type=body.content_type,
+            size_bytes=body.size_bytes,
+            duration_seconds=body.duration_seconds,
+            aspect_ratio=body.options.aspect_ratio,
+            resolution=body.options.resolution,
+        ),
+        render=_render_created,
+        idempotency_key=idempotency_key,
+    )
+    headers = {"Idempotent-Replayed": "true"} if saved.replayed else None
+    return JSONResponse(saved.body, status_code=saved.status, headers=headers)
+
+
+@router.get("", response_model=JobListResponse, summary="This account's jobs, newest first")
+async def list_jobs(
+    account: CurrentAccount,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    starting_after: Annotated[
+        uuid.UUID | None, Query(description="the id of the last job of the previous page")
+    ] = None,
+    job_status: Annotated[JobStatus | None, Query(alias="status")] = None,
+) -> JobListResponse:
+    page = await queries.list_jobs(
+        session, account.id, limit=limit, starting_after=starting_after, status=job_status
+    )
+    return JobListResponse(data=[JobResponse.of(j) for j in page.jobs], has_more=page.has_more)
+
+
+@router.get("/{job_id}", response_model=JobResponse)
+async def get_job(job_id: uuid.UUID, account: CurrentAccount, session: SessionDep) -> JobResponse:
+    return JobResponse.of(await queries.get_job(session, account.id, job_id))
+
+
+@router.post(
+    "/{job_id}/confirm",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobResponse,
+    responses=problem_responses(403, 409, 503),
+    summary="Tell us the upload finished: the job is queued",
+)
+async def confirm_job(
+    job_id: uuid.UUID,
+    request: Request,
+    account: CurrentAccount,
+    session: SessionDep,
+    settings: SettingsDep,
+    aws: AwsDep,
+) -> JobResponse:
+    job = await confirmation.confirm_job(session, settings, aws.s3, account, job_id)
+    request.app.state.outbox_relay.wake()
+    return JobResponse.of(job)
+
+
+@router.post("/{job_id}/cancel", response_model=JobResponse, responses=problem_responses(409))
+async def cancel_job(
+    job_id: uuid.UUID, account: CurrentAccount, session: SessionDep, settings: SettingsDep
+) -> JobResponse:
+    return JobResponse.of(await management.cancel_job(session, settings, account.id, job_id))
+
+
+@router.get(
+    "/{job_id}/events",
+    response_model=list[JobEventResponse],
+    summary="The job's status history, oldest first",
+)
+async def list_job_events(
+    job_id: uuid.UUID, account: CurrentAccount, session: SessionDep
+) -> list[JobEventResponse]:
+    events = await queries.list_events(session, account.id, job_id)
+    return [JobEventResponse.of(e) for e in events]
+
+
+@router.get(
+    "/{job_id}/outputs",
+    response_model=JobOutputsResponse,
+    responses=problem_responses(409),
+    summary="Download links for a succeeded job's video, thumbnail and manifest",
+)
+async def get_job_outputs(
+    job_id: uuid.UUID,
+    account: CurrentAccount,
+    session: SessionDep,
+    settings: SettingsDep,
+    aws: AwsDep,
+) -> JobOutputsResponse:
+    links = await queries.output_links(session, settings, aws.s3, account.id, job_id)
+    return JobOutputsResponse(
+        video=DownloadLinkResponse.of(links["video"]),
+        thumbnail=DownloadLinkResponse.of(links["thumbnail"]),
+        manifest=DownloadLinkResponse.of(links["manifest"]),
+    )

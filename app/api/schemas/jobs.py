@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.db.models import Job, JobEvent
+from app.domain.job_states import Actor, JobStatus
+from app.domain.jobs import VIDEO_CONTENT_TYPES, ProgressStage
+from app.domain.plans import AspectRatio
+from app.services.jobs.creation import CreatedJob
+from app.services.jobs.queries import DownloadLink
+
+Resolution = Literal["480p", "720p", "1080p", "2160p"]
+MAX_DECLARED_DURATION_SECONDS = 24 * 3600
+
+
+def _plain_filename(value: str) -> str:
+    if (
+        any(ord(c) < 32 or ord(c) == 127 for c in value)
+        or "/" in value
+        or "\\" in value
+        or value.strip() != value
+        or value in (".", "..")
+    ):
+        raise ValueError(
+            "must be a bare file name: no path separators, control characters, "
+            "or leading and trailing spaces"
+        )
+    return value
+
+
+def _video_content_type(value: str) -> str:
+    if value not in VIDEO_CONTENT_TYPES:
+        raise ValueError(f"must be one of {', '.join(sorted(VIDEO_CONTENT_TYPES))}")
+    return value
+
+
+class JobOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    aspect_ratio: AspectRatio = Field(
+        AspectRatio.VERTICAL, description="the output's shape; plans list the ones they include"
+    )
+    resolution: Resolution = Field(
+        "720p", description="the output's short side; 2160p needs the 4k_output feature"
+    )
+
+
+class CreateJobRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "filename": "keynote.mp4",
+                    "content_type": "video/mp4",
+                    "size_bytes": 48_000_000,
+                    "duration_seconds": 95.5,
+                    "options": {"aspect_ratio": "9:16", "resolution": "720p"},
+                }
+            ]
+        },
+    )
+
+    filename: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_plain_filename)]
+    content_type: Annotated[
+        str,
+        Field(max_length=100, description="a video type, sent again verbatim with the upload"),
+        AfterValidator(_video_content_type),
+    ]
+    size_bytes: int = Field(gt=0, description="the exact size of the file to upload")
+    duration_seconds: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_DECLARED_DURATION_SECONDS,
+        description=(
+            "Optional: the source's duration. Checked against the plan's longest source. Usage "
+            "counts it at confirm as the job's source minutes; without it the job counts 0 "
+            "minutes until the pipeline measures the source, and the measured duration "
+            "replaces the hint when the job succeeds."
+        ),
+    )
+    options: JobOptions = Field(default_factory=JobOptions)
+
+
+class JobProgress(BaseModel):
+    stage: ProgressStage
+    percent: int = Field(ge=0, le=100)
+
+
+class JobError(BaseModel):
+    code: str
+    message: str | None
+
+
+class JobResponse(BaseModel):
+    id: uuid.UUID
+    status: JobStatus
+    filename: str
+    content_type: str
+    size_bytes: int
+    duration_seconds: float | None
+    options: JobOptions
+    progress: JobProgress | None = Field(description="while the job runs, and after it succeeds")
+    error: JobError | None = Field(description="why the job failed")
+    created_at: datetime
+    updated_at: datetime
+    upload_expires_at: datetime
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobResponse:
+        return cls(
+            id=job.id,
+            status=JobStatus(job.status),
+            filename=job.filename,
+            content_type=job.content_type,
+            size_bytes=job.size_bytes,
+            duration_seconds=job.duration_seconds,
+            options=JobOptions(
+                aspect_ratio=AspectRatio(job.aspect_ratio),
+                resolution=job.resolution,
+            ),
+            progress=(
+                JobProgress(stage=ProgressStage(job.stage), percent=job.percent)
+                if job.stage is not None and job.percent is not None
+                else None
+            ),
+            error=(
+                JobError(code=job.error_code, message=job.error_message)
+                if job.error_code is not None
+                else None
+            ),
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            upload_expires_at=job.upload_expires_at,
+            queued_at=job.queued_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )
+
+
+class UploadInstructions(BaseModel):
+    url: str = Field(description="PUT the file's bytes here, directly to storage")
+    method: Literal["PUT"] = "PUT"
+    headers: dict[str, str] = Field(description="send exactly these headers: they are signed")
+    expires_at: datetime
+
+
+class CreateJobResponse(BaseModel):
+    job: JobResponse
+    upload: UploadInstructions
+
+    @classmethod
+    def of(cls, created: CreatedJob) -> CreateJobResponse:
+        return cls(
+            job=JobResponse.of(created.job),
+            upload=UploadInstructions(
+                url=created.upload.url,
+                headers=created.upload.headers,
+                expires_at=created.upload.expires_at,
+            ),
+        )
+
+
+class JobListResponse(BaseModel):
+    data: list[JobResponse]
+    has_more: bool = Field(description="pass the last job's id as `starting_after` for more")
+
+
+class JobEventResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    from_status: JobStatus | None
+    to_status: JobStatus
+    actor: Actor
+    reason: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, event: JobEvent) -> JobEventResponse:
+        return cls.model_validate(event)
+
+
+class DownloadLinkResponse(BaseModel):
+    url: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, link: DownloadLink) -> DownloadLinkResponse:
+        return cls(url=link.url, expires_at=link.expires_at)
+
+
+class JobOutputsResponse(BaseModel):
+    video: DownloadLinkResponse = Field(description="the reframed video (MP4)")
+    thumbnail: DownloadLinkResponse = Field(description="a JPEG still")
+    manifest: DownloadLinkResponse = Field(description="JSON: the crop path and pipeline facts")

@@ -1,0 +1,62 @@
+"""Presigned URLs and HEAD on the media bucket (aioboto3; presigning is local, HEAD is I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from app.domain.errors import ServiceUnavailable
+
+# HEAD has no body, so S3 reports a missing key by status alone.
+_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    size_bytes: int
+    content_type: str | None
+
+
+async def presign_put(
+    s3: Any, bucket: str, key: str, *, content_type: str, size_bytes: int, ttl_seconds: int
+) -> str:
+    """A PUT URL whose signature covers the content type and length: S3 refuses others."""
+    url: str = await s3.generate_presigned_url(
+        "put_object",
+        Params={
+            "Bucket": bucket,
+            "Key": key,
+            "ContentType": content_type,
+            "ContentLength": size_bytes,
+        },
+        ExpiresIn=ttl_seconds,
+    )
+    return url
+
+
+async def presign_get(s3: Any, bucket: str, key: str, *, ttl_seconds: int) -> str:
+    url: str = await s3.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=ttl_seconds
+    )
+    return url
+
+
+async def head_object(s3: Any, bucket: str, key: str) -> StoredObject | None:
+    """The object's size and type, or None when it is not there.
+
+    S3 answers a missing key with 403 instead of 404 unless the caller may list the bucket:
+    the API's role needs s3:ListBucket for "missing" to be told apart from "forbidden".
+    """
+    try:
+        response = await s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) in _MISSING_CODES:
+            return None
+        raise ServiceUnavailable("The media store refused to describe the upload.") from exc
+    except BotoCoreError as exc:
+        raise ServiceUnavailable("The media store is unreachable; try again shortly.") from exc
+    return StoredObject(
+        size_bytes=int(response["ContentLength"]), content_type=response.get("ContentType")
+    )

@@ -1,0 +1,94 @@
+"""Pure rules about a job's media: accepted uploads, S3 locations, pipeline progress."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from enum import StrEnum
+
+from app.domain.errors import OutputOutsidePrefix
+from app.domain.plans import GIB
+
+# What a browser or server may declare for a source video; the presigned PUT signs it.
+VIDEO_CONTENT_TYPES = frozenset(
+    {
+        "video/mp4",
+        "video/quicktime",
+        "video/webm",
+        "video/x-matroska",
+        "video/x-msvideo",
+        "video/x-m4v",
+        "video/mpeg",
+        "video/3gpp",
+    }
+)
+
+# S3 refuses a single PUT over 5 GiB; larger files would need a multipart upload.
+SINGLE_PUT_MAX_BYTES = 5 * GIB
+
+# The files the pipeline writes under a job's output prefix.
+OUTPUT_NAMES = ("video", "thumbnail", "manifest")
+
+
+class ProgressStage(StrEnum):
+    """The pipeline's stages, in the order it runs them."""
+
+    PROBE = "probe"
+    DECODE = "decode"
+    SHOTS = "shots"
+    FACES = "faces"
+    SALIENCY = "saliency"
+    TRACKING = "tracking"
+    CAMERA = "camera"
+    RENDER = "render"
+    OUTPUTS = "outputs"
+
+
+_STAGE_ORDER = {stage: index for index, stage in enumerate(ProgressStage)}
+
+
+class FailureCode(StrEnum):
+    INVALID_MEDIA = "invalid_media"
+    PIPELINE_ERROR = "pipeline_error"
+    TIMEOUT = "timeout"
+    CANCELED = "canceled"
+    UPLOAD_FAILED = "upload_failed"
+
+
+def progress_advances(
+    current_stage: str | None, current_percent: int | None, stage: ProgressStage, percent: int
+) -> bool:
+    """A late or repeated report never moves progress backwards."""
+    if current_stage is None or current_percent is None:
+        return True
+    current = (_STAGE_ORDER[ProgressStage(current_stage)], current_percent)
+    return (_STAGE_ORDER[stage], percent) > current
+
+
+def new_upload_key(job_id: uuid.UUID) -> str:
+    """Scoped to the job, with a random part nobody can guess from the job id."""
+    return f"uploads/{job_id}/{secrets.token_urlsafe(24)}/source"
+
+
+def output_prefix_key(job_id: uuid.UUID) -> str:
+    return f"outputs/{job_id}/"
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"
+
+
+def output_key(uri: str, bucket: str, job_id: uuid.UUID) -> str:
+    """The S3 key of an output URI, refusing anything outside the job's own output prefix."""
+    prefix = s3_uri(bucket, output_prefix_key(job_id))
+    key = uri[len(f"s3://{bucket}/") :]
+    name = uri[len(prefix) :]
+    if (
+        not uri.startswith(prefix)
+        or not name
+        or any(part in ("", ".", "..") for part in name.split("/"))
+    ):
+        raise OutputOutsidePrefix(
+            f"Outputs must lie under {prefix}.", uri=uri, output_prefix=prefix
+        )
+    return key

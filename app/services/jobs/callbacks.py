@@ -1,0 +1,236 @@
+"""The internal side of the lifecycle: the dispatcher Lambda and the Batch container.
+
+Every handler locks the job row, so duplicate and out-of-order callbacks serialise; each
+answers a repeat of what already happened with success and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.db.models import Job
+from app.domain.errors import (
+    AlreadyDispatched,
+    BatchJobConflict,
+    Forbidden,
+    InvalidTransition,
+    ValidationFailed,
+)
+from app.domain.job_states import Actor, JobStatus
+from app.domain.jobs import (
+    OUTPUT_NAMES,
+    FailureCode,
+    ProgressStage,
+    output_key,
+    output_prefix_key,
+    progress_advances,
+    s3_uri,
+)
+from app.domain.plans import Feature, get_plan
+from app.domain.secrets import keyed_hash, new_opaque_token
+from app.services.jobs.transitions import lock_job, transition_job
+from app.services.usage import add_usage
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """What the dispatcher needs to submit the Batch job, and the container to run it."""
+
+    job_id: uuid.UUID
+    account_id: uuid.UUID
+    plan: str
+    input_uri: str
+    output_prefix: str
+    aspect_ratio: str
+    resolution: str
+    batch_queue: str
+    callback_url: str
+    callback_token: str
+
+
+async def authenticate_callback(
+    session: AsyncSession, settings: Settings, job_id: uuid.UUID, token: str
+) -> None:
+    """Only the token handed out with this job's latest dispatch opens its callbacks."""
+    stored = await session.scalar(select(Job.callback_token_hash).where(Job.id == job_id))
+    presented = keyed_hash(settings.secret_key, token)
+    if stored is None or not hmac.compare_digest(stored, presented):
+        raise Forbidden("This credential is not the callback token of this job.")
+
+
+async def dispatch_job(session: AsyncSession, settings: Settings, job_id: uuid.UUID) -> JobSpec:
+    """The job's spec and a fresh callback token; the job stays queued (a redelivered message
+    after a crash before SubmitJob dispatches again, and the new token replaces the old)."""
+    job = await lock_job(session, job_id)
+    if job.status == JobStatus.PENDING_UPLOAD:
+        raise InvalidTransition("The job was never confirmed.", job_status=job.status)
+    if job.status != JobStatus.QUEUED:
+        raise AlreadyDispatched(
+            f"The job is {job.status}; acknowledge the message without a new Batch job.",
+            job_status=job.status,
+        )
+    token = new_opaque_token()
+    job.callback_token_hash = keyed_hash(settings.secret_key, token)
+    spec = JobSpec(
+        job_id=job.id,
+        account_id=job.account_id,
+        plan=job.plan,
+        input_uri=s3_uri(settings.s3_bucket, job.upload_key),
+        output_prefix=s3_uri(settings.s3_bucket, output_prefix_key(job.id)),
+        aspect_ratio=job.aspect_ratio,
+        resolution=job.resolution,
+        batch_queue="priority" if get_plan(job.plan).allows(Feature.PRIORITY_QUEUE) else "standard",
+        callback_url=f"{settings.callback_base_url}/internal/jobs/{job.id}",
+        callback_token=token,
+    )
+    await session.commit()
+    return spec
+
+
+async def mark_submitted(
+    session: AsyncSession, settings: Settings, job_id: uuid.UUID, batch_job_id: str
+) -> Job:
+    job = await lock_job(session, job_id)
+    if job.batch_job_id == batch_job_id:
+        return job  # a repeat, or the container's start came first
+    if job.batch_job_id is not None:
+        raise BatchJobConflict("The job was submitted as another Batch job.", job_status=job.status)
+    await transition_job(
+        session,
+        settings,
+        job_id,
+        JobStatus.SUBMITTED,
+        actor=Actor.DISPATCHER,
+        reason=f"submitted as Batch job {batch_job_id}",
+    )
+    job.batch_job_id = batch_job_id
+    await session.commit()
+    return job
+
+
+async def start_job(
+    session: AsyncSession, settings: Settings, job_id: uuid.UUID, batch_job_id: str
+) -> Job:
+    """submitted -> running. A second container for the same job gets 409 and exits."""
+    job = await lock_job(session, job_id)
+    if job.batch_job_id is not None and job.batch_job_id != batch_job_id:
+        raise BatchJobConflict(
+            "The job belongs to another Batch job; exit without work.", job_status=job.status
+        )
+    if job.status == JobStatus.QUEUED:
+        # The container started before the dispatcher reported the submission.
+        await transition_job(
+            session,
+            settings,
+            job_id,
+            JobStatus.SUBMITTED,
+            actor=Actor.CONTAINER,
+            reason=f"Batch job {batch_job_id} started before its submission was reported",
+        )
+    job.batch_job_id = batch_job_id
+    await transition_job(
+        session,
+        settings,
+        job_id,
+        JobStatus.RUNNING,
+        actor=Actor.CONTAINER,
+        reason=f"started in Batch job {batch_job_id}",
+    )
+    await session.commit()
+    return job
+
+
+async def report_progress(
+    session: AsyncSession, job_id: uuid.UUID, stage: ProgressStage, percent: int
+) -> Job:
+    """Only while running (a canceled job answers 409: the container stops); never backwards."""
+    job = await lock_job(session, job_id)
+    if job.status != JobStatus.RUNNING:
+        raise InvalidTransition(
+            f"The job is {job.status}; progress is only taken while it runs.", job_status=job.status
+        )
+    if progress_advances(job.stage, job.percent, stage, percent):
+        job.stage = stage.value
+        job.percent = percent
+    await session.commit()
+    return job
+
+
+async def complete_job(
+    session: AsyncSession,
+    settings: Settings,
+    job_id: uuid.UUID,
+    outputs: dict[str, str],
+    metrics: dict[str, Any],
+) -> Job:
+    for name in OUTPUT_NAMES:
+        output_key(outputs[name], settings.s3_bucket, job_id)
+    measured = _measured_duration(metrics)
+    transition = await transition_job(
+        session,
+        settings,
+        job_id,
+        JobStatus.SUCCEEDED,
+        actor=Actor.CONTAINER,
+        reason="pipeline finished",
+    )
+    job = transition.job
+    if transition.changed:
+        job.outputs = {name: outputs[name] for name in OUTPUT_NAMES}
+        job.metrics = metrics
+        job.stage = ProgressStage.OUTPUTS.value
+        job.percent = 100
+        if measured is not None and job.usage_period is not None:
+            # The measured duration replaces the customer's hint in the month it was counted.
+            await add_usage(
+                session,
+                job.account_id,
+                job.usage_period,
+                source_seconds=measured - job.counted_source_seconds,
+            )
+            job.counted_source_seconds = measured
+    await session.commit()
+    return job
+
+
+async def fail_job(
+    session: AsyncSession, settings: Settings, job_id: uuid.UUID, code: FailureCode, message: str
+) -> Job:
+    transition = await transition_job(
+        session,
+        settings,
+        job_id,
+        JobStatus.FAILED,
+        actor=Actor.CONTAINER,
+        reason=f"failed: {code.value}",
+    )
+    if transition.changed:
+        transition.job.error_code = code.value
+        transition.job.error_message = message
+    await session.commit()
+    return transition.job
+
+
+def _measured_duration(metrics: dict[str, Any]) -> float | None:
+    value = metrics.get("duration_seconds")
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValidationFailed(
+            "metrics.duration_seconds must be a non-negative number of seconds.",
+            field="metrics.duration_seconds",
+        )
+    return float(value)

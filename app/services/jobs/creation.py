@@ -1,0 +1,155 @@
+"""POST /api/jobs: check the request against the plan, store the job, hand out an upload URL."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.aws.s3 import presign_put
+from app.config import Settings
+from app.db.models import Account, Job, JobEvent
+from app.domain.clock import utcnow
+from app.domain.ids import new_id
+from app.domain.job_states import Actor, JobStatus
+from app.domain.jobs import new_upload_key
+from app.domain.periods import month_of
+from app.domain.plans import AspectRatio
+from app.services import idempotency, plan_gate
+from app.services.idempotency import IdempotentRequest, SavedResponse
+from app.services.usage import period_usage
+
+CREATE_OPERATION = "POST /api/jobs"
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    filename: str
+    content_type: str
+    size_bytes: int
+    duration_seconds: float | None
+    aspect_ratio: AspectRatio
+    resolution: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadTicket:
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedJob:
+    job: Job
+    upload: UploadTicket
+
+
+Render = Callable[[CreatedJob], dict[str, Any]]
+
+
+async def create_job(
+    session: AsyncSession,
+    settings: Settings,
+    s3: Any,
+    account: Account,
+    request: JobRequest,
+    render: Render,
+    idempotency_key: str | None = None,
+) -> SavedResponse:
+    """Returns the response body `render` makes of the new job, or the one saved for the key."""
+    account_id = account.id  # a rollback expires `account`; the id is needed after one
+    keyed = (
+        IdempotentRequest(
+            key=idempotency_key,
+            fingerprint=idempotency.fingerprint(CREATE_OPERATION, _as_json(request)),
+        )
+        if idempotency_key is not None
+        else None
+    )
+    if keyed is not None and (saved := await idempotency.find_saved(session, account_id, keyed)):
+        return saved
+
+    plan = plan_gate.plan_of(account)
+    plan_gate.ensure_upload_size(settings, plan, request.size_bytes)
+    plan_gate.ensure_source_duration(settings, plan, request.duration_seconds)
+    plan_gate.ensure_output_options(settings, plan, request.aspect_ratio, request.resolution)
+    # Refuse early when the month is used up; confirm checks again, in its transaction.
+    period = month_of(utcnow())
+    used = await period_usage(session, account_id, period.key)
+    plan_gate.ensure_monthly_jobs(settings, plan, used.jobs, period)
+
+    now = utcnow()
+    job_id = new_id()
+    expires_at = now + timedelta(seconds=settings.upload_url_ttl_seconds)
+    job = Job(
+        id=job_id,
+        account_id=account_id,
+        status=JobStatus.PENDING_UPLOAD.value,
+        plan=plan.name.value,
+        filename=request.filename,
+        content_type=request.content_type,
+        size_bytes=request.size_bytes,
+        duration_seconds=request.duration_seconds,
+        aspect_ratio=request.aspect_ratio.value,
+        resolution=request.resolution,
+        upload_key=new_upload_key(job_id),
+        upload_expires_at=expires_at,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(job)
+    session.add(
+        JobEvent(
+            job_id=job_id,
+            from_status=None,
+            to_status=JobStatus.PENDING_UPLOAD.value,
+            actor=Actor.CUSTOMER.value,
+            reason="job created",
+            created_at=now,
+        )
+    )
+    url = await presign_put(
+        s3,
+        settings.s3_bucket,
+        job.upload_key,
+        content_type=request.content_type,
+        size_bytes=request.size_bytes,
+        ttl_seconds=settings.upload_url_ttl_seconds,
+    )
+    ticket = UploadTicket(
+        url=url,
+        method="PUT",
+        # Both are signed: the upload must send exactly these.
+        headers={"Content-Type": request.content_type, "Content-Length": str(request.size_bytes)},
+        expires_at=expires_at,
+    )
+    body = render(CreatedJob(job=job, upload=ticket))
+    if keyed is not None:
+        idempotency.save_response(
+            session, account_id, keyed, 201, body, settings.idempotency_key_ttl_seconds
+        )
+    try:
+        await session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key won; answer as it did (or 409 if it differs).
+        await session.rollback()
+        if keyed is None:
+            raise
+        saved = await idempotency.find_saved(session, account_id, keyed)
+        if saved is None:
+            raise
+        return saved
+    return SavedResponse(status=201, body=body, replayed=False)
+
+
+def _as_json(request: JobRequest) -> dict[str, Any]:
+    fields = dataclasses.asdict(request)
+    fields["aspect_ratio"] = request.aspect_ratio.value
+    return fields

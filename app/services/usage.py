@@ -1,0 +1,86 @@
+"""Usage counting: jobs and source seconds per calendar month (UTC), counted at confirm.
+
+Quotas and `GET /api/usage` read the same counters, so they always agree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import Account, Job, UsageCounter
+from app.domain.clock import utcnow
+from app.domain.job_states import ACTIVE_STATES
+from app.domain.periods import Period, month_of
+from app.domain.plans import Plan, get_plan
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodUsage:
+    jobs: int
+    source_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    plan: Plan
+    period: Period
+    usage: PeriodUsage
+    active_jobs: int
+
+
+async def period_usage(session: AsyncSession, account_id: uuid.UUID, period: str) -> PeriodUsage:
+    row = await session.get(UsageCounter, (account_id, period), populate_existing=True)
+    if row is None:
+        return PeriodUsage(jobs=0, source_seconds=0.0)
+    return PeriodUsage(jobs=row.jobs, source_seconds=row.source_seconds)
+
+
+async def active_jobs(session: AsyncSession, account_id: uuid.UUID) -> int:
+    """Confirmed, unfinished jobs: a handful at most, read through (account_id, status)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.account_id == account_id, Job.status.in_([s.value for s in ACTIVE_STATES]))
+    )
+    return int(count or 0)
+
+
+async def add_usage(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    period: str,
+    *,
+    jobs: int = 0,
+    source_seconds: float = 0.0,
+) -> None:
+    """An atomic upsert-and-add: concurrent writers never lose each other's counts."""
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(UsageCounter).values(
+        account_id=account_id, period=period, jobs=jobs, source_seconds=source_seconds
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[UsageCounter.account_id, UsageCounter.period],
+            set_={
+                "jobs": UsageCounter.jobs + statement.excluded.jobs,
+                "source_seconds": UsageCounter.source_seconds + statement.excluded.source_seconds,
+            },
+        )
+    )
+
+
+async def usage_report(session: AsyncSession, account: Account) -> UsageReport:
+    period = month_of(utcnow())
+    return UsageReport(
+        plan=get_plan(account.plan),
+        period=period,
+        usage=await period_usage(session, account.id, period.key),
+        active_jobs=await active_jobs(session, account.id),
+    )

@@ -1,0 +1,59 @@
+"""The job sweeper: expires stale uploads and old idempotency keys, in the background.
+
+Started by the API's lifespan (off with REFRAMER_JOB_SWEEPER_ENABLED=false). Safe on several
+replicas: each job changes under its row lock, and deleting expired keys twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.domain.clock import utcnow
+from app.services.jobs.sweeping import delete_expired_idempotency_keys, expire_stale_uploads
+
+logger = logging.getLogger("app.sweeper")
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    expired_jobs: int
+    deleted_idempotency_keys: int
+
+
+class JobSweeper:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+
+    async def sweep_once(self, now: datetime | None = None) -> SweepResult:
+        now = now or utcnow()
+        result = SweepResult(
+            expired_jobs=await expire_stale_uploads(self.sessionmaker, self.settings, now),
+            deleted_idempotency_keys=await delete_expired_idempotency_keys(self.sessionmaker, now),
+        )
+        if result.expired_jobs or result.deleted_idempotency_keys:
+            logger.info(
+                "swept",
+                extra={
+                    "expired_jobs": result.expired_jobs,
+                    "deleted_idempotency_keys": result.deleted_idempotency_keys,
+                },
+            )
+        return result
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                await self.sweep_once()
+            except Exception:  # the database is away: try again next round, never die
+                logger.exception("job sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.job_sweep_interval_seconds)
