@@ -5,8 +5,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.domain.webhook_deliveries import (
+    DEFAULT_RETRY_SCHEDULE_SECONDS,
+    SQS_MAX_VISIBILITY_SECONDS,
+)
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"  # noqa: S105
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
@@ -59,6 +64,29 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 10
     outbox_max_backoff_seconds: float = 30.0
 
+    # Webhooks
+    webhook_allow_private_targets: bool = Field(
+        True,
+        description="deliver to loopback and private addresses (local development only)",
+    )
+    webhook_retry_schedule_seconds: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE_SECONDS),
+        description="the wait before each retry; its length is the number of retries",
+    )
+    webhook_disable_after_consecutive_failures: int = Field(
+        10, ge=1, description="an endpoint whose last N finished deliveries failed is disabled"
+    )
+
+    @field_validator("webhook_retry_schedule_seconds")
+    @classmethod
+    def _retry_steps_fit_sqs(cls, steps: list[int]) -> list[int]:
+        if any(step < 0 or step > SQS_MAX_VISIBILITY_SECONDS for step in steps):
+            raise ValueError(
+                f"every retry step must be between 0 and {SQS_MAX_VISIBILITY_SECONDS} seconds "
+                "(the SQS visibility timeout limit)"
+            )
+        return steps
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -81,6 +109,11 @@ class Settings(BaseSettings):
             problems.append("REFRAMER_DATABASE_URL points at SQLite; production needs PostgreSQL")
         if any(origin.strip() == "*" for origin in self.cors_origins):
             problems.append("REFRAMER_CORS_ORIGINS contains '*'; list the SPA origins")
+        if self.webhook_allow_private_targets:
+            problems.append(
+                "REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS is true; "
+                "webhooks could reach internal hosts"
+            )
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

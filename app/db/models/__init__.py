@@ -5,5 +5,16 @@ from app.db.models.accounts import Account
 from app.db.models.api_keys import ApiKey
 from app.db.models.outbox import OutboxMessage
 from app.db.models.refresh_tokens import RefreshToken
+from app.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-__all__ = ["Account", "ApiKey", "Base", "OutboxMessage", "RefreshToken"]
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Base",
+    "OutboxMessage",
+    "RefreshToken",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+]
