@@ -2,6 +2,13 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import api_keys, auth, health, me
+from app.api.routes import api_keys, auth, health, me, webhooks, webhooks_internal
 
-ROUTERS: list[APIRouter] = [health.router, auth.router, me.router, api_keys.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    auth.router,
+    me.router,
+    api_keys.router,
+    webhooks.router,
+    webhooks_internal.router,
+]

@@ -74,6 +74,10 @@ class WebhookDelivery(IdMixin, TimestampMixin, Base):
         lazy="raise", order_by="WebhookAttempt.number", passive_deletes=True
     )
 
+    @property
+    def event_type(self) -> str:
+        return self.event.type
+
 
 class WebhookAttempt(IdMixin, Base):
     """One try at sending a delivery, as the customer's delivery log shows it."""
