@@ -48,5 +48,5 @@ def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for chatty in ("botocore", "aiobotocore", "boto3", "aioboto3", "werkzeug"):
+    for chatty in ("botocore", "aiobotocore", "boto3", "aioboto3", "werkzeug", "alembic.runtime"):
         logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import api_keys, auth, health, me, webhooks, webhooks_internal
+from app.api.routes import api_keys, auth, console, health, me, webhooks, webhooks_internal
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -11,4 +11,5 @@ ROUTERS: list[APIRouter] = [
     api_keys.router,
     webhooks.router,
     webhooks_internal.router,
+    console.router,
 ]

@@ -1,0 +1,103 @@
+"""`make run`: the whole system on one machine, on its embedded defaults.
+
+SQLite, moto server on loopback as S3 and SQS (bucket and queues created), the Alembic
+migration, and the API with its outbox relay, all in one process; Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+import uvicorn
+
+from app.config import Settings
+from app.local.moto_server import start_moto
+from app.local.provision import provision_aws
+from app.logging import configure_logging
+
+logger = logging.getLogger("local")
+
+DEFAULT_AWS_PORT = 4566
+DEFAULT_API_HOST = "127.0.0.1"
+DEFAULT_API_PORT = 8000
+
+
+def _migrate(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(Path(__file__).resolve().parents[2] / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", database_url)
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+
+
+async def run() -> None:
+    aws_port = int(os.environ.get("REFRAMER_LOCAL_AWS_PORT", DEFAULT_AWS_PORT))
+    api_port = int(os.environ.get("REFRAMER_LOCAL_API_PORT", DEFAULT_API_PORT))
+    base = Settings()
+    configure_logging(base.log_level, base.log_json)
+
+    moto = start_moto(aws_port)
+    logger.info("moto server (S3, SQS) on %s", moto.endpoint_url)
+    public_url = f"http://{DEFAULT_API_HOST}:{api_port}"
+    try:
+        aws = await provision_aws(
+            moto.endpoint_url,
+            region=base.aws_region,
+            bucket=base.s3_bucket,
+            cors_origins=[*base.cors_origins, public_url],
+        )
+        settings = base.model_copy(
+            update={
+                "aws_endpoint_url": moto.endpoint_url,
+                "s3_bucket": aws.bucket,
+                "jobs_queue_url": aws.jobs_queue_url,
+                "webhooks_queue_url": aws.webhooks_queue_url,
+                "public_url": public_url,
+            }
+        )
+        await asyncio.to_thread(_migrate, settings.database_url)
+        logger.info("database migrated: %s", settings.database_url)
+
+        from app.main import create_app
+
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings),
+                host=DEFAULT_API_HOST,
+                port=api_port,
+                log_config=None,
+                loop="uvloop",
+                http="httptools",
+            )
+        )
+        print(
+            f"\n  Reframer is running\n"
+            f"    API        {public_url}\n"
+            f"    API docs   {public_url}/docs\n"
+            f"    readiness  {public_url}/health/ready\n"
+            f"    S3 / SQS   {moto.endpoint_url} (moto)\n"
+            f"    database   {settings.database_url}\n\n"
+            f"  Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        await server.serve()
+    finally:
+        moto.stop()
+        logger.info("stopped")
+
+
+def main() -> None:
+    Path("var").mkdir(exist_ok=True)
+    os.environ.setdefault("REFRAMER_LOG_JSON", "false")  # a person reads these lines
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
