@@ -33,5 +33,5 @@ async def deliveries(
 ) -> list[dict[str, Any]]:
     response = await client.get("/api/webhooks/deliveries", params=params, headers=user.headers)
     assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data

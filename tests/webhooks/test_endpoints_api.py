@@ -47,7 +47,7 @@ async def test_creating_shows_the_secret_once_and_never_again(
     one = await client.get(f"/api/webhooks/endpoints/{created['id']}", headers=user.headers)
     listed = await client.get("/api/webhooks/endpoints", headers=user.headers)
     assert one.status_code == listed.status_code == 200
-    assert [e["id"] for e in listed.json()] == [created["id"]]
+    assert [e["id"] for e in listed.json()["data"]] == [created["id"]]
     for text in (one.text, listed.text):
         assert "secret" not in text.replace("secret_rotated_at", "").replace(
             "previous_secret_expires_at", ""
@@ -120,7 +120,7 @@ async def test_urls_that_cannot_be_targets_are_refused_up_front(settings: Settin
                 assert problem["errors"][0]["field"] == "url"
                 assert reason in problem["detail"], (url, problem["detail"])
             listed = await client.get("/api/webhooks/endpoints", headers=user.headers)
-            assert listed.json() == []
+            assert listed.json()["data"] == []
 
 
 async def test_production_accepts_only_https(settings: Settings) -> None:
@@ -210,7 +210,8 @@ async def test_another_accounts_endpoint_is_a_404_everywhere(
         ),
     ]
     assert [r.status_code for r in attempts] == [404] * len(attempts)
-    assert (await client.get("/api/webhooks/endpoints", headers=stranger.headers)).json() == []
+    listed = await client.get("/api/webhooks/endpoints", headers=stranger.headers)
+    assert listed.json() == {"data": [], "has_more": False}
     assert (await client.get(path, headers=owner.headers)).status_code == 200
 
 
@@ -261,7 +262,12 @@ async def test_unknown_ids_and_bad_filters_are_4xx(
     assert (
         await client.get("/api/webhooks/endpoints/not-a-uuid", headers=user.headers)
     ).status_code == 422
-    for params in ({"status": "exploded"}, {"limit": "0"}, {"limit": "101"}, {"cursor": "x"}):
+    for params in (
+        {"status": "exploded"},
+        {"limit": "0"},
+        {"limit": "101"},
+        {"starting_after": "x"},
+    ):
         response = await client.get("/api/webhooks/deliveries", params=params, headers=user.headers)
         assert response.status_code == 422, params
     redeliver = await client.post(

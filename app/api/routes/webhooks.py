@@ -12,8 +12,9 @@ from app.api.schemas.webhooks import (
     CreateWebhookEndpointRequest,
     RotatedSecretResponse,
     UpdateWebhookEndpointRequest,
-    WebhookDeliveryPage,
+    WebhookDeliveryList,
     WebhookDeliveryResponse,
+    WebhookEndpointList,
     WebhookEndpointResponse,
 )
 from app.db.models import Account
@@ -60,9 +61,12 @@ async def create_webhook_endpoint(
     return CreatedWebhookEndpointResponse(**shown.model_dump(), secret=created.secret)
 
 
-@router.get("/endpoints", response_model=list[WebhookEndpointResponse])
-async def list_webhook_endpoints(account: CurrentAccount, session: SessionDep) -> object:
-    return await endpoints.list_endpoints(session, account)
+@router.get("/endpoints", response_model=WebhookEndpointList)
+async def list_webhook_endpoints(
+    account: CurrentAccount, session: SessionDep
+) -> WebhookEndpointList:
+    found = await endpoints.list_endpoints(session, account)
+    return WebhookEndpointList(data=[WebhookEndpointResponse.model_validate(e) for e in found])
 
 
 @router.get(
@@ -140,7 +144,7 @@ async def test_webhook_endpoint(
 
 @router.get(
     "/deliveries",
-    response_model=WebhookDeliveryPage,
+    response_model=WebhookDeliveryList,
     responses=problem_responses(404),
     summary="The delivery log, newest first, with every attempt",
 )
@@ -149,20 +153,22 @@ async def list_webhook_deliveries(
     session: SessionDep,
     endpoint_id: uuid.UUID | None = None,
     delivery_status: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: uuid.UUID | None = None,
-) -> WebhookDeliveryPage:
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    starting_after: Annotated[
+        uuid.UUID | None, Query(description="the id of the last delivery of the previous page")
+    ] = None,
+) -> WebhookDeliveryList:
     page = await deliveries.list_deliveries(
         session,
         account,
         endpoint_id=endpoint_id,
         status=delivery_status,
         limit=limit,
-        cursor=cursor,
+        starting_after=starting_after,
     )
-    return WebhookDeliveryPage(
-        items=[WebhookDeliveryResponse.model_validate(d) for d in page.items],
-        next_cursor=page.next_cursor,
+    return WebhookDeliveryList(
+        data=[WebhookDeliveryResponse.model_validate(d) for d in page.deliveries],
+        has_more=page.has_more,
     )
 
 

@@ -96,6 +96,11 @@ class WebhookDeliveryResponse(BaseModel):
     attempts: list[WebhookAttemptResponse]
 
 
-class WebhookDeliveryPage(BaseModel):
-    items: list[WebhookDeliveryResponse]
-    next_cursor: uuid.UUID | None = Field(description="pass as `cursor` for the next page")
+class WebhookEndpointList(BaseModel):
+    data: list[WebhookEndpointResponse]
+    has_more: bool = Field(False, description="always false: every endpoint fits on one page")
+
+
+class WebhookDeliveryList(BaseModel):
+    data: list[WebhookDeliveryResponse]
+    has_more: bool = Field(description="pass the last delivery's id as `starting_after` for more")

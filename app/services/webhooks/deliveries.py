@@ -39,8 +39,8 @@ logger = logging.getLogger("app.webhooks")
 
 @dataclass(frozen=True)
 class DeliveryPage:
-    items: list[WebhookDelivery]
-    next_cursor: uuid.UUID | None
+    deliveries: list[WebhookDelivery]
+    has_more: bool
 
 
 async def list_deliveries(
@@ -50,9 +50,9 @@ async def list_deliveries(
     endpoint_id: uuid.UUID | None,
     status: DeliveryStatus | None,
     limit: int,
-    cursor: uuid.UUID | None,
+    starting_after: uuid.UUID | None,
 ) -> DeliveryPage:
-    """Newest first; `cursor` is the last id of the previous page (ids sort by time)."""
+    """Newest first; `starting_after` is the last id of the previous page (ids sort by time)."""
     if endpoint_id is not None:
         await get_endpoint(session, account.id, endpoint_id)  # another account's id is a 404
     query = (
@@ -69,12 +69,10 @@ async def list_deliveries(
         query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
     if status is not None:
         query = query.where(WebhookDelivery.status == status.value)
-    if cursor is not None:
-        query = query.where(WebhookDelivery.id < cursor)
+    if starting_after is not None:
+        query = query.where(WebhookDelivery.id < starting_after)
     rows = list((await session.scalars(query)).all())
-    has_more = len(rows) > limit
-    items = rows[:limit]
-    return DeliveryPage(items=items, next_cursor=items[-1].id if has_more else None)
+    return DeliveryPage(deliveries=rows[:limit], has_more=len(rows) > limit)
 
 
 async def redeliver(
