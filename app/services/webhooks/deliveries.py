@@ -130,7 +130,7 @@ async def delivery_to_send(
     ).one_or_none()
     if row is None:
         raise NotFound("No such webhook delivery (its endpoint may have been deleted).")
-    delivery, event, endpoint = row.tuple()
+    delivery, event, endpoint = row
     reason: str | None = None
     if delivery.status != DeliveryStatus.PENDING.value:
         reason = delivery.status
