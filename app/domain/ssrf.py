@@ -96,13 +96,17 @@ def categorise(address: IPAddress) -> AddressCategory:
     return AddressCategory.PUBLIC
 
 
-def refusal_reason(address: IPAddress, *, allow_private_targets: bool) -> str | None:
-    """Why a webhook may not go to `address`, or None when it may."""
+def refusal_reason(
+    address: IPAddress, *, allow_private_targets: bool, name: str | None = None
+) -> str | None:
+    """Why a webhook may not go to `address` (which `name` resolved to), or None when it may."""
     category = categorise(address)
     if category is AddressCategory.PUBLIC:
         return None
     if allow_private_targets and category in CATEGORIES_ALLOWED_WHEN_PRIVATE_TARGETS_ARE:
         return None
+    if name is not None and name != str(address):
+        return f"{name} resolves to {address}, a {category.value} address"
     return f"{address} is a {category.value} address"
 
 
