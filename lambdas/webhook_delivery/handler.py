@@ -62,13 +62,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = sqs_records(event)
     if not records:
         return batch_response([])
+    # SQS delivers at least once: two copies of a message in one batch are sent once. (Copies
+    # in different invocations are caught by the attempt numbering in the API.)
+    unique: dict[str, SqsRecord] = {}
+    for record in records:
+        unique.setdefault(_delivery_id(record) or record.message_id, record)
     with (
         InternalApi(config.api_url, service_token()) as api,
         WebhookSender(allow_private_targets=config.allow_private_targets) as sender,
-        ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SENDS, len(records))) as pool,
+        ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SENDS, len(unique))) as pool,
     ):
-        done = list(pool.map(lambda r: _process(r, config, api, sender), records))
-    return batch_response(r.message_id for r, ok in zip(records, done, strict=True) if not ok)
+        work = list(unique.values())
+        done = list(pool.map(lambda r: _process(r, config, api, sender), work))
+    return batch_response(r.message_id for r, ok in zip(work, done, strict=True) if not ok)
 
 
 def _process(
