@@ -27,7 +27,7 @@ class AddressCategory(StrEnum):
     MULTICAST = "multicast"
     UNSPECIFIED = "unspecified"
     RESERVED = "reserved"
-    NOT_GLOBAL = "not globally routable"
+    NOT_GLOBAL = "non-global"
 
 
 # Instance-metadata services (AWS IMDS and ECS/EKS credentials, Alibaba, Oracle): refused even
@@ -105,9 +105,10 @@ def refusal_reason(
         return None
     if allow_private_targets and category in CATEGORIES_ALLOWED_WHEN_PRIVATE_TARGETS_ARE:
         return None
+    article = "an" if category.value[0] in "aeiou" else "a"
     if name is not None and name != str(address):
-        return f"{name} resolves to {address}, a {category.value} address"
-    return f"{address} is a {category.value} address"
+        return f"{name} resolves to {address}, {article} {category.value} address"
+    return f"{address} is {article} {category.value} address"
 
 
 def parse_ip_literal(host: str) -> IPAddress | None:
