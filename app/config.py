@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     # Webhooks
     webhook_allow_private_targets: bool = Field(
         True,
-        description="deliver to loopback and private addresses (local development only)",
+        description="deliver to loopback and private addresses: unset, true except in "
+        "production; production refuses true",
     )
     webhook_retry_schedule_seconds: list[int] = Field(
         default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE_SECONDS),
@@ -76,6 +77,15 @@ class Settings(BaseSettings):
     webhook_disable_after_consecutive_failures: int = Field(
         10, ge=1, description="an endpoint whose last N finished deliveries failed is disabled"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _private_targets_follow_the_environment(cls, data: Any) -> Any:
+        # Unset, a loopback receiver works in `make run` and production stays guarded.
+        if isinstance(data, dict) and data.get("webhook_allow_private_targets") is None:
+            environment = data.get("environment", "development")
+            data = {**data, "webhook_allow_private_targets": environment != "production"}
+        return data
 
     @field_validator("webhook_retry_schedule_seconds")
     @classmethod

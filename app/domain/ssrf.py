@@ -148,6 +148,8 @@ def endpoint_url_problem(
     """What is wrong with `url` as a webhook target, checked without DNS; None if nothing."""
     if len(url) > MAX_URL_LENGTH:
         return f"the URL is longer than {MAX_URL_LENGTH} characters"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "the URL may not contain whitespace or control characters"
     parts = _split(url)
     if isinstance(parts, str):
         return parts
@@ -160,8 +162,6 @@ def endpoint_url_problem(
         return "the URL may not carry credentials; verify the webhook signature instead"
     if parts.fragment:
         return "the URL may not have a #fragment (it is never sent)"
-    if any(c.isspace() for c in url):
-        return "the URL may not contain whitespace"
     if not allow_private_targets and is_localhost_name(parts.hostname):
         return f"{parts.hostname} is a loopback name"
     literal = parse_ip_literal(parts.hostname)

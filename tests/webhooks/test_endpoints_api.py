@@ -69,6 +69,8 @@ MALFORMED_BODIES: list[tuple[dict[str, object], str]] = [
     ({"url": "https://h.example.com/" + "a" * 2048, "events": ["job.failed"]}, "url"),
     ({"url": "https://h.example.com/x", "events": ["job.failed"], "description": "d" * 501},
      "description"),
+    ({"url": "https://h.example.com/x", "events": ["job.failed"], "description": "a\u0000b"},
+     "description"),
 ]  # fmt: skip
 
 REFUSED_URLS = [
@@ -77,6 +79,8 @@ REFUSED_URLS = [
     ("https://user:pw@hooks.example.com/x", "credentials"),
     ("https://hooks.example.com/x#frag", "fragment"),
     ("https://hooks.example.com:99999/x", "malformed"),
+    ("https://hooks.example.com/a\u0000b", "control characters"),
+    ("https://hooks.example.com/a b", "whitespace"),
     ("http://127.0.0.1:8080/hook", "loopback"),
     ("http://127.1/hook", "loopback"),
     ("http://2130706433/hook", "loopback"),

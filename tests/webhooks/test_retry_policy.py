@@ -92,7 +92,9 @@ def test_settings_refuse_steps_sqs_cannot_honour_and_private_targets_in_producti
         "service_token": strong + "s",
         "cors_origins": ["https://app.example.com"],
     }
-    with pytest.raises(ValueError, match="REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS"):
-        Settings(_env_file=None, **production)  # type: ignore[arg-type]
-    guarded = Settings(_env_file=None, webhook_allow_private_targets=False, **production)  # type: ignore[arg-type]
+    # Unset, the guard follows the environment: open for `make run`, closed in production.
+    assert Settings(_env_file=None).webhook_allow_private_targets is True  # type: ignore[call-arg]
+    guarded = Settings(_env_file=None, **production)  # type: ignore[arg-type]
     assert guarded.webhook_allow_private_targets is False
+    with pytest.raises(ValueError, match="REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS"):
+        Settings(_env_file=None, webhook_allow_private_targets=True, **production)  # type: ignore[arg-type]

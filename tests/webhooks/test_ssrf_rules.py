@@ -121,4 +121,5 @@ def test_url_rules() -> None:
     assert "cloud metadata" in (problem("http://169.254.169.254/", allow=True) or "")
     assert "loopback name" in (problem("http://LOCALHOST./") or "")
     assert "whitespace" in (problem("https://hooks.example.com/a b") or "")
+    assert "control characters" in (problem("https://hooks.example.com/\x00") or "")
     assert "longer than" in (problem("https://hooks.example.com/" + "a" * 2048) or "")

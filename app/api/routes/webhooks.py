@@ -134,7 +134,7 @@ async def rotate_webhook_secret(
     responses=problem_responses(404, 409),
     summary="Send a webhook.test event to this endpoint",
 )
-async def test_webhook_endpoint(
+async def send_webhook_test_event(
     endpoint_id: uuid.UUID, request: Request, account: WebhooksAccount, session: SessionDep
 ) -> object:
     delivery = await events.send_test_event(session, account, endpoint_id)

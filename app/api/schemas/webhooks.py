@@ -17,7 +17,11 @@ EventTypes = Annotated[
     list[SubscribableEventType],
     Field(min_length=1, max_length=20, examples=[["job.succeeded", "job.failed"]]),
 ]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+# One line of text: no control characters (PostgreSQL refuses NUL outright).
+Description = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$"),
+]
 WebhookUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_URL_LENGTH),
