@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from app.domain.webhook_signing import new_webhook_secret
 from app.local.moto_server import free_port
 from lambdas.webhook_delivery.sender import WebhookSender
-from tests.support.tls import make_pki
+from tests.support.named_tls import make_pki
 from tests.support.webhook_receiver import run_receiver
 
 PAYLOAD = '{"id":"evt_1","type":"webhook.test","created_at":"2026-01-01T00:00:00.000Z","data":{}}'

@@ -1,4 +1,5 @@
-"""A throwaway certificate authority and server certificate, for HTTPS tests on loopback."""
+"""A throwaway certificate authority and a server certificate for given names (HTTPS tests
+that connect to one address but verify another name)."""
 
 from __future__ import annotations
 
