@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.domain.webhook_deliveries import (
+    DEFAULT_RETRY_SCHEDULE_SECONDS,
+    SQS_MAX_VISIBILITY_SECONDS,
+)
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"  # noqa: S105
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
@@ -116,6 +121,39 @@ class Settings(BaseSettings):
     loop_watchdog_enabled: bool | None = None
     loop_watchdog_threshold_ms: int = Field(100, ge=10)
 
+    # Webhooks
+    webhook_allow_private_targets: bool = Field(
+        True,
+        description="deliver to loopback and private addresses: unset, true except in "
+        "production; production refuses true",
+    )
+    webhook_retry_schedule_seconds: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE_SECONDS),
+        description="the wait before each retry; its length is the number of retries",
+    )
+    webhook_disable_after_consecutive_failures: int = Field(
+        10, ge=1, description="an endpoint whose last N finished deliveries failed is disabled"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _private_targets_follow_the_environment(cls, data: Any) -> Any:
+        # Unset, a loopback receiver works in `make run` and production stays guarded.
+        if isinstance(data, dict) and data.get("webhook_allow_private_targets") is None:
+            environment = data.get("environment", "development")
+            data = {**data, "webhook_allow_private_targets": environment != "production"}
+        return data
+
+    @field_validator("webhook_retry_schedule_seconds")
+    @classmethod
+    def _retry_steps_fit_sqs(cls, steps: list[int]) -> list[int]:
+        if any(step < 0 or step > SQS_MAX_VISIBILITY_SECONDS for step in steps):
+            raise ValueError(
+                f"every retry step must be between 0 and {SQS_MAX_VISIBILITY_SECONDS} seconds "
+                "(the SQS visibility timeout limit)"
+            )
+        return steps
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -165,6 +203,12 @@ class Settings(BaseSettings):
         if any(origin.strip() == "*" for origin in self.cors_origins):
             problems.append("REFRAMER_CORS_ORIGINS contains '*'; list the SPA origins")
         problems.extend(self._smtp_problems())
+
+        if self.webhook_allow_private_targets:
+            problems.append(
+                "REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS is true; "
+                "webhooks could reach internal hosts"
+            )
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

@@ -157,3 +157,29 @@ class SourceTooLong(ValidationFailed):
     """Carries `duration_seconds` and `limit_seconds`."""
 
     code, title = "source_too_long", "The source video is longer than allowed"
+
+
+class InvalidWebhookUrl(ValidationFailed):
+    """Carries `errors` like any validation problem, with the reason the URL was refused."""
+
+    code, title = "invalid_webhook_url", "This URL cannot receive webhooks"
+
+
+class WebhookEndpointLimit(Conflict):
+    """Carries `limit`."""
+
+    code, title = "webhook_endpoint_limit", "The account has the most webhook endpoints it may"
+
+
+class WebhookEndpointDisabled(Conflict):
+    code, title = "webhook_endpoint_disabled", "The webhook endpoint is disabled"
+
+
+class WebhookDeliveryInProgress(Conflict):
+    code, title = "webhook_delivery_in_progress", "The delivery is still being attempted"
+
+
+class StaleWebhookAttempt(Conflict):
+    """An attempt report that lost a race: already reported, or the delivery has finished."""
+
+    code, title = "stale_webhook_attempt", "This attempt no longer counts"

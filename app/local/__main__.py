@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from app.config import Settings
+from app.local.lambda_runners import run_webhook_delivery
 from app.local.moto_server import start_moto
 from app.local.provision import provision_aws
 from app.logging import configure_logging
@@ -86,7 +87,8 @@ async def run() -> None:
             f"  Ctrl-C stops everything.\n",
             flush=True,
         )
-        await server.serve()
+        async with run_webhook_delivery(settings, public_url):
+            await server.serve()
     finally:
         moto.stop()
         logger.info("stopped")

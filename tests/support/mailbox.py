@@ -6,8 +6,11 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI
+from sqlalchemy import func, select
 
+from app.db.models import OutboxMessage
 from app.local.smtp_sink import SmtpSink, first_link, plain_text
+from app.services.outbox import Destination
 
 
 class Mailbox:
@@ -18,12 +21,25 @@ class Mailbox:
 
     async def deliver(self) -> list[EmailMessage]:
         """Runs the relay once; returns the emails that arrived since the last call."""
-        sent, failed = await self.app.state.outbox_relay.relay_once()
-        assert failed == 0, "the relay failed to send an email"
+        before = await self._sent_emails()
+        _, failed = await self.app.state.outbox_relay.relay_once()
+        assert failed == 0, "the relay failed to send a message"
         arrived = self.sink.messages()[self._seen :]
         self._seen += len(arrived)
-        assert len(arrived) == sent
+        assert len(arrived) == await self._sent_emails() - before
         return arrived
+
+    async def _sent_emails(self) -> int:
+        async with self.app.state.sessionmaker() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.destination == Destination.EMAIL.value,
+                    OutboxMessage.sent_at.is_not(None),
+                )
+            )
+        return int(count or 0)
 
     async def deliver_one(self, kind: str) -> EmailMessage:
         emails = [m for m in await self.deliver() if m["X-Reframer-Kind"] == kind]

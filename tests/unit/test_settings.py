@@ -6,24 +6,11 @@ import pytest
 from pydantic import ValidationError
 
 from app.config import Settings
-
-STRONG = "s" * 40
-PRODUCTION = {
-    "environment": "production",
-    "database_url": "postgresql+asyncpg://app:pw@db.internal:5432/reframer",
-    "jwt_secret": STRONG + "j",
-    "secret_key": STRONG + "k",
-    "service_token": STRONG + "t",
-    "cors_origins": ["https://app.reframer.dev"],
-    "smtp_host": "email-smtp.us-east-1.amazonaws.com",
-    "smtp_port": 587,
-    "smtp_starttls": True,
-    "email_from": "Reframer <no-reply@reframer.dev>",
-}
+from tests.support.production import production_settings
 
 
 def make(**overrides: object) -> Settings:
-    return Settings(_env_file=None, **{**PRODUCTION, **overrides})  # type: ignore[arg-type]
+    return production_settings(**overrides)
 
 
 def test_a_complete_production_configuration_starts() -> None:

@@ -13,6 +13,8 @@ from app.api.routes import (
     me,
     metrics,
     usage,
+    webhooks,
+    webhooks_internal,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -23,8 +25,10 @@ ROUTERS: list[APIRouter] = [
     api_keys.router,
     jobs.router,
     usage.router,
+    webhooks.router,
     internal_jobs.dispatcher,
     internal_jobs.container,
+    webhooks_internal.router,
     account_pages.router,
     console.router,
 ]

@@ -9,6 +9,7 @@ from app.db.models.jobs import Job, JobEvent
 from app.db.models.outbox import OutboxMessage
 from app.db.models.refresh_tokens import RefreshToken
 from app.db.models.usage import UsageCounter
+from app.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Account",
@@ -21,4 +22,8 @@ __all__ = [
     "OutboxMessage",
     "RefreshToken",
     "UsageCounter",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

@@ -1,0 +1,1 @@
+"""What both Lambda functions share: configuration, the internal API client, SQS events."""

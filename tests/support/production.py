@@ -1,0 +1,26 @@
+"""A complete, valid production configuration: tests change one thing and expect a refusal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.config import Settings
+
+STRONG = "s" * 40
+
+PRODUCTION_SETTINGS: dict[str, Any] = {
+    "environment": "production",
+    "database_url": "postgresql+asyncpg://app:pw@db.internal:5432/reframer",
+    "jwt_secret": STRONG + "j",
+    "secret_key": STRONG + "k",
+    "service_token": STRONG + "t",
+    "cors_origins": ["https://app.reframer.dev"],
+    "smtp_host": "email-smtp.us-east-1.amazonaws.com",
+    "smtp_port": 587,
+    "smtp_starttls": True,
+    "email_from": "Reframer <no-reply@reframer.dev>",
+}
+
+
+def production_settings(**overrides: Any) -> Settings:
+    return Settings(_env_file=None, **{**PRODUCTION_SETTINGS, **overrides})  # type: ignore[arg-type]
