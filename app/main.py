@@ -11,8 +11,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from app.adapters.stripe_gateway import StripeGateway
 from app.api.errors import install_error_handlers
 from app.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.api.rate_limits import RateLimiter, RateLimitHeadersMiddleware
 from app.api.routes import ROUTERS
 from app.aws.clients import AwsClients
 from app.config import Settings, get_settings
@@ -42,6 +44,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.rate_limiter = RateLimiter(settings)
+    app.state.stripe = StripeGateway(settings)
     async with AwsClients(settings) as aws:
         app.state.aws = aws
         relay = OutboxRelay(app.state.sessionmaker, build_publishers(settings, aws), settings)
@@ -59,6 +63,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
+    await app.state.stripe.aclose()
+    app.state.rate_limiter.close()
     await engine.dispose()
 
 
@@ -75,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     # Outermost last: request id wraps everything, so even a 413 or CORS refusal carries it.
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(
         CORSMiddleware,

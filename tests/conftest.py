@@ -95,6 +95,9 @@ def settings(database_url: str, aws: LocalAws, moto_server: MotoServer) -> Setti
         bcrypt_rounds=4,
         outbox_relay_enabled=False,  # tests drive the relay themselves
         log_json=False,
+        # Generous budgets: every test calls from one address; rate-limit tests lower them.
+        rate_limit_auth_per_minute=100_000,
+        rate_limit_plan_scale=1_000.0,
     )
 
 

@@ -71,3 +71,37 @@ class QuotaExceeded(Forbidden):
     """A counted limit is used up; carries `limit`, `usage`, `resets_at`."""
 
     code, title = "quota_exceeded", "Your plan's quota is used up"
+
+
+class RateLimited(DomainError):
+    """A request budget is spent; carries `limit` and `retry_after` (seconds)."""
+
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class InvalidWebhookSignature(DomainError):
+    status, code, title = 400, "invalid_signature", "The webhook signature is not valid"
+
+
+class InvalidWebhookPayload(DomainError):
+    status, code, title = 400, "invalid_payload", "The webhook payload is not understood"
+
+
+class SubscriptionExists(Conflict):
+    code, title = "subscription_exists", "The account already has a subscription"
+
+
+class NoBillingAccount(Conflict):
+    code, title = "no_billing_account", "The account has never subscribed"
+
+
+class BillingNotConfigured(ServiceUnavailable):
+    code, title = "billing_not_configured", "Billing is not configured on this server"
+
+
+class PaymentProviderUnavailable(ServiceUnavailable):
+    code, title = "payment_provider_unavailable", "The payment provider is unavailable"
+
+
+class PaymentProviderError(DomainError):
+    status, code, title = 502, "payment_provider_error", "The payment provider refused the request"

@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import api_keys, auth, health, me
+from app.api.routes import api_keys, auth, billing, health, me
 
-ROUTERS: list[APIRouter] = [health.router, auth.router, me.router, api_keys.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    auth.router,
+    me.router,
+    api_keys.router,
+    billing.router,
+]

@@ -3,7 +3,16 @@
 from app.db.base import Base
 from app.db.models.accounts import Account
 from app.db.models.api_keys import ApiKey
+from app.db.models.billing import BillingCustomer, StripeEvent
 from app.db.models.outbox import OutboxMessage
 from app.db.models.refresh_tokens import RefreshToken
 
-__all__ = ["Account", "ApiKey", "Base", "OutboxMessage", "RefreshToken"]
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Base",
+    "BillingCustomer",
+    "OutboxMessage",
+    "RefreshToken",
+    "StripeEvent",
+]
