@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
-from fastapi import FastAPI
 
 from app.config import DEV_STRIPE_SECRET_KEY, Settings
-from app.main import create_app
 from tests.support.billing import PRICE_BUSINESS, PRICE_PRO, start_checkout, subscribe
+from tests.support.replicas import replica
 from tests.support.stripe_standin import StripeStandIn
 from tests.support.stripe_webhooks import WebhookSender
-from tests.support.users import TestUser, UserFactory
+from tests.support.users import UserFactory
 
 PROBLEM = "application/problem+json"
 
@@ -159,27 +155,15 @@ async def test_stripe_failing_or_refusing_is_a_problem_document_not_a_500(
     assert gone.json()["code"] == "payment_provider_unavailable"
 
 
-@pytest.fixture
-async def unconfigured_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    application = create_app(
-        settings.model_copy(update={"stripe_secret_key": DEV_STRIPE_SECRET_KEY})
-    )
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
-
-
 async def test_without_a_stripe_key_billing_says_so_and_never_calls_stripe(
-    app: FastAPI,
-    users: UserFactory,
-    unconfigured_client: httpx.AsyncClient,
-    stripe_standin: StripeStandIn,
+    settings: Settings, users: UserFactory, stripe_standin: StripeStandIn
 ) -> None:
-    user: TestUser = await users.create()
-    response = await unconfigured_client.post(
-        "/api/billing/checkout", json={"plan": "pro"}, headers=user.headers
-    )
+    user = await users.create()
+    unconfigured = settings.model_copy(update={"stripe_secret_key": DEV_STRIPE_SECRET_KEY})
+    async with replica(unconfigured) as http:
+        response = await http.post(
+            "/api/billing/checkout", json={"plan": "pro"}, headers=user.headers
+        )
     assert response.status_code == 503
     assert response.json()["code"] == "billing_not_configured"
     assert stripe_standin.requests == []
