@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -215,7 +216,7 @@ async def test_a_checkout_whose_customer_we_never_stored_is_linked_by_its_refere
     assert await plan_of(client, user) == "free"
 
 
-NOT_OURS = {
+NOT_OURS: dict[str, dict[str, Any]] = {
     "customer.subscription.updated": {
         "id": "sub_not_ours",
         "object": "subscription",
