@@ -7,6 +7,8 @@ have_postgres() { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/
 have_postgres || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+# The browser test drives Debian's Chromium (no browser download at test time).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

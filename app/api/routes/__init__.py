@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import api_keys, auth, billing, health, me
+from app.api.routes import api_keys, auth, billing, console, health, me
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -10,4 +10,5 @@ ROUTERS: list[APIRouter] = [
     me.router,
     api_keys.router,
     billing.router,
+    console.router,
 ]

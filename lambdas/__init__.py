@@ -1,0 +1,1 @@
+"""The Lambda functions: job_dispatcher and webhook_delivery."""

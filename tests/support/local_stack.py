@@ -1,0 +1,81 @@
+"""The real local system (`python -m app.local`, what `make run` starts) as a child process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from app.local.moto_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass
+class LocalStack:
+    workdir: Path
+    api_port: int
+    aws_port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "stack.log"
+
+    def start(self, extra_env: dict[str, str] | None = None) -> None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "REFRAMER_LOCAL_API_PORT": str(self.api_port),
+            "REFRAMER_LOCAL_AWS_PORT": str(self.aws_port),
+            "REFRAMER_DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir}/reframer.db",
+            "REFRAMER_BCRYPT_ROUNDS": "4",
+            **(extra_env or {}),
+        }
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app.local"],
+            cwd=self.workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the local stack exited:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.api_url}/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the local stack never got ready:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_local_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> LocalStack:
+    stack = LocalStack(workdir=workdir, api_port=free_port(), aws_port=free_port())
+    stack.start(extra_env)
+    return stack
