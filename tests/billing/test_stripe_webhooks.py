@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -266,3 +267,24 @@ async def test_a_signed_payload_that_is_not_a_stripe_event_is_400(
         assert response.headers["content-type"] == PROBLEM
         assert response.json()["code"] == "invalid_payload", what
     assert await inbox_size(app) == 0
+
+
+async def test_the_same_event_delivered_twice_at_once_is_applied_once(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    users: UserFactory,
+    stripe_standin: StripeStandIn,
+    webhooks: WebhookSender,
+) -> None:
+    user = await users.create()
+    _, subscription = await subscribe(client, user, stripe_standin, webhooks, "pro")
+    stripe_standin.advance(60)
+    upgraded = stripe_standin.event(
+        "customer.subscription.updated",
+        stripe_standin.update_subscription(subscription["id"], price=PRICE_BUSINESS),
+    )
+    first, second = await asyncio.gather(webhooks.send(upgraded), webhooks.send(upgraded))
+    assert first.status_code == second.status_code == 200
+    assert sorted([first.json()["outcome"], second.json()["outcome"]]) == ["applied", "duplicate"]
+    assert await plan_of(client, user) == "business"
+    assert await inbox_size(app, user.id) == 2

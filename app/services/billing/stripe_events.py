@@ -34,7 +34,12 @@ from app.domain.billing import (
 )
 from app.domain.errors import InvalidWebhookPayload, ServiceUnavailable
 from app.services.accounts import change_plan
-from app.services.billing.customers import find_by_stripe_id, store_snapshot, stored_snapshot
+from app.services.billing.customers import (
+    find_by_stripe_id,
+    find_for_account,
+    store_snapshot,
+    stored_snapshot,
+)
 from app.services.billing.prices import plans_by_price
 
 logger = logging.getLogger("app.billing")
@@ -120,8 +125,8 @@ async def _already_recorded(session: AsyncSession, stripe_event_id: str) -> bool
 async def _customer_for(
     session: AsyncSession, resolved: _Resolved
 ) -> tuple[BillingCustomer | None, Account | None]:
-    """The billing row (locked) and account an event is about; links a new customer whose
-    checkout carried our account id, which happens when the webhook beats our own commit."""
+    """The billing row (locked) and account an event is about. A customer Stripe made on its
+    own (a payment link, the dashboard) is linked when the event carries our account id."""
     if resolved.customer_id is None:
         return None, None
     customer = await find_by_stripe_id(session, resolved.customer_id, for_update=True)
@@ -137,10 +142,7 @@ async def _customer_for(
     account = await session.get(Account, account_id) if account_id else None
     if account is None:
         return None, None
-    existing = await session.execute(
-        select(BillingCustomer).where(BillingCustomer.account_id == account.id).with_for_update()
-    )
-    customer = existing.scalar_one_or_none()
+    customer = await find_for_account(session, account.id, for_update=True)
     if customer is None:
         customer = BillingCustomer(account_id=account.id, stripe_customer_id=resolved.customer_id)
         session.add(customer)
