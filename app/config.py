@@ -16,7 +16,25 @@ from app.domain.webhook_deliveries import (
 DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"  # noqa: S105
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
 DEV_SERVICE_TOKEN = "dev-only-service-token"  # noqa: S105
-DEV_SECRETS = frozenset({DEV_JWT_SECRET, DEV_SECRET_KEY, DEV_SERVICE_TOKEN})
+DEV_STRIPE_SECRET_KEY = "sk_test_dev-only-stripe-key-do-not-use-in-production"  # noqa: S105
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev-only-stripe-webhook-secret"  # noqa: S105
+DEV_STRIPE_PRICES = frozenset({"price_dev_pro", "price_dev_business"})
+DEV_SECRETS = frozenset(
+    {
+        DEV_JWT_SECRET,
+        DEV_SECRET_KEY,
+        DEV_SERVICE_TOKEN,
+        DEV_STRIPE_SECRET_KEY,
+        DEV_STRIPE_WEBHOOK_SECRET,
+    }
+)
+SECRET_SETTINGS = (
+    "jwt_secret",
+    "secret_key",
+    "service_token",
+    "stripe_secret_key",
+    "stripe_webhook_secret",
+)
 MIN_SECRET_LENGTH = 32
 DEV_EMAIL_FROM = "Reframer <no-reply@reframer.localhost>"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -97,6 +115,28 @@ class Settings(BaseSettings):
     # Per account and kind of email: a short cooldown, then a cap per rolling hour.
     email_resend_cooldown_seconds: int = Field(60, ge=0)
     email_resend_max_per_hour: int = Field(5, ge=1)
+
+    # Billing (Stripe). The development key never reaches Stripe: billing answers 503 on it.
+    stripe_secret_key: str = Field(DEV_STRIPE_SECRET_KEY, description="Stripe secret API key")
+    stripe_webhook_secret: str = Field(
+        DEV_STRIPE_WEBHOOK_SECRET, description="signing secret of the Stripe webhook endpoint"
+    )
+    stripe_price_pro: str = "price_dev_pro"
+    stripe_price_business: str = "price_dev_business"
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_timeout_seconds: float = Field(20.0, gt=0)
+    stripe_max_network_retries: int = Field(2, ge=0, le=5)
+    stripe_webhook_tolerance_seconds: int = Field(300, gt=0)
+
+    # Rate limits: `redis://` in production, so every replica spends from one budget.
+    rate_limit_storage_uri: str = "memory://"
+    rate_limit_storage_timeout_seconds: float = Field(0.25, gt=0)
+    # Multiplies every plan's requests_per_minute (tests keep it generous).
+    rate_limit_plan_scale: float = Field(1.0, gt=0)
+    # Per client IP, for each of register, login, token and refresh (brute force).
+    rate_limit_auth_per_minute: int = Field(10, ge=1)
+    # How many proxies in front of the service append to X-Forwarded-For (1 behind an ALB).
+    trusted_proxy_hops: int = Field(0, ge=0, le=10)
 
     # Outbox relay
     outbox_relay_enabled: bool = True
@@ -189,7 +229,7 @@ class Settings(BaseSettings):
         problems = [
             f"REFRAMER_{name.upper()} is a development secret or shorter than "
             f"{MIN_SECRET_LENGTH} characters"
-            for name in ("jwt_secret", "secret_key", "service_token")
+            for name in SECRET_SETTINGS
             if getattr(self, name) in DEV_SECRETS or len(getattr(self, name)) < MIN_SECRET_LENGTH
         ]
         if self.metrics_token is not None and (
@@ -208,6 +248,15 @@ class Settings(BaseSettings):
             problems.append(
                 "REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS is true; "
                 "webhooks could reach internal hosts"
+            )
+        problems.extend(
+            f"REFRAMER_STRIPE_PRICE_{name.upper()} is a development placeholder"
+            for name in ("pro", "business")
+            if getattr(self, f"stripe_price_{name}") in DEV_STRIPE_PRICES
+        )
+        if self.rate_limit_storage_uri.startswith("memory://"):
+            problems.append(
+                "REFRAMER_RATE_LIMIT_STORAGE_URI is memory://; replicas need a shared redis://"
             )
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))

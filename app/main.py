@@ -11,10 +11,12 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
+from app.adapters.stripe_gateway import StripeGateway
 from app.api.deps import bind_path_ids_to_logs
 from app.api.errors import install_error_handlers
 from app.api.http_metrics import HttpMetricsMiddleware
 from app.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.api.rate_limits import RateLimiter, RateLimitHeadersMiddleware
 from app.api.routes import ROUTERS
 from app.api.telemetry import fastapi_telemetry
 from app.aws.clients import AwsClients
@@ -73,12 +75,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
-    with observing(settings, app.state.tracing, engine) as watchdog:
-        app.state.loop_watchdog = watchdog
-        async with AwsClients(settings) as aws, _background_work(app, settings, aws):
-            app.state.aws = aws
-            yield
-    await engine.dispose()
+    app.state.rate_limiter = RateLimiter(settings)
+    app.state.stripe = StripeGateway(settings)
+    try:
+        with observing(settings, app.state.tracing, engine) as watchdog:
+            app.state.loop_watchdog = watchdog
+            async with AwsClients(settings) as aws, _background_work(app, settings, aws):
+                app.state.aws = aws
+                yield
+    finally:
+        await app.state.stripe.aclose()
+        app.state.rate_limiter.close()
+        await engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -98,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tracing = tracing
     install_error_handlers(app)
     # Outermost last: request id wraps everything, so even a 413 or CORS refusal carries it.
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(
         CORSMiddleware,

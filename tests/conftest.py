@@ -109,6 +109,9 @@ def settings(
         outbox_relay_enabled=False,  # tests drive the relay themselves
         job_sweeper_enabled=False,  # and the sweeper
         log_json=False,
+        # Generous budgets: every test calls from one address; rate-limit tests lower them.
+        rate_limit_auth_per_minute=100_000,
+        rate_limit_plan_scale=1_000.0,
     )
 
 

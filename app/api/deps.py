@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.rate_limits import limit_caller
 from app.aws.clients import AwsClients
 from app.config import Settings
 from app.db.models import Account
@@ -73,10 +74,12 @@ async def get_current_account(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("Send `Authorization: Bearer <access token or API key>`.")
     token = credentials.credentials
+    api_key: str | None = None
     if looks_like_api_key(token):
         account = await authenticate_api_key(session, settings, token)
         ensure_feature(settings, account, Feature.API_KEYS)  # keys stop working on a downgrade
         request.state.auth_method = "api_key"
+        api_key = token
     else:
         claims = decode_access_token(settings, token)
         try:
@@ -87,6 +90,7 @@ async def get_current_account(
     request.state.account_id = account.id
     request.state.plan = account.plan
     bind_log_context(account_id=str(account.id))
+    await limit_caller(request, settings, account, api_key)
     return account
 
 

@@ -81,7 +81,7 @@ class QuotaExceeded(Forbidden):
 
 
 class RateLimited(DomainError):
-    """Too many requests; carries `retry_after` (seconds), echoed as the Retry-After header."""
+    """A request budget is spent; carries `limit` and `retry_after` (seconds)."""
 
     status, code, title = 429, "rate_limited", "Too many requests"
 
@@ -183,3 +183,31 @@ class StaleWebhookAttempt(Conflict):
     """An attempt report that lost a race: already reported, or the delivery has finished."""
 
     code, title = "stale_webhook_attempt", "This attempt no longer counts"
+
+
+class InvalidWebhookSignature(DomainError):
+    status, code, title = 400, "invalid_signature", "The webhook signature is not valid"
+
+
+class InvalidWebhookPayload(DomainError):
+    status, code, title = 400, "invalid_payload", "The webhook payload is not understood"
+
+
+class SubscriptionExists(Conflict):
+    code, title = "subscription_exists", "The account already has a subscription"
+
+
+class NoBillingAccount(Conflict):
+    code, title = "no_billing_account", "The account has never subscribed"
+
+
+class BillingNotConfigured(ServiceUnavailable):
+    code, title = "billing_not_configured", "Billing is not configured on this server"
+
+
+class PaymentProviderUnavailable(ServiceUnavailable):
+    code, title = "payment_provider_unavailable", "The payment provider is unavailable"
+
+
+class PaymentProviderError(DomainError):
+    status, code, title = 502, "payment_provider_error", "The payment provider refused the request"

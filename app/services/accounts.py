@@ -28,7 +28,12 @@ async def get_account(session: AsyncSession, account_id: uuid.UUID) -> Account:
     return account
 
 
-async def set_plan(session: AsyncSession, account: Account, plan: PlanName) -> Account:
+def change_plan(account: Account, plan: PlanName) -> None:
+    """Moves the account to `plan` inside the caller's transaction; the caller commits."""
     account.plan = plan.value
+
+
+async def set_plan(session: AsyncSession, account: Account, plan: PlanName) -> Account:
+    change_plan(account, plan)
     await session.commit()
     return account

@@ -19,6 +19,11 @@ PRODUCTION_SETTINGS: dict[str, Any] = {
     "smtp_port": 587,
     "smtp_starttls": True,
     "email_from": "Reframer <no-reply@reframer.dev>",
+    "stripe_secret_key": "sk_live_" + STRONG,
+    "stripe_webhook_secret": "whsec_" + STRONG,
+    "stripe_price_pro": "price_1ProLive",
+    "stripe_price_business": "price_1BusinessLive",
+    "rate_limit_storage_uri": "redis://cache.internal:6379/0",
 }
 
 

@@ -33,6 +33,16 @@ def test_a_complete_production_configuration_starts() -> None:
             {"metrics_token": Settings.model_fields["service_token"].default},
             "REFRAMER_METRICS_TOKEN",
         ),
+        (
+            {"stripe_secret_key": Settings.model_fields["stripe_secret_key"].default},
+            "REFRAMER_STRIPE_SECRET_KEY",
+        ),
+        ({"stripe_webhook_secret": "whsec_short"}, "REFRAMER_STRIPE_WEBHOOK_SECRET"),
+        (
+            {"stripe_price_pro": Settings.model_fields["stripe_price_pro"].default},
+            "REFRAMER_STRIPE_PRICE_PRO",
+        ),
+        ({"rate_limit_storage_uri": "memory://"}, "REFRAMER_RATE_LIMIT_STORAGE_URI"),
     ],
 )
 def test_production_refuses_unsafe_settings(override: dict[str, object], named: str) -> None:
@@ -65,6 +75,12 @@ def test_every_setting_reads_its_prefixed_environment_variable(
 ) -> None:
     monkeypatch.setenv("REFRAMER_ACCESS_TOKEN_TTL_SECONDS", "60")
     monkeypatch.setenv("REFRAMER_CORS_ORIGINS", '["https://a.example"]')
+    monkeypatch.setenv("REFRAMER_RATE_LIMIT_STORAGE_URI", "redis://127.0.0.1:6379/1")
+    monkeypatch.setenv("REFRAMER_TRUSTED_PROXY_HOPS", "2")
+    monkeypatch.setenv("REFRAMER_STRIPE_API_BASE", "http://127.0.0.1:12111")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.access_token_ttl_seconds == 60
     assert settings.cors_origins == ["https://a.example"]
+    assert settings.rate_limit_storage_uri == "redis://127.0.0.1:6379/1"
+    assert settings.trusted_proxy_hops == 2
+    assert settings.stripe_api_base == "http://127.0.0.1:12111"

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import CurrentAccount, SessionDep, SettingsDep
+from app.api.rate_limits import limit_by_client_ip
 from app.api.schemas.auth import (
     AcceptedResponse,
     AccountResponse,
@@ -23,6 +24,9 @@ from app.services.email import password_reset, verification
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=problem_responses(401, 422))
 
+# Per client IP: these take passwords or refresh tokens, so a guesser would hammer them.
+PER_CLIENT_IP = [Depends(limit_by_client_ip)]
+
 
 def _tokens(pair: TokenPair) -> TokenResponse:
     return TokenResponse(
@@ -37,18 +41,30 @@ def _tokens(pair: TokenPair) -> TokenResponse:
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=AccountResponse,
-    responses=problem_responses(409),
+    dependencies=PER_CLIENT_IP,
+    responses=problem_responses(409, 429),
 )
 async def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep) -> object:
     return await AuthService(session, settings).register(body.email, body.password)
 
 
-@router.post("/login", response_model=TokenResponse)
+@router.post(
+    "/login",
+    response_model=TokenResponse,
+    dependencies=PER_CLIENT_IP,
+    responses=problem_responses(429),
+)
 async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
     return _tokens(await AuthService(session, settings).login(body.email, body.password))
 
 
-@router.post("/token", response_model=TokenResponse, summary="OAuth2 password flow (for /docs)")
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    summary="OAuth2 password flow (for /docs)",
+    dependencies=PER_CLIENT_IP,
+    responses=problem_responses(429),
+)
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
@@ -57,7 +73,12 @@ async def token(
     return _tokens(await AuthService(session, settings).login(form.username, form.password))
 
 
-@router.post("/refresh", response_model=TokenResponse)
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    dependencies=PER_CLIENT_IP,
+    responses=problem_responses(429),
+)
 async def refresh(
     body: RefreshRequest, session: SessionDep, settings: SettingsDep
 ) -> TokenResponse:

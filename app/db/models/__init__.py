@@ -3,6 +3,7 @@
 from app.db.base import Base
 from app.db.models.accounts import Account
 from app.db.models.api_keys import ApiKey
+from app.db.models.billing import BillingCustomer, StripeEvent
 from app.db.models.email_tokens import EmailToken
 from app.db.models.idempotency import IdempotencyKey
 from app.db.models.jobs import Job, JobEvent
@@ -15,12 +16,14 @@ __all__ = [
     "Account",
     "ApiKey",
     "Base",
+    "BillingCustomer",
     "EmailToken",
     "IdempotencyKey",
     "Job",
     "JobEvent",
     "OutboxMessage",
     "RefreshToken",
+    "StripeEvent",
     "UsageCounter",
     "WebhookAttempt",
     "WebhookDelivery",
