@@ -28,7 +28,7 @@ install: system-deps $(STAMP) ## create .venv and install what is missing
 
 $(TOOLS_STAMP): infra/requirements-tools.txt | $(PY)
 	$(PYTHON) -m venv $(TOOLS_VENV)
-	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python -r infra/requirements-tools.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(TOOLS_VENV)/bin/python -r infra/requirements-tools.txt
 	touch $@
 
 tools: $(TOOLS_STAMP) ## the infrastructure checkers (tests/infra) in .venv-tools
