@@ -5,9 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
+# cfn-lint, checkov and aws-sam-translator pin below the app's pins: a virtualenv of their own.
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run test lint format typecheck pytest migrate requirements bench clean
+.PHONY: help install tools system-deps run test lint format typecheck pytest migrate requirements bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -23,13 +26,20 @@ $(STAMP): requirements-dev.txt | $(PY)
 
 install: system-deps $(STAMP) ## create .venv and install what is missing
 
+$(TOOLS_STAMP): infra/requirements-tools.txt | $(PY)
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(UV) pip install --quiet --compile-bytecode --python $(TOOLS_VENV)/bin/python -r infra/requirements-tools.txt
+	touch $@
+
+tools: $(TOOLS_STAMP) ## the infrastructure checkers (tests/infra) in .venv-tools
+
 system-deps: ## install the Debian packages the project runs (PostgreSQL, Redis, ffmpeg) when missing
 	@scripts/ensure-system-packages.sh
 
 run: install ## run the whole system locally (SQLite, moto on loopback, local runners)
 	$(PY) -m app.local
 
-test: install ## lint, type-check and run the whole test suite
+test: install tools ## lint, type-check and run the whole test suite
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory pytest
 
@@ -42,7 +52,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 migrate: $(STAMP) ## upgrade the configured database to the newest schema
@@ -51,9 +61,10 @@ migrate: $(STAMP) ## upgrade the configured database to the newest schema
 requirements: $(PY) ## re-pin requirements*.txt from pyproject.toml
 	$(UV) pip compile --quiet pyproject.toml --extra api -o requirements.txt
 	$(UV) pip compile --quiet pyproject.toml --all-extras -o requirements-dev.txt
+	$(UV) pip compile --quiet --python-version 3.11 infra/requirements-tools.in -o infra/requirements-tools.txt
 
 bench: install ## benchmarks (speed and memory goals live here, not in tests)
 	$(PY) -m bench
 
 clean: ## remove the virtualenv and local state
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_VENV) var .pytest_cache .mypy_cache .ruff_cache

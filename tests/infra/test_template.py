@@ -1,0 +1,364 @@
+"""What the stack must hold, read from the SAM-translated template (plain CloudFormation)."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.config import Settings
+from app.local import provision
+from tests.infra import rules
+from tests.infra.conftest import load_parameters
+
+pytestmark = pytest.mark.slow  # waits for the checkers in .venv-tools
+
+ENVIRONMENTS = ["staging", "production"]
+IMAGE_TAGS = {"ApiImageTag", "MigrationImageTag", "BatchImageTag"}
+# Names other branches add to Settings (fixed across the team); the rest must be fields already.
+TEAM_SETTINGS = {
+    "REFRAMER_RATE_LIMIT_STORAGE_URI",
+    "REFRAMER_TRUSTED_PROXY_HOPS",
+    "REFRAMER_STRIPE_SECRET_KEY",
+    "REFRAMER_STRIPE_WEBHOOK_SECRET",
+    "REFRAMER_STRIPE_PRICE_PRO",
+    "REFRAMER_STRIPE_PRICE_BUSINESS",
+    "REFRAMER_SMTP_HOST",
+    "REFRAMER_SMTP_PORT",
+    "REFRAMER_SMTP_USERNAME",
+    "REFRAMER_SMTP_PASSWORD",
+    "REFRAMER_SMTP_STARTTLS",
+    "REFRAMER_EMAIL_FROM",
+    "REFRAMER_CALLBACK_BASE_URL",
+    "REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS",
+}
+SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "DATABASE_URL", "STORAGE_URI")
+# The API may presign and head objects in its bucket and send to its queues, nothing more.
+API_ACTIONS = {
+    "s3:PutObject",
+    "s3:GetObject",
+    "kms:GenerateDataKey",
+    "kms:Decrypt",
+    "sqs:SendMessage",
+    "sqs:GetQueueAttributes",
+}
+
+
+def properties(resources: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = resources[name]["Properties"]
+    return found
+
+
+# ------------------------------------------------------------------ queues and Lambdas
+
+
+def test_every_sqs_event_source_reports_item_failures_and_fits_its_queue(resources):
+    mappings = rules.of_type(resources, "AWS::Lambda::EventSourceMapping")
+    assert {rules.referenced(m["Properties"]["EventSourceArn"]) for m in mappings.values()} == {
+        "JobsQueue",
+        "WebhooksQueue",
+    }
+    assert rules.sqs_event_source_problems(resources) == []
+
+
+def test_a_short_visibility_or_missing_item_failures_is_reported(resources):
+    broken = copy.deepcopy(resources)
+    broken["JobsQueue"]["Properties"]["VisibilityTimeout"] = 60
+    hooks_source = next(
+        m
+        for m in rules.of_type(broken, "AWS::Lambda::EventSourceMapping").values()
+        if rules.referenced(m["Properties"]["EventSourceArn"]) == "WebhooksQueue"
+    )
+    del hooks_source["Properties"]["FunctionResponseTypes"]
+    problems = rules.sqs_event_source_problems(broken)
+    assert len(problems) == 2
+    assert any(p.startswith("JobsQueue: visibility 60s") for p in problems)
+    assert any("ReportBatchItemFailures" in p for p in problems)
+
+
+def test_queues_match_the_names_and_redrive_the_service_expects(resources):
+    production = {"ResourcePrefix": "reframer"}
+    queues = ("JobsQueue", "JobsDeadLetterQueue", "WebhooksQueue", "WebhooksDeadLetterQueue")
+    names = {q: rules.render(properties(resources, q)["QueueName"], production) for q in queues}
+    assert names == {
+        "JobsQueue": provision.JOBS_QUEUE,
+        "JobsDeadLetterQueue": provision.JOBS_DLQ,
+        "WebhooksQueue": provision.WEBHOOKS_QUEUE,
+        "WebhooksDeadLetterQueue": provision.WEBHOOKS_DLQ,
+    }
+    jobs, hooks = properties(resources, "JobsQueue"), properties(resources, "WebhooksQueue")
+    assert jobs["FifoQueue"] is True
+    assert jobs["ContentBasedDeduplication"] is False  # the outbox sends the job id
+    assert jobs["RedrivePolicy"]["maxReceiveCount"] == provision.JOBS_MAX_RECEIVES
+    assert hooks["RedrivePolicy"]["maxReceiveCount"] == provision.WEBHOOKS_MAX_RECEIVES
+    assert rules.referenced(jobs["RedrivePolicy"]["deadLetterTargetArn"]) == "JobsDeadLetterQueue"
+    assert rules.referenced(hooks["RedrivePolicy"]["deadLetterTargetArn"]) == (
+        "WebhooksDeadLetterQueue"
+    )
+
+
+def test_lambdas_run_the_agreed_handlers_with_the_agreed_environment(resources):
+    dispatcher = properties(resources, "JobDispatcherFunction")
+    delivery = properties(resources, "WebhookDeliveryFunction")
+    assert dispatcher["Handler"] == "lambdas/job_dispatcher/handler.handler"
+    assert delivery["Handler"] == "lambdas/webhook_delivery/handler.handler"
+    assert set(dispatcher["Environment"]["Variables"]) == {
+        "REFRAMER_API_URL",
+        "REFRAMER_SERVICE_TOKEN_SECRET_ARN",
+        "BATCH_JOB_QUEUE_STANDARD",
+        "BATCH_JOB_QUEUE_PRIORITY",
+        "BATCH_JOB_DEFINITION",
+    }
+    assert set(delivery["Environment"]["Variables"]) == {
+        "REFRAMER_API_URL",
+        "REFRAMER_SERVICE_TOKEN_SECRET_ARN",
+        "WEBHOOKS_QUEUE_URL",
+        "REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS",
+    }
+
+
+# ------------------------------------------------------------------ least privilege
+
+
+def test_no_role_allows_a_whole_service_or_every_resource(resources):
+    assert rules.iam_wildcard_problems(resources) == []
+
+
+def test_a_wildcard_grant_is_reported(resources):
+    broken = copy.deepcopy(resources)
+    statement = rules.statements(broken["BatchJobRole"])[0]
+    statement["Action"] = "s3:*"
+    statement["Resource"] = "*"
+    assert rules.iam_wildcard_problems(broken) == [
+        "BatchJobRole: allows s3:*",
+        "BatchJobRole: allows ['s3:*'] on every resource",
+    ]
+
+
+def test_the_api_presigns_heads_and_sends_and_does_nothing_more(resources):
+    allowed = rules.allowed_actions(resources["ApiTaskRole"])
+    assert set(allowed) == API_ACTIONS
+    assert allowed["s3:PutObject"] == [{"Fn::Sub": "${MediaBucket.Arn}/uploads/*"}]
+    assert sorted(r["Fn::Sub"] for r in allowed["s3:GetObject"]) == [
+        "${MediaBucket.Arn}/outputs/*",
+        "${MediaBucket.Arn}/uploads/*",
+    ]
+    assert {rules.referenced(r) for r in allowed["sqs:SendMessage"]} == {
+        "JobsQueue",
+        "WebhooksQueue",
+    }
+
+
+def test_the_webhook_lambda_may_pace_retries_on_its_queue_only(resources):
+    allowed = rules.allowed_actions(resources["WebhookDeliveryRole"])
+    assert [rules.referenced(r) for r in allowed["sqs:ChangeMessageVisibility"]] == [
+        "WebhooksQueue"
+    ]
+    assert "sqs:ChangeMessageVisibility" not in rules.allowed_actions(
+        resources["JobDispatcherRole"]
+    )
+
+
+def test_batch_containers_read_uploads_and_write_outputs_only(resources):
+    allowed = rules.allowed_actions(resources["BatchJobRole"])
+    assert allowed["s3:GetObject"] == [{"Fn::Sub": "${MediaBucket.Arn}/uploads/*"}]
+    assert allowed["s3:PutObject"] == [{"Fn::Sub": "${MediaBucket.Arn}/outputs/*"}]
+
+
+def test_the_migration_task_gets_the_database_url_and_no_aws_role(resources):
+    migration = properties(resources, "MigrationTaskDefinition")
+    assert "TaskRoleArn" not in migration
+    environment, secrets = rules.container_settings(resources["MigrationTaskDefinition"])
+    assert environment == {}
+    assert secrets == {"REFRAMER_DATABASE_URL": {"Ref": "DatabaseUrlSecret"}}
+    (container,) = migration["ContainerDefinitions"]
+    assert container["Command"] == ["alembic", "upgrade", "head"]
+
+
+# ------------------------------------------------------------------ the API's configuration
+
+
+def test_api_settings_are_known_names_and_secrets_come_from_secrets_manager(resources):
+    environment, secrets = rules.container_settings(resources["ApiTaskDefinition"])
+    fields = {f"REFRAMER_{name.upper()}" for name in Settings.model_fields}
+    for name in {*environment, *secrets} - {"WEB_CONCURRENCY"}:
+        assert name in fields | TEAM_SETTINGS, f"{name} is not a setting"
+    leaked = [name for name in environment if any(word in name for word in SECRET_WORDS)]
+    assert leaked == [], "secrets belong in the task definition's Secrets"
+    assert {
+        "REFRAMER_DATABASE_URL",
+        "REFRAMER_JWT_SECRET",
+        "REFRAMER_SECRET_KEY",
+        "REFRAMER_SERVICE_TOKEN",
+        "REFRAMER_STRIPE_SECRET_KEY",
+        "REFRAMER_STRIPE_WEBHOOK_SECRET",
+        "REFRAMER_SMTP_PASSWORD",
+        "REFRAMER_RATE_LIMIT_STORAGE_URI",
+    } == set(secrets)
+
+
+@pytest.mark.parametrize("environment_name", ENVIRONMENTS)
+def test_the_api_task_environment_passes_the_production_settings_check(
+    resources, environment_name, monkeypatch
+):
+    parameters = load_parameters(environment_name)
+    environment, secrets = rules.container_settings(resources["ApiTaskDefinition"])
+    for name, value in environment.items():
+        monkeypatch.setenv(name, rules.render(value, parameters))
+    for name in secrets:
+        monkeypatch.setenv(name, f"{name.lower()}-stand-in-{'x' * 40}")
+    monkeypatch.setenv(
+        "REFRAMER_DATABASE_URL", "postgresql+asyncpg://reframer:pw@db:5432/reframer?ssl=require"
+    )
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.is_production
+    assert settings.cors_origins == [parameters["SpaOrigin"]]
+    assert settings.s3_bucket == "<MediaBucket>"
+    assert settings.jobs_queue_url == "<JobsQueue>"
+
+
+def test_the_database_url_is_asyncpg_over_tls_to_the_instance(resources):
+    secret_string = properties(resources, "DatabaseUrlSecret")["SecretString"]["Fn::Sub"]
+    resolved = re.sub(
+        r"\{\{resolve:secretsmanager:\$\{\w+\}:SecretString:(\w+)\}\}", r"\1", secret_string
+    )
+    resolved = resolved.replace("${Database.Endpoint.Address}", "db.internal").replace(
+        "${Database.Endpoint.Port}", "5432"
+    )
+    url = make_url(resolved)
+    assert url.drivername == "postgresql+asyncpg"
+    assert (url.username, url.password, url.host, url.database) == (
+        "username",
+        "password",
+        "db.internal",
+        "reframer",
+    )
+    assert url.query == {"ssl": "require"}
+
+
+# ------------------------------------------------------------------ the rest of the issue's list
+
+
+def test_the_load_balancer_serves_https_redirects_http_and_checks_readiness(resources):
+    https = properties(resources, "HttpsListener")
+    assert (https["Protocol"], https["Port"]) == ("HTTPS", 443)
+    assert https["Certificates"] == [{"CertificateArn": {"Ref": "CertificateArn"}}]
+    redirect = properties(resources, "HttpRedirectListener")["DefaultActions"][0]
+    assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
+    assert properties(resources, "ApiTargetGroup")["HealthCheckPath"] == "/health/ready"
+
+
+def test_the_api_scales_on_cpu_and_requests_per_target(resources):
+    policies = rules.of_type(resources, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    metrics = {
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"][
+            "PredefinedMetricSpecification"
+        ]["PredefinedMetricType"]
+        for p in policies
+    }
+    assert metrics == {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
+    service = properties(resources, "ApiService")
+    assert service["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {
+        "Enable": True,
+        "Rollback": True,
+    }
+
+
+def test_the_database_is_private_encrypted_backed_up_and_keyed_from_secrets(resources):
+    database = properties(resources, "Database")
+    assert database["StorageEncrypted"] is True
+    assert database["PubliclyAccessible"] is False
+    assert database["BackupRetentionPeriod"] == {"Ref": "DatabaseBackupRetentionDays"}
+    assert database["DeletionProtection"] is True
+    assert (
+        "{{resolve:secretsmanager:${DatabaseCredentialsSecret}"
+        in (database["MasterUserPassword"]["Fn::Sub"])
+    )
+    assert resources["Database"]["DeletionPolicy"] == "Snapshot"
+
+
+def test_the_media_bucket_is_private_encrypted_open_to_the_spa_and_expires(resources):
+    bucket = properties(resources, "MediaBucket")
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    (cors,) = bucket["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedOrigins"] == [{"Ref": "SpaOrigin"}]
+    assert "PUT" in cors["AllowedMethods"]
+    lifecycle = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert lifecycle["expire-uploads"]["Prefix"] == "uploads/"
+    assert lifecycle["expire-outputs"]["Prefix"] == "outputs/"
+    assert lifecycle["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"]
+
+
+def test_batch_has_fargate_and_spot_a_queue_per_tier_and_a_retried_timed_job(resources):
+    environments = rules.of_type(resources, "AWS::Batch::ComputeEnvironment").values()
+    assert sorted(e["Properties"]["ComputeResources"]["Type"] for e in environments) == [
+        "FARGATE",
+        "FARGATE_SPOT",
+    ]
+    standard = properties(resources, "StandardJobQueue")
+    priority = properties(resources, "PriorityJobQueue")
+    assert priority["Priority"] > standard["Priority"]
+    job = properties(resources, "ReframerJobDefinition")
+    assert job["PlatformCapabilities"] == ["FARGATE"]
+    assert job["Timeout"] == {"AttemptDurationSeconds": {"Ref": "BatchJobTimeoutSeconds"}}
+    assert job["RetryStrategy"]["Attempts"] > 1
+    assert job["RetryStrategy"]["EvaluateOnExit"][-1] == {"OnReason": "*", "Action": "EXIT"}
+    assert "${BatchImageTag}" in job["ContainerProperties"]["Image"]["Fn::Sub"]
+    assert {r["Type"] for r in job["ContainerProperties"]["ResourceRequirements"]} == {
+        "VCPU",
+        "MEMORY",
+    }
+
+
+def test_alarms_watch_both_dlqs_api_5xx_and_batch_failures(resources):
+    watched = {
+        (a["Properties"]["Namespace"], a["Properties"]["MetricName"], rules.referenced(
+            a["Properties"]["Dimensions"][0]["Value"]))
+        for a in rules.of_type(resources, "AWS::CloudWatch::Alarm").values()
+    }  # fmt: skip
+    assert {
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "JobsDeadLetterQueue"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "WebhooksDeadLetterQueue"),
+        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer"),
+        ("AWS/Events", "TriggeredRules", "BatchJobFailedRule"),
+    } <= watched
+
+
+def test_secrets_manager_holds_the_jwt_service_token_and_stripe_keys(resources):
+    secret_names = {
+        rules.render(s["Properties"]["Name"], {"ResourcePrefix": "reframer"})
+        for s in rules.of_type(resources, "AWS::SecretsManager::Secret").values()
+    }
+    assert {
+        "reframer/jwt-secret",
+        "reframer/service-token",
+        "reframer/stripe-secret-key",
+        "reframer/stripe-webhook-secret",
+    } <= secret_names
+
+
+# ------------------------------------------------------------------ parameter files
+
+
+@pytest.mark.parametrize("environment_name", ENVIRONMENTS)
+def test_parameter_files_fit_the_template(template, environment_name):
+    declared: dict[str, dict[str, Any]] = template["Parameters"]
+    given = load_parameters(environment_name)
+    assert set(given) <= set(declared), "unknown parameters"
+    required = {name for name, spec in declared.items() if "Default" not in spec}
+    # Image tags move with every deploy, so they are given on the command line, not here.
+    assert required - set(given) == IMAGE_TAGS, "parameters without a default must be given"
+    for name, value in given.items():
+        spec = declared[name]
+        if "AllowedValues" in spec:
+            assert value in [str(v) for v in spec["AllowedValues"]], name
+        if "AllowedPattern" in spec:
+            assert re.fullmatch(spec["AllowedPattern"], value), name
+        if "MinValue" in spec:
+            assert float(value) >= float(spec["MinValue"]), name
