@@ -1,0 +1,1 @@
+"""The AWS Batch container: the reframing pipeline."""
