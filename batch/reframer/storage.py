@@ -1,7 +1,8 @@
 """Where inputs come from and outputs go: local paths, or S3 through boto3.
 
 The S3 endpoint comes from `AWS_ENDPOINT_URL` when set (the local AWS emulation), so the same
-code runs against AWS and against a server on loopback.
+code runs against AWS and against a server on loopback. boto3 is imported only when an s3://
+URI is met: it takes seconds to import, and local runs never need it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
-
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 from batch.reframer.errors import InvalidMedia, PipelineError, UploadFailed
 
@@ -31,6 +29,8 @@ def _split(uri: str) -> tuple[str, str]:
 
 
 def _client() -> S3Client:
+    import boto3
+
     return boto3.client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
 
 
@@ -38,6 +38,8 @@ def fetch(uri: str, workdir: Path) -> Path:
     """A local path to the input: the path itself, or a download of the S3 object."""
     if not is_s3(uri):
         return Path(uri)
+    from botocore.exceptions import BotoCoreError, ClientError
+
     bucket, key = _split(uri)
     target = workdir / ("input" + Path(key).suffix.lower())
     try:
@@ -62,14 +64,19 @@ def join(prefix: str, name: str) -> str:
 def store(local: Path, prefix: str, name: str, content_type: str) -> str:
     """Put one output under the prefix; returns its URI (or local path)."""
     destination = join(prefix, name)
-    try:
-        if is_s3(prefix):
-            bucket, key = _split(destination)
-            _client().upload_file(str(local), bucket, key, ExtraArgs={"ContentType": content_type})
-        else:
+    if not is_s3(prefix):
+        try:
             Path(prefix).mkdir(parents=True, exist_ok=True)
             if local.resolve() != Path(destination).resolve():
                 shutil.copyfile(local, destination)
+        except OSError as error:
+            raise UploadFailed(f"could not store {name} in {prefix} ({error})") from error
+        return destination
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, key = _split(destination)
+    try:
+        _client().upload_file(str(local), bucket, key, ExtraArgs={"ContentType": content_type})
     except (ClientError, BotoCoreError, OSError) as error:
-        raise UploadFailed(f"could not store {name} under {prefix} ({error})") from error
+        raise UploadFailed(f"could not upload {name} to {prefix} ({error})") from error
     return destination
