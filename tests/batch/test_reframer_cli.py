@@ -83,7 +83,7 @@ def test_more_real_footage_reframes_to_each_aspect(tmp_path: Path, clip, aspect,
     out = tmp_path / "out"
     _manifest, result = reframe(sample_clip(clip), out, "--aspect", aspect, "--resolution", "480p")
 
-    video = [s for s in streams(out / "video.mp4") if s["codec_type"] == "video"][0]
+    video = next(s for s in streams(out / "video.mp4") if s["codec_type"] == "video")
     assert (video["width"], video["height"]) == size
     assert (result["metrics"]["width"], result["metrics"]["height"]) == size
 
@@ -91,17 +91,37 @@ def test_more_real_footage_reframes_to_each_aspect(tmp_path: Path, clip, aspect,
 def test_a_rotated_phone_video_is_reframed_upright(tmp_path: Path) -> None:
     # Stored 360x640 with a 90-degree display rotation: shown as 640x360 landscape.
     stored = tmp_path / "stored.mp4"
-    make_clip(stored, [Shot(1.0, "coffee", "face", Path2D((0.5, 0.3), (0.5, 0.3)))], width=360, height=640, fps=25)
+    make_clip(
+        stored,
+        [Shot(1.0, "coffee", "face", Path2D((0.5, 0.3), (0.5, 0.3)))],
+        width=360,
+        height=640,
+        fps=25,
+    )
     rotated = tmp_path / "rotated.mp4"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-i", str(stored), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rotated)],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(stored),
+            "-c",
+            "copy",
+            "-metadata:s:v:0",
+            "rotate=90",
+            str(rotated),
+        ],
         check=True,
     )
-    manifest, result = reframe(rotated, tmp_path / "out", "--aspect", "9:16", "--resolution", "480p")
+    manifest, _result = reframe(
+        rotated, tmp_path / "out", "--aspect", "9:16", "--resolution", "480p"
+    )
 
     assert (manifest["input"]["width"], manifest["input"]["height"]) == (640, 360)
     assert manifest["crop_path"]["height"] == 360
-    video = [s for s in streams(tmp_path / "out" / "video.mp4") if s["codec_type"] == "video"][0]
+    video = next(s for s in streams(tmp_path / "out" / "video.mp4") if s["codec_type"] == "video")
     assert (video["width"], video["height"]) == (480, 854)
 
 
@@ -134,7 +154,19 @@ def test_a_truncated_video_and_an_audio_only_file_are_invalid_media(tmp_path: Pa
     truncated.write_bytes(whole[: len(whole) // 2])
     audio_only = tmp_path / "tone.m4a"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", str(audio_only)],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=1",
+            "-c:a",
+            "aac",
+            str(audio_only),
+        ],
         check=True,
     )
     for source in (truncated, audio_only):

@@ -20,7 +20,9 @@ def _path(reframed: Reframed) -> tuple[np.ndarray, np.ndarray, int, int]:
     return np.array(crop["x"], float), np.array(crop["y"], float), crop["width"], crop["height"]
 
 
-def _truth_retention(truth: GroundTruth, x: np.ndarray, y: np.ndarray, w: int, h: int, frames: range) -> float:
+def _truth_retention(
+    truth: GroundTruth, x: np.ndarray, y: np.ndarray, w: int, h: int, frames: range
+) -> float:
     judged = [i for i in frames if truth.subject_boxes[i] is not None]
     kept = sum(1 for i in judged if truth.subject_boxes[i].inside(x[i], y[i], w, h))  # type: ignore[union-attr]
     return kept / len(judged)
@@ -31,10 +33,14 @@ def _shot_frames(truth: GroundTruth, index: int) -> range:
     return range(bounds[index], bounds[index + 1])
 
 
-def test_the_crop_keeps_a_moving_face_where_a_centre_crop_loses_it(reframed_vertical: Reframed) -> None:
+def test_the_crop_keeps_a_moving_face_where_a_centre_crop_loses_it(
+    reframed_vertical: Reframed,
+) -> None:
     truth = reframed_vertical.truth
     x, y, w, h = _path(reframed_vertical)
-    faces = [i for i in range(truth.frame_count) if truth.shot_subjects[_shot_of(truth, i)] == "face"]
+    faces = [
+        i for i in range(truth.frame_count) if truth.shot_subjects[_shot_of(truth, i)] == "face"
+    ]
     centre_x = np.full_like(x, (truth.width - w) / 2)
     centre_y = np.full_like(y, (truth.height - h) / 2)
     pipeline = _truth_retention(truth, x, y, w, h, faces)
@@ -75,7 +81,9 @@ def test_shots_are_found_at_the_cuts(reframed_vertical: Reframed) -> None:
         assert abs(detected - real) <= 1
 
 
-def test_the_crop_jumps_only_at_cuts_and_moves_calmly_inside_shots(reframed_vertical: Reframed) -> None:
+def test_the_crop_jumps_only_at_cuts_and_moves_calmly_inside_shots(
+    reframed_vertical: Reframed,
+) -> None:
     truth = reframed_vertical.truth
     x, _y, _w, _h = _path(reframed_vertical)
     steps = np.abs(np.diff(x))
@@ -121,5 +129,7 @@ def test_square_and_portrait_keep_the_subject_too(storyboard, tmp_path, aspect, 
     x, y = np.array(crop["x"], float), np.array(crop["y"], float)
 
     assert (result["metrics"]["width"], result["metrics"]["height"]) == size
-    faces = [i for i in range(truth.frame_count) if truth.shot_subjects[_shot_of(truth, i)] == "face"]
+    faces = [
+        i for i in range(truth.frame_count) if truth.shot_subjects[_shot_of(truth, i)] == "face"
+    ]
     assert _truth_retention(truth, x, y, crop["width"], crop["height"], faces) >= 0.95
