@@ -26,8 +26,9 @@ Gray = NDArray[np.uint8]
 T = TypeVar("T")
 
 # Faces and motion are looked at this many times a second: a subject does not leave a crop
-# window in a fifth of a second, and the face detector is the costliest step.
-SAMPLES_PER_SECOND = 5.0
+# window in a third of a second (the camera interpolates between samples), and the face
+# detector is the costliest step of the analysis.
+SAMPLES_PER_SECOND = 3.0
 # Long side of the colour frames the face detector sees (480x270 for 16:9 sources).
 DETECTION_LONG_SIDE = 480
 # Long side the strided thumbnails aim for.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import tempfile
 import time
 from collections import defaultdict
@@ -36,24 +37,39 @@ class Result:
     metrics: dict[str, Any]
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of its finished children (ffmpeg)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 class _Stopwatch:
-    """Seconds spent per stage; stages interleaved in the analysis pass add up separately."""
+    """Seconds spent per stage; stages interleaved in the analysis pass add up separately.
+
+    CPU seconds are kept too: on a shared machine they are the steadier measure of cost.
+    """
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        started = time.perf_counter()
+    def stage(self, name: str, cpu: bool = False) -> Iterator[None]:
+        started, cpu_started = time.perf_counter(), _cpu_seconds() if cpu else 0.0
         try:
             yield
         finally:
             self.seconds[name] += time.perf_counter() - started
+            if cpu:
+                self.cpu[name] += _cpu_seconds() - cpu_started
 
 
 def _analyse(
     info: probe.MediaInfo, layout: decode.AnalysisGeometry, clock: _Stopwatch, report: Reporter
-) -> tuple[list[shots.Shot], list[Face], list[Motion], NDArray[np.float64]]:
+) -> tuple[list[shots.Shot], list[Face], list[Motion], NDArray[np.float64], int]:
     """One pass over the frames feeding shots, faces and saliency as they stream by."""
     detector = shots.ShotDetector(info.fps)
     motion = MotionDetector(info.fps, layout.thumbnail_scale)
@@ -86,7 +102,7 @@ def _analyse(
             report("decode", percent)
     busy = clock.seconds["shots"] + clock.seconds["faces"] + clock.seconds["saliency"]
     clock.seconds["decode"] += time.perf_counter() - started - busy
-    return detector.shots(), faces, motions, np.array(times, dtype=np.float64)
+    return detector.shots(), faces, motions, np.array(times, dtype=np.float64), motion.lag
 
 
 def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) -> Result:
@@ -104,7 +120,9 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
         layout = decode.geometry(info)
         source = (info.width, info.height)
         window = crop_window(info.width, info.height, spec.aspect)
-        found_shots, faces, motions, times = _analyse(info, layout, clock, report)
+        with clock.stage("analysis", cpu=True):
+            found_shots, faces, motions, times, motion_lag = _analyse(info, layout, clock, report)
+        clock.seconds.pop("analysis")
         frame_count = len(times)
         for stage in ("decode", "shots", "faces", "saliency"):
             report(stage, _ENDS_AT[stage])
@@ -114,7 +132,8 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
                 tracking.subject_of_shot(
                     shot,
                     [f for f in faces if shot.start <= f.frame < shot.end],
-                    [m for m in motions if shot.start <= m.frame < shot.end],
+                    # Motion measured across the cut compares two different scenes.
+                    [m for m in motions if shot.start + motion_lag <= m.frame < shot.end],
                     window,
                     info.fps,
                     layout.step,
@@ -143,7 +162,7 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
                 last[0] = percent
                 report("render", percent)
 
-        with clock.stage("render"):
+        with clock.stage("render", cpu=True):
             crop = render.CropPath(window[0], window[1], times, x, y)
             render.render(info, crop, size, video, render_progress)
         report("render", _ENDS_AT["render"])
@@ -175,6 +194,7 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
             )
             metrics["wall_seconds"] = round(time.perf_counter() - wall, 3)
             metrics["stage_seconds"] = {k: round(v, 3) for k, v in clock.seconds.items()}
+            metrics["cpu_seconds"] = {k: round(v, 3) for k, v in clock.cpu.items()}
             manifest = {
                 "input": {"uri": input_uri, **info.summary()},
                 "output": {"aspect_ratio": spec.aspect, "resolution": spec.resolution, **uris},

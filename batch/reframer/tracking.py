@@ -91,13 +91,19 @@ def link_faces(faces: list[Face], max_gap: int) -> list[_Track]:
     return tracks
 
 
+def _extended(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """One extra sample at each end, continuing the trend, so a subject moving steadily is
+    not pulled inwards at the ends of its track by the smoothing."""
+    return np.concatenate((2 * values[:1] - values[1:2], values, 2 * values[-1:] - values[-2:-1]))
+
+
 def smooth_boxes(boxes: NDArray[np.float64]) -> NDArray[np.float64]:
     """Median of three (drops single-sample outliers), then a [1, 2, 1] blur."""
     if len(boxes) < 3:
         return boxes.copy()
-    padded = np.concatenate((boxes[:1], boxes, boxes[-1:]))
+    padded = _extended(boxes)
     median = np.median(np.stack((padded[:-2], padded[1:-1], padded[2:])), axis=0)
-    padded = np.concatenate((median[:1], median, median[-1:]))
+    padded = _extended(median)
     return np.asarray((padded[:-2] + 2 * padded[1:-1] + padded[2:]) / 4.0, dtype=np.float64)
 
 
