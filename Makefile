@@ -61,6 +61,7 @@ migrate: $(STAMP) ## upgrade the configured database to the newest schema
 requirements: $(PY) ## re-pin requirements*.txt from pyproject.toml
 	$(UV) pip compile --quiet pyproject.toml --extra api -o requirements.txt
 	$(UV) pip compile --quiet pyproject.toml --all-extras -o requirements-dev.txt
+	$(UV) pip compile --quiet pyproject.toml --extra batch -o batch/requirements.txt
 	$(UV) pip compile --quiet --python-version 3.11 infra/requirements-tools.in -o infra/requirements-tools.txt
 
 bench: install ## benchmarks (speed and memory goals live here, not in tests)

@@ -1,1 +1,1 @@
-"""The AWS Batch reframing container."""
+"""The AWS Batch container: the reframing pipeline."""

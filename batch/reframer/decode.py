@@ -1,0 +1,209 @@
+"""Stage 2, decode: a stream of small analysis frames, never the whole video in memory.
+
+Every decoded frame yields a tiny luma/chroma thumbnail (strided straight out of the decoder's
+planes, so it costs almost nothing) for shot detection and motion; every `step`-th frame also
+yields a colour frame at analysis size for the face detector. All arrays are turned upright
+(rotation applied), so every later stage measures in displayed pixels.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+import av
+import av.error
+import numpy as np
+from numpy.typing import NDArray
+
+from batch.reframer.errors import InvalidMedia
+from batch.reframer.probe import MediaInfo
+
+Gray = NDArray[np.uint8]
+T = TypeVar("T")
+
+# Faces and motion are looked at this many times a second: a subject does not leave a crop
+# window in a third of a second (the camera interpolates between samples), and the face
+# detector is the costliest step of the analysis.
+SAMPLES_PER_SECOND = 3.0
+# Long side of the colour frames the face detector sees (480x270 for 16:9 sources).
+DETECTION_LONG_SIDE = 480
+# Long side the strided thumbnails aim for.
+THUMBNAIL_LONG_SIDE = 200
+# Analysis frames decoded ahead of the consumer, on a thread of their own.
+READ_AHEAD_FRAMES = 48
+
+_PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
+
+
+@dataclass(frozen=True)
+class AnalysisFrame:
+    index: int
+    time: float
+    luma: Gray
+    chroma_u: Gray
+    chroma_v: Gray
+    # Colour (BGR) frame for face detection, only on sampled frames.
+    bgr: NDArray[np.uint8] | None
+
+    @property
+    def sampled(self) -> bool:
+        return self.bgr is not None
+
+
+@dataclass(frozen=True)
+class AnalysisGeometry:
+    """How analysis pixels map to displayed source pixels."""
+
+    step: int
+    detection_size: tuple[int, int]
+    thumbnail_size: tuple[int, int]
+    source_size: tuple[int, int]
+
+    @property
+    def detection_scale(self) -> float:
+        """Multiply a detection-frame coordinate by this to get a source coordinate."""
+        return self.source_size[0] / self.detection_size[0]
+
+    @property
+    def thumbnail_scale(self) -> float:
+        return self.source_size[0] / self.thumbnail_size[0]
+
+
+def _upright(array: NDArray[np.uint8], rotation: int) -> NDArray[np.uint8]:
+    # np.rot90 turns counter-clockwise for positive k; the rotation is clockwise.
+    return array if rotation == 0 else np.ascontiguousarray(np.rot90(array, k=-rotation // 90))
+
+
+def _plane(frame: av.VideoFrame, index: int) -> Gray:
+    plane = frame.planes[index]
+    rows: Gray = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width]
+
+
+def _stride(info: MediaInfo) -> int:
+    return max(1, max(info.coded_width, info.coded_height) // THUMBNAIL_LONG_SIDE)
+
+
+def geometry(info: MediaInfo) -> AnalysisGeometry:
+    long_side = max(info.width, info.height)
+    factor = min(1.0, DETECTION_LONG_SIDE / long_side)
+    detection = (max(2, round(info.width * factor)), max(2, round(info.height * factor)))
+    stride = _stride(info)
+    thumb = (-(-info.width // stride), -(-info.height // stride))
+    step = max(1, round(info.fps / SAMPLES_PER_SECOND))
+    return AnalysisGeometry(step, detection, thumb, (info.width, info.height))
+
+
+def _thumbnails(frame: av.VideoFrame, stride: int) -> tuple[Gray, Gray, Gray]:
+    if frame.format.name in _PLANAR_8BIT:
+        luma = _plane(frame, 0)[::stride, ::stride]
+        u, v = _plane(frame, 1), _plane(frame, 2)
+        sy = max(1, round(stride * u.shape[0] / frame.height))
+        sx = max(1, round(stride * u.shape[1] / frame.width))
+        return luma.copy(), u[::sy, ::sx].copy(), v[::sy, ::sx].copy()
+    # Other layouts (10-bit, NV12, RGB): let swscale shrink and convert them.
+    small = frame.reformat(
+        width=-(-frame.width // stride), height=-(-frame.height // stride), format="yuv444p"
+    )
+    return _plane(small, 0).copy(), _plane(small, 1).copy(), _plane(small, 2).copy()
+
+
+def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[AnalysisFrame]:
+    """Decode the video once, yielding analysis frames in display order."""
+    stride = _stride(info)
+    coded_detection = layout.detection_size
+    if info.rotation in (90, 270):
+        coded_detection = (coded_detection[1], coded_detection[0])
+    try:
+        container = av.open(str(info.path))
+    except av.error.FFmpegError as error:
+        raise InvalidMedia(f"the video could not be opened ({error})") from error
+    count = 0
+    with container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        start: float | None = None
+        try:
+            for frame in container.decode(stream):
+                time = frame.time
+                if time is None:
+                    time = count / info.fps
+                if start is None:
+                    start = time
+                luma, u, v = _thumbnails(frame, stride)
+                bgr = None
+                if count % layout.step == 0:
+                    colour = frame.to_ndarray(
+                        format="bgr24", width=coded_detection[0], height=coded_detection[1]
+                    )
+                    bgr = _upright(colour.astype(np.uint8, copy=False), info.rotation)
+                yield AnalysisFrame(
+                    index=count,
+                    time=time - start,
+                    luma=_upright(luma, info.rotation),
+                    chroma_u=_upright(u, info.rotation),
+                    chroma_v=_upright(v, info.rotation),
+                    bgr=bgr,
+                )
+                count += 1
+        except av.error.FFmpegError as error:
+            if count == 0:
+                raise InvalidMedia(f"the video could not be decoded ({error})") from error
+            # A damaged tail: keep what was decoded; the last crop holds for the rest.
+    if count == 0:
+        raise InvalidMedia("the video stream has no decodable frames")
+
+
+def read_ahead(items: Iterator[T], depth: int = READ_AHEAD_FRAMES) -> Iterator[T]:
+    """Run `items` on a background thread, `depth` items ahead of the consumer.
+
+    Decoding (FFmpeg) and face detection (libfacedetection) both release the GIL, so the two
+    halves of the analysis pass share the two cores instead of taking turns. A failure on the
+    thread is raised here; leaving the loop early stops the thread.
+    """
+    buffer: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+            outcome: tuple[str, object] = ("end", None)
+        except BaseException as error:
+            outcome = ("error", error)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+        while not stop.is_set():
+            try:
+                buffer.put(outcome, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name="reframer-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = buffer.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                assert isinstance(value, BaseException)
+                raise value
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)

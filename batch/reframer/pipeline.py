@@ -1,0 +1,238 @@
+"""The nine stages chained: input URI in, reframed video, thumbnail and manifest out."""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from batch.reframer import camera, decode, outputs, probe, quality, render, shots, storage, tracking
+from batch.reframer.faces import Face, detect_faces
+from batch.reframer.geometry import OutputSpec, crop_window
+from batch.reframer.saliency import Motion, MotionDetector
+
+# The overall progress (percent) at which each stage ends, in the order they run. The analysis
+# pass (decode, shots, faces, saliency) is one sweep over the frames; the render is the rest.
+_ENDS_AT = {
+    "probe": 2, "decode": 40, "shots": 41, "faces": 42, "saliency": 43,
+    "tracking": 44, "camera": 45, "render": 95, "outputs": 100,
+}  # fmt: skip
+_STARTS_AT = {"decode": 2, "render": 45}
+
+Reporter = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class Result:
+    outputs: dict[str, str]
+    metrics: dict[str, Any]
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of its finished children (ffmpeg)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+class _Stopwatch:
+    """Seconds spent per stage; stages interleaved in the analysis pass add up separately.
+
+    CPU seconds are kept too: on a shared machine they are the steadier measure of cost.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def stage(self, name: str, cpu: bool = False) -> Iterator[None]:
+        started, cpu_started = time.perf_counter(), _cpu_seconds() if cpu else 0.0
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - started
+            if cpu:
+                self.cpu[name] += _cpu_seconds() - cpu_started
+
+
+def _analyse(
+    info: probe.MediaInfo, layout: decode.AnalysisGeometry, clock: _Stopwatch, report: Reporter
+) -> tuple[list[shots.Shot], list[Face], list[Motion], NDArray[np.float64], int]:
+    """One pass over the frames feeding shots, faces and saliency as they stream by."""
+    detector = shots.ShotDetector(info.fps)
+    motion = MotionDetector(info.fps, layout.thumbnail_scale)
+    faces: list[Face] = []
+    motions: list[Motion] = []
+    times: list[float] = []
+    expected = max(1, info.frame_count or round(info.duration * info.fps))
+    reported = _STARTS_AT["decode"]
+    frames = decode.read_ahead(decode.analysis_frames(info, layout))
+    started = time.perf_counter()
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            break
+        times.append(frame.time)
+        with clock.stage("shots"):
+            detector.add(frame)
+        if frame.bgr is not None:
+            with clock.stage("faces"):
+                faces += detect_faces(frame.index, frame.bgr, layout.detection_scale)
+        with clock.stage("saliency"):
+            found = motion.add(frame)
+            if found is not None:
+                motions.append(found)
+        span = _ENDS_AT["decode"] - _STARTS_AT["decode"]
+        percent = _STARTS_AT["decode"] + int(span * min(1.0, (frame.index + 1) / expected))
+        if percent >= reported + 5:
+            reported = percent
+            report("decode", percent)
+    busy = clock.seconds["shots"] + clock.seconds["faces"] + clock.seconds["saliency"]
+    clock.seconds["decode"] += time.perf_counter() - started - busy
+    return detector.shots(), faces, motions, np.array(times, dtype=np.float64), motion.lag
+
+
+def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) -> Result:
+    """Reframe one video; raises `PipelineError` (with its failure code) when it cannot."""
+    wall = time.perf_counter()
+    clock = _Stopwatch()
+    with tempfile.TemporaryDirectory(prefix="reframer-") as scratch:
+        workdir = Path(scratch)
+        with clock.stage("download"):
+            local = storage.fetch(input_uri, workdir)
+        with clock.stage("probe"):
+            info = probe.probe(local)
+        report("probe", _ENDS_AT["probe"])
+
+        layout = decode.geometry(info)
+        source = (info.width, info.height)
+        window = crop_window(info.width, info.height, spec.aspect)
+        with clock.stage("analysis", cpu=True):
+            found_shots, faces, motions, times, motion_lag = _analyse(info, layout, clock, report)
+        clock.seconds.pop("analysis")
+        frame_count = len(times)
+        for stage in ("decode", "shots", "faces", "saliency"):
+            report(stage, _ENDS_AT[stage])
+
+        with clock.stage("tracking"):
+            tracks = [
+                tracking.subject_of_shot(
+                    shot,
+                    [f for f in faces if shot.start <= f.frame < shot.end],
+                    # Motion measured across the cut compares two different scenes.
+                    [m for m in motions if shot.start + motion_lag <= m.frame < shot.end],
+                    window,
+                    info.fps,
+                    layout.step,
+                )
+                for shot in found_shots
+            ]
+        report("tracking", _ENDS_AT["tracking"])
+
+        with clock.stage("camera"):
+            planned = [camera.plan_shot(t, source, window, info.fps) for t in tracks]
+            x = np.concatenate([p.x for p in planned])
+            y = np.concatenate([p.y for p in planned])
+            # What is rendered: whole pixels inside the picture.
+            x = np.clip(np.round(x), 0, info.width - window[0])
+            y = np.clip(np.round(y), 0, info.height - window[1])
+        report("camera", _ENDS_AT["camera"])
+
+        size = spec.size
+        video = workdir / outputs.VIDEO_NAME
+        span = _ENDS_AT["render"] - _STARTS_AT["render"]
+        last = [_STARTS_AT["render"]]
+
+        def render_progress(done: float) -> None:
+            percent = _STARTS_AT["render"] + int(span * done)
+            if percent >= last[0] + 5:
+                last[0] = percent
+                report("render", percent)
+
+        with clock.stage("render", cpu=True):
+            crop = render.CropPath(window[0], window[1], times, x, y)
+            render.render(info, crop, size, video, render_progress)
+        report("render", _ENDS_AT["render"])
+
+        with clock.stage("outputs"):
+            kept, judged = quality.retention(tracks, x, y, window)
+            metrics: dict[str, Any] = {
+                "duration_seconds": round(info.duration, 3),
+                "width": size[0],
+                "height": size[1],
+                "fps": round(info.fps, 3),
+                "frames": frame_count,
+                "subject_retention": None if kept is None else round(kept, 4),
+                "subject_frames": judged,
+                "centre_crop_retention": _rounded(
+                    quality.centre_retention(tracks, source, window, frame_count)
+                ),
+                "jitter": round(quality.jitter(x, y, found_shots), 4),
+                "max_step_in_shots": round(quality.max_step_in_shots(x, y, found_shots), 2),
+                "camera_modes": [p.mode for p in planned],
+                "subjects": [t.kind for t in tracks],
+                "shots": len(found_shots),
+                "crop": {"width": window[0], "height": window[1]},
+                "upscale": round(size[0] / window[0], 3),
+            }
+            uris = outputs.output_uris(output_prefix)
+            outputs.thumbnail(
+                video, _thumbnail_time(tracks, info.fps), workdir / outputs.THUMBNAIL_NAME
+            )
+            metrics["wall_seconds"] = round(time.perf_counter() - wall, 3)
+            metrics["stage_seconds"] = {k: round(v, 3) for k, v in clock.seconds.items()}
+            metrics["cpu_seconds"] = {k: round(v, 3) for k, v in clock.cpu.items()}
+            manifest = {
+                "input": {"uri": input_uri, **info.summary()},
+                "output": {"aspect_ratio": spec.aspect, "resolution": spec.resolution, **uris},
+                "shots": [
+                    {
+                        "start_frame": shot.start,
+                        "end_frame": shot.end,
+                        "start_seconds": round(shot.start / info.fps, 3),
+                        "end_seconds": round(shot.end / info.fps, 3),
+                        "camera_mode": plan.mode,
+                        "subject": track.kind,
+                        "subject_retention": _rounded(quality.retention([track], x, y, window)[0]),
+                    }
+                    for shot, plan, track in zip(found_shots, planned, tracks, strict=True)
+                ],
+                "crop_path": {
+                    "width": window[0],
+                    "height": window[1],
+                    "fps": info.fps,
+                    "x": x.astype(int).tolist(),
+                    "y": y.astype(int).tolist(),
+                },
+                "metrics": metrics,
+            }
+            outputs.write_manifest(workdir / outputs.MANIFEST_NAME, manifest)
+            stored = outputs.publish(workdir, output_prefix)
+        metrics["stage_seconds"]["outputs"] = round(clock.seconds["outputs"], 3)
+        metrics["wall_seconds"] = round(time.perf_counter() - wall, 3)
+        report("outputs", _ENDS_AT["outputs"])
+        return Result(outputs=stored, metrics=metrics)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _thumbnail_time(tracks: list[tracking.SubjectTrack], fps: float) -> float:
+    """The middle of the longest shot with a face, else of the longest shot."""
+    with_face = [t for t in tracks if t.kind == "face"] or tracks
+    best = max(with_face, key=lambda t: t.shot.frames)
+    return (best.shot.start + best.shot.end) / 2 / fps

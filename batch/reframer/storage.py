@@ -1,0 +1,82 @@
+"""Where inputs come from and outputs go: local paths, or S3 through boto3.
+
+The S3 endpoint comes from `AWS_ENDPOINT_URL` when set (the local AWS emulation), so the same
+code runs against AWS and against a server on loopback. boto3 is imported only when an s3://
+URI is met: it takes seconds to import, and local runs never need it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from batch.reframer.errors import InvalidMedia, PipelineError, UploadFailed
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+
+def is_s3(uri: str) -> bool:
+    return uri.startswith("s3://")
+
+
+def _split(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def _client() -> S3Client:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
+
+
+def fetch(uri: str, workdir: Path) -> Path:
+    """A local path to the input: the path itself, or a download of the S3 object."""
+    if not is_s3(uri):
+        return Path(uri)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, key = _split(uri)
+    target = workdir / ("input" + Path(key).suffix.lower())
+    try:
+        _client().download_file(bucket, key, str(target))
+    except ClientError as error:
+        status = error.response.get("Error", {}).get("Code", "")
+        if status in ("404", "NoSuchKey", "NotFound"):
+            raise InvalidMedia(f"the input {uri} does not exist") from error
+        raise PipelineError(f"the input {uri} could not be downloaded ({status})") from error
+    except BotoCoreError as error:
+        raise PipelineError(f"the input {uri} could not be downloaded ({error})") from error
+    return target
+
+
+def join(prefix: str, name: str) -> str:
+    """The URI (or path) of `name` under an output prefix."""
+    if is_s3(prefix):
+        return prefix.rstrip("/") + "/" + name
+    return str(Path(prefix) / name)
+
+
+def store(local: Path, prefix: str, name: str, content_type: str) -> str:
+    """Put one output under the prefix; returns its URI (or local path)."""
+    destination = join(prefix, name)
+    if not is_s3(prefix):
+        try:
+            Path(prefix).mkdir(parents=True, exist_ok=True)
+            if local.resolve() != Path(destination).resolve():
+                shutil.copyfile(local, destination)
+        except OSError as error:
+            raise UploadFailed(f"could not store {name} in {prefix} ({error})") from error
+        return destination
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, key = _split(destination)
+    try:
+        _client().upload_file(str(local), bucket, key, ExtraArgs={"ContentType": content_type})
+    except (ClientError, BotoCoreError, OSError) as error:
+        raise UploadFailed(f"could not upload {name} to {prefix} ({error})") from error
+    return destination

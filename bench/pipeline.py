@@ -1,0 +1,180 @@
+"""Benchmark of the reframing pipeline against a bare ffmpeg static-crop transcode.
+
+On a generated 30 s 1920x1080 30 fps clip with audio: the pipeline's wall time, CPU time and
+peak memory (the whole process tree: Python and ffmpeg), and a bare ffmpeg static-crop
+transcode of the same clip with the same encoder settings as the baseline; then the same
+pipeline on a 5-minute clip (the 30 s one, concatenated) to show memory is flat in length.
+
+Goals (2-core machine): pipeline <= 1.5x the bare transcode, >= 3x faster than real time,
+peak memory < 1 GiB, 5-minute peak within 20% of the 30 s one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from batch.reframer import render
+from batch.reframer.geometry import OutputSpec, crop_window
+
+REPO = Path(__file__).resolve().parents[1]
+CLIPS = REPO / "var" / "bench"
+sys.path.insert(0, str(REPO / "tests" / "batch"))
+
+from synthetic_clips import Path2D, Shot, make_clip  # noqa: E402
+
+# Four shots like real footage: a walk across the frame, a still interview, an object with no
+# face, a return walk.
+SHOTS = [
+    Shot(8, "coffee", "face", Path2D((0.2, 0.45), (0.8, 0.55))),
+    Shot(6, "rocket", "face", Path2D((0.7, 0.5), (0.7, 0.5))),
+    Shot(8, "hubble", "ball", Path2D((0.85, 0.3), (0.15, 0.7)), subject_scale=0.35),
+    Shot(8, "coffee", "face", Path2D((0.75, 0.5), (0.3, 0.4))),
+]
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    peak_mib: float
+
+
+def _tree_rss_kib(root: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            total += next(
+                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
+            )
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def measure(command: list[str]) -> Run:
+    """Wall time, CPU time (user + system of the whole tree) and peak tree memory."""
+    before = os.times()
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = [0]
+
+    def sample() -> None:
+        while process.poll() is None:
+            peak[0] = max(peak[0], _tree_rss_kib(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _out, errors = process.communicate()
+    wall = time.perf_counter() - started
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{errors.decode()[-2000:]}")
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return Run(wall, cpu, peak[0] / 1024)
+
+
+def clip_30s() -> Path:
+    path = CLIPS / "clip-30s-1080p30.mp4"
+    if not path.exists():
+        CLIPS.mkdir(parents=True, exist_ok=True)
+        print("generating the 30 s clip ...", file=sys.stderr)
+        make_clip(path.with_suffix(".part.mp4"), SHOTS, width=1920, height=1080, fps=30)
+        path.with_suffix(".part.mp4").rename(path)
+    return path
+
+
+def clip_long(minutes: int) -> Path:
+    path = CLIPS / f"clip-{minutes}min-1080p30.mp4"
+    if not path.exists():
+        short = clip_30s()
+        listing = CLIPS / "concat.txt"
+        listing.write_text("".join(f"file '{short.name}'\n" for _ in range(minutes * 2)))
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+             "-c", "copy", "-movflags", "+faststart", str(path)],
+            check=True,
+        )  # fmt: skip
+    return path
+
+
+def baseline_command(source: Path, output: Path, spec: OutputSpec) -> list[str]:
+    """The bare transcode: a fixed centre crop, scaled, same encoder and audio settings."""
+    window = crop_window(1920, 1080, spec.aspect)
+    crop = (window[0], window[1], (1920 - window[0]) // 2, (1080 - window[1]) // 2)
+    return render.ffmpeg_command(source, output, crop, spec.size, copy_audio=True)
+
+
+def pipeline_command(source: Path, out: Path, spec: OutputSpec) -> list[str]:
+    return [sys.executable, "-m", "batch.reframer", str(source), "--out", str(out),
+            "--aspect", spec.aspect, "--resolution", spec.resolution,
+            "--result", str(out.with_suffix(".json"))]  # fmt: skip
+
+
+def _row(name: str, run: Run, seconds: float) -> str:
+    return (
+        f"{name:<24}: {run.wall:7.2f} s wall {run.cpu:7.2f} s cpu "
+        f"{seconds / run.wall:5.2f}x real time  peak {run.peak_mib:5.0f} MiB"
+    )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--resolution", default="1080p", choices=["480p", "720p", "1080p"])
+    parser.add_argument("--aspect", default="9:16", choices=["9:16", "1:1", "4:5"])
+    parser.add_argument("--long-minutes", type=int, default=5, help="0 skips the long clip")
+    args = parser.parse_args(argv)
+    spec = OutputSpec(args.aspect, args.resolution)
+    short = clip_30s()
+    with tempfile.TemporaryDirectory(prefix="reframer-bench-") as scratch:
+        work = Path(scratch)
+        load = os.getloadavg()[0]
+        bare = measure(baseline_command(short, work / "bare.mp4", spec))
+        piped = measure(pipeline_command(short, work / "short", spec))
+        result = json.loads((work / "short.json").read_text())
+        long_run = None
+        if args.long_minutes:
+            long_run = measure(pipeline_command(clip_long(args.long_minutes), work / "long", spec))
+        load_after = os.getloadavg()[0]
+
+    metrics = result["metrics"]
+    width, height = spec.size
+    report = [
+        f"clip: 30 s 1920x1080 30 fps + AAC -> {args.aspect} {width}x{height}, "
+        f"x264 {render.X264_PRESET} crf {render.X264_CRF}",
+        f"load average before/after: {load:.2f} / {load_after:.2f} "
+        "(2 cores; other work on the machine skews wall times)",
+        _row("bare ffmpeg static crop", bare, 30),
+        _row("pipeline", piped, 30),
+        f"{'ratio pipeline / bare':<24}: {piped.wall / bare.wall:5.2f}x wall  "
+        f"{piped.cpu / bare.cpu:5.2f}x cpu   (goal <= 1.5x)",
+        f"{'stage seconds':<24}: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in metrics["stage_seconds"].items()),
+        f"{'quality':<24}: retention {metrics['subject_retention']} "
+        f"(centre crop {metrics['centre_crop_retention']}), jitter {metrics['jitter']}, "
+        f"modes {metrics['camera_modes']}",
+    ]
+    if long_run is not None:
+        report.append(
+            _row(f"pipeline {args.long_minutes} min", long_run, args.long_minutes * 60)
+            + f"  ({long_run.peak_mib / piped.peak_mib:4.2f}x the 30 s peak; goal <= 1.2x)"
+        )
+    print("\n".join(report))
+    return 0

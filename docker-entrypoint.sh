@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Entrypoint of the Batch reframing image (and of the local runner, which starts it as a
+# process with the same environment): POST start, run the pipeline while POSTing its progress,
+# then POST complete with the outputs and metrics, or fail with a code and a message.
+#
+# Environment: JOB_ID, INPUT_URI, OUTPUT_PREFIX, OPTIONS (JSON), CALLBACK_URL, CALLBACK_TOKEN;
+# AWS_BATCH_JOB_ID (set by Batch; local-<pid> otherwise); PYTHON (default python3);
+# AWS_ENDPOINT_URL for S3. Exit status: 0 done (or another container already runs the job),
+# non-zero when the job failed or could not be reported.
+set -uo pipefail
+
+PYTHON="${PYTHON:-python3}"
+BATCH_JOB_ID="${AWS_BATCH_JOB_ID:-local-$$}"
+# Attempts per callback, and for progress (best effort: it must never hold the job up).
+CALLBACK_ATTEMPTS="${CALLBACK_ATTEMPTS:-5}"
+PROGRESS_ATTEMPTS=2
+# Seconds the pipeline gets to stop after SIGTERM (Batch kills everything 30 s after it).
+STOP_GRACE=20
+
+log() { printf '%s reframer[%s]: %s\n' "$(date -u +%FT%TZ)" "${JOB_ID:-?}" "$*" >&2; }
+
+for name in JOB_ID INPUT_URI OUTPUT_PREFIX OPTIONS CALLBACK_URL CALLBACK_TOKEN; do
+    if [[ -z "${!name:-}" ]]; then
+        log "missing environment variable $name"
+        exit 2
+    fi
+done
+
+workdir="$(mktemp -d "${TMPDIR:-/tmp}/reframer-job.XXXXXX")"
+pipeline_pid=""
+# shellcheck disable=SC2329 # called by the EXIT trap
+cleanup() { rm -rf "$workdir"; }
+trap cleanup EXIT
+
+# The token goes to curl in a file, never on a command line other processes can read.
+umask 077
+printf 'Authorization: Bearer %s\n' "$CALLBACK_TOKEN" >"$workdir/auth-header"
+
+json_string() {
+    local text=$1
+    text=${text//\\/\\\\}
+    text=${text//\"/\\\"}
+    text=${text//$'\n'/ }
+    text=${text//$'\r'/ }
+    text=${text//$'\t'/ }
+    printf '"%s"' "$text"
+}
+
+# post ACTION BODY_FILE ATTEMPTS: 0 on a 2xx answer. Connection errors, 429 and 5xx are
+# retried with a doubling pause; any other answer is final. The last status is in $http_status.
+http_status=""
+post() {
+    local action=$1 body=$2 attempts=$3 attempt=1 pause=1
+    while true; do
+        http_status="$(curl --silent --show-error --output /dev/null --write-out '%{http_code}' \
+            --connect-timeout 5 --max-time 30 --request POST \
+            --header "@$workdir/auth-header" --header 'Content-Type: application/json' \
+            --data-binary "@$body" "${CALLBACK_URL%/}/$action")" || http_status="${http_status:-000}"
+        case "$http_status" in
+        2??) return 0 ;;
+        000 | 429 | 5??)
+            if ((attempt >= attempts)); then
+                log "POST $action gave up after $attempt attempts (last status $http_status)"
+                return 1
+            fi
+            log "POST $action answered $http_status, retrying in ${pause}s"
+            sleep "$pause"
+            attempt=$((attempt + 1))
+            pause=$((pause * 2))
+            ;;
+        *)
+            log "POST $action refused with status $http_status"
+            return 1
+            ;;
+        esac
+    done
+}
+
+post_json() { # ACTION JSON ATTEMPTS
+    local file
+    file="$(mktemp "$workdir/body.XXXXXX")"
+    printf '%s' "$2" >"$file"
+    post "$1" "$file" "$3"
+}
+
+fail() { # CODE MESSAGE: report the failure and exit non-zero
+    log "failed ($1): $2"
+    post_json fail "{\"code\": $(json_string "$1"), \"message\": $(json_string "$2")}" \
+        "$CALLBACK_ATTEMPTS" || log "the failure could not be reported"
+    exit 1
+}
+
+# shellcheck disable=SC2329 # called from on_signal
+stop_pipeline() {
+    if [[ -n "$pipeline_pid" ]] && kill -0 "$pipeline_pid" 2>/dev/null; then
+        kill -TERM "$pipeline_pid" 2>/dev/null
+        local waited=0
+        while kill -0 "$pipeline_pid" 2>/dev/null && ((waited < STOP_GRACE * 10)); do
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+        kill -KILL "$pipeline_pid" 2>/dev/null || true
+    fi
+}
+
+# shellcheck disable=SC2329 # called by the TERM and INT traps
+on_signal() { # CODE MESSAGE EXIT_STATUS
+    trap '' TERM INT
+    log "received a stop signal"
+    stop_pipeline
+    post_json fail "{\"code\": \"$1\", \"message\": $(json_string "$2")}" "$CALLBACK_ATTEMPTS" ||
+        log "the failure could not be reported"
+    exit "$3"
+}
+# Batch sends SIGTERM on a timeout and on a cancel alike. A cancel is already known to the API
+# (it asked for it), a timeout is not, so SIGTERM reports `timeout`; Ctrl-C is a cancel.
+trap 'on_signal timeout "the job was stopped by SIGTERM (time limit reached or cancelled)" 143' TERM
+trap 'on_signal canceled "the job was interrupted" 130' INT
+
+post_json start "{\"batch_job_id\": $(json_string "$BATCH_JOB_ID")}" "$CALLBACK_ATTEMPTS"
+started=$?
+if ((started != 0)); then
+    if [[ "$http_status" == 409 ]]; then
+        log "another container already runs job $JOB_ID: nothing to do"
+        exit 0
+    fi
+    log "could not POST start (status $http_status): not running the job"
+    exit 1
+fi
+log "started (batch job $BATCH_JOB_ID)"
+
+result="$workdir/result.json"
+exec 3< <(exec "$PYTHON" -m batch.reframer "$INPUT_URI" --out "$OUTPUT_PREFIX" \
+    --options "$OPTIONS" --progress-lines --result "$result")
+pipeline_pid=$!
+while IFS=' ' read -r -u 3 tag stage percent; do
+    if [[ "$tag" == PROGRESS && "$percent" =~ ^[0-9]+$ ]]; then
+        post_json progress "{\"stage\": $(json_string "$stage"), \"percent\": $percent}" \
+            "$PROGRESS_ATTEMPTS" || log "progress $stage $percent% not reported (ignored)"
+    fi
+done
+wait "$pipeline_pid"
+status=$?
+pipeline_pid=""
+exec 3<&-
+
+if ((status == 0)) && [[ -s "$result" ]]; then
+    if post complete "$result" "$CALLBACK_ATTEMPTS"; then
+        log "complete"
+        exit 0
+    fi
+    log "the outputs are stored but complete could not be reported"
+    exit 1
+fi
+if [[ -s "$result" ]] && grep -q '"code"' "$result"; then
+    log "pipeline failed: $(cat "$result")"
+    post fail "$result" "$CALLBACK_ATTEMPTS" || log "the failure could not be reported"
+    exit 1
+fi
+fail pipeline_error "the pipeline stopped unexpectedly (exit status $status)"

@@ -1,0 +1,111 @@
+"""The pure decisions of the pipeline, on arrays: shot cuts, camera mode, smoothing, sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from batch.reframer.camera import Corridor, plan_axis, slowest_pan
+from batch.reframer.geometry import OutputSpec, crop_window
+from batch.reframer.shots import find_cuts
+from batch.reframer.tracking import smooth_boxes
+
+
+def _corridor(low: np.ndarray, high: np.ndarray, preferred: float) -> Corridor:
+    return Corridor(low, high, low - 50, high + 50, preferred)
+
+
+def test_a_corridor_one_position_fits_is_held_steady() -> None:
+    t = np.arange(100.0)
+    low, high = 300 + 20 * np.sin(t / 7), 400 + 20 * np.sin(t / 7)
+    mode, path = plan_axis(_corridor(low, high, 350.0), fps=25)
+
+    assert mode == "steady"
+    assert np.ptp(path) == 0
+    assert np.all((path >= low) & (path <= high))
+
+
+def test_a_subject_crossing_at_constant_speed_gets_a_constant_speed_pan() -> None:
+    t = np.arange(200.0)
+    low, high = 100 + 3 * t - 40, 100 + 3 * t + 40
+    mode, path = plan_axis(_corridor(low, high, 400.0), fps=25)
+
+    assert mode == "panning"
+    assert np.allclose(np.diff(path, 2), 0, atol=1e-9)
+    assert np.all((path >= low - 1e-6) & (path <= high + 1e-6))
+    # The slowest pan that fits, not merely one that fits.
+    assert slowest_pan(low, high) == pytest.approx(np.diff(path)[0])
+    assert np.diff(path)[0] < 3
+
+
+def test_a_subject_that_stops_and_turns_is_tracked_smoothly_inside_the_corridor() -> None:
+    t = np.arange(300.0)
+    centre = np.where(t < 100, 200 + 4 * t, np.where(t < 200, 600, 600 - 4 * (t - 200)))
+    low, high = centre - 60, centre + 60
+    mode, path = plan_axis(_corridor(low, high, 400.0), fps=25)
+
+    assert mode == "tracking"
+    assert np.all((path >= low - 50) & (path <= high + 50))
+    # The subject itself stops dead from 4 px a frame; the camera eases, changing its speed by
+    # under a pixel per frame.
+    assert np.abs(np.diff(centre, 2)).max() == 4
+    assert np.abs(np.diff(path, 2)).max() < 1.0
+
+
+def test_no_pan_fits_a_zigzag() -> None:
+    t = np.arange(120.0)
+    centre = np.where((t // 30) % 2 == 0, 100.0, 500.0)
+    assert slowest_pan(centre - 10, centre + 10) is None
+
+
+def test_a_single_strong_change_is_a_cut_but_a_flash_and_fast_motion_are_not() -> None:
+    fps = 25.0
+    scores = np.full(200, 0.02)
+    skip = np.full(200, 0.03)
+    scores[60], skip[60], skip[61] = 0.8, 0.8, 0.8  # a cut: the frames after stay different
+    # A one-frame flash at 120: frame 121 looks like 119 again.
+    scores[120], scores[121], skip[120], skip[121], skip[122] = 0.7, 0.7, 0.7, 0.02, 0.7
+    scores[150:180] = 0.45  # a whip pan: big change on every frame, none stands out
+    skip[150:180] = 0.6
+
+    assert find_cuts(scores, skip, fps) == [60]
+
+
+def test_cuts_closer_than_a_camera_can_settle_keep_the_stronger() -> None:
+    scores = np.full(100, 0.01)
+    skip = np.full(100, 0.9)
+    scores[40], scores[44] = 0.5, 0.9
+    assert find_cuts(scores, skip, 25.0) == [44]
+
+
+def test_box_smoothing_drops_a_one_sample_outlier() -> None:
+    boxes = np.array([[100.0, 50, 40, 40]] * 9)
+    boxes[4, 0] = 400
+    smoothed = smooth_boxes(boxes)
+    assert np.allclose(smoothed[:, 0], 100)
+
+
+@pytest.mark.parametrize(
+    ("aspect", "resolution", "size"),
+    [
+        ("9:16", "1080p", (1080, 1920)),
+        ("1:1", "1080p", (1080, 1080)),
+        ("4:5", "1080p", (1080, 1350)),
+        ("9:16", "720p", (720, 1280)),
+        ("9:16", "480p", (480, 854)),
+        ("4:5", "480p", (480, 600)),
+        ("9:16", "2160p", (2160, 3840)),
+    ],
+)
+def test_output_sizes_are_exactly_the_contracts_and_even(aspect, resolution, size) -> None:
+    assert OutputSpec(aspect, resolution).size == size
+    assert all(side % 2 == 0 for side in size)
+
+
+def test_the_crop_window_is_the_largest_even_window_of_the_aspect() -> None:
+    assert crop_window(1920, 1080, "9:16") == (608, 1080)
+    assert crop_window(1920, 1080, "1:1") == (1080, 1080)
+    assert crop_window(1920, 1080, "4:5") == (864, 1080)
+    # A portrait source turned square crops vertically.
+    assert crop_window(1080, 1920, "1:1") == (1080, 1080)
+    assert crop_window(641, 361, "9:16") == (202, 360)

@@ -1,0 +1,271 @@
+"""docker-entrypoint.sh run directly, as the local runner runs it, against an HTTP receiver on
+loopback that plays the API's internal callback endpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO
+from synthetic_clips import Path2D, Shot, make_clip
+
+TOKEN = "job-token-0123456789"
+JOB_ID = "6f1c1bde-9a4e-4a53-a8b6-3f0d2c0f4e11"
+STAGES = [
+    "probe",
+    "decode",
+    "shots",
+    "faces",
+    "saliency",
+    "tracking",
+    "camera",
+    "render",
+    "outputs",
+]
+
+
+@dataclass
+class Receiver:
+    """Records every callback; answers from `plan` (action -> statuses to give first)."""
+
+    url: str
+    calls: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
+    plan: dict[str, list[int]] = field(default_factory=dict)
+    always: dict[str, int] = field(default_factory=dict)
+
+    def actions(self) -> list[str]:
+        return [action for action, _headers, _body in self.calls]
+
+    def bodies(self, action: str) -> list[Any]:
+        return [body for name, _headers, body in self.calls if name == action]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            raw = self.rfile.read(length)
+            action = self.path.rsplit("/", 1)[-1]
+            state.calls.append((action, dict(self.headers), json.loads(raw or b"null")))
+            queued = state.plan.get(action)
+            status = queued.pop(0) if queued else state.always.get(action, 200)
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/internal/jobs/{JOB_ID}"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("entrypoint") / "short.mp4"
+    make_clip(
+        path,
+        [Shot(2.0, "coffee", "face", Path2D((0.3, 0.5), (0.6, 0.5)))],
+        width=640,
+        height=360,
+        fps=25,
+    )
+    return path
+
+
+def _environment(receiver: Receiver, source: Path, prefix: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "JOB_ID": JOB_ID,
+        "INPUT_URI": str(source),
+        "OUTPUT_PREFIX": str(prefix),
+        "OPTIONS": json.dumps({"aspect_ratio": "9:16", "resolution": "480p"}),
+        "CALLBACK_URL": receiver.url,
+        "CALLBACK_TOKEN": TOKEN,
+        "PYTHON": sys.executable,
+    }
+
+
+def _run(
+    receiver: Receiver, source: Path, prefix: Path, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(REPO / "docker-entrypoint.sh")],
+        cwd=REPO,
+        env={**_environment(receiver, source, prefix), **extra},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _assert_authenticated(receiver: Receiver) -> None:
+    for _action, headers, _body in receiver.calls:
+        assert headers["Authorization"] == f"Bearer {TOKEN}"
+        assert headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.slow
+def test_a_job_posts_start_progress_per_stage_and_complete(receiver, short_clip, tmp_path) -> None:
+    # A flaky API: the first start and the first complete fail with 503 and are retried.
+    receiver.plan = {"start": [503], "complete": [500]}
+    prefix = tmp_path / "outputs" / JOB_ID
+
+    done = _run(receiver, short_clip, prefix, AWS_BATCH_JOB_ID="batch-7e1f")
+
+    assert done.returncode == 0, done.stderr
+    actions = receiver.actions()
+    assert actions[:2] == ["start", "start"]
+    assert actions[-2:] == ["complete", "complete"]
+    assert set(actions[2:-2]) == {"progress"}
+    assert receiver.bodies("start")[0] == {"batch_job_id": "batch-7e1f"}
+    progress = receiver.bodies("progress")
+    assert [p["stage"] for p in progress if p["stage"] != "decode" and p["stage"] != "render"] == [
+        s for s in STAGES if s not in ("decode", "render")
+    ]
+    assert {p["stage"] for p in progress} == set(STAGES)
+    percents = [p["percent"] for p in progress]
+    assert percents == sorted(percents)
+    assert percents[0] >= 0
+    assert percents[-1] == 100
+    complete = receiver.bodies("complete")[-1]
+    assert complete["outputs"] == {
+        "video": str(prefix / "video.mp4"),
+        "thumbnail": str(prefix / "thumbnail.jpg"),
+        "manifest": str(prefix / "manifest.json"),
+    }
+    for key in (
+        "duration_seconds",
+        "width",
+        "height",
+        "subject_retention",
+        "jitter",
+        "wall_seconds",
+        "stage_seconds",
+        "camera_modes",
+    ):
+        assert key in complete["metrics"]
+    assert (complete["metrics"]["width"], complete["metrics"]["height"]) == (480, 854)
+    assert all(
+        (prefix / name).is_file() for name in ("video.mp4", "thumbnail.jpg", "manifest.json")
+    )
+    _assert_authenticated(receiver)
+
+
+def test_a_job_another_container_runs_is_left_alone(receiver, short_clip, tmp_path) -> None:
+    receiver.always = {"start": 409}
+    prefix = tmp_path / "outputs"
+
+    done = _run(receiver, short_clip, prefix)
+
+    assert done.returncode == 0, done.stderr
+    assert receiver.actions() == ["start"]
+    assert not prefix.exists()
+
+
+def test_a_refused_token_stops_before_any_work(receiver, short_clip, tmp_path) -> None:
+    receiver.always = {"start": 401}
+
+    done = _run(receiver, short_clip, tmp_path / "outputs")
+
+    assert done.returncode != 0
+    assert receiver.actions() == ["start"]
+
+
+def test_a_local_run_names_itself_in_start(receiver, tmp_path) -> None:
+    receiver.always = {"start": 409}
+    done = _run(receiver, tmp_path / "missing.mp4", tmp_path / "outputs")
+
+    assert done.returncode == 0
+    assert receiver.bodies("start")[0]["batch_job_id"].startswith("local-")
+
+
+def test_a_corrupt_file_fails_as_invalid_media(receiver, tmp_path) -> None:
+    corrupt = tmp_path / "upload.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096))
+
+    done = _run(receiver, corrupt, tmp_path / "outputs")
+
+    assert done.returncode != 0
+    assert receiver.actions()[0] == "start"
+    assert receiver.actions()[-1] == "fail"
+    failure = receiver.bodies("fail")[0]
+    assert failure["code"] == "invalid_media"
+    assert failure["message"]
+    assert "Traceback" not in failure["message"]
+    assert "Traceback" not in done.stderr
+    _assert_authenticated(receiver)
+
+
+def test_progress_the_api_refuses_does_not_stop_the_job(receiver, short_clip, tmp_path) -> None:
+    receiver.always = {"progress": 400}
+
+    done = _run(receiver, short_clip, tmp_path / "outputs")
+
+    assert done.returncode == 0, done.stderr
+    assert receiver.actions()[-1] == "complete"
+
+
+def _pipeline_running(marker: str) -> bool:
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker in cmdline.read_bytes().decode(errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+@pytest.mark.slow
+def test_sigterm_reports_a_failure_and_stops_the_pipeline(receiver, tmp_path) -> None:
+    # Long enough that it is still running when the signal comes.
+    source = tmp_path / "sigterm-long-input.mp4"
+    make_clip(
+        source,
+        [Shot(8.0, "rocket", "face", Path2D((0.2, 0.5), (0.8, 0.5)))],
+        width=640,
+        height=360,
+        fps=25,
+    )
+    process = subprocess.Popen(
+        [str(REPO / "docker-entrypoint.sh")],
+        cwd=REPO,
+        env=_environment(receiver, source, tmp_path / "outputs"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while "progress" not in receiver.actions() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "progress" in receiver.actions()
+
+    process.send_signal(signal.SIGTERM)
+    status = process.wait(timeout=60)
+
+    assert status != 0
+    assert receiver.actions()[-1] == "fail"
+    assert receiver.bodies("fail")[0]["code"] == "timeout"
+    assert "complete" not in receiver.actions()
+    assert not _pipeline_running(source.name)
