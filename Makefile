@@ -10,7 +10,7 @@ TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools system-deps run test lint format typecheck pytest migrate requirements bench clean
+.PHONY: help install tools system-deps run demo test lint format typecheck pytest migrate requirements bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ system-deps: ## install the Debian packages the project runs (PostgreSQL, Redis,
 
 run: install ## run the whole system locally (SQLite, moto on loopback, local runners)
 	$(PY) -m app.local
+
+demo: $(STAMP) ## with `make run` up: register, upload a generated clip, wait, fetch the result
+	$(PY) -m app.local.demo
 
 test: install tools ## lint, type-check and run the whole test suite
 	$(MAKE) --no-print-directory lint

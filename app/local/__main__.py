@@ -18,6 +18,7 @@ from app.config import Settings
 from app.local.lambda_runners import run_webhook_delivery
 from app.local.moto_server import start_moto
 from app.local.provision import provision_aws
+from app.local.smtp_sink import start_smtp_sink
 from app.logging import configure_logging
 
 logger = logging.getLogger("local")
@@ -45,6 +46,8 @@ async def run() -> None:
 
     moto = start_moto(aws_port)
     logger.info("moto server (S3, SQS) on %s", moto.endpoint_url)
+    smtp = start_smtp_sink(Path(base.smtp_sink_dir), base.smtp_port, base.smtp_host)
+    logger.info("SMTP sink on %s:%s, mail kept in %s", smtp.host, smtp.port, base.smtp_sink_dir)
     public_url = f"http://{DEFAULT_API_HOST}:{api_port}"
     try:
         aws = await provision_aws(
@@ -83,6 +86,7 @@ async def run() -> None:
             f"    API docs   {public_url}/docs\n"
             f"    readiness  {public_url}/health/ready\n"
             f"    S3 / SQS   {moto.endpoint_url} (moto)\n"
+            f"    email      {base.smtp_sink_dir}/ (SMTP sink on port {smtp.port})\n"
             f"    database   {settings.database_url}\n\n"
             f"  Ctrl-C stops everything.\n",
             flush=True,
@@ -90,6 +94,7 @@ async def run() -> None:
         async with run_webhook_delivery(settings, public_url):
             await server.serve()
     finally:
+        smtp.stop()
         moto.stop()
         logger.info("stopped")
 

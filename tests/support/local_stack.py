@@ -41,6 +41,8 @@ class LocalStack:
             "REFRAMER_LOCAL_AWS_PORT": str(self.aws_port),
             "REFRAMER_DATABASE_URL": f"sqlite+aiosqlite:///{self.workdir}/reframer.db",
             "REFRAMER_BCRYPT_ROUNDS": "4",
+            "REFRAMER_SMTP_PORT": str(free_port()),
+            "REFRAMER_SMTP_SINK_DIR": str(self.workdir / "mail"),
             **(extra_env or {}),
         }
         log = self.log_path.open("wb")
