@@ -19,6 +19,7 @@ from app.local.provision import LocalAws, provision_aws
 from app.local.smtp_sink import SmtpSink, start_smtp_sink
 from app.main import create_app
 from tests.support import migrations
+from tests.support.local_stack import LocalStack, start_local_stack
 from tests.support.postgres import PostgresCluster
 from tests.support.users import UserFactory
 
@@ -133,3 +134,11 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def users(client: httpx.AsyncClient, app: FastAPI) -> UserFactory:
     return UserFactory(client, app)
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """`make run`'s system as a child process, shared by the end-to-end tests."""
+    stack = start_local_stack(tmp_path_factory.mktemp("stack"))
+    yield stack
+    stack.stop()
