@@ -7,8 +7,6 @@ straight to the presigned URL, confirms, waits for the pipeline, and downloads t
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,38 +16,20 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from app.local.smtp_sink import first_link, parse_email
+from app.local.sample_clip import make_sample_clip
+from app.local.smtp_sink import verification_link
 
 FINAL = {"succeeded", "failed", "canceled", "expired"}
 PASSWORD = "demo password 123"  # noqa: S105 - a throwaway local account
 WAIT_SECONDS = 600.0
 
 
-def make_clip(path: Path, seconds: int = 6) -> None:
-    """A 1280x720 test pattern with a tone: no download, just ffmpeg."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise SystemExit("ffmpeg is missing: run scripts/ensure-system-packages.sh")
-    subprocess.run(  # noqa: S603 - a fixed command line
-        [
-            ffmpeg, "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=30:duration={seconds}",
-            "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-shortest", str(path),
-        ],
-        check=True,
-    )  # fmt: skip
-
-
 def verification_token(mail_dir: Path, email: str, timeout: float = 30.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for eml in sorted(mail_dir.glob("*.eml"), reverse=True):
-            message = parse_email(eml.read_bytes())
-            link = first_link(message)
-            if message["To"] == email and link and "verify-email" in link:
-                return parse_qs(urlsplit(link).query)["token"][0]
+        link = verification_link(mail_dir, email)
+        if link is not None:
+            return parse_qs(urlsplit(link).query)["token"][0]
         time.sleep(0.5)
     raise SystemExit(f"no verification email for {email} arrived in {mail_dir}")
 
@@ -74,7 +54,7 @@ def run(api: str, mail_dir: Path, out_dir: Path) -> Path:
 
     with tempfile.TemporaryDirectory() as scratch:
         clip = Path(scratch) / "sample.mp4"
-        make_clip(clip)
+        make_sample_clip(clip)
         body = clip.read_bytes()
     created = check(
         http.post(

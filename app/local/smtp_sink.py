@@ -47,6 +47,16 @@ def first_link(message: EmailMessage) -> str | None:
     return found.group(0) if found else None
 
 
+def verification_link(mail_dir: Path, email: str) -> str | None:
+    """The newest verification link sent to `email` among the stored messages."""
+    for eml in sorted(mail_dir.glob("*.eml"), reverse=True):
+        message = parse_email(eml.read_bytes())
+        link = first_link(message)
+        if message["To"] == email and link and "verify-email" in link:
+            return link
+    return None
+
+
 class _MailboxHandler:
     """aiosmtpd calls `handle_DATA` once per accepted message."""
 

@@ -4,14 +4,14 @@ the job, and meet the plan's limits as a readable message. A screenshot is kept 
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.local.smtp_sink import first_link, parse_email
+from app.local.sample_clip import make_sample_clip
+from app.local.smtp_sink import verification_link
 from tests.support.browser import chromium
 from tests.support.local_stack import LocalStack
 
@@ -30,26 +30,6 @@ def page(local_stack: LocalStack, request: pytest.FixtureRequest) -> Iterator[Pa
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
         context.close()
-
-
-def verification_link(mail_dir: Path, email: str) -> str:
-    for eml in sorted(mail_dir.glob("*.eml")):
-        message = parse_email(eml.read_bytes())
-        link = first_link(message)
-        if message["To"] == email and link and "verify-email" in link:
-            return link
-    raise AssertionError(f"no verification email for {email} in {mail_dir}")
-
-
-def make_clip(path: Path) -> None:
-    subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-y",
-         "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=2",
-         "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
-         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-         "-c:a", "aac", "-shortest", str(path)],
-        check=True,
-    )  # fmt: skip
 
 
 def test_a_new_customer_signs_up_verifies_and_uploads_a_video(
@@ -73,12 +53,14 @@ def test_a_new_customer_signs_up_verifies_and_uploads_a_video(
     expect(page.locator("#flash").get_by_role("link", name="Upgrade to pro")).to_be_visible()
 
     # The emailed link, opened in the browser as the customer would.
-    page.goto(verification_link(local_stack.workdir / "mail", email))
+    link = verification_link(local_stack.workdir / "mail", email)
+    assert link is not None
+    page.goto(link)
     page.get_by_role("button", name="Confirm my address").click()
     expect(page.locator("#result")).not_to_be_empty()
 
     clip = tmp_path / "holiday.mp4"
-    make_clip(clip)
+    make_sample_clip(clip, width=640, height=360, seconds=2)
     page.goto(local_stack.api_url + "/#/new")
     page.get_by_label("Video file").set_input_files(str(clip))
     page.get_by_label("Aspect ratio").select_option("9:16")

@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from app.local.smtp_sink import first_link, parse_email
+from app.local.sample_clip import make_sample_clip
+from app.local.smtp_sink import verification_link
 from tests.support.local_stack import ROOT, LocalStack
 from tests.support.webhook_receiver import run_receiver
 
@@ -25,16 +26,11 @@ JOB_TIMEOUT_SECONDS = 240.0
 
 def verify_email(api: httpx.Client, mail_dir: Path, email: str) -> None:
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for eml in sorted(mail_dir.glob("*.eml")):
-            message = parse_email(eml.read_bytes())
-            link = first_link(message)
-            if message["To"] == email and link and "verify-email" in link:
-                token = link.split("token=", 1)[1]
-                assert api.post("/api/auth/verify-email", json={"token": token}).is_success
-                return
+    while (link := verification_link(mail_dir, email)) is None:
+        assert time.monotonic() < deadline, f"no verification email for {email}"
         time.sleep(0.2)
-    raise AssertionError(f"no verification email for {email}")
+    token = link.split("token=", 1)[1]
+    assert api.post("/api/auth/verify-email", json={"token": token}).is_success
 
 
 def operator_cli(stack: LocalStack, *args: str) -> str:
@@ -51,17 +47,6 @@ def operator_cli(stack: LocalStack, *args: str) -> str:
     return done.stdout
 
 
-def make_clip(path: Path) -> None:
-    subprocess.run(
-        ["ffmpeg", "-loglevel", "error", "-y",
-         "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=3",
-         "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
-         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-         "-c:a", "aac", "-shortest", str(path)],
-        check=True,
-    )  # fmt: skip
-
-
 def probe(path: Path) -> dict[str, object]:
     done = subprocess.run(
         ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)],
@@ -76,7 +61,7 @@ def test_a_job_goes_all_the_way_through_the_local_system(
 ) -> None:
     email = "end-to-end@example.com"
     clip = tmp_path / "landscape.mp4"
-    make_clip(clip)
+    make_sample_clip(clip, width=640, height=360, seconds=3)
     body = clip.read_bytes()
     with httpx.Client(base_url=local_stack.api_url, timeout=30) as api, run_receiver() as hooks:
         assert api.post("/api/auth/register", json={"email": email, "password": PASSWORD})
