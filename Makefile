@@ -55,6 +55,7 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+PYTEST_ARGS ?= -n 2
 pytest: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
