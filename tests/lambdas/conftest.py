@@ -4,7 +4,9 @@ Batch runner; the container's callbacks reach the same API (its callback base is
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -68,3 +70,20 @@ def dispatcher_env(
 @pytest.fixture
 def jobs(client: httpx.AsyncClient, app: FastAPI, aws: LocalAws, settings: Settings) -> JobDriver:
     return JobDriver(client, app, aws, settings)
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """Two seconds of ffmpeg's test pattern with a tone: a real, decodable upload."""
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    subprocess.run(
+        [
+            "ffmpeg", "-hide_banner", "-loglevel", "error",
+            "-f", "lavfi", "-i", "testsrc=duration=2:size=320x180:rate=25",
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+            str(path),
+        ],
+        check=True,
+    )  # fmt: skip
+    return Path(path).read_bytes()

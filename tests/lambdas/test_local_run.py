@@ -5,9 +5,7 @@ taken by hand."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
@@ -24,23 +22,6 @@ from tests.support.users import UserFactory
 
 WAIT_SECONDS = 45.0
 FINAL = {"succeeded", "failed", "canceled", "expired"}
-
-
-@pytest.fixture(scope="module")
-def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """Two seconds of ffmpeg's test pattern with a tone: a real, decodable upload."""
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    subprocess.run(
-        [
-            "ffmpeg", "-hide_banner", "-loglevel", "error",
-            "-f", "lavfi", "-i", "testsrc=duration=2:size=320x180:rate=25",
-            "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
-            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
-            str(path),
-        ],
-        check=True,
-    )  # fmt: skip
-    return Path(path).read_bytes()
 
 
 async def test_a_confirmed_job_reaches_the_running_container_with_no_manual_step(
