@@ -127,7 +127,7 @@ def batch_job_name(job_id: str) -> str:
     return _NOT_IN_JOB_NAME.sub("_", f"reframer-{job_id}")[:BATCH_JOB_NAME_MAX]
 
 
-def _traceparent(record: SqsRecord) -> str | None:
+def traceparent_of(record: SqsRecord) -> str | None:
     attribute = record.message_attributes.get("traceparent")
     if isinstance(attribute, dict):
         value = attribute.get("stringValue")
@@ -187,7 +187,7 @@ def _dispatch(
             )
             return
         raise
-    submitted = batch.submit_job(**submit_job_request(job_id, spec, config, _traceparent(record)))
+    submitted = batch.submit_job(**submit_job_request(job_id, spec, config, traceparent_of(record)))
     batch_job_id = submitted["jobId"]
     try:
         api.post(f"/internal/jobs/{job_id}/submitted", {"batch_job_id": batch_job_id})
