@@ -1,7 +1,7 @@
 """The local stand-in for AWS Batch: `SubmitJob` starts `docker-entrypoint.sh` as a process.
 
 A small HTTP server on loopback speaks the part of the Batch REST API the job_dispatcher
-uses (`POST /v1/submitjob`, `/v1/describejobs`, `/v1/terminatejob`, JSON); boto3 reaches it
+uses (`POST /v1/submitjob`, and `/v1/describejobs` to look, JSON); boto3 reaches it
 through `AWS_ENDPOINT_URL_BATCH`. Each submitted job runs the image's entrypoint with the
 environment Batch would give the container: the job's overrides, `AWS_BATCH_JOB_ID` and
 friends, moto as the AWS endpoint with fake credentials, and this interpreter as `PYTHON`
@@ -50,7 +50,6 @@ class LocalBatchJob:
     job_definition: str
     environment: dict[str, str]
     process: subprocess.Popen[bytes]
-    status_reason: str | None = None
 
     @property
     def arn(self) -> str:
@@ -79,8 +78,6 @@ class LocalBatchJob:
             "status": self.status,
             "container": container,
         }
-        if self.status_reason:
-            description["statusReason"] = self.status_reason
         return description
 
 
@@ -183,14 +180,6 @@ class LocalBatch:
             found = [self.jobs[j].describe() for j in job_ids if j in self.jobs]
         return {"jobs": found}
 
-    def terminate(self, job_id: str, reason: str) -> None:
-        with self._lock:
-            job = self.jobs.get(job_id)
-        if job is None:
-            raise BadRequest(f"no job {job_id}")
-        job.status_reason = reason
-        _stop_process(job, self.stop_grace_seconds)
-
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
@@ -239,9 +228,6 @@ def _handler_for(batch: LocalBatch) -> type[BaseHTTPRequestHandler]:
                     self._answer(HTTPStatus.OK, batch.submit(request))
                 elif action == "/v1/describejobs":
                     self._answer(HTTPStatus.OK, batch.describe(list(request.get("jobs") or [])))
-                elif action == "/v1/terminatejob":
-                    batch.terminate(str(request.get("jobId")), str(request.get("reason", "")))
-                    self._answer(HTTPStatus.OK, {})
                 else:
                     self._answer(
                         HTTPStatus.NOT_FOUND,

@@ -39,7 +39,8 @@ logger.setLevel(logging.INFO)
 # The API's answers that mean "nothing to submit": acknowledge the message.
 GONE = 404
 NOT_DISPATCHABLE = 409
-DEFAULT_ATTEMPT_DURATION_SECONDS = 2 * 60 * 60
+# The job definition's default in `infra/` (BatchJobTimeoutSeconds).
+DEFAULT_ATTEMPT_DURATION_SECONDS = 60 * 60
 # Attempts in all; only infrastructure failures are retried (a failing video fails again).
 BATCH_ATTEMPTS = 3
 BATCH_JOB_NAME_MAX = 128
@@ -161,15 +162,17 @@ def submit_job_request(
         "timeout": {"attemptDurationSeconds": config.attempt_duration_seconds},
         "retryStrategy": {
             "attempts": BATCH_ATTEMPTS,
-            # A lost host (Spot reclaimed, EC2 failure) is retried; the pipeline's own
-            # failures are reported by the container and final.
+            # Lost or unstartable infrastructure is retried (EC2 host, Fargate Spot, image
+            # pull, ENI/secrets setup); the pipeline's own failures were reported by the
+            # container and are final. The same rules as the job definition in `infra/`.
             "evaluateOnExit": [
                 {"onStatusReason": "Host EC2*", "action": "RETRY"},
+                {"onStatusReason": "Your Spot Task was interrupted*", "action": "RETRY"},
+                {"onReason": "CannotPullContainerError*", "action": "RETRY"},
+                {"onReason": "ResourceInitializationError*", "action": "RETRY"},
                 {"onReason": "*", "action": "EXIT"},
             ],
         },
-        "tags": {"reframer:job_id": job_id, "reframer:plan": str(spec.get("plan", ""))},
-        "propagateTags": True,
     }
 
 
@@ -193,11 +196,11 @@ def _dispatch(
         api.post(f"/internal/jobs/{job_id}/submitted", {"batch_job_id": batch_job_id})
     except ApiError as exc:
         if exc.status == NOT_DISPATCHABLE:
-            # Another copy of this message submitted the job first (or it was canceled):
-            # this Batch job is surplus.
-            batch.terminate_job(jobId=batch_job_id, reason=f"surplus: {exc.code}")
+            # Another copy of this message submitted the job first, or it was canceled
+            # meanwhile: this Batch job is surplus, and its container's callbacks are refused
+            # (its token was replaced, or the job is final). Retrying would not change that.
             logger.warning(
-                "surplus Batch job terminated",
+                "surplus Batch job",
                 extra={"job_id": job_id, "batch_job_id": batch_job_id, "code": exc.code},
             )
             return

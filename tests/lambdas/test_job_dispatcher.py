@@ -8,6 +8,7 @@ import json
 import uuid
 from typing import Any
 
+import boto3
 import pytest
 from fastapi import FastAPI
 
@@ -184,6 +185,11 @@ async def test_a_duplicate_delivery_makes_one_batch_job(
         await batch_job_id_of(app, job_id)
     ]
     assert len(local_batch.submissions()) == 1
+    # The local Batch answers DescribeJobs like Batch, for a developer's `aws batch` call.
+    batch_client = boto3.session.Session().client("batch")
+    [described] = batch_client.describe_jobs(jobs=[local_batch.submissions()[0].job_id])["jobs"]
+    assert described["jobName"] == batch_job_name(job_id)
+    assert described["status"] in {"RUNNING", "SUCCEEDED", "FAILED"}
 
 
 async def test_a_job_that_is_gone_or_was_never_confirmed_is_acknowledged(

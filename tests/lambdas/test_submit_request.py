@@ -67,8 +67,12 @@ def test_the_request_carries_the_spec_queue_timeout_and_an_infrastructure_only_r
     }
     assert request["timeout"] == {"attemptDurationSeconds": 3600}
     retry = request["retryStrategy"]
-    assert retry["evaluateOnExit"][0] == {"onStatusReason": "Host EC2*", "action": "RETRY"}
-    assert retry["evaluateOnExit"][-1] == {"onReason": "*", "action": "EXIT"}
+    rules = retry["evaluateOnExit"]
+    assert len(rules) <= 5  # Batch's limit
+    assert {"onStatusReason": "Host EC2*", "action": "RETRY"} in rules
+    assert {"onStatusReason": "Your Spot Task was interrupted*", "action": "RETRY"} in rules
+    assert rules[-1] == {"onReason": "*", "action": "EXIT"}  # everything else is final
+    assert all(rule["action"] == "RETRY" for rule in rules[:-1])
 
 
 def test_without_a_trace_the_container_gets_no_traceparent() -> None:
@@ -121,7 +125,7 @@ def test_the_configuration_refuses_a_timeout_batch_would_refuse(
     with pytest.raises(MissingConfiguration, match="whole number"):
         DispatcherConfig.from_env()
     monkeypatch.delenv("BATCH_ATTEMPT_DURATION_SECONDS")
-    assert DispatcherConfig.from_env().attempt_duration_seconds == 2 * 60 * 60
+    assert DispatcherConfig.from_env().attempt_duration_seconds == 60 * 60
     monkeypatch.delenv("BATCH_JOB_DEFINITION")
     with pytest.raises(MissingConfiguration, match="BATCH_JOB_DEFINITION"):
         DispatcherConfig.from_env()
