@@ -1,7 +1,9 @@
 """`make run`: the whole system on one machine, on its embedded defaults.
 
 SQLite, moto server on loopback as S3 and SQS (bucket and queues created), the Alembic
-migration, and the API with its outbox relay, all in one process; Ctrl-C stops everything.
+migration, the API with its outbox relay, both Lambda handlers under SQS pollers and the local
+Batch runner (each job's `docker-entrypoint.sh` a child process), all in one process; Ctrl-C
+stops everything.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import uvicorn
 
 from app.config import Settings
-from app.local.lambda_runners import run_webhook_delivery
+from app.local.lambda_runners import run_job_dispatcher, run_local_batch, run_webhook_delivery
 from app.local.moto_server import start_moto
 from app.local.provision import provision_aws
 from app.local.smtp_sink import start_smtp_sink
@@ -26,6 +30,17 @@ logger = logging.getLogger("local")
 DEFAULT_AWS_PORT = 4566
 DEFAULT_API_HOST = "127.0.0.1"
 DEFAULT_API_PORT = 8000
+
+
+class _ApiServer(uvicorn.Server):
+    """Stops the running containers while the API can still take their last callback."""
+
+    before_shutdown: Callable[[], Awaitable[None]] | None = None
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.before_shutdown is not None:
+            await self.before_shutdown()
+        await super().shutdown(sockets)
 
 
 def _migrate(database_url: str) -> None:
@@ -63,6 +78,12 @@ async def run() -> None:
                 "jobs_queue_url": aws.jobs_queue_url,
                 "webhooks_queue_url": aws.webhooks_queue_url,
                 "public_url": public_url,
+                # The containers call back on the API's real port unless told otherwise.
+                "callback_base_url": (
+                    public_url
+                    if base.callback_base_url == base.public_url.rstrip("/")
+                    else base.callback_base_url
+                ),
             }
         )
         await asyncio.to_thread(_migrate, settings.database_url)
@@ -70,7 +91,7 @@ async def run() -> None:
 
         from app.main import create_app
 
-        server = uvicorn.Server(
+        server = _ApiServer(
             uvicorn.Config(
                 create_app(settings),
                 host=DEFAULT_API_HOST,
@@ -91,7 +112,13 @@ async def run() -> None:
             f"  Ctrl-C stops everything.\n",
             flush=True,
         )
-        async with run_webhook_delivery(settings, public_url):
+        async with (
+            run_local_batch(settings) as batch,
+            run_job_dispatcher(settings, public_url, batch),
+            run_webhook_delivery(settings, public_url),
+        ):
+            logger.info("local Batch runner on %s", batch.endpoint_url)
+            server.before_shutdown = lambda: asyncio.to_thread(batch.stop)
             await server.serve()
     finally:
         smtp.stop()

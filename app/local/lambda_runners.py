@@ -1,5 +1,6 @@
 """The Lambda functions run locally: each under an SQS poller, with the environment AWS
-would give it, calling the API over loopback like the real function would."""
+would give it, calling the API over loopback like the real function would. The dispatcher's
+Batch is the local Batch runner, reached through `AWS_ENDPOINT_URL_BATCH`."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from contextlib import asynccontextmanager
 
 from app.aws.clients import AwsClients
 from app.config import Settings
+from app.local.batch_runner import DEFAULT_STOP_GRACE_SECONDS, LocalBatch, start_local_batch
 from app.local.sqs_poller import SqsPoller
 
 # Long polls, so an idle local run does not spin; short enough to stop promptly.
 LOCAL_WAIT_TIME_SECONDS = 5
+# Names as in `infra/`; the local Batch runner accepts any.
+LOCAL_BATCH_JOB_QUEUE_STANDARD = "reframer-standard"
+LOCAL_BATCH_JOB_QUEUE_PRIORITY = "reframer-priority"
+LOCAL_BATCH_JOB_DEFINITION = "reframer-pipeline"
 
 
 def webhook_delivery_environment(settings: Settings, api_url: str) -> dict[str, str]:
@@ -49,6 +55,73 @@ async def run_webhook_delivery(settings: Settings, api_url: str) -> AsyncIterato
         )
         stop = asyncio.Event()
         task = asyncio.create_task(poller.run(stop), name="webhook-delivery-poller")
+        try:
+            yield poller
+        finally:
+            stop.set()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def job_dispatcher_environment(
+    settings: Settings, api_url: str, batch_endpoint_url: str
+) -> dict[str, str]:
+    """What the job_dispatcher function's configuration would hold, for this local run."""
+    environment = {
+        "REFRAMER_API_URL": api_url,
+        "REFRAMER_SERVICE_TOKEN": settings.service_token,
+        "BATCH_JOB_QUEUE_STANDARD": LOCAL_BATCH_JOB_QUEUE_STANDARD,
+        "BATCH_JOB_QUEUE_PRIORITY": LOCAL_BATCH_JOB_QUEUE_PRIORITY,
+        "BATCH_JOB_DEFINITION": LOCAL_BATCH_JOB_DEFINITION,
+        # botocore's service-specific endpoint: Batch goes to the local runner, SQS to moto.
+        "AWS_ENDPOINT_URL_BATCH": batch_endpoint_url,
+        "AWS_DEFAULT_REGION": settings.aws_region,
+    }
+    if settings.aws_endpoint_url:
+        environment["AWS_ENDPOINT_URL"] = settings.aws_endpoint_url
+    return environment
+
+
+@asynccontextmanager
+async def run_local_batch(
+    settings: Settings, *, stop_grace_seconds: float = DEFAULT_STOP_GRACE_SECONDS
+) -> AsyncIterator[LocalBatch]:
+    """The local Batch runner until the block ends; its containers are stopped then."""
+    if not settings.aws_endpoint_url:
+        raise ValueError("the local Batch runner needs the local AWS endpoint (moto)")
+    batch = await asyncio.to_thread(
+        lambda: start_local_batch(
+            settings.aws_endpoint_url or "",
+            region=settings.aws_region,
+            stop_grace_seconds=stop_grace_seconds,
+        )
+    )
+    try:
+        yield batch
+    finally:
+        await asyncio.to_thread(batch.stop)
+
+
+@asynccontextmanager
+async def run_job_dispatcher(
+    settings: Settings, api_url: str, batch: LocalBatch
+) -> AsyncIterator[SqsPoller]:
+    """Feeds the jobs FIFO queue to the job_dispatcher handler until the block ends."""
+    from lambdas.job_dispatcher.handler import handler
+
+    os.environ.update(job_dispatcher_environment(settings, api_url, batch.endpoint_url))
+    async with AwsClients(settings) as aws:
+        poller = SqsPoller(
+            aws.sqs,
+            settings.jobs_queue_url,
+            handler,
+            function_name="job_dispatcher",
+            region=settings.aws_region,
+            wait_time_seconds=LOCAL_WAIT_TIME_SECONDS,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(poller.run(stop), name="job-dispatcher-poller")
         try:
             yield poller
         finally:

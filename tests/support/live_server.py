@@ -16,9 +16,10 @@ START_TIMEOUT_SECONDS = 10.0
 
 
 @asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Serves an app whose lifespan already runs (the `app` fixture's); yields its base URL."""
-    port = free_port()
+async def serve(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """Serves an app whose lifespan already runs (the `app` fixture's); yields its base URL.
+    Pass `port` when the app must know its own URL first (e.g. as its callback base)."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
     )

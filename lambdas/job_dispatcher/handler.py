@@ -1,0 +1,211 @@
+"""The job_dispatcher Lambda (SQS FIFO event source, ReportBatchItemFailures on).
+
+Each message is `{"job_id": "<uuid>", "account_id": "<uuid>"}`, grouped by account. For each,
+in order: claim the job from the API (`/dispatch`: its spec and a fresh callback token),
+submit the Batch job, and tell the API its Batch id (`/submitted`).
+
+- The API answers 409 (already dispatched, or never confirmed) or 404: the message is done,
+  no Batch job. This is what makes a duplicate delivery harmless.
+- Anything else going wrong returns the record as a batch item failure, and with it every
+  later record of the same message group in this batch: SQS FIFO order holds per group.
+
+The handler always calls boto3's `batch` client; locally `AWS_ENDPOINT_URL_BATCH` points it at
+the local Batch runner (`app/local/batch_runner.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from lambdas.common.api_client import ApiError, InternalApi
+from lambdas.common.config import MissingConfiguration, require_env, service_token
+from lambdas.common.sqs import SqsRecord, batch_response, sqs_records
+
+if TYPE_CHECKING:
+    from mypy_boto3_batch import BatchClient
+    from mypy_boto3_batch.type_defs import SubmitJobRequestTypeDef
+
+logger = logging.getLogger("job_dispatcher")
+logger.setLevel(logging.INFO)
+
+# The API's answers that mean "nothing to submit": acknowledge the message.
+GONE = 404
+NOT_DISPATCHABLE = 409
+# The job definition's default in `infra/` (BatchJobTimeoutSeconds).
+DEFAULT_ATTEMPT_DURATION_SECONDS = 60 * 60
+# Attempts in all; only infrastructure failures are retried (a failing video fails again).
+BATCH_ATTEMPTS = 3
+BATCH_JOB_NAME_MAX = 128
+_NOT_IN_JOB_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+class MalformedMessage(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DispatcherConfig:
+    api_url: str
+    job_queues: dict[str, str]
+    job_definition: str
+    attempt_duration_seconds: int
+
+    @classmethod
+    def from_env(cls) -> DispatcherConfig:
+        raw_duration = os.environ.get("BATCH_ATTEMPT_DURATION_SECONDS", "").strip()
+        try:
+            duration = int(raw_duration) if raw_duration else DEFAULT_ATTEMPT_DURATION_SECONDS
+        except ValueError:
+            raise MissingConfiguration(
+                f"BATCH_ATTEMPT_DURATION_SECONDS={raw_duration!r} is not a whole number"
+            ) from None
+        if duration < 60:  # Batch's own minimum
+            raise MissingConfiguration("BATCH_ATTEMPT_DURATION_SECONDS must be at least 60")
+        return cls(
+            api_url=require_env("REFRAMER_API_URL"),
+            job_queues={
+                "standard": require_env("BATCH_JOB_QUEUE_STANDARD"),
+                "priority": require_env("BATCH_JOB_QUEUE_PRIORITY"),
+            },
+            job_definition=require_env("BATCH_JOB_DEFINITION"),
+            attempt_duration_seconds=duration,
+        )
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    records = sqs_records(event)
+    if not records:
+        return batch_response([])
+    config = DispatcherConfig.from_env()
+    # A session of its own: boto3's default session is not safe to share between threads.
+    batch = boto3.session.Session().client("batch")
+    failed: list[str] = []
+    stopped_groups: set[str] = set()
+    with InternalApi(config.api_url, service_token()) as api:
+        for record in records:
+            group = record.message_group_id
+            if group is not None and group in stopped_groups:
+                # An earlier message of this group failed: this one must wait behind it.
+                failed.append(record.message_id)
+                continue
+            if not _process(record, config, api, batch):
+                failed.append(record.message_id)
+                if group is not None:
+                    stopped_groups.add(group)
+    return batch_response(failed)
+
+
+def _process(record: SqsRecord, config: DispatcherConfig, api: InternalApi, batch: Any) -> bool:
+    """Handles one message; True when it is finished with (delete), False to keep it."""
+    try:
+        _dispatch(record, config, api, batch)
+    except Exception:
+        # Malformed, the API or Batch away: the message comes back after its visibility
+        # timeout, and the queue's redrive policy sends one that keeps failing to the DLQ.
+        logger.exception("job message failed", extra={"message_id": record.message_id})
+        return False
+    return True
+
+
+def job_id_of(record: SqsRecord) -> str:
+    try:
+        message = json.loads(record.body)
+        return str(uuid.UUID(str(message["job_id"])))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MalformedMessage(f"not a job message: {record.body[:200]!r}") from exc
+
+
+def batch_job_name(job_id: str) -> str:
+    """Batch job names: letters, digits, hyphens and underscores, at most 128."""
+    return _NOT_IN_JOB_NAME.sub("_", f"reframer-{job_id}")[:BATCH_JOB_NAME_MAX]
+
+
+def traceparent_of(record: SqsRecord) -> str | None:
+    attribute = record.message_attributes.get("traceparent")
+    if isinstance(attribute, dict):
+        value = attribute.get("stringValue")
+        return str(value) if value else None
+    return None
+
+
+def submit_job_request(
+    job_id: str, spec: dict[str, Any], config: DispatcherConfig, traceparent: str | None
+) -> SubmitJobRequestTypeDef:
+    queue_kind = str(spec["batch_queue"])
+    if queue_kind not in config.job_queues:
+        raise ValueError(f"the API chose an unknown Batch queue {queue_kind!r}")
+    environment = {
+        "JOB_ID": job_id,
+        "INPUT_URI": str(spec["input_uri"]),
+        "OUTPUT_PREFIX": str(spec["output_prefix"]),
+        "OPTIONS": json.dumps(spec["options"], separators=(",", ":")),
+        "CALLBACK_URL": str(spec["callback_url"]),
+        "CALLBACK_TOKEN": str(spec["callback_token"]),
+    }
+    if traceparent:
+        environment["TRACEPARENT"] = traceparent
+    return {
+        "jobName": batch_job_name(job_id),
+        "jobQueue": config.job_queues[queue_kind],
+        "jobDefinition": config.job_definition,
+        "containerOverrides": {
+            "environment": [{"name": k, "value": v} for k, v in environment.items()]
+        },
+        "timeout": {"attemptDurationSeconds": config.attempt_duration_seconds},
+        "retryStrategy": {
+            "attempts": BATCH_ATTEMPTS,
+            # Lost or unstartable infrastructure is retried (EC2 host, Fargate Spot, image
+            # pull, ENI/secrets setup); the pipeline's own failures were reported by the
+            # container and are final. The same rules as the job definition in `infra/`.
+            "evaluateOnExit": [
+                {"onStatusReason": "Host EC2*", "action": "RETRY"},
+                {"onStatusReason": "Your Spot Task was interrupted*", "action": "RETRY"},
+                {"onReason": "CannotPullContainerError*", "action": "RETRY"},
+                {"onReason": "ResourceInitializationError*", "action": "RETRY"},
+                {"onReason": "*", "action": "EXIT"},
+            ],
+        },
+    }
+
+
+def _dispatch(
+    record: SqsRecord, config: DispatcherConfig, api: InternalApi, batch: BatchClient
+) -> None:
+    job_id = job_id_of(record)
+    try:
+        spec = api.post(f"/internal/jobs/{job_id}/dispatch")
+    except ApiError as exc:
+        if exc.status in (GONE, NOT_DISPATCHABLE):
+            logger.info(
+                "job not dispatched",
+                extra={"job_id": job_id, "code": exc.code, "detail": exc.detail},
+            )
+            return
+        raise
+    submitted = batch.submit_job(**submit_job_request(job_id, spec, config, traceparent_of(record)))
+    batch_job_id = submitted["jobId"]
+    try:
+        api.post(f"/internal/jobs/{job_id}/submitted", {"batch_job_id": batch_job_id})
+    except ApiError as exc:
+        if exc.status == NOT_DISPATCHABLE:
+            # Another copy of this message submitted the job first, or it was canceled
+            # meanwhile: this Batch job is surplus, and its container's callbacks are refused
+            # (its token was replaced, or the job is final). Retrying would not change that.
+            logger.warning(
+                "surplus Batch job",
+                extra={"job_id": job_id, "batch_job_id": batch_job_id, "code": exc.code},
+            )
+            return
+        raise
+    logger.info(
+        "job submitted",
+        extra={"job_id": job_id, "batch_job_id": batch_job_id, "queue": spec["batch_queue"]},
+    )

@@ -1,0 +1,131 @@
+"""The SubmitJob request the dispatcher builds from the API's spec: pure, tested directly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lambdas.common.config import MissingConfiguration
+from lambdas.common.sqs import SqsRecord
+from lambdas.job_dispatcher.handler import (
+    DispatcherConfig,
+    MalformedMessage,
+    batch_job_name,
+    job_id_of,
+    submit_job_request,
+    traceparent_of,
+)
+
+JOB_ID = "01a20203-21a0-7767-9057-2324a50b19b1"
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+CONFIG = DispatcherConfig(
+    api_url="http://127.0.0.1:8000",
+    job_queues={"standard": "queue-standard", "priority": "queue-priority"},
+    job_definition="reframer-pipeline:3",
+    attempt_duration_seconds=3600,
+)
+SPEC = {
+    "job_id": JOB_ID,
+    "plan": "business",
+    "input_uri": f"s3://media/uploads/{JOB_ID}/source",
+    "output_prefix": f"s3://media/outputs/{JOB_ID}/",
+    "options": {"aspect_ratio": "1:1", "resolution": "1080p"},
+    "batch_queue": "priority",
+    "callback_url": f"https://api.example.com/internal/jobs/{JOB_ID}",
+    "callback_token": "cbt_secret",
+}
+
+
+def record(body: str, message_attributes: dict[str, object] | None = None) -> SqsRecord:
+    return SqsRecord(
+        message_id="m-1",
+        receipt_handle="r-1",
+        body=body,
+        attributes={"MessageGroupId": "account-1"},
+        event_source_arn="arn:aws:sqs:us-east-1:000000000000:reframer-jobs.fifo",
+        aws_region="us-east-1",
+        message_attributes=dict(message_attributes or {}),
+    )
+
+
+def test_the_request_carries_the_spec_queue_timeout_and_an_infrastructure_only_retry() -> None:
+    request = submit_job_request(JOB_ID, SPEC, CONFIG, TRACEPARENT)
+
+    assert request["jobQueue"] == "queue-priority"
+    assert request["jobDefinition"] == "reframer-pipeline:3"
+    assert request["jobName"] == f"reframer-{JOB_ID}"
+    environment = {e["name"]: e["value"] for e in request["containerOverrides"]["environment"]}
+    assert environment == {
+        "JOB_ID": JOB_ID,
+        "INPUT_URI": SPEC["input_uri"],
+        "OUTPUT_PREFIX": SPEC["output_prefix"],
+        "OPTIONS": json.dumps(SPEC["options"], separators=(",", ":")),
+        "CALLBACK_URL": SPEC["callback_url"],
+        "CALLBACK_TOKEN": "cbt_secret",
+        "TRACEPARENT": TRACEPARENT,
+    }
+    assert request["timeout"] == {"attemptDurationSeconds": 3600}
+    retry = request["retryStrategy"]
+    rules = retry["evaluateOnExit"]
+    assert len(rules) <= 5  # Batch's limit
+    assert {"onStatusReason": "Host EC2*", "action": "RETRY"} in rules
+    assert {"onStatusReason": "Your Spot Task was interrupted*", "action": "RETRY"} in rules
+    assert rules[-1] == {"onReason": "*", "action": "EXIT"}  # everything else is final
+    assert all(rule["action"] == "RETRY" for rule in rules[:-1])
+
+
+def test_without_a_trace_the_container_gets_no_traceparent() -> None:
+    request = submit_job_request(JOB_ID, {**SPEC, "batch_queue": "standard"}, CONFIG, None)
+    names = {e["name"] for e in request["containerOverrides"]["environment"]}
+    assert "TRACEPARENT" not in names
+    assert request["jobQueue"] == "queue-standard"
+
+
+def test_an_unknown_queue_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown Batch queue"):
+        submit_job_request(JOB_ID, {**SPEC, "batch_queue": "express"}, CONFIG, None)
+
+
+def test_the_traceparent_comes_from_the_message_attribute() -> None:
+    attribute = {"stringValue": TRACEPARENT, "dataType": "String"}
+    assert traceparent_of(record("{}", {"traceparent": attribute})) == TRACEPARENT
+    assert traceparent_of(record("{}")) is None
+
+
+@pytest.mark.parametrize(
+    "body", ["{not json", "[]", '{"account_id": "a"}', '{"job_id": "not-a-uuid"}', "null"]
+)
+def test_a_message_without_a_job_id_is_malformed(body: str) -> None:
+    with pytest.raises(MalformedMessage):
+        job_id_of(record(body))
+
+
+def test_batch_job_names_keep_to_batchs_alphabet_and_length() -> None:
+    assert batch_job_name(JOB_ID) == f"reframer-{JOB_ID}"
+    odd = batch_job_name("a.b:c/" + "x" * 200)
+    assert len(odd) == 128
+    assert set(odd) <= set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_the_configuration_refuses_a_timeout_batch_would_refuse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in {
+        "REFRAMER_API_URL": "http://127.0.0.1:8000",
+        "BATCH_JOB_QUEUE_STANDARD": "standard",
+        "BATCH_JOB_QUEUE_PRIORITY": "priority",
+        "BATCH_JOB_DEFINITION": "reframer",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BATCH_ATTEMPT_DURATION_SECONDS", "30")
+    with pytest.raises(MissingConfiguration, match="at least 60"):
+        DispatcherConfig.from_env()
+    monkeypatch.setenv("BATCH_ATTEMPT_DURATION_SECONDS", "soon")
+    with pytest.raises(MissingConfiguration, match="whole number"):
+        DispatcherConfig.from_env()
+    monkeypatch.delenv("BATCH_ATTEMPT_DURATION_SECONDS")
+    assert DispatcherConfig.from_env().attempt_duration_seconds == 60 * 60
+    monkeypatch.delenv("BATCH_JOB_DEFINITION")
+    with pytest.raises(MissingConfiguration, match="BATCH_JOB_DEFINITION"):
+        DispatcherConfig.from_env()
