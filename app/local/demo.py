@@ -7,6 +7,7 @@ straight to the presigned URL, confirms, waits for the pipeline, and downloads t
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -98,7 +99,7 @@ def run(api: str, mail_dir: Path, out_dir: Path) -> Path:
     for name, filename in (("video", "video.mp4"), ("thumbnail", "thumbnail.jpg"),
                            ("manifest", "manifest.json")):  # fmt: skip
         (target / filename).write_bytes(check(httpx.get(outputs[name]["url"]), 200).content)
-    metrics = job.get("metrics") or {}
+    metrics = json.loads((target / "manifest.json").read_text()).get("metrics", {})
     video: Path = target / "video.mp4"
     print(f"\nreframed video: {video}")
     for stage, seconds in (metrics.get("stage_seconds") or {}).items():
