@@ -15,6 +15,7 @@ import logging
 import re
 import signal
 import ssl
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -47,14 +48,19 @@ def first_link(message: EmailMessage) -> str | None:
     return found.group(0) if found else None
 
 
-def verification_link(mail_dir: Path, email: str) -> str | None:
-    """The newest verification link sent to `email` among the stored messages."""
-    for eml in sorted(mail_dir.glob("*.eml"), reverse=True):
-        message = parse_email(eml.read_bytes())
-        link = first_link(message)
-        if message["To"] == email and link and "verify-email" in link:
-            return link
-    return None
+def verification_link(mail_dir: Path, email: str, timeout: float = 0.0) -> str | None:
+    """The newest verification link sent to `email`, waiting up to `timeout` seconds for the
+    relay to deliver it; None when none came."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for eml in sorted(mail_dir.glob("*.eml"), reverse=True):
+            message = parse_email(eml.read_bytes())
+            link = first_link(message)
+            if message["To"] == email and link and "verify-email" in link:
+                return link
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.2)
 
 
 class _MailboxHandler:

@@ -53,7 +53,7 @@ def test_a_new_customer_signs_up_verifies_and_uploads_a_video(
     expect(page.locator("#flash").get_by_role("link", name="Upgrade to pro")).to_be_visible()
 
     # The emailed link, opened in the browser as the customer would.
-    link = verification_link(local_stack.workdir / "mail", email)
+    link = verification_link(local_stack.workdir / "mail", email, timeout=30.0)
     assert link is not None
     page.goto(link)
     page.get_by_role("button", name="Confirm my address").click()
@@ -66,8 +66,16 @@ def test_a_new_customer_signs_up_verifies_and_uploads_a_video(
     page.get_by_label("Aspect ratio").select_option("9:16")
     page.get_by_role("button", name="Upload and reframe").click()
     expect(page.get_by_role("heading", name="holiday.mp4")).to_be_visible()
-    status = page.get_by_test_id("job-status").inner_text()
-    assert status in {"queued", "submitted", "running", "succeeded"}
+    # The page follows the job live, through the pipeline, to a playable result.
+    expect(page.get_by_test_id("job-status")).to_have_text("succeeded", timeout=120_000)
+    video = page.get_by_test_id("result-video")
+    expect(video).to_be_visible()
+    duration = video.evaluate(
+        "v => new Promise(done => v.readyState >= 1 ? done(v.duration)"
+        " : v.addEventListener('loadedmetadata', () => done(v.duration)))"
+    )
+    assert duration > 1.5
+    expect(page.get_by_role("link", name="Download video")).to_be_visible()
 
     page.get_by_role("link", name="Plan & usage").click()
     expect(page.get_by_test_id("plan")).to_have_text("free")
