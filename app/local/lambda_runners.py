@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from app.aws.clients import AwsClients
 from app.config import Settings
 from app.local.batch_runner import DEFAULT_STOP_GRACE_SECONDS, LocalBatch, start_local_batch
-from app.local.sqs_poller import SqsPoller
+from app.local.sqs_poller import LambdaHandler, SqsPoller
 
 # Long polls, so an idle local run does not spin; short enough to stop promptly.
 LOCAL_WAIT_TIME_SECONDS = 5
@@ -38,23 +38,22 @@ def webhook_delivery_environment(settings: Settings, api_url: str) -> dict[str, 
 
 
 @asynccontextmanager
-async def run_webhook_delivery(settings: Settings, api_url: str) -> AsyncIterator[SqsPoller]:
-    """Feeds the webhooks queue to the webhook_delivery handler until the block ends."""
-    from lambdas.webhook_delivery.handler import handler
-
-    # The handler reads os.environ, as in Lambda; this process is the function's container.
-    os.environ.update(webhook_delivery_environment(settings, api_url))
+async def _poll_queue(
+    settings: Settings, queue_url: str, handler: LambdaHandler, function_name: str
+) -> AsyncIterator[SqsPoller]:
+    """Feeds one queue to one Lambda handler, as its event source mapping would, until the
+    block ends."""
     async with AwsClients(settings) as aws:
         poller = SqsPoller(
             aws.sqs,
-            settings.webhooks_queue_url,
+            queue_url,
             handler,
-            function_name="webhook_delivery",
+            function_name=function_name,
             region=settings.aws_region,
             wait_time_seconds=LOCAL_WAIT_TIME_SECONDS,
         )
         stop = asyncio.Event()
-        task = asyncio.create_task(poller.run(stop), name="webhook-delivery-poller")
+        task = asyncio.create_task(poller.run(stop), name=f"{function_name}-poller")
         try:
             yield poller
         finally:
@@ -62,6 +61,19 @@ async def run_webhook_delivery(settings: Settings, api_url: str) -> AsyncIterato
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+@asynccontextmanager
+async def run_webhook_delivery(settings: Settings, api_url: str) -> AsyncIterator[SqsPoller]:
+    """Feeds the webhooks queue to the webhook_delivery handler until the block ends."""
+    from lambdas.webhook_delivery.handler import handler
+
+    # The handler reads os.environ, as in Lambda; this process is the function's container.
+    os.environ.update(webhook_delivery_environment(settings, api_url))
+    async with _poll_queue(
+        settings, settings.webhooks_queue_url, handler, "webhook_delivery"
+    ) as poller:
+        yield poller
 
 
 def job_dispatcher_environment(
@@ -111,21 +123,5 @@ async def run_job_dispatcher(
     from lambdas.job_dispatcher.handler import handler
 
     os.environ.update(job_dispatcher_environment(settings, api_url, batch.endpoint_url))
-    async with AwsClients(settings) as aws:
-        poller = SqsPoller(
-            aws.sqs,
-            settings.jobs_queue_url,
-            handler,
-            function_name="job_dispatcher",
-            region=settings.aws_region,
-            wait_time_seconds=LOCAL_WAIT_TIME_SECONDS,
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(poller.run(stop), name="job-dispatcher-poller")
-        try:
-            yield poller
-        finally:
-            stop.set()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async with _poll_queue(settings, settings.jobs_queue_url, handler, "job_dispatcher") as poller:
+        yield poller
