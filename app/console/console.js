@@ -313,10 +313,13 @@ async function planPage() {
   const usage = await api("GET", "/api/usage");
   let subscription = null;
   try { subscription = await api("GET", "/api/billing/subscription"); } catch { /* billing off */ }
-  const upgrade = (plan) => h("button", { type: "button", onclick: async () => {
-    try { const { url } = await api("POST", "/api/billing/checkout", { plan }); location.href = url; }
+  const redirect = (label, path, body) => h("button", { type: "button", onclick: async () => {
+    try { const { url } = await api("POST", path, body); location.href = url; }
     catch (error) { explain(error); }
-  } }, `Upgrade to ${plan}`);
+  } }, label);
+  const upgrade = (plan) => redirect(`Upgrade to ${plan}`, "/api/billing/checkout", { plan });
+  // A paying subscriber changes plan in Stripe's portal: a second checkout would be refused.
+  const subscribed = Boolean(subscription?.subscribed_plan);
   show(
     h("h1", {}, "Plan & usage"),
     h("div", { class: "card" },
@@ -325,8 +328,10 @@ async function planPage() {
       h("p", {}, `Jobs this period: ${usage.jobs} of ${usage.limits?.jobs_per_month ?? "—"}`),
       h("p", {}, `Source minutes processed: ${usage.source_minutes ?? 0}`),
       h("p", { class: "muted" }, `Resets ${when(usage.resets_at)}`),
-      h("div", { class: "row" }, usage.plan === "free" ? upgrade("pro") : null,
-        usage.plan !== "business" ? upgrade("business") : null),
+      subscribed
+        ? h("div", { class: "row" }, redirect("Manage subscription", "/api/billing/portal"))
+        : h("div", { class: "row" }, usage.plan === "free" ? upgrade("pro") : null,
+          usage.plan !== "business" ? upgrade("business") : null),
     ),
   );
 }
