@@ -47,3 +47,55 @@ def detect_faces(frame_index: int, bgr: NDArray[np.uint8], scale: float) -> list
         box = Box(left, top, right - left, bottom - top).scaled(scale)
         faces.append(Face(frame_index, box, float(confidence) / 100.0))
     return faces
+
+
+# A sampled frame whose thumbnail differs from the one at the last detection by less than
+# this (mean absolute luma change, 0..255) shows the same faces: the detections are reused.
+# Compared with the last real detection, not the previous sample, so slow drift adds up.
+REUSE_BELOW_CHANGE = 1.0
+# When every face of the last detection is at least this tall (detection pixels), the next
+# frame is searched at half size, a quarter of the work; a miss there falls back to full size.
+HALF_SIZE_ABOVE_PIXELS = 64
+
+
+class FaceSampler:
+    """Face detection on the sampled frames of one video, in order, skipping repeated work.
+
+    The detector dominates the cost of the analysis; a still interview shot gives the same
+    boxes on every sample, and a large face is found as surely in a quarter of the pixels.
+    """
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+        self.detected = 0
+        self.reused = 0
+        self._luma: NDArray[np.int16] | None = None
+        self._faces: list[Face] = []
+
+    def faces(
+        self, frame_index: int, bgr: NDArray[np.uint8], luma: NDArray[np.uint8]
+    ) -> list[Face]:
+        current = luma.astype(np.int16)
+        if (
+            self._luma is not None
+            and self._luma.shape == current.shape
+            and float(np.abs(current - self._luma).mean()) < REUSE_BELOW_CHANGE
+        ):
+            self.reused += 1
+            return [Face(frame_index, face.box, face.confidence) for face in self._faces]
+        found: list[Face] = []
+        large = [f.box for f in self._faces]
+        if large and min(min(b.w, b.h) for b in large) >= HALF_SIZE_ABOVE_PIXELS * self.scale:
+            found = detect_faces(frame_index, _half(bgr), self.scale * 2)
+        if not found:
+            found = detect_faces(frame_index, bgr, self.scale)
+        self.detected += 1
+        self._luma, self._faces = current, found
+        return found
+
+
+def _half(bgr: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """The frame at half size, each pixel the mean of a 2x2 block."""
+    rows, cols = bgr.shape[0] // 2 * 2, bgr.shape[1] // 2 * 2
+    blocks = bgr[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2, -1).astype(np.uint16)
+    return np.ascontiguousarray((blocks.sum(axis=(1, 3)) + 2) // 4, dtype=np.uint8)

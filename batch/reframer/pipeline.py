@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from batch.reframer import camera, decode, outputs, probe, quality, render, shots, storage, tracking
-from batch.reframer.faces import Face, detect_faces
+from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.geometry import OutputSpec, crop_window
 from batch.reframer.saliency import Motion, MotionDetector
 
@@ -67,12 +67,25 @@ class _Stopwatch:
                 self.cpu[name] += _cpu_seconds() - cpu_started
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    shots: list[shots.Shot]
+    faces: list[Face]
+    motions: list[Motion]
+    times: NDArray[np.float64]
+    motion_lag: int
+    # Sampled frames the face detector ran on, and those whose detections were reused.
+    faces_detected: int
+    faces_reused: int
+
+
 def _analyse(
     info: probe.MediaInfo, layout: decode.AnalysisGeometry, clock: _Stopwatch, report: Reporter
-) -> tuple[list[shots.Shot], list[Face], list[Motion], NDArray[np.float64], int]:
+) -> _Analysis:
     """One pass over the frames feeding shots, faces and saliency as they stream by."""
     detector = shots.ShotDetector(info.fps)
     motion = MotionDetector(info.fps, layout.thumbnail_scale)
+    sampler = FaceSampler(layout.detection_scale)
     faces: list[Face] = []
     motions: list[Motion] = []
     times: list[float] = []
@@ -90,7 +103,7 @@ def _analyse(
             detector.add(frame)
         if frame.bgr is not None:
             with clock.stage("faces"):
-                faces += detect_faces(frame.index, frame.bgr, layout.detection_scale)
+                faces += sampler.faces(frame.index, frame.bgr, frame.luma)
         with clock.stage("saliency"):
             found = motion.add(frame)
             if found is not None:
@@ -102,7 +115,15 @@ def _analyse(
             report("decode", percent)
     busy = clock.seconds["shots"] + clock.seconds["faces"] + clock.seconds["saliency"]
     clock.seconds["decode"] += time.perf_counter() - started - busy
-    return detector.shots(), faces, motions, np.array(times, dtype=np.float64), motion.lag
+    return _Analysis(
+        detector.shots(),
+        faces,
+        motions,
+        np.array(times, dtype=np.float64),
+        motion.lag,
+        sampler.detected,
+        sampler.reused,
+    )
 
 
 def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) -> Result:
@@ -121,7 +142,14 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
         source = (info.width, info.height)
         window = crop_window(info.width, info.height, spec.aspect)
         with clock.stage("analysis", cpu=True):
-            found_shots, faces, motions, times, motion_lag = _analyse(info, layout, clock, report)
+            analysis = _analyse(info, layout, clock, report)
+        found_shots, faces, motions, times = (
+            analysis.shots,
+            analysis.faces,
+            analysis.motions,
+            analysis.times,
+        )
+        motion_lag = analysis.motion_lag
         clock.seconds.pop("analysis")
         frame_count = len(times)
         for stage in ("decode", "shots", "faces", "saliency"):
@@ -187,6 +215,10 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
                 "shots": len(found_shots),
                 "crop": {"width": window[0], "height": window[1]},
                 "upscale": round(size[0] / window[0], 3),
+                "face_detection": {
+                    "detected": analysis.faces_detected,
+                    "reused": analysis.faces_reused,
+                },
             }
             uris = outputs.output_uris(output_prefix)
             outputs.thumbnail(

@@ -1,8 +1,10 @@
 """Stage 8, render: ffmpeg applies the crop path, scales to the output size, keeps the audio,
 and writes H.264 + AAC MP4 with the index up front (faststart) for streaming playback.
 
-The crop moves through ffmpeg's `sendcmd` filter: one command per frame where the position
-changes, timed halfway between frames so small timestamp offsets cannot shift it by a frame.
+The crop moves through ffmpeg's `sendcmd` filter: the whole-pixel path is cut into straight
+pieces (a held shot is one, a steady pan one) and each piece is one command setting the crop's
+x/y to a linear expression in the frame number, timed halfway between frames so small timestamp
+offsets cannot shift it by a frame.
 ffmpeg turns rotated inputs upright before the filters, so the path (in displayed pixels)
 applies as is.
 """
@@ -46,22 +48,93 @@ def _positions(path: CropPath, source: tuple[int, int]) -> NDArray[np.int64]:
     return np.stack((x, y), axis=1).astype(np.int64)
 
 
+# A linear piece may be off the exact path by less than this before rounding (pixels): less
+# than half a pixel, so the rendered whole-pixel position is exactly the planned one.
+_PIECE_TOLERANCE = 0.4999
+
+
+# Where a piece may start between whole pixels: a pan rounded to whole pixels is one straight
+# line only through its unrounded start, which lies within half a pixel of the rounded one.
+_START_OFFSETS = (0.0, -0.1, 0.1, -0.2, 0.2, -0.3, 0.3, -0.4, 0.4)
+
+
+@dataclass(frozen=True)
+class LinearPiece:
+    """From frame `start` on, the position is round(value + slope * (n - start))."""
+
+    start: int
+    value: float
+    slope: float
+
+    def expression(self) -> str:
+        # crop rounds its x/y to the nearest whole pixel (lrint) on every frame; `n` is the
+        # frame's number in the stream, the same count as the analysis frames' index.
+        if self.slope == 0:
+            return str(round(self.value))
+        return f"{self.value:.6g}{self.slope:+.12g}*(n-{self.start})"
+
+
+def _longest_piece(values: list[int], start: int) -> tuple[int, LinearPiece]:
+    """The straight piece from `start` that stays within tolerance over the most frames."""
+    best_end, best = start + 1, LinearPiece(start, float(values[start]), 0.0)
+    for offset in _START_OFFSETS:
+        value, low, high = values[start] + offset, -np.inf, np.inf
+        end = start + 1
+        while end < len(values):
+            frames = end - start
+            new_low = max(low, (values[end] - _PIECE_TOLERANCE - value) / frames)
+            new_high = min(high, (values[end] + _PIECE_TOLERANCE - value) / frames)
+            if new_low > new_high:
+                break
+            low, high, end = new_low, new_high, end + 1
+        if end > best_end:
+            slope = 0.0 if low <= 0.0 <= high and offset == 0.0 else (low + high) / 2
+            best_end, best = end, LinearPiece(start, value, float(slope))
+    return best_end, best
+
+
+def linear_pieces(positions: NDArray[np.int64]) -> list[LinearPiece]:
+    """Few straight pieces (greedy) that reproduce whole-pixel `positions` exactly.
+
+    A held position is one piece, a constant-speed pan one or a few, a tracking move a piece
+    every few frames. Each piece is one ffmpeg command: ffmpeg 5.1's crop leaks its parsed
+    expressions on every command (about 10 kB), so a command per frame grew the render's
+    memory with the length of the clip; a command per piece keeps it flat for held and panned
+    shots.
+    """
+    pieces: list[LinearPiece] = []
+    values = [int(v) for v in positions]
+    start = 0
+    while start < len(values):
+        start, piece = _longest_piece(values, start)
+        pieces.append(piece)
+    return pieces
+
+
 def crop_commands(path: CropPath, source: tuple[int, int], start: float = 0.0) -> str:
-    """sendcmd lines moving the crop wherever its whole-pixel position changes."""
+    """sendcmd lines switching the crop's x and y expressions where a new linear piece begins.
+
+    Each switch is timed halfway between frames so small timestamp offsets cannot shift it by
+    a frame; the last position is pinned after the last analysed frame (a damaged tail ffmpeg
+    still decodes holds it rather than extrapolating).
+    """
     positions = _positions(path, source)
     lines = []
-    for i in range(1, len(positions)):
-        if (positions[i] != positions[i - 1]).any():
-            when = start + (path.times[i - 1] + path.times[i]) / 2
-            x, y = positions[i]
-            lines.append(f"{when:.6f} crop@path x {x}, crop@path y {y};")
-    return "\n".join(lines) + "\n"
+    for axis, column in (("x", 0), ("y", 1)):
+        for piece in linear_pieces(positions[:, column])[1:]:
+            when = start + (path.times[piece.start - 1] + path.times[piece.start]) / 2
+            lines.append((when, f"crop@path {axis} {piece.expression()}"))
+        if len(path.times) > 1:
+            after = start + path.times[-1] + (path.times[-1] - path.times[-2]) / 2
+            lines.append((after, f"crop@path {axis} {int(positions[-1, column])}"))
+    lines.sort()
+    return "".join(f"{when:.6f} {command};\n" for when, command in lines)
 
 
 def ffmpeg_command(
     source: Path,
     output: Path,
-    crop: tuple[int, int, int, int],
+    crop: tuple[int, int, int | str, int | str],
     size: tuple[int, int],
     copy_audio: bool,
     commands_file: Path | None = None,
@@ -127,7 +200,8 @@ def render(
     progress: Progress | None = None,
 ) -> None:
     source = (info.width, info.height)
-    first = _positions(path, source)[0]
+    positions = _positions(path, source)
+    first_x, first_y = (linear_pieces(positions[:, axis])[0].expression() for axis in (0, 1))
     with tempfile.TemporaryDirectory(prefix="reframer-render-") as scratch:
         text = crop_commands(path, source, info.video_start)
         commands = Path(scratch) / "crop.cmd" if text.strip() else None
@@ -136,7 +210,7 @@ def render(
         command = ffmpeg_command(
             info.path,
             output,
-            (path.width, path.height, int(first[0]), int(first[1])),
+            (path.width, path.height, first_x, first_y),
             size,
             copy_audio=info.audio_codec == "aac",
             commands_file=commands,
