@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # Data
     database_url: str = "sqlite+aiosqlite:///./var/reframer.db"
     database_pool_size: int = 10
+    database_connect_timeout_seconds: float = Field(
+        5.0, gt=0, description="PostgreSQL: give up on a new connection after this long"
+    )
+    database_pool_timeout_seconds: float = Field(
+        10.0, gt=0, description="PostgreSQL: give up waiting for a pooled connection after this"
+    )
     database_echo: bool = False
 
     # Secrets: safe only on a developer's machine; production refuses them.
