@@ -14,11 +14,13 @@ import asyncpg
 from sqlalchemy import exc as sa_exc
 
 # asyncpg: SQLSTATE class 08 (connection exception), 57 (operator intervention: shutting down,
-# starting up) and 53 (insufficient resources: too many connections).
+# starting up) and 53 (insufficient resources: too many connections); and the client's own
+# protocol state left broken by a connection that died mid-operation.
 _ASYNCPG_UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.InternalClientError,
 )
 _NETWORK_ERRNOS = frozenset(
     {
@@ -39,6 +41,7 @@ DATABASE_ERROR_TYPES: tuple[type[Exception], ...] = (
     sa_exc.SQLAlchemyError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     OSError,
 )
 

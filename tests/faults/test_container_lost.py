@@ -48,7 +48,7 @@ async def _announcements(app: FastAPI) -> dict[str, int]:
 
 async def _job_row(app: FastAPI, job_id: str) -> Job:
     async with app.state.sessionmaker() as session:
-        job = await session.get(Job, uuid.UUID(job_id))
+        job: Job | None = await session.get(Job, uuid.UUID(job_id))
         assert job is not None
         return job
 
