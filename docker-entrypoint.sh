@@ -6,8 +6,9 @@
 # Environment: JOB_ID, INPUT_URI, OUTPUT_PREFIX, OPTIONS (JSON), CALLBACK_URL, CALLBACK_TOKEN;
 # AWS_BATCH_JOB_ID (set by Batch; local-<pid> otherwise); PYTHON (default python3);
 # AWS_ENDPOINT_URL for S3; HEARTBEAT_INTERVAL_SECONDS (default 30: the API fails a running job
-# that stays silent for REFRAMER_JOB_HEARTBEAT_TIMEOUT_SECONDS). Exit status: 0 done (or another container already runs the job),
-# non-zero when the job failed or could not be reported.
+# that stays silent for REFRAMER_JOB_HEARTBEAT_TIMEOUT_SECONDS). Exit status: 0 done (or
+# another container already runs the job), non-zero when the job failed or could not be
+# reported.
 set -uo pipefail
 
 PYTHON="${PYTHON:-python3}"
