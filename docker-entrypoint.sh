@@ -5,8 +5,10 @@
 #
 # Environment: JOB_ID, INPUT_URI, OUTPUT_PREFIX, OPTIONS (JSON), CALLBACK_URL, CALLBACK_TOKEN;
 # AWS_BATCH_JOB_ID (set by Batch; local-<pid> otherwise); PYTHON (default python3);
-# AWS_ENDPOINT_URL for S3. Exit status: 0 done (or another container already runs the job),
-# non-zero when the job failed or could not be reported.
+# AWS_ENDPOINT_URL for S3; HEARTBEAT_INTERVAL_SECONDS (default 30: the API fails a running job
+# that stays silent for REFRAMER_JOB_HEARTBEAT_TIMEOUT_SECONDS). Exit status: 0 done (or
+# another container already runs the job), non-zero when the job failed or could not be
+# reported.
 set -uo pipefail
 
 PYTHON="${PYTHON:-python3}"
@@ -16,6 +18,8 @@ CALLBACK_ATTEMPTS="${CALLBACK_ATTEMPTS:-5}"
 PROGRESS_ATTEMPTS=2
 # Seconds the pipeline gets to stop after SIGTERM (Batch kills everything 30 s after it).
 STOP_GRACE=20
+# While a long stage runs, its latest progress is posted again this often, as a heartbeat.
+HEARTBEAT_INTERVAL_SECONDS="${HEARTBEAT_INTERVAL_SECONDS:-30}"
 
 log() { printf '%s reframer[%s]: %s\n' "$(date -u +%FT%TZ)" "${JOB_ID:-?}" "$*" >&2; }
 
@@ -25,11 +29,27 @@ for name in JOB_ID INPUT_URI OUTPUT_PREFIX OPTIONS CALLBACK_URL CALLBACK_TOKEN; 
         exit 2
     fi
 done
+if [[ ! "$HEARTBEAT_INTERVAL_SECONDS" =~ ^[1-9][0-9]*$ ]]; then
+    log "HEARTBEAT_INTERVAL_SECONDS must be a whole number of seconds, not '$HEARTBEAT_INTERVAL_SECONDS'"
+    exit 2
+fi
 
 workdir="$(mktemp -d "${TMPDIR:-/tmp}/reframer-job.XXXXXX")"
 pipeline_pid=""
+heartbeat_pid=""
+# shellcheck disable=SC2329 # called by cleanup and on_signal
+stop_heartbeat() {
+    if [[ -n "$heartbeat_pid" ]]; then
+        kill -TERM "$heartbeat_pid" 2>/dev/null
+        wait "$heartbeat_pid" 2>/dev/null
+        heartbeat_pid=""
+    fi
+}
 # shellcheck disable=SC2329 # called by the EXIT trap
-cleanup() { rm -rf "$workdir"; }
+cleanup() {
+    stop_heartbeat
+    rm -rf "$workdir"
+}
 trap cleanup EXIT
 
 # The token goes to curl in a file, never on a command line other processes can read.
@@ -103,10 +123,32 @@ stop_pipeline() {
     fi
 }
 
+# The latest progress, replaced atomically: the heartbeat loop may be reading it.
+latest_progress="$workdir/latest-progress.json"
+record_progress() { # JSON
+    printf '%s' "$1" >"$latest_progress.new" && mv -f "$latest_progress.new" "$latest_progress"
+}
+
+# Runs in the background while the pipeline does: every HEARTBEAT_INTERVAL_SECONDS it posts the
+# latest progress again (the API takes a repeat as a heartbeat). It stops on SIGTERM from
+# stop_heartbeat, or by itself once this script is gone (killed without running its traps).
+heartbeat_loop() {
+    local sleeper=""
+    trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+    while kill -0 "$$" 2>/dev/null; do
+        sleep "$HEARTBEAT_INTERVAL_SECONDS" &
+        sleeper=$!
+        wait "$sleeper"
+        kill -0 "$$" 2>/dev/null || break
+        post progress "$latest_progress" 1 || log "heartbeat not reported (status $http_status)"
+    done
+}
+
 # shellcheck disable=SC2329 # called by the TERM and INT traps
 on_signal() { # CODE MESSAGE EXIT_STATUS
     trap '' TERM INT
     log "received a stop signal"
+    stop_heartbeat
     stop_pipeline
     post_json fail "{\"code\": \"$1\", \"message\": $(json_string "$2")}" "$CALLBACK_ATTEMPTS" ||
         log "the failure could not be reported"
@@ -128,6 +170,9 @@ if ((started != 0)); then
     exit 1
 fi
 log "started (batch job $BATCH_JOB_ID)"
+record_progress '{"stage": "probe", "percent": 0}'
+heartbeat_loop &
+heartbeat_pid=$!
 
 result="$workdir/result.json"
 exec 3< <(exec "$PYTHON" -m batch.reframer "$INPUT_URI" --out "$OUTPUT_PREFIX" \
@@ -135,14 +180,16 @@ exec 3< <(exec "$PYTHON" -m batch.reframer "$INPUT_URI" --out "$OUTPUT_PREFIX" \
 pipeline_pid=$!
 while IFS=' ' read -r -u 3 tag stage percent; do
     if [[ "$tag" == PROGRESS && "$percent" =~ ^[0-9]+$ ]]; then
-        post_json progress "{\"stage\": $(json_string "$stage"), \"percent\": $percent}" \
-            "$PROGRESS_ATTEMPTS" || log "progress $stage $percent% not reported (ignored)"
+        record_progress "{\"stage\": $(json_string "$stage"), \"percent\": $percent}"
+        post progress "$latest_progress" "$PROGRESS_ATTEMPTS" ||
+            log "progress $stage $percent% not reported (ignored)"
     fi
 done
 wait "$pipeline_pid"
 status=$?
 pipeline_pid=""
 exec 3<&-
+stop_heartbeat
 
 if ((status == 0)) && [[ -s "$result" ]]; then
     if post complete "$result" "$CALLBACK_ATTEMPTS"; then

@@ -8,6 +8,10 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.domain.job_liveness import (
+    CONTAINER_HEARTBEAT_INTERVAL_SECONDS,
+    MISSED_HEARTBEATS_TOLERATED,
+)
 from app.domain.webhook_deliveries import (
     DEFAULT_RETRY_SCHEDULE_SECONDS,
     SQS_MAX_VISIBILITY_SECONDS,
@@ -52,6 +56,12 @@ class Settings(BaseSettings):
     # Data
     database_url: str = "sqlite+aiosqlite:///./var/reframer.db"
     database_pool_size: int = 10
+    database_connect_timeout_seconds: float = Field(
+        5.0, gt=0, description="PostgreSQL: give up on a new connection after this long"
+    )
+    database_pool_timeout_seconds: float = Field(
+        10.0, gt=0, description="PostgreSQL: give up waiting for a pooled connection after this"
+    )
     database_echo: bool = False
 
     # Secrets: safe only on a developer's machine; production refuses them.
@@ -91,6 +101,19 @@ class Settings(BaseSettings):
     )
     job_sweeper_enabled: bool = True
     job_sweep_interval_seconds: float = Field(60.0, gt=0)
+    job_heartbeat_timeout_seconds: int = Field(
+        300,
+        ge=CONTAINER_HEARTBEAT_INTERVAL_SECONDS * MISSED_HEARTBEATS_TOLERATED,
+        description="a running job with no callback from its container for this long is "
+        "failed as container_lost (the container heartbeats every "
+        f"{CONTAINER_HEARTBEAT_INTERVAL_SECONDS} s)",
+    )
+    job_submitted_timeout_seconds: int = Field(
+        24 * 3600,
+        gt=0,
+        description="a job submitted to Batch whose container never started for this long "
+        "is failed as container_lost (Batch queues may hold jobs for hours)",
+    )
     # Stripe keeps idempotency keys 24 h; a shorter window would replay nothing a client expects.
     idempotency_key_ttl_seconds: int = Field(24 * 3600, ge=24 * 3600)
 
@@ -193,6 +216,15 @@ class Settings(BaseSettings):
                 "(the SQS visibility timeout limit)"
             )
         return steps
+
+    @model_validator(mode="after")
+    def _submitted_jobs_wait_longer_than_running_ones(self) -> Settings:
+        if self.job_submitted_timeout_seconds < self.job_heartbeat_timeout_seconds:
+            raise ValueError(
+                "REFRAMER_JOB_SUBMITTED_TIMEOUT_SECONDS must be at least "
+                "REFRAMER_JOB_HEARTBEAT_TIMEOUT_SECONDS: a queued Batch job waits before it runs"
+            )
+        return self
 
     @property
     def is_production(self) -> bool:

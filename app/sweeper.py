@@ -1,4 +1,5 @@
-"""The job sweeper: expires stale uploads and old idempotency keys, in the background.
+"""The job sweeper: expires stale uploads, fails jobs whose container was lost, and drops old
+idempotency keys, in the background.
 
 Started by the API's lifespan (off with REFRAMER_JOB_SWEEPER_ENABLED=false). Safe on several
 replicas: each job changes under its row lock, and deleting expired keys twice is harmless.
@@ -16,7 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.domain.clock import utcnow
-from app.services.jobs.sweeping import delete_expired_idempotency_keys, expire_stale_uploads
+from app.services.jobs.sweeping import (
+    delete_expired_idempotency_keys,
+    expire_stale_uploads,
+    fail_lost_jobs,
+)
 
 logger = logging.getLogger("app.sweeper")
 
@@ -24,6 +29,7 @@ logger = logging.getLogger("app.sweeper")
 @dataclass(frozen=True, slots=True)
 class SweepResult:
     expired_jobs: int
+    lost_jobs: int
     deleted_idempotency_keys: int
 
 
@@ -36,13 +42,15 @@ class JobSweeper:
         now = now or utcnow()
         result = SweepResult(
             expired_jobs=await expire_stale_uploads(self.sessionmaker, self.settings, now),
+            lost_jobs=await fail_lost_jobs(self.sessionmaker, self.settings, now),
             deleted_idempotency_keys=await delete_expired_idempotency_keys(self.sessionmaker, now),
         )
-        if result.expired_jobs or result.deleted_idempotency_keys:
+        if result.expired_jobs or result.lost_jobs or result.deleted_idempotency_keys:
             logger.info(
                 "swept",
                 extra={
                     "expired_jobs": result.expired_jobs,
+                    "lost_jobs": result.lost_jobs,
                     "deleted_idempotency_keys": result.deleted_idempotency_keys,
                 },
             )

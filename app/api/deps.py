@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
@@ -14,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.rate_limits import limit_caller
 from app.aws.clients import AwsClients
 from app.config import Settings
+from app.db.availability import DATABASE_ERROR_TYPES, is_database_unavailable
 from app.db.models import Account
-from app.domain.errors import Forbidden, InvalidToken, Unauthenticated
+from app.domain.errors import Forbidden, InvalidToken, NotFound, Unauthenticated
 from app.domain.plans import Feature
 from app.domain.secrets import looks_like_api_key
 from app.logging import bind_log_context
@@ -24,6 +27,8 @@ from app.services.accounts import get_account
 from app.services.api_keys import authenticate_api_key
 from app.services.jobs.callbacks import authenticate_callback
 from app.services.plan_gate import ensure_feature
+
+logger = logging.getLogger("app.db")
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -58,8 +63,25 @@ async def bind_path_ids_to_logs(request: Request) -> None:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
+    session: AsyncSession = request.app.state.sessionmaker()
+    try:
         yield session
+    finally:
+        await _close(session)
+
+
+async def _close(session: AsyncSession) -> None:
+    """Closes the request's session after its answer went out. A connection that died under
+    the request cannot even roll back: it is dropped from the pool, and nothing is raised
+    (the response is already sent; raising would only cut the client's connection)."""
+    try:
+        await session.close()
+    except DATABASE_ERROR_TYPES as exc:
+        if not is_database_unavailable(exc):
+            raise
+        logger.warning("dropped a database connection lost during the request: %s", exc)
+        with contextlib.suppress(*DATABASE_ERROR_TYPES):
+            await session.invalidate()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
@@ -84,7 +106,9 @@ async def get_current_account(
         claims = decode_access_token(settings, token)
         try:
             account = await get_account(session, claims.account_id)
-        except Exception as exc:
+        except NotFound as exc:
+            # Only a missing account: a database that cannot answer is a 503, not a reason
+            # for the client to throw its token away.
             raise InvalidToken("The account behind this token no longer exists.") from exc
         request.state.auth_method = "jwt"
     request.state.account_id = account.id

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.problems import problem_response
+from app.db.availability import DATABASE_ERROR_TYPES, is_database_unavailable
 from app.domain.errors import DomainError
 
 logger = logging.getLogger("app.errors")
@@ -31,6 +32,10 @@ CODES_BY_STATUS = {
     500: "internal_error",
     503: "service_unavailable",
 }
+
+# How long a client should wait before retrying while the database is away: PostgreSQL
+# restarts and RDS fail-overs take seconds to a minute.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def _request_id(request: Request) -> str | None:
@@ -105,8 +110,33 @@ async def unhandled_error_handler(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A lost database connection is 503 with Retry-After; any other error goes on to the
+    500 handler, as if this one were not there."""
+    if not is_database_unavailable(exc):
+        raise exc
+    request_id = _request_id(request)
+    logger.warning(
+        "database unavailable: %s: %s",
+        type(exc).__name__,
+        exc,
+        extra={"request_id": request_id},
+    )
+    return problem_response(
+        503,
+        "service_unavailable",
+        "The database is unavailable",
+        "The service cannot reach its database right now; retry shortly.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        request_id=request_id,
+        retry_after=DATABASE_RETRY_AFTER_SECONDS,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error_handler)
+    for database_error in DATABASE_ERROR_TYPES:
+        app.add_exception_handler(database_error, database_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)

@@ -39,7 +39,11 @@ class AwsClients:
             signature_version="s3v4",
             # Path style where an endpoint is an address (moto on loopback).
             s3={"addressing_style": "path" if self.settings.aws_endpoint_url else "auto"},
-            retries={"max_attempts": 3, "mode": "standard"},
+            # The API only HEADs objects (presigning is local): an unreachable S3 must turn
+            # into a quick 503 the client retries, not a request held for a minute.
+            retries={"max_attempts": 2, "mode": "standard"},
+            connect_timeout=3,
+            read_timeout=10,
         )
         sqs_config = Config(
             retries={"max_attempts": 2, "mode": "standard"},

@@ -9,6 +9,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.domain.errors import ServiceUnavailable
 
+# The client's wait before it confirms again while the media store is away.
+RETRY_AFTER_SECONDS = 5
+
 # HEAD has no body, so S3 reports a missing key by status alone.
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 
@@ -54,9 +57,13 @@ async def head_object(s3: Any, bucket: str, key: str) -> StoredObject | None:
     except ClientError as exc:
         if str(exc.response.get("Error", {}).get("Code")) in _MISSING_CODES:
             return None
-        raise ServiceUnavailable("The media store refused to describe the upload.") from exc
+        raise ServiceUnavailable(
+            "The media store refused to describe the upload.", retry_after=RETRY_AFTER_SECONDS
+        ) from exc
     except BotoCoreError as exc:
-        raise ServiceUnavailable("The media store is unreachable; try again shortly.") from exc
+        raise ServiceUnavailable(
+            "The media store is unreachable; try again shortly.", retry_after=RETRY_AFTER_SECONDS
+        ) from exc
     return StoredObject(
         size_bytes=int(response["ContentLength"]), content_type=response.get("ContentType")
     )

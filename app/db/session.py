@@ -22,6 +22,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     else:
         kwargs["pool_size"] = settings.database_pool_size
         kwargs["max_overflow"] = settings.database_pool_size
+        # While the database is away, fail fast (503) instead of holding requests:
+        # a connection attempt, and the wait for a pooled connection, are both bounded.
+        kwargs["pool_timeout"] = settings.database_pool_timeout_seconds
+        kwargs["connect_args"] = {"timeout": settings.database_connect_timeout_seconds}
     engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:
         _tune_sqlite(engine)

@@ -53,6 +53,18 @@ class FailureCode(StrEnum):
     TIMEOUT = "timeout"
     CANCELED = "canceled"
     UPLOAD_FAILED = "upload_failed"
+    # Set by the sweeper, never by a container: it stopped reporting (killed, host lost) or
+    # its Batch job never started.
+    CONTAINER_LOST = "container_lost"
+
+
+# Failures of the infrastructure rather than of the video: the same upload, submitted again
+# as a new job, can be expected to succeed.
+RETRYABLE_FAILURES = frozenset({FailureCode.CONTAINER_LOST, FailureCode.UPLOAD_FAILED})
+
+
+def is_retryable(code: str) -> bool:
+    return code in RETRYABLE_FAILURES
 
 
 def progress_advances(

@@ -3,6 +3,7 @@ loopback that plays the API's internal callback endpoints."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -269,3 +270,57 @@ def test_sigterm_reports_a_failure_and_stops_the_pipeline(receiver, tmp_path) ->
     assert receiver.bodies("fail")[0]["code"] == "timeout"
     assert "complete" not in receiver.actions()
     assert not _pipeline_running(source.name)
+
+
+@pytest.mark.slow
+def test_a_long_stage_is_covered_by_heartbeats_that_stop_with_the_job(receiver, tmp_path) -> None:
+    source = tmp_path / "heartbeat-long-input.mp4"
+    make_clip(
+        source,
+        [Shot(8.0, "rocket", "face", Path2D((0.2, 0.5), (0.8, 0.5)))],
+        width=640,
+        height=360,
+        fps=25,
+    )
+    process = subprocess.Popen(
+        [str(REPO / "docker-entrypoint.sh")],
+        cwd=REPO,
+        env={
+            **_environment(receiver, source, tmp_path / "outputs"),
+            "HEARTBEAT_INTERVAL_SECONDS": "1",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def repeated() -> bool:
+        # The latest progress posted again while the stage still runs.
+        progress = receiver.bodies("progress")
+        return any(a == b for a, b in itertools.pairwise(progress))
+
+    deadline = time.monotonic() + 120
+    while not repeated() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert repeated(), receiver.bodies("progress")
+
+    process.send_signal(signal.SIGTERM)
+    # communicate() returns only once nothing holds the output open: no heartbeat left behind.
+    _out, err = process.communicate(timeout=60)
+    calls = len(receiver.calls)
+    time.sleep(1.5)
+
+    assert process.returncode != 0, err
+    assert receiver.actions()[-1] == "fail"
+    assert len(receiver.calls) == calls
+    _assert_authenticated(receiver)
+
+
+def test_a_heartbeat_interval_that_is_not_a_number_is_refused(receiver, tmp_path) -> None:
+    done = _run(
+        receiver, tmp_path / "missing.mp4", tmp_path / "outputs", HEARTBEAT_INTERVAL_SECONDS="0.5"
+    )
+
+    assert done.returncode == 2
+    assert "HEARTBEAT_INTERVAL_SECONDS" in done.stderr
+    assert receiver.calls == []

@@ -202,7 +202,7 @@ async def test_a_failed_job_shows_why_and_has_no_outputs(
     failed = await jobs.callback(job, "fail", {"code": "invalid_media", "message": message})
     assert failed.json()["status"] == "failed"
     shown = await jobs.get(user, job.job_id)
-    assert shown["error"] == {"code": "invalid_media", "message": message}
+    assert shown["error"] == {"code": "invalid_media", "message": message, "retryable": False}
     outputs = await client.get(f"/api/jobs/{job.job_id}/outputs", headers=user.headers)
     assert outputs.status_code == 409
     assert outputs.json()["code"] == "outputs_not_ready"

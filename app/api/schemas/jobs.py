@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.db.models import Job, JobEvent
 from app.domain.job_states import Actor, JobStatus
-from app.domain.jobs import VIDEO_CONTENT_TYPES, ProgressStage
+from app.domain.jobs import VIDEO_CONTENT_TYPES, ProgressStage, is_retryable
 from app.domain.plans import AspectRatio
 from app.services.jobs.creation import CreatedJob
 from app.services.jobs.queries import DownloadLink
@@ -92,8 +92,15 @@ class JobProgress(BaseModel):
 
 
 class JobError(BaseModel):
-    code: str
+    code: str = Field(
+        description="invalid_media, pipeline_error, timeout, canceled, upload_failed, or "
+        "container_lost (the container stopped reporting, or its Batch job never started)"
+    )
     message: str | None
+    retryable: bool = Field(
+        description="the failure lies with the infrastructure, not the video: the same "
+        "upload submitted again as a new job can be expected to succeed"
+    )
 
 
 class JobResponse(BaseModel):
@@ -132,7 +139,11 @@ class JobResponse(BaseModel):
                 else None
             ),
             error=(
-                JobError(code=job.error_code, message=job.error_message)
+                JobError(
+                    code=job.error_code,
+                    message=job.error_message,
+                    retryable=is_retryable(job.error_code),
+                )
                 if job.error_code is not None
                 else None
             ),

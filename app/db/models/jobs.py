@@ -60,6 +60,9 @@ class Job(IdMixin, TimestampMixin, Base):
     queued_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # The container's last callback while running (start, progress, or a repeated progress
+    # as a heartbeat); the sweeper fails a job whose container has gone silent.
+    heartbeat_at: Mapped[datetime | None]
 
 
 class JobEvent(IdMixin, Base):

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db.models import Job
+from app.domain.clock import utcnow
 from app.domain.errors import (
     AlreadyDispatched,
     BatchJobConflict,
@@ -144,6 +145,7 @@ async def start_job(
         actor=Actor.CONTAINER,
         reason=f"started in Batch job {batch_job_id}",
     )
+    job.heartbeat_at = utcnow()  # a repeated start is a sign of life too
     await session.commit()
     return job
 
@@ -151,12 +153,17 @@ async def start_job(
 async def report_progress(
     session: AsyncSession, job_id: uuid.UUID, stage: ProgressStage, percent: int
 ) -> Job:
-    """Only while running (a canceled job answers 409: the container stops); never backwards."""
+    """Only while running (a canceled job answers 409: the container stops); never backwards.
+
+    Every report, a repeat included, is the container's heartbeat: the sweeper fails a
+    running job whose container stopped sending them.
+    """
     job = await lock_job(session, job_id)
     if job.status != JobStatus.RUNNING:
         raise InvalidTransition(
             f"The job is {job.status}; progress is only taken while it runs.", job_status=job.status
         )
+    job.heartbeat_at = utcnow()
     if progress_advances(job.stage, job.percent, stage, percent):
         job.stage = stage.value
         job.percent = percent

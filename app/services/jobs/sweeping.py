@@ -1,18 +1,22 @@
-"""Housekeeping the sweeper runs: expire uploads never confirmed, drop old idempotency keys."""
+"""Housekeeping the sweeper runs: expire uploads never confirmed, fail jobs whose container
+was lost, drop old idempotency keys."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db.models import Job
 from app.domain.errors import InvalidTransition
+from app.domain.job_liveness import LivenessLimits, is_lost
 from app.domain.job_states import Actor, JobStatus
+from app.domain.jobs import FailureCode
 from app.services import idempotency
-from app.services.jobs.transitions import transition_job
+from app.services.jobs.transitions import lock_job, transition_job
 
 EXPIRE_BATCH = 100
 
@@ -60,6 +64,105 @@ async def expire_stale_uploads(
                 expired += int(transition.changed)
         if len(stale) < EXPIRE_BATCH:
             return expired
+
+
+def liveness_limits(settings: Settings) -> LivenessLimits:
+    return LivenessLimits(
+        running_timeout=timedelta(seconds=settings.job_heartbeat_timeout_seconds),
+        submitted_timeout=timedelta(seconds=settings.job_submitted_timeout_seconds),
+    )
+
+
+async def fail_lost_jobs(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> int:
+    """Running jobs whose container went silent, and submitted jobs Batch never started ->
+    failed with `container_lost` (retryable).
+
+    The candidates are read without a lock; each is then locked and judged again on what the
+    row says now, so a job that just finished, was canceled, or whose container just
+    reported is left as it is.
+    """
+    limits = liveness_limits(settings)
+    failed = 0
+    judged: set[uuid.UUID] = set()
+    while True:
+        async with sessionmaker() as session:
+            candidates = await _lost_job_ids(session, limits, now, exclude=judged)
+        for job_id in candidates:
+            judged.add(job_id)
+            async with sessionmaker() as session:
+                failed += await _fail_if_still_lost(session, settings, job_id, limits, now)
+        if len(candidates) < EXPIRE_BATCH:
+            return failed
+
+
+async def _lost_job_ids(
+    session: AsyncSession, limits: LivenessLimits, now: datetime, *, exclude: set[uuid.UUID]
+) -> list[uuid.UUID]:
+    running_deadline = now - limits.running_timeout
+    submitted_deadline = now - limits.submitted_timeout
+    query = (
+        select(Job.id)
+        .where(
+            or_(
+                and_(
+                    Job.status == JobStatus.RUNNING.value,
+                    # The same order as last_sign_of_life.
+                    func.coalesce(Job.heartbeat_at, Job.started_at, Job.updated_at)
+                    < running_deadline,
+                ),
+                and_(Job.status == JobStatus.SUBMITTED.value, Job.updated_at < submitted_deadline),
+            )
+        )
+        .order_by(Job.id)
+        .limit(EXPIRE_BATCH)
+    )
+    if exclude:
+        query = query.where(Job.id.not_in(exclude))
+    return list((await session.scalars(query)).all())
+
+
+async def _fail_if_still_lost(
+    session: AsyncSession,
+    settings: Settings,
+    job_id: uuid.UUID,
+    limits: LivenessLimits,
+    now: datetime,
+) -> int:
+    job = await lock_job(session, job_id)
+    status = JobStatus(job.status)
+    if not is_lost(
+        status,
+        heartbeat_at=job.heartbeat_at,
+        started_at=job.started_at,
+        updated_at=job.updated_at,
+        limits=limits,
+        now=now,
+    ):
+        await session.rollback()
+        return 0
+    silence = limits.running_timeout if status is JobStatus.RUNNING else limits.submitted_timeout
+    message = (
+        f"The container stopped reporting for more than {int(silence.total_seconds())} s "
+        "(killed or its host was lost); submit the job again."
+        if status is JobStatus.RUNNING
+        else f"The Batch job did not start within {int(silence.total_seconds())} s; "
+        "submit the job again."
+    )
+    # is_lost holds only for running and submitted jobs, both of which may fail.
+    transition = await transition_job(
+        session,
+        settings,
+        job.id,
+        JobStatus.FAILED,
+        actor=Actor.SWEEPER,
+        reason=f"failed: {FailureCode.CONTAINER_LOST.value}",
+    )
+    transition.job.error_code = FailureCode.CONTAINER_LOST.value
+    transition.job.error_message = message
+    await session.commit()
+    return int(transition.changed)
 
 
 async def delete_expired_idempotency_keys(

@@ -1,0 +1,63 @@
+"""When a job whose container went silent counts as lost: pure rules the sweeper applies.
+
+A running container proves it is alive by its callbacks (start, then progress at least every
+heartbeat interval, repeated when a stage is long). A job submitted to Batch that never
+starts is given far longer: Batch queues can legitimately hold a job for hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.domain.job_states import JobStatus
+
+# docker-entrypoint.sh re-posts its latest progress this often (HEARTBEAT_INTERVAL_SECONDS).
+CONTAINER_HEARTBEAT_INTERVAL_SECONDS = 30
+# The timeout must outlast this many missed heartbeats, so one slow callback never kills a job.
+MISSED_HEARTBEATS_TOLERATED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class LivenessLimits:
+    running_timeout: timedelta
+    submitted_timeout: timedelta
+
+    def deadline(self, status: JobStatus, now: datetime) -> datetime | None:
+        """Jobs in `status` whose last sign of life is before this are lost; None: never."""
+        if status is JobStatus.RUNNING:
+            return now - self.running_timeout
+        if status is JobStatus.SUBMITTED:
+            return now - self.submitted_timeout
+        return None
+
+
+def last_sign_of_life(
+    status: JobStatus,
+    *,
+    heartbeat_at: datetime | None,
+    started_at: datetime | None,
+    updated_at: datetime,
+) -> datetime:
+    """The latest moment the job's container (or Batch, before it starts) was known alive."""
+    if status is JobStatus.RUNNING:
+        return heartbeat_at or started_at or updated_at
+    return updated_at
+
+
+def is_lost(
+    status: JobStatus,
+    *,
+    heartbeat_at: datetime | None,
+    started_at: datetime | None,
+    updated_at: datetime,
+    limits: LivenessLimits,
+    now: datetime,
+) -> bool:
+    deadline = limits.deadline(status, now)
+    if deadline is None:
+        return False
+    seen = last_sign_of_life(
+        status, heartbeat_at=heartbeat_at, started_at=started_at, updated_at=updated_at
+    )
+    return seen < deadline
