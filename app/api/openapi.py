@@ -1,10 +1,12 @@
 """The OpenAPI document, corrected where FastAPI's generator cannot know better.
 
-Two things the routers cannot say themselves: an error's body is a problem document sent as
+What the routers cannot say themselves: an error's body is a problem document sent as
 `application/problem+json` (FastAPI would file the `Problem` schema under
-`application/json`, leaving the media type actually sent without a schema), and every
-operation that takes a body can be refused before its route runs: 400 for a body that cannot
-be parsed as its media type (bytes that are not UTF-8, say), 413 for one over the size limit.
+`application/json`, leaving the media type actually sent without a schema); every operation
+that takes a body can be refused before its route runs, 400 for a body that cannot be parsed
+as its media type (bytes that are not UTF-8, say), 413 for one over the size limit; and every
+authenticated /api operation spends from the caller's rate limit (401 without a credential,
+429 when the budget is spent).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from app.api.problems import PROBLEM_MEDIA_TYPE
 
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
 REFUSALS_OF_ANY_BODY = (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+REFUSALS_OF_A_CALLER = (HTTPStatus.UNAUTHORIZED, HTTPStatus.TOO_MANY_REQUESTS)
+# /internal and /health are never rate limited.
+RATE_LIMITED_PREFIX = "/api/"
 
 
 def _problem_response(status: HTTPStatus) -> dict[str, Any]:
@@ -39,14 +44,18 @@ def _file_problems_under_their_media_type(responses: dict[str, Any]) -> None:
 
 
 def correct_document(document: dict[str, Any]) -> dict[str, Any]:
-    """Applies both corrections in place; running it again changes nothing."""
-    for path_item in document.get("paths", {}).values():
+    """Applies the corrections in place; running it again changes nothing."""
+    for path, path_item in document.get("paths", {}).items():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
             _file_problems_under_their_media_type(responses)
+            refusals: tuple[HTTPStatus, ...] = ()
             if "requestBody" in operation:
-                for status in REFUSALS_OF_ANY_BODY:
-                    responses.setdefault(str(status.value), _problem_response(status))
+                refusals += REFUSALS_OF_ANY_BODY
+            if operation.get("security") and path.startswith(RATE_LIMITED_PREFIX):
+                refusals += REFUSALS_OF_A_CALLER
+            for status in refusals:
+                responses.setdefault(str(status.value), _problem_response(status))
     return document
 
 

@@ -23,7 +23,8 @@ async def test_errors_are_documented_as_problem_documents_and_bodies_may_be_refu
     client: httpx.AsyncClient,
 ) -> None:
     """What the fuzz test holds the API to: each error response names the media type it is
-    sent with and the Problem schema, and every operation with a body lists 400 and 413."""
+    sent with and the Problem schema, every operation with a body lists 400 and 413, and
+    every authenticated /api operation 401 and 429 (the caller's rate limit)."""
     schema = (await client.get("/openapi.json")).json()
     problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
     for path, item in schema["paths"].items():
@@ -38,3 +39,5 @@ async def test_errors_are_documented_as_problem_documents_and_bodies_may_be_refu
                     )
             if "requestBody" in operation:
                 assert {"400", "413"} <= set(responses), (method, path)
+            if operation.get("security") and path.startswith("/api/"):
+                assert {"401", "429"} <= set(responses), (method, path)
