@@ -16,6 +16,7 @@ from app.api.deps import bind_path_ids_to_logs
 from app.api.errors import install_error_handlers
 from app.api.http_metrics import HttpMetricsMiddleware
 from app.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from app.api.openapi import install_openapi
 from app.api.rate_limits import RateLimiter, RateLimitHeadersMiddleware
 from app.api.routes import ROUTERS
 from app.api.telemetry import fastapi_telemetry
@@ -121,4 +122,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HttpMetricsMiddleware)
     for router in ROUTERS:
         app.include_router(router)
+    install_openapi(app)
     return app

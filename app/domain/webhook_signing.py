@@ -1,4 +1,5 @@
-"""Standard Webhooks signing (https://www.standardwebhooks.com/): secrets and signatures.
+"""Standard Webhooks signing (https://www.standardwebhooks.com/): secrets, signatures, and
+the receiving side's check of them.
 
 Pure and stdlib-only: the webhook_delivery Lambda imports it as well as the API.
 """
@@ -6,9 +7,11 @@ Pure and stdlib-only: the webhook_delivery Lambda imports it as well as the API.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +20,10 @@ SECRET_BYTES = 32
 # After a rotation the previous secret keeps signing alongside the new one for this long,
 # so receivers can switch secrets without dropping a single event.
 ROTATION_OVERLAP = timedelta(hours=24)
+SIGNATURE_VERSION = "v1"
+# How far a receiver lets `webhook-timestamp` stray from its clock (the spec's suggestion):
+# a captured delivery cannot be replayed later.
+DEFAULT_TOLERANCE = timedelta(minutes=5)
 
 
 def new_webhook_secret() -> str:
@@ -80,3 +87,41 @@ def active_secrets(
     if previous is not None and previous_expires_at is not None and now < previous_expires_at:
         return [current, previous]
     return [current]
+
+
+def parse_signature_header(header: str) -> list[tuple[str, bytes]]:
+    """`v1,<base64> v1,<base64>` -> [(version, signature bytes)]; malformed entries are left out."""
+    parsed = []
+    for entry in header.split(" "):
+        version, comma, encoded = entry.partition(",")
+        if not comma:
+            continue
+        try:
+            parsed.append((version, base64.b64decode(encoded, validate=True)))
+        except binascii.Error:
+            continue
+    return parsed
+
+
+def verify(
+    secret: str,
+    headers: Mapping[str, str],
+    payload: bytes,
+    now: datetime,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> bool:
+    """A receiver's check: the headers carry a v1 signature of `payload` by `secret`, made
+    within `tolerance` of `now`. Any Standard Webhooks library does the same."""
+    message_id = headers.get("webhook-id", "")
+    timestamp_text = headers.get("webhook-timestamp", "")
+    if not message_id or not timestamp_text.isascii() or not timestamp_text.isdigit():
+        return False
+    timestamp = int(timestamp_text)
+    if abs(now.timestamp() - timestamp) > tolerance.total_seconds():
+        return False
+    expected = base64.b64decode(sign(secret, message_id, timestamp, payload).partition(",")[2])
+    # Constant time: how much of a guess matched must not show in how long the check takes.
+    return any(
+        version == SIGNATURE_VERSION and hmac.compare_digest(expected, presented)
+        for version, presented in parse_signature_header(headers.get("webhook-signature", ""))
+    )

@@ -96,3 +96,15 @@ async def test_keys_stop_working_after_a_downgrade(
     assert response.json()["code"] == "tier_limit"
     # Still listable (and revocable) with a login, so the customer can clean up.
     assert (await client.get("/api/api-keys", headers=user.headers)).status_code == 200
+
+
+async def test_a_key_name_with_nul_or_control_characters_is_a_422_not_a_500(
+    client: httpx.AsyncClient, users: UserFactory
+) -> None:
+    """PostgreSQL refuses NUL in text: the schema refuses it first, with the field named."""
+    user = await users.create(plan=PlanName.PRO)
+    for name in ("nul\x00inside", "line\nbreak", "bell\x07", "del\x7f"):
+        response = await create_key(client, user, name)
+        assert response.status_code == 422, (name, response.text)
+        assert response.json()["errors"][0]["field"] == "name"
+    assert (await client.get("/api/api-keys", headers=user.headers)).json() == []

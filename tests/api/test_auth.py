@@ -91,6 +91,17 @@ async def test_oauth2_form_login_works_for_the_docs_authorize_button(
     assert response.json()["access_token"]
 
 
+async def test_the_oauth2_form_refuses_a_username_with_nul_with_a_422(
+    client: httpx.AsyncClient,
+) -> None:
+    """The form's username reaches the email lookup: NUL would make PostgreSQL fail."""
+    response = await client.post(
+        "/api/auth/token", data={"username": "a\x00b@example.com", "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "username"
+
+
 async def test_refresh_rotates_the_token(client: httpx.AsyncClient, users: UserFactory) -> None:
     user = await users.create()
     first = await client.post("/api/auth/refresh", json={"refresh_token": user.refresh_token})

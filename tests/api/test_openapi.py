@@ -17,3 +17,27 @@ async def test_docs_and_schema_are_served(client: httpx.AsyncClient) -> None:
     assert "login" in ids
     register = schema["paths"]["/api/auth/register"]["post"]
     assert "409" in register["responses"]
+
+
+async def test_errors_are_documented_as_problem_documents_and_bodies_may_be_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    """What the fuzz test holds the API to: each error response names the media type it is
+    sent with and the Problem schema, every operation with a body lists 400 and 413, and
+    every authenticated /api operation 401 and 429 (the caller's rate limit)."""
+    schema = (await client.get("/openapi.json")).json()
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            for status, response in responses.items():
+                if int(status) >= 400 and "content" in response:
+                    assert response["content"] == {"application/problem+json": problem}, (
+                        method,
+                        path,
+                        status,
+                    )
+            if "requestBody" in operation:
+                assert {"400", "413"} <= set(responses), (method, path)
+            if operation.get("security") and path.startswith("/api/"):
+                assert {"401", "429"} <= set(responses), (method, path)

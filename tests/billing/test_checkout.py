@@ -57,6 +57,18 @@ async def test_checkouts_share_one_customer_and_an_idempotency_key_returns_the_s
     assert refused.status_code == 422
 
 
+async def test_an_idempotency_key_stripe_could_not_be_sent_is_a_422_not_a_503(
+    client: httpx.AsyncClient, users: UserFactory, stripe_standin: StripeStandIn
+) -> None:
+    """A key outside visible ASCII cannot travel in Stripe's header: the caller's mistake."""
+    user = await users.create()
+    for key in ("café".encode("latin-1"), b"with space", b"tab\there"):
+        headers = {**user.headers, "Idempotency-Key": key}
+        response = await client.post("/api/billing/checkout", json={"plan": "pro"}, headers=headers)
+        assert response.status_code == 422, (key, response.text)
+    assert stripe_standin.checkout_sessions == {}
+
+
 async def test_checkout_sells_only_paid_plans(
     client: httpx.AsyncClient, users: UserFactory, stripe_standin: StripeStandIn
 ) -> None:

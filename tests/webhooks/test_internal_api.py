@@ -248,3 +248,28 @@ async def test_malformed_reports_are_422_and_unknown_deliveries_404(
     # Deleting the endpoint takes its deliveries with it: a queued message finds nothing.
     await client.delete(f"/api/webhooks/endpoints/{endpoint['id']}", headers=user.headers)
     assert (await lam.fetch(delivery_id)).status_code == 404
+
+
+async def test_reports_the_database_could_not_store_are_422_not_500(
+    client: httpx.AsyncClient, users: UserFactory, settings: Settings
+) -> None:
+    """Attempt numbers and latencies past a 32-bit integer, and NUL in texts, are refused
+    before they reach PostgreSQL; the delivery is still there for the real report."""
+    user = await users.create(plan=PlanName.PRO)
+    endpoint = await create_endpoint(client, user)
+    delivery_id = await _test_delivery(client, user, endpoint["id"])
+    lam = Lambda(client, settings)
+    for result in (
+        {"attempt": 2**31, "status_code": 500},
+        {"attempt": 2**64 + 1, "status_code": 500},
+        {"attempt": 1, "status_code": 500, "latency_ms": 2**31},
+        {"attempt": 1, "error": "connection reset\x00"},
+        {"attempt": 1, "refused_reason": "\x00"},
+    ):
+        attempt = result.pop("attempt")
+        response = await lam.report(delivery_id, attempt, **result)
+        assert response.status_code == 422, (result, response.text)
+    # Tabs and line breaks in an error are fine: tracebacks have them.
+    reported = await lam.report(delivery_id, 1, error="timed out:\n\tread timeout")
+    assert reported.status_code == 200, reported.text
+    assert reported.json()["next"] == "retry"

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Response, status
 
 from app.api.deps import CurrentAccount, SessionDep, SettingsDep
 from app.api.rate_limits import limit_by_client_ip
@@ -15,6 +14,7 @@ from app.api.schemas.auth import (
     RefreshRequest,
     RegisterRequest,
     ResetPasswordRequest,
+    TokenForm,
     TokenResponse,
     VerifyEmailRequest,
 )
@@ -66,7 +66,7 @@ async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) 
     responses=problem_responses(429),
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[TokenForm, Form()],
     session: SessionDep,
     settings: SettingsDep,
 ) -> TokenResponse:

@@ -12,6 +12,7 @@ from app.api.schemas.billing import (
     SubscriptionResponse,
     WebhookReceipt,
 )
+from app.api.schemas.fields import PRINTABLE_ASCII_PATTERN
 from app.api.schemas.problems import problem_responses
 from app.domain.plans import PlanName
 from app.services.billing import checkout, stripe_events
@@ -47,6 +48,7 @@ async def start_checkout(
         Header(
             min_length=1,
             max_length=MAX_IDEMPOTENCY_KEY_LENGTH,
+            pattern=PRINTABLE_ASCII_PATTERN,
             description="retrying with the same key returns the same checkout page",
         ),
     ] = None,

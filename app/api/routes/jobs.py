@@ -7,6 +7,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import AwsDep, CurrentAccount, SessionDep, SettingsDep
+from app.api.schemas.fields import PRINTABLE_ASCII_PATTERN
 from app.api.schemas.jobs import (
     CreateJobRequest,
     CreateJobResponse,
@@ -29,7 +30,7 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
+        pattern=PRINTABLE_ASCII_PATTERN,
         description="retry safely: the same key and body return the first response (24 h)",
     ),
 ]

@@ -6,11 +6,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.api.schemas.fields import SingleLineText
+
 
 class CreateApiKeyRequest(BaseModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = (
-        Field(examples=["production server"])
-    )
+    name: Annotated[
+        SingleLineText, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ] = Field(examples=["production server"])
 
 
 class ApiKeyResponse(BaseModel):

@@ -4,7 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from app.api.schemas.fields import SingleLineText
 
 # Any Unicode, 8 to 1024 characters; nothing is truncated (bcrypt_sha256 hashes every byte).
 Password = Annotated[str, Field(min_length=8, max_length=1024, examples=["correct horse battery"])]
@@ -22,6 +24,17 @@ class RegisterRequest(BaseModel):
 class LoginRequest(BaseModel):
     email: EmailStr
     password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class TokenForm(BaseModel):
+    """OAuth2's password grant, as the Authorize button of /docs sends it."""
+
+    grant_type: Annotated[str | None, Field(pattern="^password$")] = None
+    username: Annotated[SingleLineText, StringConstraints(min_length=1, max_length=320)] = Field(
+        description="the account's email address"
+    )
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    scope: str = ""
 
 
 class RefreshRequest(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.api.schemas.fields import StorableText
 from app.api.schemas.jobs import JobOptions
 from app.db.models import Job
 from app.domain.job_states import JobStatus
@@ -39,12 +40,6 @@ def _storable_metrics(value: dict[str, Any]) -> dict[str, Any]:
             f"must be JSON with finite numbers, no NUL characters, "
             f"nested at most {MAX_METRICS_DEPTH} deep"
         )
-    return value
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
     return value
 
 
@@ -112,7 +107,7 @@ class FailRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: FailureCode
-    message: Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_nul)]
+    message: Annotated[StorableText, Field(min_length=1, max_length=4000)]
 
 
 class InternalJobResponse(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.api.schemas.fields import SingleLineText
 from app.domain.ssrf import MAX_URL_LENGTH
 
 # The event types an endpoint can subscribe to (`webhook.test` is sent on request only).
@@ -17,11 +18,7 @@ EventTypes = Annotated[
     list[SubscribableEventType],
     Field(min_length=1, max_length=20, examples=[["job.succeeded", "job.failed"]]),
 ]
-# One line of text: no control characters (PostgreSQL refuses NUL outright).
-Description = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^[^\x00-\x1f\x7f]*$"),
-]
+Description = Annotated[SingleLineText, StringConstraints(strip_whitespace=True, max_length=500)]
 WebhookUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_URL_LENGTH),

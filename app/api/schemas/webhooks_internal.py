@@ -5,6 +5,8 @@ from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from app.api.schemas.fields import Int32, StorableText
+
 
 class DeliveryToSendResponse(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -25,12 +27,12 @@ class DeliveryToSendResponse(BaseModel):
 class AttemptReportRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    attempt: int = Field(ge=1, description="which attempt this is (1-based)")
+    attempt: Int32 = Field(ge=1, description="which attempt this is (1-based)")
     attempted_at: AwareDatetime
     status_code: Annotated[int, Field(ge=100, le=599)] | None = None
-    latency_ms: Annotated[int, Field(ge=0)] | None = None
-    error: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
-    refused_reason: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
+    latency_ms: Annotated[Int32, Field(ge=0)] | None = None
+    error: Annotated[StorableText, Field(min_length=1, max_length=2000)] | None = None
+    refused_reason: Annotated[StorableText, Field(min_length=1, max_length=500)] | None = Field(
         None, description="set when the SSRF guard refused the target: nothing was sent"
     )
 
