@@ -4,9 +4,10 @@ What the routers cannot say themselves: an error's body is a problem document se
 `application/problem+json` (FastAPI would file the `Problem` schema under
 `application/json`, leaving the media type actually sent without a schema); every operation
 that takes a body can be refused before its route runs, 400 for a body that cannot be parsed
-as its media type (bytes that are not UTF-8, say), 413 for one over the size limit; and every
+as its media type (bytes that are not UTF-8, say), 413 for one over the size limit; every
 authenticated /api operation spends from the caller's rate limit (401 without a credential,
-429 when the budget is spent).
+429 when the budget is spent); and every /api and /internal operation reads the database, so
+it answers 503 (with Retry-After) while the database is unreachable.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ REFUSALS_OF_ANY_BODY = (HTTPStatus.BAD_REQUEST, HTTPStatus.REQUEST_ENTITY_TOO_LA
 REFUSALS_OF_A_CALLER = (HTTPStatus.UNAUTHORIZED, HTTPStatus.TOO_MANY_REQUESTS)
 # /internal and /health are never rate limited.
 RATE_LIMITED_PREFIX = "/api/"
+DATABASE_BACKED_PREFIXES = ("/api/", "/internal/")
 
 
 def _problem_response(status: HTTPStatus) -> dict[str, Any]:
@@ -54,6 +56,8 @@ def correct_document(document: dict[str, Any]) -> dict[str, Any]:
                 refusals += REFUSALS_OF_ANY_BODY
             if operation.get("security") and path.startswith(RATE_LIMITED_PREFIX):
                 refusals += REFUSALS_OF_A_CALLER
+            if path.startswith(DATABASE_BACKED_PREFIXES):
+                refusals += (HTTPStatus.SERVICE_UNAVAILABLE,)
             for status in refusals:
                 responses.setdefault(str(status.value), _problem_response(status))
     return document

@@ -24,7 +24,8 @@ async def test_errors_are_documented_as_problem_documents_and_bodies_may_be_refu
 ) -> None:
     """What the fuzz test holds the API to: each error response names the media type it is
     sent with and the Problem schema, every operation with a body lists 400 and 413, and
-    every authenticated /api operation 401 and 429 (the caller's rate limit)."""
+    every authenticated /api operation 401 and 429 (the caller's rate limit), and every
+    database-backed operation 503 (the database away)."""
     schema = (await client.get("/openapi.json")).json()
     problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
     for path, item in schema["paths"].items():
@@ -41,3 +42,5 @@ async def test_errors_are_documented_as_problem_documents_and_bodies_may_be_refu
                 assert {"400", "413"} <= set(responses), (method, path)
             if operation.get("security") and path.startswith("/api/"):
                 assert {"401", "429"} <= set(responses), (method, path)
+            if path.startswith(("/api/", "/internal/")):
+                assert "503" in responses, (method, path)
