@@ -1,14 +1,15 @@
 """Tells a lost or unreachable database apart from every other database error.
 
 A connection-level failure (the server stopped, restarting, refusing connections, out of
-connection slots, the pool exhausted) is the caller's cue to retry shortly: the API answers it
-with 503. Everything else (a constraint violated, a bad query) is a bug or a conflict and
-keeps its own answer.
+connection slots, the pool exhausted, a local SQLite file locked past its busy timeout) is the
+caller's cue to retry shortly: the API answers it with 503. Everything else (a constraint
+violated, a bad query) is a bug or a conflict and keeps its own answer.
 """
 
 from __future__ import annotations
 
 import errno
+import sqlite3
 
 import asyncpg
 from sqlalchemy import exc as sa_exc
@@ -76,4 +77,13 @@ def is_database_unavailable(error: BaseException) -> bool:
             return True
         if isinstance(cause, _ASYNCPG_UNAVAILABLE) or _is_network_failure(cause):
             return True
+        if _is_sqlite_busy(cause):
+            return True
     return False
+
+
+def _is_sqlite_busy(error: BaseException) -> bool:
+    # The local database: a writer held the file past the busy timeout; a retry gets through.
+    return isinstance(error, sqlite3.OperationalError) and str(error).startswith(
+        ("database is locked", "database table is locked")
+    )

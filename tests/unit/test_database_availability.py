@@ -40,6 +40,7 @@ def wrapped(
         wrapped(asyncpg.ConnectionDoesNotExistError("closed"), sa_exc.InterfaceError),
         wrapped(asyncpg.InternalClientError("cannot switch to state 12"), sa_exc.InternalError),
         wrapped(RuntimeError("gone"), connection_invalidated=True),
+        wrapped(sqlite3.OperationalError("database is locked"), sa_exc.OperationalError),
     ],
     ids=repr,
 )
