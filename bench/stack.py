@@ -9,28 +9,81 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.config import Settings
-from app.local.moto_server import FAKE_CREDENTIALS, MotoServer, start_moto
+from app.local.moto_server import FAKE_CREDENTIALS, free_port
 from app.local.provision import LocalAws, provision_aws
 from tests.support import migrations
 from tests.support.postgres import PostgresCluster
 
 DATABASE = "reframer_bench"
+MOTO_START_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass
+class MotoProcess:
+    """moto server in a process of its own: SQS and S3 answer from another interpreter, as
+    AWS would, instead of sharing this process's GIL with the code being measured."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(cls, log: Path) -> MotoProcess:
+        port = free_port()
+        env = {
+            **os.environ,
+            **FAKE_CREDENTIALS,
+            # The scale benchmark purges its queue often (see bench/scale.py); AWS and moto
+            # otherwise allow one purge a minute.
+            "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
+        }
+        with log.open("ab") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                env=env, stdout=sink, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        moto = cls(port, process)
+        deadline = time.monotonic() + MOTO_START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                return moto
+            if process.poll() is not None:
+                raise SystemExit(f"moto server exited: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        moto.stop()
+        raise SystemExit("moto server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 POOL_SIZE = 10  # the app's default `database_pool_size`; the bare app uses the same
 
 
 @dataclass(frozen=True)
 class BenchStack:
     cluster: PostgresCluster
-    moto: MotoServer
+    moto: MotoProcess
     aws: LocalAws
     scratch: Path
 
@@ -64,8 +117,6 @@ class BenchStack:
 
     def settings(self, **overrides: object) -> Settings:
         """The same settings, in this process (seeding, the relay benchmark)."""
-        for name, value in FAKE_CREDENTIALS.items():
-            os.environ.setdefault(name, value)
         fields = {
             key.removeprefix("REFRAMER_").lower(): value
             for key, value in self.environment().items()
@@ -76,16 +127,16 @@ class BenchStack:
 
 @contextlib.contextmanager
 def bench_stack() -> Iterator[BenchStack]:
-    # moto's HTTP server logs every call at INFO through werkzeug.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    for name, value in FAKE_CREDENTIALS.items():
+        os.environ.setdefault(name, value)  # this process's AWS clients talk to moto too
     cluster = PostgresCluster()
-    moto: MotoServer | None = None
+    moto: MotoProcess | None = None
     scratch = Path(tempfile.mkdtemp(prefix="reframer-bench-"))
     try:
         cluster.start()
         cluster.execute_admin(f"CREATE DATABASE {DATABASE}")
         migrations.upgrade_sync(cluster.url(DATABASE))
-        moto = start_moto()
+        moto = MotoProcess.start(scratch / "moto.log")
         aws = asyncio.run(provision_aws(moto.endpoint_url, prefix="bench-"))
         yield BenchStack(cluster=cluster, moto=moto, aws=aws, scratch=scratch)
     finally:
