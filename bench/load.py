@@ -28,7 +28,7 @@ from bench import loadgen
 from bench.bare_app import Item, create_schema
 from bench.loadgen import Request, Result
 from bench.seed import JOB_BODY_JSON, BenchAccount, seed_account
-from bench.servers import uvicorn_server
+from bench.servers import Served, uvicorn_server
 from bench.stack import BenchStack, bench_stack
 
 CONNECTIONS = 64
@@ -43,12 +43,14 @@ LIVE_P99_GOAL_MS = 50.0
 class Measured:
     name: str
     result: Result
+    cpu_ms: float  # server CPU per request (all workers), the noise-resistant figure
 
 
 @dataclass(frozen=True)
 class Ratio:
     name: str
-    value: float
+    value: float  # by requests/s
+    by_cpu: float  # the bare endpoint's CPU per request / the app's
     goal: float
 
 
@@ -87,49 +89,73 @@ def measure_workers(
         uvicorn_server("bench.bare_app:create_app", env, workers=workers, log=log) as bare,
     ):
 
-        def load(base: str, request: Request) -> Result:
-            return loadgen.run(
-                base, request, seconds=seconds, connections=CONNECTIONS, warmup_seconds=warmup
-            )
+        def load(name: str, server: Served, request: Request) -> Measured:
+            loadgen.run(server.url, request, seconds=warmup, connections=CONNECTIONS)
+            cpu_before = server.cpu_seconds()
+            result = loadgen.run(server.url, request, seconds=seconds, connections=CONNECTIONS)
+            cpu = server.cpu_seconds() - cpu_before
+            return Measured(name, result, 1000 * cpu / max(result.requests, 1))
 
-        bare_insert = load(bare, Request("POST", "/items", json.dumps({"name": "keynote.mp4"})))
-        create = load(api, Request("POST", "/api/jobs", JOB_BODY_JSON, auth))
-        bare_get = load(bare, Request("GET", f"/items/{bare_item}"))
-        get = load(api, Request("GET", f"/api/jobs/{account.job_id}", authorization=auth))
-        listing = load(api, Request("GET", "/api/jobs?limit=50", authorization=auth))
+        bare_insert = load(
+            "bare INSERT ... RETURNING",
+            bare,
+            Request("POST", "/items", json.dumps({"name": "keynote.mp4"})),
+        )
+        create = load("POST /api/jobs", api, Request("POST", "/api/jobs", JOB_BODY_JSON, auth))
+        bare_get = load("bare session.get", bare, Request("GET", f"/items/{bare_item}"))
+        get = load(
+            "GET /api/jobs/{id}",
+            api,
+            Request("GET", f"/api/jobs/{account.job_id}", authorization=auth),
+        )
+        listing = load(
+            "GET /api/jobs?limit=50",
+            api,
+            Request("GET", "/api/jobs?limit=50", authorization=auth),
+        )
 
         live = Request("GET", "/health/live")
         live_quiet = loadgen.run(
-            api, live, seconds=seconds, connections=PROBE_CONNECTIONS, threads=1
+            api.url, live, seconds=seconds, connections=PROBE_CONNECTIONS, threads=1
         )
         # The storm starts first; the probe joins once every connection waits on bcrypt.
         login = Request("POST", "/api/auth/login", account.login_body)
-        storm = loadgen.start(api, login, seconds=seconds + warmup, connections=CONNECTIONS)
+        cpu_before = api.cpu_seconds()
+        storm = loadgen.start(api.url, login, seconds=seconds + warmup, connections=CONNECTIONS)
         time.sleep(warmup)
-        probe = loadgen.start(api, live, seconds=seconds, connections=PROBE_CONNECTIONS, threads=1)
+        probe = loadgen.start(
+            api.url, live, seconds=seconds, connections=PROBE_CONNECTIONS, threads=1
+        )
         live_storm, logins = loadgen.finish(probe), loadgen.finish(storm)
+        # The probe's share of that CPU is negligible next to bcrypt's.
+        login_cpu = 1000 * (api.cpu_seconds() - cpu_before) / max(logins.requests, 1)
 
     return WorkerReport(
         workers=workers,
         rows=[
-            Measured("bare INSERT ... RETURNING", bare_insert),
-            Measured("POST /api/jobs", create),
-            Measured("bare session.get", bare_get),
-            Measured("GET /api/jobs/{id}", get),
-            Measured("GET /api/jobs?limit=50", listing),
-            Measured("POST /api/auth/login (storm)", logins),
+            bare_insert,
+            create,
+            bare_get,
+            get,
+            listing,
+            Measured("POST /api/auth/login (storm)", logins, login_cpu),
         ],
         ratios=[
-            Ratio("POST /api/jobs / bare INSERT", _ratio(create, bare_insert), CREATE_GOAL),
-            Ratio("GET /api/jobs/{id} / bare get", _ratio(get, bare_get), GET_GOAL),
+            _ratio("POST /api/jobs / bare INSERT", create, bare_insert, CREATE_GOAL),
+            _ratio("GET /api/jobs/{id} / bare get", get, bare_get, GET_GOAL),
         ],
         live_quiet=live_quiet,
         live_storm=live_storm,
     )
 
 
-def _ratio(app: Result, bare: Result) -> float:
-    return app.per_second / bare.per_second
+def _ratio(name: str, app: Measured, bare: Measured, goal: float) -> Ratio:
+    return Ratio(
+        name,
+        value=app.result.per_second / bare.result.per_second,
+        by_cpu=bare.cpu_ms / app.cpu_ms,
+        goal=goal,
+    )
 
 
 def _verdict(met: bool) -> str:
@@ -140,18 +166,20 @@ def format_report(reports: list[WorkerReport], seconds: int, load_before: float)
     lines = [
         f"load: wrk {CONNECTIONS} connections on loopback, {seconds} s per row after a warm-up; "
         f"uvicorn --loop uvloop --http httptools; load average at start {load_before:.2f}",
-        f"{'workers':>7}  {'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}",
+        f"{'workers':>7}  {'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>7} {'cpu ms/req':>10}",
     ]
     for report in reports:
         for row in report.rows:
             r = row.result
             lines.append(
                 f"{report.workers:>7}  {row.name:<28} {r.per_second:>8.0f} {r.p50_ms:>8.1f} "
-                f"{r.p99_ms:>8.1f} {r.non_2xx + r.socket_errors:>8}"
+                f"{r.p99_ms:>8.1f} {r.non_2xx + r.socket_errors:>7} {row.cpu_ms:>10.2f}"
             )
         for ratio in report.ratios:
             lines.append(
-                f"{report.workers:>7}  ratio {ratio.name:<32} {ratio.value:5.2f}  "
+                f"{report.workers:>7}  ratio {ratio.name:<30} {ratio.value:5.2f} by req/s, "
+                f"{ratio.by_cpu:5.2f} by CPU per request "
                 f"(goal >= {ratio.goal:.2f}: {_verdict(ratio.value >= ratio.goal)})"
             )
         quiet, storm = report.live_quiet, report.live_storm

@@ -201,7 +201,8 @@ def listing_benchmark(stack: BenchStack, args: Any) -> list[ListingAt]:
     results = []
     with uvicorn_server(
         "app.main:create_app", env, workers=1, log=stack.scratch / "scale-server.log"
-    ) as api:
+    ) as server:
+        api = server.url
 
         async def grow_and_measure(first: int, size: int) -> ListingAt:
             engine = create_engine(stack.settings())

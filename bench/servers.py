@@ -11,12 +11,37 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.local.moto_server import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT_SECONDS = 60.0
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server and its workers so far, from /proc: unlike
+        requests/s, hardly moved by what else the machine runs."""
+        total, pending = 0, [self.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pending += [int(c) for c in (task / "children").read_text().split()]
+            except (OSError, IndexError, ValueError):
+                continue
+        return total / CLOCK_TICKS
 
 
 def uvicorn_command(factory: str, port: int, workers: int) -> list[str]:
@@ -47,8 +72,8 @@ def uvicorn_server(
     workers: int,
     log: Path,
     live_path: str = "/health/live",
-) -> Iterator[str]:
-    """Serves `factory` on a free loopback port; yields its base URL; stops it on exit.
+) -> Iterator[Served]:
+    """Serves `factory` on a free loopback port; yields its URL and pid; stops it on exit.
 
     With several workers the Prometheus client needs a shared, empty directory, as in
     production (README, Observability).
@@ -67,7 +92,7 @@ def uvicorn_server(
         )  # fmt: skip
     try:
         _wait_until_live(base_url + live_path, process, log)
-        yield base_url
+        yield Served(base_url, process.pid)
     finally:
         process.terminate()
         try:
