@@ -49,7 +49,7 @@ test: install tools ## lint, type-check and run the whole test suite
 lint: $(STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy app lambdas batch
+	$(VENV)/bin/mypy app lambdas batch bench
 
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -68,8 +68,10 @@ requirements: $(PY) ## re-pin requirements*.txt from pyproject.toml
 	$(UV) pip compile --quiet pyproject.toml --extra batch -o batch/requirements.txt
 	$(UV) pip compile --quiet --python-version 3.11 infra/requirements-tools.in -o infra/requirements-tools.txt
 
-bench: install ## benchmarks (speed and memory goals live here, not in tests)
-	$(PY) -m bench
+BENCH ?=
+bench: install ## benchmarks (goals live here, not in tests); one of them: make bench BENCH=load|scale|pipeline
+	@command -v wrk >/dev/null 2>&1 || scripts/ensure-system-packages.sh wrk
+	$(PY) -m bench $(BENCH)
 
 clean: ## remove the virtualenv and local state
 	rm -rf $(VENV) $(TOOLS_VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -164,7 +164,8 @@ class Settings(BaseSettings):
     # Outbox relay
     outbox_relay_enabled: bool = True
     outbox_poll_interval_seconds: float = 0.5
-    outbox_batch_size: int = 10
+    # Rows claimed per pass: SQS takes ten a call, and the publisher sends a few calls at once.
+    outbox_batch_size: int = Field(100, ge=1)
     outbox_max_backoff_seconds: float = 30.0
 
     # Observability

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Reframer runs locally and in tests, only where missing.
+# Arguments name more packages whose command has the package's name (`make bench` adds wrk).
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 # The browser test drives Debian's Chromium (no browser download at test time).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+for extra in "$@"; do
+    command -v "$extra" >/dev/null 2>&1 || missing+=("$extra")
+done
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -1,0 +1,1 @@
+"""The benchmarks: `python -m bench [load|scale|pipeline]` (see __main__)."""

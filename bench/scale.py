@@ -1,0 +1,359 @@
+"""Scale benchmark: listing stays flat as an account's jobs grow, and the outbox relay keeps
+up with a burst.
+
+1. `GET /api/jobs?limit=50` (first page, and a deep page through the cursor) with the
+   account holding 1 thousand and then 1 million jobs, bulk-inserted with `generate_series`
+   (UUIDv7 ids and distinct `created_at`, 30 s apart), served by uvicorn as in the load
+   benchmark; p50/p99 at both sizes, their ratio (goal <= 1.5x), and the plan PostgreSQL
+   chose for the app's own list query (EXPLAIN of the statement it sent).
+2. The real outbox relay (`app/outbox.py`) draining 5 000 JOBS messages, written with the
+   real `enqueue` across 50 message groups (accounts), to moto SQS FIFO; messages/s
+   (goal >= 500/s) next to raw `send_message_batch` calls to the same queue in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.aws.clients import AwsClients
+from app.db.models import OutboxMessage
+from app.db.session import create_engine, create_sessionmaker
+from app.domain.clock import utcnow
+from app.outbox import OutboxRelay
+from app.publishers import build_publishers
+from app.services.jobs import queries
+from app.services.outbox import Destination, enqueue
+from bench import loadgen
+from bench.loadgen import Request, Result
+from bench.seed import seed_account
+from bench.servers import uvicorn_server
+from bench.stack import BenchStack, bench_stack
+
+SMALL, LARGE = 1_000, 1_000_000
+INSERT_CHUNK = 100_000
+CONNECTIONS = 8
+FLAT_GOAL = 1.5
+RELAY_MESSAGES = 5_000
+RELAY_GROUPS = 50
+RELAY_GOAL_PER_SECOND = 500.0
+SQS_BATCH = 10
+# moto's SendMessageBatch recounts every message in the queue (its queue attributes) on each
+# call, so its cost grows with the queue's depth. In production a consumer keeps the queue
+# short; here a purge every quarter second does, for the relay and the baseline alike.
+PURGE_EVERY_SECONDS = 0.25
+
+# Job n (0 = newest) was created n * 30 s before the newest; its id is a UUIDv7 of that
+# instant (48-bit milliseconds, version 7, random bits, variant 10) like `new_id()` makes.
+BULK_INSERT_JOBS = text("""
+INSERT INTO jobs (id, account_id, status, plan, filename, content_type, size_bytes,
+                  aspect_ratio, resolution, upload_key, upload_expires_at, requeue_count,
+                  counted_source_seconds, created_at, updated_at)
+SELECT (lpad(to_hex((extract(epoch FROM t.at) * 1000)::bigint), 12, '0') || '7'
+        || substr(t.h, 1, 3) || '8' || substr(t.h, 4, 15))::uuid,
+       CAST(:account_id AS uuid),
+       (ARRAY['succeeded', 'succeeded', 'succeeded', 'failed', 'canceled', 'expired'])[1 + n % 6],
+       'business', 'clip-' || n || '.mp4', 'video/mp4', 10000000 + n, '9:16', '1080p',
+       'uploads/bench-' || n || '/' || t.h || '/source', t.at + interval '1 hour', 0, 0,
+       t.at, t.at
+FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n
+CROSS JOIN LATERAL (
+    SELECT CAST(:newest AS timestamptz) - n * interval '30 seconds' AS at,
+           md5(n::text || random()::text) AS h
+) AS t
+""")
+
+
+@dataclass(frozen=True)
+class ListingAt:
+    jobs: int
+    first_page: Result
+    deep_page: Result
+    plans: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RelayRun:
+    messages: int
+    relay_seconds: float
+    raw_seconds: float
+
+
+async def insert_jobs(engine: AsyncEngine, account_id: uuid.UUID, first: int, last: int) -> None:
+    newest = utcnow()
+    for start in range(first, last, INSERT_CHUNK):
+        async with engine.begin() as conn:
+            await conn.execute(
+                BULK_INSERT_JOBS,
+                {"account_id": account_id, "first": start,
+                 "last": min(start + INSERT_CHUNK, last) - 1, "newest": newest},
+            )  # fmt: skip
+    async with engine.connect() as conn:
+        await conn.execute(text("COMMIT"))
+        await conn.execute(text("ANALYZE jobs"))
+
+
+async def cursor_at(engine: AsyncEngine, account_id: uuid.UUID, offset: int) -> uuid.UUID:
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT id FROM jobs WHERE account_id = :a ORDER BY id DESC OFFSET :k LIMIT 1"),
+            {"a": account_id, "k": offset},
+        )
+    assert isinstance(found, uuid.UUID)
+    return found
+
+
+def _describe(node: dict[str, Any]) -> str:
+    """The plan's top nodes down the first-child line, e.g. `Limit > Index Scan Backward ...`."""
+    parts = []
+    while True:
+        label = node["Node Type"]
+        if node.get("Scan Direction") == "Backward":
+            label += " Backward"
+        if "Index Name" in node:
+            label += f" using {node['Index Name']}"
+        parts.append(label)
+        children = node.get("Plans") or []
+        if not children:
+            return " > ".join(parts)
+        node = children[0]
+
+
+async def explain_list_query(
+    engine: AsyncEngine, account_id: uuid.UUID, starting_after: uuid.UUID | None
+) -> str:
+    """EXPLAIN of the statement `queries.list_jobs` sends, captured as it goes out."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM jobs" in statement:
+            sent.append((statement, parameters))
+
+    from sqlalchemy import event
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with AsyncSession(engine) as session:
+            await queries.list_jobs(session, account_id, limit=50, starting_after=starting_after)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    statement, parameters = sent[-1]
+    async with engine.connect() as conn:
+        result = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
+        document = result.scalar_one()
+    plan = json.loads(document) if isinstance(document, str) else document
+    return _describe(plan[0]["Plan"])
+
+
+def measure_listing(
+    api: str, authorization: str, deep_cursor: uuid.UUID, seconds: int, warmup: int
+) -> tuple[Result, Result]:
+    def load(path: str) -> Result:
+        request = Request("GET", path, authorization=authorization)
+        return loadgen.run(
+            api, request, seconds=seconds, connections=CONNECTIONS, warmup_seconds=warmup
+        )
+
+    first = load("/api/jobs?limit=50")
+    deep = load(f"/api/jobs?limit=50&starting_after={deep_cursor}")
+    return first, deep
+
+
+async def _listing_at(
+    engine: AsyncEngine, account_id: uuid.UUID, api: str, authorization: str, args: Any, size: int
+) -> ListingAt:
+    deep_cursor = await cursor_at(engine, account_id, size // 2)
+    plans = {
+        "first page": await explain_list_query(engine, account_id, None),
+        "deep page": await explain_list_query(engine, account_id, deep_cursor),
+    }
+    first, deep = await asyncio.to_thread(
+        measure_listing, api, authorization, deep_cursor, args.seconds, args.warmup
+    )
+    return ListingAt(size, first, deep, plans)
+
+
+def listing_benchmark(stack: BenchStack, args: Any) -> list[ListingAt]:
+    account = asyncio.run(seed_account(stack, jobs=0))
+    env = stack.environment()
+
+    async def account_id() -> uuid.UUID:
+        engine = create_engine(stack.settings())
+        async with engine.connect() as conn:
+            found = await conn.scalar(
+                text("SELECT id FROM accounts WHERE email = :e"), {"e": account.email}
+            )
+        await engine.dispose()
+        assert isinstance(found, uuid.UUID)
+        return found
+
+    owner = asyncio.run(account_id())
+    results = []
+    with uvicorn_server(
+        "app.main:create_app", env, workers=1, log=stack.scratch / "scale-server.log"
+    ) as server:
+        api = server.url
+
+        async def grow_and_measure(first: int, size: int) -> ListingAt:
+            engine = create_engine(stack.settings())
+            try:
+                started = time.perf_counter()
+                await insert_jobs(engine, owner, first, size)
+                print(
+                    f"  {size - first} jobs inserted in {time.perf_counter() - started:.1f} s",
+                    flush=True,
+                )
+                return await _listing_at(engine, owner, api, account.authorization, args, size)
+            finally:
+                await engine.dispose()
+
+        results.append(asyncio.run(grow_and_measure(0, SMALL)))
+        results.append(asyncio.run(grow_and_measure(SMALL, args.large)))
+    return results
+
+
+async def _enqueue_burst(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> None:
+    groups = [str(uuid.uuid4()) for _ in range(RELAY_GROUPS)]
+    async with sessionmaker() as session:
+        # Only the burst: nothing else (e.g. the seed's verification email) in the way.
+        await session.execute(delete(OutboxMessage))
+        for index in range(count):
+            account_id = groups[index % RELAY_GROUPS]
+            job_id = str(uuid.uuid4())
+            enqueue(
+                session,
+                Destination.JOBS,
+                {"job_id": job_id, "account_id": account_id},
+                group_id=account_id,
+                dedup_id=job_id,
+            )
+        await session.commit()
+
+
+async def _raw_sends(sqs: Any, queue_url: str, count: int) -> float:
+    """The floor: `send_message_batch` calls of ten, one after another, no database."""
+    groups = [str(uuid.uuid4()) for _ in range(RELAY_GROUPS)]
+    started = time.perf_counter()
+    for start in range(0, count, SQS_BATCH):
+        entries = []
+        for index in range(start, min(start + SQS_BATCH, count)):
+            job_id = str(uuid.uuid4())
+            body = {"job_id": job_id, "account_id": groups[index % RELAY_GROUPS]}
+            entries.append(
+                {"Id": str(index - start), "MessageBody": json.dumps(body, separators=(",", ":")),
+                 "MessageGroupId": body["account_id"], "MessageDeduplicationId": job_id}
+            )  # fmt: skip
+        response = await sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        if response.get("Failed"):
+            raise SystemExit(f"raw send failed: {response['Failed'][:1]}")
+    return time.perf_counter() - started
+
+
+@contextlib.asynccontextmanager
+async def _queue_kept_short(sqs: Any, queue_url: str) -> AsyncIterator[None]:
+    async def purge() -> None:
+        while True:
+            await sqs.purge_queue(QueueUrl=queue_url)
+            await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+    task = asyncio.create_task(purge())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def relay_benchmark(stack: BenchStack, count: int) -> RelayRun:
+    settings = stack.settings(outbox_relay_enabled=False, job_sweeper_enabled=False)
+    engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        async with AwsClients(settings) as aws:
+            queue = settings.jobs_queue_url
+            async with _queue_kept_short(aws.sqs, queue):
+                raw_seconds = await _raw_sends(aws.sqs, queue, count)
+            await _enqueue_burst(sessionmaker, count)
+            relay = OutboxRelay(sessionmaker, build_publishers(settings, aws), settings)
+            async with _queue_kept_short(aws.sqs, queue):
+                started = time.perf_counter()
+                sent_total = 0
+                while sent_total < count:
+                    sent, failed = await relay.relay_once()
+                    if failed or not sent:
+                        raise SystemExit(f"relay stalled after {sent_total}: {failed} failed")
+                    sent_total += sent
+                relay_seconds = time.perf_counter() - started
+        async with sessionmaker() as session:
+            pending = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_(None))
+            )
+        if pending:
+            raise SystemExit(f"{pending} messages still pending after the drain")
+    finally:
+        await engine.dispose()
+    return RelayRun(count, relay_seconds, raw_seconds)
+
+
+def format_report(listings: list[ListingAt], relay: RelayRun | None, seconds: int) -> str:
+    lines = [
+        f"scale: GET /api/jobs?limit=50, wrk {CONNECTIONS} connections, {seconds} s per row, "
+        "uvicorn 1 worker (uvloop, httptools)",
+        f"{'jobs':>9}  {'page':<11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  plan",
+    ]
+    for at in listings:
+        for page, result in (("first page", at.first_page), ("deep page", at.deep_page)):
+            lines.append(
+                f"{at.jobs:>9}  {page:<11} {result.per_second:>8.0f} {result.p50_ms:>8.1f} "
+                f"{result.p99_ms:>8.1f}  {at.plans[page]}"
+            )
+    if len(listings) == 2:
+        small, large = listings
+        for page, pick in (("first", "first_page"), ("deep", "deep_page")):
+            ratio = getattr(large, pick).p99_ms / getattr(small, pick).p99_ms
+            p50_ratio = getattr(large, pick).p50_ms / getattr(small, pick).p50_ms
+            verdict = "met" if ratio <= FLAT_GOAL else "UNMET"
+            lines.append(
+                f"  p99 {large.jobs} / {small.jobs} jobs, {page} page: {ratio:4.2f}x "
+                f"(p50 {p50_ratio:4.2f}x; goal <= {FLAT_GOAL}x: {verdict})"
+            )
+    if relay is not None:
+        relay_rate = relay.messages / relay.relay_seconds
+        raw_rate = relay.messages / relay.raw_seconds
+        verdict = "met" if relay_rate >= RELAY_GOAL_PER_SECOND else "UNMET"
+        lines += [
+            f"outbox relay -> moto SQS FIFO, {relay.messages} messages in {RELAY_GROUPS} groups:",
+            f"  relay {relay_rate:7.0f} msg/s ({relay.relay_seconds:.2f} s); "
+            f"raw send_message_batch {raw_rate:7.0f} msg/s ({relay.raw_seconds:.2f} s); "
+            f"relay / raw {relay_rate / raw_rate:4.2f} "
+            f"(goal >= {RELAY_GOAL_PER_SECOND:.0f} msg/s: {verdict})",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench scale")
+    parser.add_argument("--seconds", type=int, default=8, help="per measurement")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds before each measurement")
+    parser.add_argument("--large", type=int, default=LARGE, help="jobs in the large account")
+    parser.add_argument("--messages", type=int, default=RELAY_MESSAGES, help="0 skips the relay")
+    parser.add_argument("--skip-listing", action="store_true")
+    args = parser.parse_args(argv)
+    with bench_stack() as stack:
+        relay = asyncio.run(relay_benchmark(stack, args.messages)) if args.messages else None
+        listings = [] if args.skip_listing else listing_benchmark(stack, args)
+    print(format_report(listings, relay, args.seconds))
+    return 0

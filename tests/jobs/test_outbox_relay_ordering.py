@@ -1,0 +1,74 @@
+"""The relay sends several SQS batches at once; a FIFO message group still arrives in the
+order it was enqueued, and never overtakes one of its messages that could not be sent."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from app.aws.sqs import HELD_BEHIND_FAILURE
+from app.db.models import OutboxMessage
+from app.services.outbox import Destination, enqueue
+from tests.support.jobs import JobDriver
+
+# Past SQS's batch size limit (1 MiB) on its own: SendMessageBatch refuses the whole call.
+TOO_LARGE = "x" * (1100 * 1024)
+
+
+async def enqueue_jobs(app: FastAPI, plan: list[tuple[str, str]]) -> list[str]:
+    """Enqueues one JOBS message per (group, note), each in a transaction of its own as a
+    request would; returns their job ids in order."""
+    job_ids = []
+    for sequence, (group, note) in enumerate(plan):
+        job_id = str(uuid.uuid4())
+        payload = {"job_id": job_id, "account_id": group, "sequence": sequence, "note": note}
+        async with app.state.sessionmaker() as session:
+            enqueue(session, Destination.JOBS, payload, group_id=group, dedup_id=job_id)
+            await session.commit()
+        job_ids.append(job_id)
+    return job_ids
+
+
+async def test_each_group_arrives_in_enqueue_order_across_concurrent_batches(
+    app: FastAPI, jobs: JobDriver
+) -> None:
+    groups = [f"account-{n}" for n in range(3)]
+    # 90 messages interleaved across three groups: nine batches of ten, sent in parallel lanes.
+    await enqueue_jobs(app, [(groups[n % 3], "") for n in range(90)])
+
+    sent, failed = await app.state.outbox_relay.relay_once()
+
+    assert (sent, failed) == (90, 0)
+    # A FIFO queue hands out each group's messages in the order they arrived.
+    arrived: dict[str, list[int]] = defaultdict(list)
+    for message in await jobs.job_messages():
+        body = json.loads(message["Body"])
+        arrived[message["Attributes"]["MessageGroupId"]].append(body["sequence"])
+    assert arrived == {group: list(range(n, 90, 3)) for n, group in enumerate(groups)}
+
+
+async def test_a_group_waits_behind_its_unsent_message_while_other_groups_go_on(
+    app: FastAPI, jobs: JobDriver
+) -> None:
+    plan = [("account-a", "")] + [("account-a", TOO_LARGE)] + [("account-a", "")] * 14
+    plan += [("account-b", "")] * 5
+    await enqueue_jobs(app, plan)
+
+    sent, failed = await app.state.outbox_relay.relay_once()
+
+    assert (sent, failed) == (5, 16)
+    delivered = [json.loads(m["Body"]) for m in await jobs.job_messages()]
+    assert [body["account_id"] for body in delivered] == ["account-b"] * 5
+    async with app.state.sessionmaker() as session:
+        rows = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.group_id == "account-a")
+            )
+        ).all()
+    assert all(row.sent_at is None and row.attempts == 1 for row in rows)
+    # The first ten shared the refused call; the six after them were held back, not sent.
+    assert sum(row.last_error == HELD_BEHIND_FAILURE for row in rows) == 6
