@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -67,15 +66,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield f"sqlite+aiosqlite:///{path}"
         return
     postgres: PostgresCluster = request.getfixturevalue("postgres")
-    template_name: str = request.getfixturevalue("pg_template")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres.url(driver="postgresql"))
-    try:
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_name}")
-        yield postgres.url(name)
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await admin.close()
+    async with postgres.copy_of(request.getfixturevalue("pg_template")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from app.config import Settings
 from app.db.models import StripeEvent
 from tests.support.stripe_standin import StripeStandIn
 from tests.support.stripe_webhooks import WebhookSender
@@ -18,6 +21,34 @@ STRIPE_SECRET_KEY = "sk_test_reframer_standin_0123456789abcdef"
 STRIPE_WEBHOOK_SECRET = "whsec_reframer_tests_0123456789abcdef"
 PRICE_PRO = "price_test_pro"
 PRICE_BUSINESS = "price_test_business"
+
+
+@contextmanager
+def running_stripe_standin() -> Iterator[StripeStandIn]:
+    """The Stripe stand-in on loopback, knowing the test key and the two test prices."""
+    standin = StripeStandIn(
+        secret_key=STRIPE_SECRET_KEY, prices=frozenset({PRICE_PRO, PRICE_BUSINESS})
+    )
+    standin.start()
+    try:
+        yield standin
+    finally:
+        standin.stop()
+
+
+def with_stripe_standin(settings: Settings, standin: StripeStandIn) -> Settings:
+    """`settings` with billing configured against the stand-in."""
+    return settings.model_copy(
+        update={
+            "stripe_secret_key": STRIPE_SECRET_KEY,
+            "stripe_webhook_secret": STRIPE_WEBHOOK_SECRET,
+            "stripe_price_pro": PRICE_PRO,
+            "stripe_price_business": PRICE_BUSINESS,
+            "stripe_api_base": standin.base_url,
+            "stripe_max_network_retries": 0,  # a failing stand-in answers at once
+            "stripe_timeout_seconds": 5.0,
+        }
+    )
 
 
 async def plan_of(client: httpx.AsyncClient, user: TestUser) -> str:

@@ -11,8 +11,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import asyncpg
 
 from app.local.moto_server import free_port
 
@@ -77,6 +81,18 @@ class PostgresCluster:
     def stop(self, mode: str = "fast") -> None:
         if self.data_dir.exists():
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+
+    @contextlib.asynccontextmanager
+    async def copy_of(self, template: str) -> AsyncIterator[str]:
+        """A fresh database cloned from `template` (fast: a file copy), dropped afterwards."""
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(self.url(driver="postgresql"))
+        try:
+            await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+            yield self.url(name)
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await admin.close()
 
     def restart_after_stop(self) -> None:
         """Start again on the same port and data (for fault-injection tests)."""
