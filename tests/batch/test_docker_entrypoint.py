@@ -238,25 +238,36 @@ def _pipeline_running(marker: str) -> bool:
     return False
 
 
-@pytest.mark.slow
-def test_sigterm_reports_a_failure_and_stops_the_pipeline(receiver, tmp_path) -> None:
-    # Long enough that it is still running when the signal comes.
-    source = tmp_path / "sigterm-long-input.mp4"
+def _eight_second_clip(path: Path) -> Path:
     make_clip(
-        source,
+        path,
         [Shot(8.0, "rocket", "face", Path2D((0.2, 0.5), (0.8, 0.5)))],
         width=640,
         height=360,
         fps=25,
     )
-    process = subprocess.Popen(
+    return path
+
+
+def _start_entrypoint(
+    receiver: Receiver, source: Path, outputs: Path, **extra_env: str
+) -> subprocess.Popen[str]:
+    """The entrypoint in the background, for tests that act while it runs."""
+    return subprocess.Popen(
         [str(REPO / "docker-entrypoint.sh")],
         cwd=REPO,
-        env=_environment(receiver, source, tmp_path / "outputs"),
+        env={**_environment(receiver, source, outputs), **extra_env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@pytest.mark.slow
+def test_sigterm_reports_a_failure_and_stops_the_pipeline(receiver, tmp_path) -> None:
+    # Long enough that it is still running when the signal comes.
+    source = _eight_second_clip(tmp_path / "sigterm-long-input.mp4")
+    process = _start_entrypoint(receiver, source, tmp_path / "outputs")
     deadline = time.monotonic() + 120
     while "progress" not in receiver.actions() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -274,24 +285,9 @@ def test_sigterm_reports_a_failure_and_stops_the_pipeline(receiver, tmp_path) ->
 
 @pytest.mark.slow
 def test_a_long_stage_is_covered_by_heartbeats_that_stop_with_the_job(receiver, tmp_path) -> None:
-    source = tmp_path / "heartbeat-long-input.mp4"
-    make_clip(
-        source,
-        [Shot(8.0, "rocket", "face", Path2D((0.2, 0.5), (0.8, 0.5)))],
-        width=640,
-        height=360,
-        fps=25,
-    )
-    process = subprocess.Popen(
-        [str(REPO / "docker-entrypoint.sh")],
-        cwd=REPO,
-        env={
-            **_environment(receiver, source, tmp_path / "outputs"),
-            "HEARTBEAT_INTERVAL_SECONDS": "1",
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    source = _eight_second_clip(tmp_path / "heartbeat-long-input.mp4")
+    process = _start_entrypoint(
+        receiver, source, tmp_path / "outputs", HEARTBEAT_INTERVAL_SECONDS="1"
     )
 
     def repeated() -> bool:
