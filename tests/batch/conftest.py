@@ -18,6 +18,20 @@ from synthetic_clips import GroundTruth, Path2D, Shot, make_clip
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="session")
+def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two seconds of one face panning, 640x360: the cheapest clip a whole job runs on."""
+    path = tmp_path_factory.mktemp("short-clip") / "short.mp4"
+    make_clip(
+        path,
+        [Shot(2.0, "coffee", "face", Path2D((0.3, 0.5), (0.6, 0.5)))],
+        width=640,
+        height=360,
+        fps=25,
+    )
+    return path
+
+
 @dataclass(frozen=True)
 class Reframed:
     source: Path

@@ -81,19 +81,6 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def short_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("entrypoint") / "short.mp4"
-    make_clip(
-        path,
-        [Shot(2.0, "coffee", "face", Path2D((0.3, 0.5), (0.6, 0.5)))],
-        width=640,
-        height=360,
-        fps=25,
-    )
-    return path
-
-
 def _environment(receiver: Receiver, source: Path, prefix: Path) -> dict[str, str]:
     return {
         **os.environ,

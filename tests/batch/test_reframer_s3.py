@@ -12,23 +12,9 @@ from typing import Any
 import boto3
 import pytest
 from conftest import run_reframer, streams
-from synthetic_clips import Path2D, Shot, make_clip
 
 from app.local.moto_server import MotoServer
 from app.local.provision import LocalAws
-
-
-@pytest.fixture(scope="module")
-def small_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("s3") / "small.mp4"
-    make_clip(
-        path,
-        [Shot(2.0, "coffee", "face", Path2D((0.3, 0.5), (0.6, 0.5)))],
-        width=640,
-        height=360,
-        fps=25,
-    )
-    return path
 
 
 def _s3(moto_server: MotoServer) -> Any:
@@ -45,10 +31,10 @@ async def _reframe(moto_server: MotoServer, *args: str | Path) -> tuple[int, dic
 
 @pytest.mark.slow
 async def test_an_s3_input_is_reframed_into_an_s3_prefix(
-    aws: LocalAws, moto_server: MotoServer, small_clip: Path, tmp_path: Path
+    aws: LocalAws, moto_server: MotoServer, short_clip: Path, tmp_path: Path
 ) -> None:
     s3 = _s3(moto_server)
-    s3.upload_file(str(small_clip), aws.bucket, "uploads/job-1/input.mp4")
+    s3.upload_file(str(short_clip), aws.bucket, "uploads/job-1/input.mp4")
     prefix = f"s3://{aws.bucket}/outputs/job-1/"
 
     status, result = await _reframe(
