@@ -24,8 +24,8 @@ def _blocking_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/probe/blocking")
-    async def blocking_endpoint() -> dict[str, str]:
-        block_the_loop_on_purpose(0.3)
+    async def blocking_endpoint(seconds: float = 0.3) -> dict[str, str]:
+        block_the_loop_on_purpose(seconds)
         return {}
 
     return router
@@ -44,6 +44,10 @@ async def test_a_blocking_endpoint_is_logged_with_its_stack(
         assert app.state.loop_watchdog is not None
         assert app.state.loop_watchdog.running
         app.include_router(_blocking_router())
+        # A first request's cold path (imports, first serialisation) could block the loop
+        # right after the purposeful block and own the latest stack sample: warm it first.
+        assert (await client.get("/probe/blocking", params={"seconds": 0})).status_code == 200
+        await asyncio.sleep(0.2)
         assert (await client.get("/probe/blocking")).status_code == 200
         await asyncio.sleep(0.1)  # the heartbeat runs, late, and reports
     assert not app.state.loop_watchdog.running
