@@ -36,7 +36,9 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies are `async def` even when they only read app.state: FastAPI runs a plain
+# `def` dependency on a worker thread, a hop that costs more than the work.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -142,7 +144,7 @@ async def require_service_token(
         raise Forbidden("This credential may not call internal routes.")
 
 
-def get_aws(request: Request) -> AwsClients:
+async def get_aws(request: Request) -> AwsClients:
     aws: AwsClients = request.app.state.aws
     return aws
 

@@ -33,6 +33,7 @@ from slowapi.util import get_remote_address
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.rate_limit_storage import InlineExpiryMemoryStorage
 from app.config import Settings
 from app.db.models import Account
 from app.domain.errors import RateLimited
@@ -72,7 +73,9 @@ class RateLimiter:
         uri = settings.rate_limit_storage_uri
         self.in_process = uri.startswith("memory://")
         options: dict[str, Any] = {}
-        if not self.in_process:
+        if self.in_process:
+            uri = InlineExpiryMemoryStorage.STORAGE_SCHEME[0] + "://"
+        else:
             timeout = settings.rate_limit_storage_timeout_seconds
             # Fail fast: a slow limiter must not hold requests; the breaker does the retrying.
             options = {

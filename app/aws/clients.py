@@ -10,6 +10,7 @@ from typing import Any
 import aioboto3
 from botocore.config import Config
 
+from app.aws.presigning import Presigner
 from app.config import Settings
 
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -28,6 +29,7 @@ class AwsClients:
         self._stack = AsyncExitStack()
         self.s3: Any = None
         self.sqs: Any = None
+        self.presigner: Presigner
 
     async def __aenter__(self) -> AwsClients:
         common: dict[str, Any] = {
@@ -55,6 +57,9 @@ class AwsClients:
         )
         self.sqs = await self._stack.enter_async_context(
             self.session.client("sqs", config=sqs_config, **common)
+        )
+        self.presigner = await Presigner.for_bucket(
+            self.session, self.s3, self.settings.s3_bucket, self.settings.aws_region
         )
         return self
 

@@ -1,4 +1,4 @@
-"""Presigned URLs and HEAD on the media bucket (aioboto3; presigning is local, HEAD is I/O)."""
+"""Presigned URLs and HEAD on the media bucket (presigning is local, HEAD is I/O)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from app.aws.presigning import Presigner
 from app.domain.errors import ServiceUnavailable
 
 # The client's wait before it confirms again while the media store is away.
@@ -23,27 +24,19 @@ class StoredObject:
 
 
 async def presign_put(
-    s3: Any, bucket: str, key: str, *, content_type: str, size_bytes: int, ttl_seconds: int
+    presigner: Presigner, key: str, *, content_type: str, size_bytes: int, ttl_seconds: int
 ) -> str:
     """A PUT URL whose signature covers the content type and length: S3 refuses others."""
-    url: str = await s3.generate_presigned_url(
-        "put_object",
-        Params={
-            "Bucket": bucket,
-            "Key": key,
-            "ContentType": content_type,
-            "ContentLength": size_bytes,
-        },
-        ExpiresIn=ttl_seconds,
+    return await presigner.url(
+        "PUT",
+        key,
+        ttl_seconds=ttl_seconds,
+        headers={"Content-Type": content_type, "Content-Length": str(size_bytes)},
     )
-    return url
 
 
-async def presign_get(s3: Any, bucket: str, key: str, *, ttl_seconds: int) -> str:
-    url: str = await s3.generate_presigned_url(
-        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=ttl_seconds
-    )
-    return url
+async def presign_get(presigner: Presigner, key: str, *, ttl_seconds: int) -> str:
+    return await presigner.url("GET", key, ttl_seconds=ttl_seconds)
 
 
 async def head_object(s3: Any, bucket: str, key: str) -> StoredObject | None:

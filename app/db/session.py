@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -14,11 +16,17 @@ from sqlalchemy.ext.asyncio import (
 
 from app.config import Settings
 
+# SQLAlchemy's `pool_pre_ping` pings at every checkout, which on asyncpg is three round trips
+# (BEGIN, an empty query, ROLLBACK): more than a primary-key read's own. A connection checked
+# in moments ago is known to work; one idle longer may have been dropped (a database restart,
+# a fail-over, a NAT timeout), so it is pinged first. One that breaks while in use fails with a
+# disconnect error (503), and SQLAlchemy then replaces every connection in the pool.
+PING_IF_IDLE_SECONDS = 1.0
+IDLE_SINCE = "reframer_idle_since"
+
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    # A pooled connection may have died with a database restart or fail-over: pinged at
-    # checkout, a dead one is replaced before the request meets it.
-    kwargs: dict[str, Any] = {"echo": settings.database_echo, "pool_pre_ping": True}
+    kwargs: dict[str, Any] = {"echo": settings.database_echo}
     if settings.is_sqlite:
         kwargs["connect_args"] = {"timeout": 30}
     else:
@@ -31,7 +39,26 @@ def create_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:
         _tune_sqlite(engine)
+    else:
+        _ping_idle_connections(engine)
     return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_IF_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            # The pool discards this connection and checks out a fresh one.
+            raise DisconnectionError("pooled connection failed its ping") from exc
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

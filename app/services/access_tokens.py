@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from jose import JWTError, jwt
 
@@ -36,16 +37,31 @@ def issue_access_token(settings: Settings, account_id: uuid.UUID) -> str:
 
 
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+    claims, expires_at = _verified_claims(settings.jwt_secret, settings.jwt_algorithm, token)
+    if utcnow().timestamp() > expires_at:
+        raise InvalidToken("The access token is malformed, expired or not ours.")
+    return claims
+
+
+# Verifying a signature costs about what a database query does, and a client sends the same
+# token with every request until it expires. A token's claims never change and the secret is
+# fixed for the process, so a verified token is remembered (expiry is still checked on every
+# use, above); a token that fails raises and is not remembered.
+@lru_cache(maxsize=4096)
+def _verified_claims(secret: str, algorithm: str, token: str) -> tuple[AccessClaims, int]:
     try:
         # `algorithms` pinned: a token claiming `none` or RS256 is refused.
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
-            algorithms=[settings.jwt_algorithm],
+            secret,
+            algorithms=[algorithm],
             audience=AUDIENCE,
             issuer=ISSUER,
             options={"require_exp": True, "require_sub": True},
         )
-        return AccessClaims(account_id=uuid.UUID(claims["sub"]), token_id=str(claims.get("jti")))
+        return (
+            AccessClaims(account_id=uuid.UUID(claims["sub"]), token_id=str(claims.get("jti"))),
+            int(claims["exp"]),
+        )
     except (JWTError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidToken("The access token is malformed, expired or not ours.") from exc

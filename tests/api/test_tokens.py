@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -60,3 +61,19 @@ async def test_expired_tampered_and_unsigned_tokens_are_refused(
         assert response.json()["code"] == "invalid_token"
     good = await client.get("/api/me", headers=user.headers)
     assert good.status_code == 200
+
+
+async def test_a_token_that_was_accepted_is_refused_once_it_expires(
+    client: httpx.AsyncClient, users: UserFactory, settings: Settings
+) -> None:
+    """Verified tokens are remembered (app/services/access_tokens.py): never past their expiry."""
+    user = await users.create()
+    token = jwt.encode(
+        _claims(str(user.id), exp=int(time.time()) + 2), settings.jwt_secret, "HS256"
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/me", headers=headers)).status_code == 200
+    await asyncio.sleep(3.1)
+    refused = await client.get("/api/me", headers=headers)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "invalid_token"

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/billing", tags=["billing"], responses=problem_re
 MAX_IDEMPOTENCY_KEY_LENGTH = 190
 
 
-def get_stripe(request: Request) -> StripeGateway:
+async def get_stripe(request: Request) -> StripeGateway:
     gateway: StripeGateway = request.app.state.stripe
     return gateway
 

@@ -58,7 +58,7 @@ async def create_job(
     saved = await creation.create_job(
         session,
         settings,
-        aws.s3,
+        aws.presigner,
         account,
         JobRequest(
             filename=body.filename,
@@ -148,7 +148,7 @@ async def get_job_outputs(
     settings: SettingsDep,
     aws: AwsDep,
 ) -> JobOutputsResponse:
-    links = await queries.output_links(session, settings, aws.s3, account.id, job_id)
+    links = await queries.output_links(session, settings, aws.presigner, account.id, job_id)
     return JobOutputsResponse(
         video=DownloadLinkResponse.of(links["video"]),
         thumbnail=DownloadLinkResponse.of(links["thumbnail"]),

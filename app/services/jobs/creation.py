@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.aws.presigning import Presigner
 from app.aws.s3 import presign_put
 from app.config import Settings
 from app.db.models import Account, Job, JobEvent
@@ -57,7 +58,7 @@ Render = Callable[[CreatedJob], dict[str, Any]]
 async def create_job(
     session: AsyncSession,
     settings: Settings,
-    s3: Any,
+    presigner: Presigner,
     account: Account,
     request: JobRequest,
     render: Render,
@@ -116,8 +117,7 @@ async def create_job(
         )
     )
     url = await presign_put(
-        s3,
-        settings.s3_bucket,
+        presigner,
         job.upload_key,
         content_type=request.content_type,
         size_bytes=request.size_bytes,

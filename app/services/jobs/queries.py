@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.aws.presigning import Presigner
 from app.aws.s3 import presign_get
 from app.config import Settings
 from app.db.models import Job, JobEvent
@@ -73,7 +73,11 @@ async def list_events(
 
 
 async def output_links(
-    session: AsyncSession, settings: Settings, s3: Any, account_id: uuid.UUID, job_id: uuid.UUID
+    session: AsyncSession,
+    settings: Settings,
+    presigner: Presigner,
+    account_id: uuid.UUID,
+    job_id: uuid.UUID,
 ) -> dict[str, DownloadLink]:
     job = await get_job(session, account_id, job_id)
     if job.status != JobStatus.SUCCEEDED or not job.outputs:
@@ -85,8 +89,6 @@ async def output_links(
     links: dict[str, DownloadLink] = {}
     for name in OUTPUT_NAMES:
         key = output_key(job.outputs[name], settings.s3_bucket, job.id)
-        url = await presign_get(
-            s3, settings.s3_bucket, key, ttl_seconds=settings.download_url_ttl_seconds
-        )
+        url = await presign_get(presigner, key, ttl_seconds=settings.download_url_ttl_seconds)
         links[name] = DownloadLink(url=url, expires_at=expires_at)
     return links

@@ -1,0 +1,107 @@
+"""Upload and download URLs are signed in-process (app/aws/presigning.py) and must be exactly
+the URLs the S3 client itself would presign: same endpoint and addressing, same signed
+headers, same credential scope and signature, session tokens included."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
+
+import aioboto3
+import pytest
+from botocore.config import Config
+
+from app.aws.clients import AwsClients
+from app.aws.presigning import Presigner
+from app.aws.s3 import presign_get, presign_put
+from app.config import Settings
+from app.local.moto_server import MotoServer
+from app.local.provision import LocalAws
+
+KEY = "uploads/0190b7d4-8c1e-7a3b-9f00-5b1d6c2e9a11/Zk3-_q9xYh0aB7dTmL2pRw8eNsUvXc1J/source"
+
+
+async def _same_second(
+    ours: Callable[[], Awaitable[str]], theirs: Callable[[], Awaitable[str]]
+) -> tuple[str, str]:
+    """Both URLs, signed within the same second (the signature covers X-Amz-Date)."""
+    for _ in range(5):
+        a, b = await ours(), await theirs()
+        if parse_qs(urlsplit(a).query)["X-Amz-Date"] == parse_qs(urlsplit(b).query)["X-Amz-Date"]:
+            return a, b
+    raise AssertionError("could not sign twice within one second")
+
+
+async def test_the_apps_upload_and_download_urls_are_the_clients_own(
+    aws: LocalAws, moto_server: MotoServer
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        aws_endpoint_url=moto_server.endpoint_url,
+        s3_bucket=aws.bucket,
+    )
+    async with AwsClients(settings) as clients:
+        put, client_put = await _same_second(
+            lambda: presign_put(
+                clients.presigner, KEY, content_type="video/mp4", size_bytes=48_000_000,
+                ttl_seconds=900,
+            ),
+            lambda: clients.s3.generate_presigned_url(
+                "put_object",
+                Params={"Bucket": aws.bucket, "Key": KEY, "ContentType": "video/mp4",
+                        "ContentLength": 48_000_000},
+                ExpiresIn=900,
+            ),
+        )  # fmt: skip
+        get, client_get = await _same_second(
+            lambda: presign_get(clients.presigner, KEY, ttl_seconds=3600),
+            lambda: clients.s3.generate_presigned_url(
+                "get_object", Params={"Bucket": aws.bucket, "Key": KEY}, ExpiresIn=3600
+            ),
+        )
+    assert put == client_put
+    assert parse_qs(urlsplit(put).query)["X-Amz-SignedHeaders"] == [
+        "content-length;content-type;host"
+    ]
+    assert urlsplit(put).path == f"/{aws.bucket}/{KEY}"
+    assert get == client_get
+
+
+@pytest.mark.parametrize(
+    ("region", "bucket"),
+    [
+        ("us-east-1", "reframer-media"),
+        ("eu-west-1", "reframer-media"),
+        ("eu-west-1", "media.example.com"),
+    ],
+)
+async def test_urls_match_the_client_on_aws_endpoints_with_temporary_credentials(
+    region: str, bucket: str
+) -> None:
+    """As on Fargate: no endpoint override (virtual-hosted or path style as S3 needs), and a
+    task role's session token, which must travel in the URL."""
+    session = aioboto3.Session(
+        aws_access_key_id="ASIAEXAMPLEKEY",
+        aws_secret_access_key="secret/with+chars",
+        aws_session_token="FwoGZXIvYXdzEXAMPLETOKEN//+=",
+        region_name=region,
+    )
+    config = Config(signature_version="s3v4", s3={"addressing_style": "auto"})
+    async with session.client("s3", config=config) as s3:
+        presigner = await Presigner.for_bucket(session, s3, bucket, region)
+        ours, theirs = await _same_second(
+            lambda: presigner.url(
+                "PUT", KEY, ttl_seconds=900,
+                headers={"Content-Type": "video/quicktime", "Content-Length": "7"},
+            ),
+            lambda: s3.generate_presigned_url(
+                "put_object",
+                Params={"Bucket": bucket, "Key": KEY, "ContentType": "video/quicktime",
+                        "ContentLength": 7},
+                ExpiresIn=900,
+            ),
+        )  # fmt: skip
+    assert ours == theirs
+    assert parse_qs(urlsplit(ours).query)["X-Amz-Security-Token"] == [
+        "FwoGZXIvYXdzEXAMPLETOKEN//+="
+    ]
