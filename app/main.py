@@ -22,7 +22,7 @@ from app.api.routes import ROUTERS
 from app.api.telemetry import fastapi_telemetry
 from app.aws.clients import AwsClients
 from app.config import Settings, get_settings
-from app.db.session import create_engine, create_sessionmaker
+from app.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.logging import configure_logging
 from app.observability.runtime import observing
 from app.observability.tracing import create_tracing
@@ -76,6 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker = create_read_sessionmaker(engine)
     app.state.rate_limiter = RateLimiter(settings)
     app.state.stripe = StripeGateway(settings)
     try:

@@ -7,6 +7,7 @@ import hmac
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -64,8 +65,15 @@ async def bind_path_ids_to_logs(request: Request) -> None:
     )
 
 
+# Requests with these methods only read (an API key's `last_used_at` is one UPDATE, atomic on
+# its own): their sessions skip the transaction block (app/db/session.py).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    session: AsyncSession = request.app.state.sessionmaker()
+    state = request.app.state
+    maker = state.read_sessionmaker if request.method in READ_ONLY_METHODS else state.sessionmaker
+    session: AsyncSession = maker()
     try:
         yield session
     finally:
@@ -89,12 +97,22 @@ async def _close(session: AsyncSession) -> None:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_current_account(
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated caller, as far as its credential tells: routes that only need the
+    account's id take this and skip loading the account (an access token needs no query)."""
+
+    account_id: uuid.UUID
+    plan: str  # for the rate-limit budget only (app/services/access_tokens.py)
+    account: Account | None  # already loaded when the credential was an API key
+
+
+async def get_caller(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> Account:
+) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("Send `Authorization: Bearer <access token or API key>`.")
     token = credentials.credentials
@@ -102,22 +120,36 @@ async def get_current_account(
     if looks_like_api_key(token):
         account = await authenticate_api_key(session, settings, token)
         ensure_feature(settings, account, Feature.API_KEYS)  # keys stop working on a downgrade
-        request.state.auth_method = "api_key"
+        caller = Caller(account.id, account.plan, account)
         api_key = token
     else:
         claims = decode_access_token(settings, token)
-        try:
-            account = await get_account(session, claims.account_id)
-        except NotFound as exc:
-            # Only a missing account: a database that cannot answer is a 503, not a reason
-            # for the client to throw its token away.
-            raise InvalidToken("The account behind this token no longer exists.") from exc
-        request.state.auth_method = "jwt"
-    request.state.account_id = account.id
-    request.state.plan = account.plan
-    bind_log_context(account_id=str(account.id))
-    await limit_caller(request, settings, account, api_key)
-    return account
+        if claims.plan is None:
+            loaded = await _account_of_token(session, claims.account_id)
+            caller = Caller(loaded.id, loaded.plan, loaded)
+        else:
+            caller = Caller(claims.account_id, claims.plan, None)
+    bind_log_context(account_id=str(caller.account_id))
+    await limit_caller(request, settings, caller.account_id, caller.plan, api_key)
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_current_account(caller: CurrentCaller, session: SessionDep) -> Account:
+    if caller.account is not None:
+        return caller.account
+    return await _account_of_token(session, caller.account_id)
+
+
+async def _account_of_token(session: AsyncSession, account_id: uuid.UUID) -> Account:
+    try:
+        return await get_account(session, account_id)
+    except NotFound as exc:
+        # Only a missing account: a database that cannot answer is a 503, not a reason for
+        # the client to throw its token away.
+        raise InvalidToken("The account behind this token no longer exists.") from exc
 
 
 CurrentAccount = Annotated[Account, Depends(get_current_account)]

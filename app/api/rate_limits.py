@@ -19,6 +19,7 @@ import asyncio
 import logging
 import math
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.rate_limit_storage import InlineExpiryMemoryStorage
 from app.config import Settings
-from app.db.models import Account
 from app.domain.errors import RateLimited
 from app.domain.plans import get_plan
 from app.domain.rate_limits import address_bucket, client_address, plan_requests_per_minute
@@ -178,15 +178,15 @@ async def limit_by_client_ip(request: Request) -> None:
 
 
 async def limit_caller(
-    request: Request, settings: Settings, account: Account, api_key: str | None
+    request: Request, settings: Settings, account_id: uuid.UUID, plan: str, api_key: str | None
 ) -> None:
     """Spends from the caller's plan budget: each API key has its own, a user's tokens share one."""
     if api_key is not None:
         # A keyed hash names the key without a lookup and without putting it in Redis.
         key = "key:" + keyed_hash(settings.secret_key, api_key)[:32]
     else:
-        key = f"account:{account.id}"
-    per_minute = plan_requests_per_minute(get_plan(account.plan), settings.rate_limit_plan_scale)
+        key = f"account:{account_id}"
+    per_minute = plan_requests_per_minute(get_plan(plan), settings.rate_limit_plan_scale)
     await _spend(request, scope="api", key=key, per_minute=per_minute)
 
 

@@ -74,3 +74,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read: each statement runs on its own (autocommit),
+    without the BEGIN and ROLLBACK around it, two round trips that cost a primary-key read
+    more than its query. A single statement still writes atomically; work that needs several
+    statements to commit together, or one snapshot, belongs in a `create_sessionmaker` session."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )

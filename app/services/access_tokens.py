@@ -1,4 +1,9 @@
-"""Short-lived JWT access tokens (python-jose, HS256 pinned on decode)."""
+"""Short-lived JWT access tokens (python-jose, HS256 pinned on decode).
+
+A token names its account and the plan the account had when the token was issued. The plan
+sets only the caller's rate-limit budget, so a plan change reaches the budget at the next
+refresh (`access_token_ttl_seconds`); what a plan allows is always read from the account.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +26,14 @@ AUDIENCE = "reframer-api"
 class AccessClaims:
     account_id: uuid.UUID
     token_id: str
+    plan: str | None  # None in tokens issued before tokens carried it
 
 
-def issue_access_token(settings: Settings, account_id: uuid.UUID) -> str:
+def issue_access_token(settings: Settings, account_id: uuid.UUID, plan: str) -> str:
     now = utcnow()
     claims = {
         "sub": str(account_id),
+        "plan": plan,
         "iss": ISSUER,
         "aud": AUDIENCE,
         "iat": int(now.timestamp()),
@@ -60,7 +67,11 @@ def _verified_claims(secret: str, algorithm: str, token: str) -> tuple[AccessCla
             options={"require_exp": True, "require_sub": True},
         )
         return (
-            AccessClaims(account_id=uuid.UUID(claims["sub"]), token_id=str(claims.get("jti"))),
+            AccessClaims(
+                account_id=uuid.UUID(claims["sub"]),
+                token_id=str(claims.get("jti")),
+                plan=str(claims["plan"]) if "plan" in claims else None,
+            ),
             int(claims["exp"]),
         )
     except (JWTError, ValueError, KeyError, TypeError, AttributeError) as exc:

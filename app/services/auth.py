@@ -58,7 +58,7 @@ class AuthService:
         ok = await self.passwords.verify(password, account.password_hash if account else None)
         if account is None or not ok:
             raise InvalidCredentials()
-        pair = self._issue(account.id, family_id=new_id())
+        pair = self._issue(account, family_id=new_id())
         await self.session.commit()
         return pair
 
@@ -79,7 +79,10 @@ class AuthService:
             raise InvalidToken(
                 "This refresh token was already used; every session it began is ended."
             )
-        pair = self._issue(row.account_id, family_id=row.family_id)
+        account = await self.session.get(Account, row.account_id)
+        if account is None:
+            raise InvalidToken("The account behind this refresh token no longer exists.")
+        pair = self._issue(account, family_id=row.family_id)
         await self.session.commit()
         return pair
 
@@ -105,12 +108,12 @@ class AuthService:
             .values(revoked_at=utcnow())
         )
 
-    def _issue(self, account_id: uuid.UUID, family_id: uuid.UUID) -> TokenPair:
+    def _issue(self, account: Account, family_id: uuid.UUID) -> TokenPair:
         refresh = new_opaque_token()
         now = utcnow()
         self.session.add(
             RefreshToken(
-                account_id=account_id,
+                account_id=account.id,
                 family_id=family_id,
                 token_hash=keyed_hash(self.settings.secret_key, refresh),
                 created_at=now,
@@ -118,7 +121,7 @@ class AuthService:
             )
         )
         return TokenPair(
-            access_token=issue_access_token(self.settings, account_id),
+            access_token=issue_access_token(self.settings, account.id, account.plan),
             refresh_token=refresh,
             expires_in=self.settings.access_token_ttl_seconds,
         )

@@ -77,3 +77,15 @@ async def test_a_token_that_was_accepted_is_refused_once_it_expires(
     refused = await client.get("/api/me", headers=headers)
     assert refused.status_code == 401
     assert refused.json()["code"] == "invalid_token"
+
+
+async def test_a_token_issued_before_tokens_named_the_plan_still_works(
+    client: httpx.AsyncClient, users: UserFactory, settings: Settings
+) -> None:
+    """Tokens minted by the previous release have no `plan` claim: the account is loaded."""
+    user = await users.create()
+    token = jwt.encode(_claims(str(user.id)), settings.jwt_secret, "HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = await client.get("/api/jobs", headers=headers)
+    assert listed.status_code == 200
+    assert (await client.get("/api/me", headers=headers)).json()["email"] == user.email

@@ -189,3 +189,23 @@ async def test_health_and_internal_routes_are_never_limited(
             user = await users.create()
             assert (await http.get("/api/me", headers=user.headers)).status_code == 200
             assert (await http.get("/api/me", headers=user.headers)).status_code == 429
+
+
+async def test_a_plan_change_sizes_the_budget_at_the_next_refresh_and_gates_features_at_once(
+    client: httpx.AsyncClient, users: UserFactory
+) -> None:
+    """The access token carries the plan for the budget, so reads need no account query;
+    what the plan allows is read from the account on every request that depends on it."""
+    user = await users.create()  # free: 3 requests a minute here, no API keys
+    await users.set_plan(user.email, PlanName.PRO)
+
+    listed = await client.get("/api/jobs", headers=user.headers)
+    assert listed.status_code == 200
+    assert listed.headers["X-RateLimit-Limit"] == "3"
+    key = await client.post("/api/api-keys", json={"name": "ci"}, headers=user.headers)
+    assert key.status_code == 201, key.text
+
+    refreshed = await client.post("/api/auth/refresh", json={"refresh_token": user.refresh_token})
+    assert refreshed.status_code == 200
+    headers = {"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+    assert (await client.get("/api/jobs", headers=headers)).headers["X-RateLimit-Limit"] == "30"

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import AwsDep, CurrentAccount, SessionDep, SettingsDep
+from app.api.deps import AwsDep, CurrentAccount, CurrentCaller, SessionDep, SettingsDep
 from app.api.schemas.fields import PRINTABLE_ASCII_PATTERN
 from app.api.schemas.jobs import (
     CreateJobRequest,
@@ -77,7 +77,7 @@ async def create_job(
 
 @router.get("", response_model=JobListResponse, summary="This account's jobs, newest first")
 async def list_jobs(
-    account: CurrentAccount,
+    caller: CurrentCaller,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     starting_after: Annotated[
@@ -86,14 +86,14 @@ async def list_jobs(
     job_status: Annotated[JobStatus | None, Query(alias="status")] = None,
 ) -> JobListResponse:
     page = await queries.list_jobs(
-        session, account.id, limit=limit, starting_after=starting_after, status=job_status
+        session, caller.account_id, limit=limit, starting_after=starting_after, status=job_status
     )
     return JobListResponse(data=[JobResponse.of(j) for j in page.jobs], has_more=page.has_more)
 
 
 @router.get("/{job_id}", response_model=JobResponse)
-async def get_job(job_id: uuid.UUID, account: CurrentAccount, session: SessionDep) -> JobResponse:
-    return JobResponse.of(await queries.get_job(session, account.id, job_id))
+async def get_job(job_id: uuid.UUID, caller: CurrentCaller, session: SessionDep) -> JobResponse:
+    return JobResponse.of(await queries.get_job(session, caller.account_id, job_id))
 
 
 @router.post(
@@ -118,9 +118,9 @@ async def confirm_job(
 
 @router.post("/{job_id}/cancel", response_model=JobResponse, responses=problem_responses(409))
 async def cancel_job(
-    job_id: uuid.UUID, account: CurrentAccount, session: SessionDep, settings: SettingsDep
+    job_id: uuid.UUID, caller: CurrentCaller, session: SessionDep, settings: SettingsDep
 ) -> JobResponse:
-    return JobResponse.of(await management.cancel_job(session, settings, account.id, job_id))
+    return JobResponse.of(await management.cancel_job(session, settings, caller.account_id, job_id))
 
 
 @router.get(
@@ -129,9 +129,9 @@ async def cancel_job(
     summary="The job's status history, oldest first",
 )
 async def list_job_events(
-    job_id: uuid.UUID, account: CurrentAccount, session: SessionDep
+    job_id: uuid.UUID, caller: CurrentCaller, session: SessionDep
 ) -> list[JobEventResponse]:
-    events = await queries.list_events(session, account.id, job_id)
+    events = await queries.list_events(session, caller.account_id, job_id)
     return [JobEventResponse.of(e) for e in events]
 
 
@@ -143,12 +143,12 @@ async def list_job_events(
 )
 async def get_job_outputs(
     job_id: uuid.UUID,
-    account: CurrentAccount,
+    caller: CurrentCaller,
     session: SessionDep,
     settings: SettingsDep,
     aws: AwsDep,
 ) -> JobOutputsResponse:
-    links = await queries.output_links(session, settings, aws.presigner, account.id, job_id)
+    links = await queries.output_links(session, settings, aws.presigner, caller.account_id, job_id)
     return JobOutputsResponse(
         video=DownloadLinkResponse.of(links["video"]),
         thumbnail=DownloadLinkResponse.of(links["thumbnail"]),
