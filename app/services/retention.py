@@ -55,13 +55,13 @@ async def prune(
     """Deletes what each kind's retention lets go of; counts the rows deleted."""
     batch = settings.retention_batch_size
     return PruneResult(
-        webhook_events=await delete_in_batches(
+        webhook_events=await _delete_in_batches(
             sessionmaker,
             WebhookEvent,
             _finished_webhook_events(now - timedelta(days=settings.webhook_event_retention_days)),
             batch,
         ),
-        email_tokens=await delete_in_batches(
+        email_tokens=await _delete_in_batches(
             sessionmaker,
             EmailToken,
             EmailToken.expires_at < now - timedelta(days=settings.email_token_retention_days),
@@ -70,7 +70,7 @@ async def prune(
         refresh_tokens=await _delete_dead_refresh_tokens(
             sessionmaker, now - timedelta(days=settings.refresh_token_retention_days), batch
         ),
-        stripe_events=await delete_in_batches(
+        stripe_events=await _delete_in_batches(
             sessionmaker,
             StripeEvent,
             StripeEvent.received_at < now - timedelta(days=settings.stripe_event_retention_days),
@@ -97,16 +97,16 @@ async def _delete_dead_refresh_tokens(
     sessionmaker: async_sessionmaker[AsyncSession], cutoff: datetime, batch: int
 ) -> int:
     # Two passes, each on its own index, rather than one OR a planner may scan the table for.
-    expired = await delete_in_batches(
+    expired = await _delete_in_batches(
         sessionmaker, RefreshToken, RefreshToken.expires_at < cutoff, batch
     )
-    revoked = await delete_in_batches(
+    revoked = await _delete_in_batches(
         sessionmaker, RefreshToken, RefreshToken.revoked_at < cutoff, batch
     )
     return expired + revoked
 
 
-async def delete_in_batches(
+async def _delete_in_batches(
     sessionmaker: async_sessionmaker[AsyncSession],
     model: _Prunable,
     condition: ColumnElement[bool],
