@@ -117,6 +117,27 @@ class Settings(BaseSettings):
     # Stripe keeps idempotency keys 24 h; a shorter window would replay nothing a client expects.
     idempotency_key_ttl_seconds: int = Field(24 * 3600, ge=24 * 3600)
 
+    # Retention: the sweeper deletes rows whose purpose is over (app.services.retention).
+    webhook_event_retention_days: int = Field(
+        30,
+        ge=1,
+        description="a webhook event whose deliveries all finished this long ago is deleted, "
+        "with its deliveries and attempts (the customer's delivery log)",
+    )
+    email_token_retention_days: int = Field(
+        7, ge=1, description="an emailed link is deleted this long after it expired"
+    )
+    refresh_token_retention_days: int = Field(
+        7, ge=1, description="a refresh token is deleted this long after it expired or was revoked"
+    )
+    # Stripe retries a webhook for up to 3 days; the inbox must recognise every retry.
+    stripe_event_retention_days: int = Field(
+        90, ge=7, description="a processed Stripe event id is forgotten after this long"
+    )
+    retention_batch_size: int = Field(
+        500, ge=1, description="rows one retention delete takes, each batch its own transaction"
+    )
+
     # Email: sent by the outbox relay over SMTP. The defaults reach the local sink
     # (`python -m app.local.smtp_sink`); production sets a real relay with STARTTLS and auth.
     smtp_host: str = "127.0.0.1"

@@ -1,8 +1,9 @@
-"""The job sweeper: expires stale uploads, fails jobs whose container was lost, and drops old
-idempotency keys, in the background.
+"""The job sweeper: expires stale uploads, fails jobs whose container was lost, drops old
+idempotency keys, and deletes what retention lets go of (webhook events, emailed links,
+refresh tokens, Stripe event ids: `app.services.retention`), in the background.
 
 Started by the API's lifespan (off with REFRAMER_JOB_SWEEPER_ENABLED=false). Safe on several
-replicas: each job changes under its row lock, and deleting expired keys twice is harmless.
+replicas: each job changes under its row lock, and deleting a row twice is harmless.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.domain.clock import utcnow
+from app.services import retention
 from app.services.jobs.sweeping import (
     delete_expired_idempotency_keys,
     expire_stale_uploads,
@@ -31,6 +33,10 @@ class SweepResult:
     expired_jobs: int
     lost_jobs: int
     deleted_idempotency_keys: int
+    deleted_webhook_events: int
+    deleted_email_tokens: int
+    deleted_refresh_tokens: int
+    deleted_stripe_events: int
 
 
 class JobSweeper:
@@ -40,20 +46,22 @@ class JobSweeper:
 
     async def sweep_once(self, now: datetime | None = None) -> SweepResult:
         now = now or utcnow()
+        expired_jobs = await expire_stale_uploads(self.sessionmaker, self.settings, now)
+        lost_jobs = await fail_lost_jobs(self.sessionmaker, self.settings, now)
+        deleted_idempotency_keys = await delete_expired_idempotency_keys(self.sessionmaker, now)
+        pruned = await retention.prune(self.sessionmaker, self.settings, now)
         result = SweepResult(
-            expired_jobs=await expire_stale_uploads(self.sessionmaker, self.settings, now),
-            lost_jobs=await fail_lost_jobs(self.sessionmaker, self.settings, now),
-            deleted_idempotency_keys=await delete_expired_idempotency_keys(self.sessionmaker, now),
+            expired_jobs=expired_jobs,
+            lost_jobs=lost_jobs,
+            deleted_idempotency_keys=deleted_idempotency_keys,
+            deleted_webhook_events=pruned.webhook_events,
+            deleted_email_tokens=pruned.email_tokens,
+            deleted_refresh_tokens=pruned.refresh_tokens,
+            deleted_stripe_events=pruned.stripe_events,
         )
-        if result.expired_jobs or result.lost_jobs or result.deleted_idempotency_keys:
-            logger.info(
-                "swept",
-                extra={
-                    "expired_jobs": result.expired_jobs,
-                    "lost_jobs": result.lost_jobs,
-                    "deleted_idempotency_keys": result.deleted_idempotency_keys,
-                },
-            )
+        counts = asdict(result)
+        if any(counts.values()):
+            logger.info("swept", extra=counts)
         return result
 
     async def run(self, stop: asyncio.Event | None = None) -> None:

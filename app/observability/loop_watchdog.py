@@ -5,8 +5,8 @@ threshold. A watchdog thread checks it as often; while the heartbeat is overdue,
 thread samples the loop thread's stack (`sys._current_frames()`), which shows the code
 that holds the loop (the latest sample is kept). When the heartbeat finally runs late by
 more than the threshold, it logs one warning with how long the loop was blocked and that
-stack. A loop blocked for
-good (a deadlock) gets its warning from the thread, after `stuck_after` seconds.
+stack. A loop blocked for good (a deadlock) gets its error from the thread, after
+`stuck_after` seconds, once per block: a block is known by the heartbeat it followed.
 
 The thread needs the GIL to sample: code that blocks inside a C call holding the GIL is
 caught late, and its warning may come without a stack.
@@ -54,7 +54,6 @@ class LoopWatchdog:
         # Written by the thread, read and cleared by the heartbeat; a plain attribute
         # swap is atomic under the GIL.
         self._sampled_stack: str | None = None
-        self._stuck_reported = False
 
     @property
     def running(self) -> bool:
@@ -75,6 +74,7 @@ class LoopWatchdog:
     def stop(self) -> None:
         if self._thread is None:
             return
+        # Joining holds the loop: the thread must see the stop before it sees that hold.
         self._stop.set()
         self._thread.join(timeout=1)
         self._thread = None
@@ -97,26 +97,33 @@ class LoopWatchdog:
                 },
             )
         self._last_beat = now
-        self._stuck_reported = False
         if self._loop is not None and not self._stop.is_set():
             self._beat_handle = self._loop.call_later(self.interval, self._beat)
 
     def _watch(self) -> None:
+        # The heartbeat a stuck report followed: one block is reported once, however many
+        # checks see it. Only this thread reads and writes it, so no beat can re-arm the
+        # report between a check and its log line.
+        reported_beat: float | None = None
         while not self._stop.wait(self.interval):
-            overdue = time.monotonic() - self._last_beat - self.interval
+            last_beat = self._last_beat
+            overdue = time.monotonic() - last_beat - self.interval
             if overdue <= self.interval:
                 continue
             # The latest sample wins: whatever held the loop a moment ago still holds it.
             stack = _format_stack(sys._current_frames().get(self._loop_thread_id))
+            if self._last_beat != last_beat:
+                continue  # the block ended while sampling: the stack shows what ran after it
             self._sampled_stack = stack
-            if overdue > self.stuck_after and not self._stuck_reported:
-                self._stuck_reported = True
-                logger.error(
-                    "event loop blocked for %d ms and counting",
-                    overdue * 1000,
-                    extra={
-                        "blocked_ms": round(overdue * 1000),
-                        "threshold_ms": round(self.threshold * 1000),
-                        "stack": stack,
-                    },
-                )
+            if overdue <= self.stuck_after or last_beat == reported_beat or self._stop.is_set():
+                continue
+            reported_beat = last_beat
+            logger.error(
+                "event loop blocked for %d ms and counting",
+                overdue * 1000,
+                extra={
+                    "blocked_ms": round(overdue * 1000),
+                    "threshold_ms": round(self.threshold * 1000),
+                    "stack": stack,
+                },
+            )

@@ -45,7 +45,7 @@ class StripeEvent(IdMixin, Base):
     stripe_event_id: Mapped[str] = mapped_column(String(STRIPE_ID_LENGTH), unique=True)
     type: Mapped[str] = mapped_column(String(100))
     stripe_created_at: Mapped[datetime]
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # retention
     account_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )

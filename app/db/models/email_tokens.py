@@ -25,5 +25,5 @@ class EmailToken(IdMixin, Base):
     email: Mapped[str] = mapped_column(String(320))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # retention deletes by it
     used_at: Mapped[datetime | None]

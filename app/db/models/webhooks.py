@@ -47,7 +47,8 @@ class WebhookEvent(IdMixin, Base):
     )
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Retention deletes by age (app.services.retention).
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class WebhookDelivery(IdMixin, TimestampMixin, Base):

@@ -1,0 +1,122 @@
+"""The sweeper deletes webhook events, with their deliveries and attempts, once every delivery
+has been finished for the retention; an event still being delivered stays, however old."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select, update
+
+from app.config import Settings
+from app.db.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from app.domain.clock import utcnow
+from app.domain.plans import PlanName
+from app.sweeper import JobSweeper
+from tests.support.users import TestUser, UserFactory
+from tests.webhooks.helpers import create_endpoint, deliveries
+
+
+async def _test_delivery(client: httpx.AsyncClient, user: TestUser, endpoint_id: str) -> str:
+    response = await client.post(
+        f"/api/webhooks/endpoints/{endpoint_id}/test", headers=user.headers
+    )
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
+async def _report(
+    client: httpx.AsyncClient, settings: Settings, delivery_id: str, **result: Any
+) -> None:
+    """What the delivery Lambda posts after its first attempt."""
+    response = await client.post(
+        f"/internal/webhooks/deliveries/{delivery_id}/attempts",
+        json={"attempt": 1, "attempted_at": datetime.now(UTC).isoformat(), **result},
+        headers={"Authorization": f"Bearer {settings.service_token}"},
+    )
+    assert response.status_code == 200, response.text
+
+
+async def _count(app: FastAPI, model: type) -> int:
+    async with app.state.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_finished_delivery_goes_after_the_retention_and_one_still_retrying_stays(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, users: UserFactory
+) -> None:
+    user = await users.create(plan=PlanName.PRO)
+    endpoint = await create_endpoint(client, user)
+    delivered = await _test_delivery(client, user, endpoint["id"])
+    retrying = await _test_delivery(client, user, endpoint["id"])
+    await _report(client, settings, delivered, status_code=200, latency_ms=5)
+    await _report(client, settings, retrying, status_code=503, latency_ms=5)
+    sweeper = app.state.job_sweeper
+    retention = timedelta(days=settings.webhook_event_retention_days)
+
+    within = await sweeper.sweep_once(now=utcnow() + retention - timedelta(hours=1))
+    assert within.deleted_webhook_events == 0
+    assert len(await deliveries(client, user)) == 2
+
+    past = await sweeper.sweep_once(now=utcnow() + retention + timedelta(hours=1))
+    assert past.deleted_webhook_events == 1
+    [kept] = await deliveries(client, user)
+    assert (kept["id"], kept["status"]) == (retrying, "pending")
+    assert [a["outcome"] for a in kept["attempts"]] == ["http_error"]
+    # The delivered one's delivery and attempt went with its event.
+    assert await _count(app, WebhookEvent) == 1
+    assert await _count(app, WebhookDelivery) == 1
+    assert await _count(app, WebhookAttempt) == 1
+
+
+async def test_an_old_event_redelivered_lately_stays_until_its_redelivery_is_old_too(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, users: UserFactory
+) -> None:
+    user = await users.create(plan=PlanName.PRO)
+    endpoint = await create_endpoint(client, user)
+    original = await _test_delivery(client, user, endpoint["id"])
+    await _report(client, settings, original, status_code=200, latency_ms=5)
+    long_ago = utcnow() - timedelta(days=settings.webhook_event_retention_days + 10)
+    async with app.state.sessionmaker() as session:  # the event and its delivery are old news
+        await session.execute(update(WebhookEvent).values(created_at=long_ago))
+        await session.execute(update(WebhookDelivery).values(finished_at=long_ago))
+        await session.commit()
+    redelivered = await client.post(
+        f"/api/webhooks/deliveries/{original}/redeliver", headers=user.headers
+    )
+    assert redelivered.status_code == 202, redelivered.text
+    sweeper = app.state.job_sweeper
+
+    # Pending, then delivered just now: the customer's log still shows both.
+    assert (await sweeper.sweep_once()).deleted_webhook_events == 0
+    await _report(client, settings, redelivered.json()["id"], status_code=200, latency_ms=5)
+    assert (await sweeper.sweep_once()).deleted_webhook_events == 0
+    assert len(await deliveries(client, user)) == 2
+
+    retention = timedelta(days=settings.webhook_event_retention_days)
+    later = await sweeper.sweep_once(now=utcnow() + retention + timedelta(hours=1))
+    assert later.deleted_webhook_events == 1
+    assert await deliveries(client, user) == []
+
+
+async def test_several_sweepers_share_a_backlog_a_batch_at_a_time(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, users: UserFactory
+) -> None:
+    user = await users.create(plan=PlanName.PRO)
+    endpoint = await create_endpoint(client, user)
+    for _ in range(5):
+        await _report(
+            client, settings, await _test_delivery(client, user, endpoint["id"]), status_code=200
+        )
+    small_batches = settings.model_copy(update={"retention_batch_size": 2})
+    replicas = [JobSweeper(app.state.sessionmaker, small_batches) for _ in range(2)]
+    past = utcnow() + timedelta(days=settings.webhook_event_retention_days, hours=1)
+
+    rounds = await asyncio.gather(*(replica.sweep_once(now=past) for replica in replicas))
+
+    assert sum(r.deleted_webhook_events for r in rounds) == 5
+    assert await deliveries(client, user) == []
+    assert await _count(app, WebhookEvent) == 0
