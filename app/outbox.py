@@ -12,11 +12,12 @@ import signal
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from app.config import Settings, get_settings
 from app.db.models import OutboxMessage
@@ -65,17 +66,7 @@ class OutboxRelay:
             # Polling twice a second would fill a trace store with empty SELECTs.
             with tracing.suppressed():
                 rows = (
-                    (
-                        await session.execute(
-                            select(OutboxMessage)
-                            .where(
-                                OutboxMessage.sent_at.is_(None), OutboxMessage.available_at <= now
-                            )
-                            .order_by(OutboxMessage.available_at, OutboxMessage.id)
-                            .limit(self.settings.outbox_batch_size)
-                            .with_for_update(skip_locked=True)
-                        )
-                    )
+                    (await session.execute(self._claim(now, self.settings.outbox_batch_size)))
                     .scalars()
                     .all()
                 )
@@ -97,6 +88,39 @@ class OutboxRelay:
         if failed:
             logger.warning("outbox publish failed", extra={"sent": sent, "failed": failed})
         return sent, failed
+
+    @staticmethod
+    def _claim(now: datetime, limit: int) -> Select[OutboxMessage]:
+        """Due rows, oldest first, locked for this pass (other relays skip them).
+
+        A message of a group (a FIFO MessageGroupId) is not due while an earlier message of
+        its group still waits out a retry backoff: however often that one failed and however
+        the later ones were held or enqueued since, the group goes out in the order it was
+        written. Oldest first (ids are UUIDv7) also hands a publisher each group in order.
+        """
+        earlier = aliased(OutboxMessage)
+        earlier_waiting = (
+            select(earlier.id)
+            .where(
+                earlier.destination == OutboxMessage.destination,
+                earlier.group_id == OutboxMessage.group_id,
+                earlier.id < OutboxMessage.id,
+                earlier.sent_at.is_(None),
+                earlier.available_at > now,
+            )
+            .exists()
+        )
+        return (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.available_at <= now,
+                ~earlier_waiting,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=OutboxMessage)
+        )
 
     async def _publish(self, destination: str, messages: list[OutboxMessage]) -> tuple[int, int]:
         publisher = self.publishers.get(destination)
