@@ -187,6 +187,10 @@ class Settings(BaseSettings):
     outbox_poll_interval_seconds: float = 0.5
     # Rows claimed per pass: SQS takes ten a call, and the publisher sends a few calls at once.
     outbox_batch_size: int = Field(100, ge=1)
+    # SendMessageBatch calls in flight at once per queue and pass (message groups spread over
+    # them). Against SQS a call mostly waits on the network, so a few at once multiply
+    # throughput; against a CPU-bound endpoint (moto) one at a time is faster.
+    outbox_sqs_concurrent_batches: int = Field(4, ge=1, le=32)
     outbox_max_backoff_seconds: float = 30.0
 
     # Observability

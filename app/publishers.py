@@ -11,8 +11,11 @@ from app.services.outbox import Destination
 
 
 def build_publishers(settings: Settings, aws: AwsClients) -> dict[str, Publisher]:
+    lanes = settings.outbox_sqs_concurrent_batches
     return {
-        Destination.JOBS: SqsPublisher(aws.sqs, settings.jobs_queue_url),
-        Destination.WEBHOOKS: SqsPublisher(aws.sqs, settings.webhooks_queue_url),
+        Destination.JOBS: SqsPublisher(aws.sqs, settings.jobs_queue_url, concurrent_batches=lanes),
+        Destination.WEBHOOKS: SqsPublisher(
+            aws.sqs, settings.webhooks_queue_url, concurrent_batches=lanes
+        ),
         Destination.EMAIL: SmtpPublisher(settings),
     }

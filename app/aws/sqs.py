@@ -13,9 +13,6 @@ from app.metrics import SQS_MESSAGES_SENT, SQS_SEND_ERRORS
 from app.observability.tracing import split_trace_context, trace_carrier
 
 SQS_BATCH_LIMIT = 10
-# SendMessageBatch calls in flight at once per publish: an SQS call waits on the network far
-# longer than it computes, so a few in parallel multiply throughput.
-SQS_CONCURRENT_BATCHES = 4
 HELD_BEHIND_FAILURE = "held: an earlier message of its group was not sent"
 
 
@@ -27,9 +24,10 @@ class SqsPublisher:
     relay's own. Consumers copy `traceparent` into the headers of their calls back.
     """
 
-    def __init__(self, sqs: Any, queue_url: str) -> None:
+    def __init__(self, sqs: Any, queue_url: str, *, concurrent_batches: int = 4) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
+        self.concurrent_batches = concurrent_batches
         self.queue_name = queue_url.rstrip("/").rsplit("/", 1)[-1]
         self.fifo = queue_url.endswith(".fifo")
 
@@ -53,13 +51,13 @@ class SqsPublisher:
     async def publish(self, messages: Sequence[OutboxMessage]) -> dict[uuid.UUID, str | None]:
         """Returns each message's error, or None where SQS accepted it.
 
-        Up to `SQS_CONCURRENT_BATCHES` batch calls are in flight at once. On a FIFO queue a
+        Up to `concurrent_batches` batch calls are in flight at once. On a FIFO queue a
         message group stays in one lane whose batches go one after another, so a group's
         messages reach SQS in the order given; once one of them is not sent, the group's later
         ones are held back (failed, to be retried after it) rather than overtake it.
         """
         results: dict[uuid.UUID, str | None] = {}
-        lanes = _lanes(messages, SQS_CONCURRENT_BATCHES, by_group=self.fifo)
+        lanes = _lanes(messages, self.concurrent_batches, by_group=self.fifo)
         await asyncio.gather(*(self._send_lane(lane, results) for lane in lanes))
         return results
 

@@ -1,17 +1,24 @@
 """The relay sends several SQS batches at once; a FIFO message group still arrives in the
-order it was enqueued, and never overtakes one of its messages that could not be sent."""
+order it was enqueued, and never overtakes one of its messages that could not be sent, in
+the same pass or in any later one."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections import defaultdict
+from datetime import timedelta
 
+from botocore.config import Config
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.aws.sqs import HELD_BEHIND_FAILURE
+from app.aws.clients import shared_session
+from app.aws.sqs import HELD_BEHIND_FAILURE, SqsPublisher
+from app.config import Settings
 from app.db.models import OutboxMessage
+from app.local.moto_server import free_port
+from app.outbox import OutboxRelay, message_backoff
 from app.services.outbox import Destination, enqueue
 from tests.support.jobs import JobDriver
 
@@ -72,3 +79,58 @@ async def test_a_group_waits_behind_its_unsent_message_while_other_groups_go_on(
     assert all(row.sent_at is None and row.attempts == 1 for row in rows)
     # The first ten shared the refused call; the six after them were held back, not sent.
     assert sum(row.last_error == HELD_BEHIND_FAILURE for row in rows) == 6
+
+
+async def time_passes(app: FastAPI, delay: timedelta) -> None:
+    """What waiting `delay` does to the relay: every pending row becomes due that much sooner."""
+    async with app.state.sessionmaker() as session:
+        pending = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+        )
+        for row in pending:
+            row.available_at -= delay
+        await session.commit()
+
+
+def arrival_order(messages: list[dict[str, object]]) -> dict[str, list[str]]:
+    """Each group's notes in the order the FIFO queue hands them out."""
+    arrived: dict[str, list[str]] = defaultdict(list)
+    for message in messages:
+        body = json.loads(str(message["Body"]))
+        arrived[body["account_id"]].append(body["note"])
+    return dict(arrived)
+
+
+async def test_a_group_message_that_failed_several_times_still_goes_out_before_later_ones(
+    app: FastAPI, settings: Settings, jobs: JobDriver
+) -> None:
+    # While SQS is unreachable (nothing listens on the port), account-a's first message fails
+    # three times and so waits out ever longer backoffs; the group's later messages, written
+    # during the outage, are tried (one fails, the next is held) only once, so their own
+    # backoff ends first. None of them may reach SQS before the first one.
+    async with shared_session().client(
+        "sqs",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        region_name=settings.aws_region,
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),  # fail fast: a test
+    ) as unreachable_sqs:
+        publishers = {Destination.JOBS: SqsPublisher(unreachable_sqs, jobs.aws.jobs_queue_url)}
+        during_outage = OutboxRelay(app.state.sessionmaker, publishers, settings)
+
+        await enqueue_jobs(app, [("account-a", "first")])
+        for attempt in range(1, 4):
+            assert await during_outage.relay_once() == (0, 1)
+            if attempt < 3:
+                await time_passes(app, message_backoff(attempt))
+        await enqueue_jobs(app, [("account-a", "second"), ("account-a", "third")])
+        await enqueue_jobs(app, [("account-b", "other group")])
+        await during_outage.relay_once()
+
+    # SQS is back. The later messages' backoff ends before the first message's does.
+    await time_passes(app, message_backoff(1))
+    await app.state.outbox_relay.relay_once()
+    await time_passes(app, message_backoff(3))
+    await app.state.outbox_relay.relay_once()
+
+    arrived = arrival_order(await jobs.job_messages())
+    assert arrived == {"account-a": ["first", "second", "third"], "account-b": ["other group"]}
