@@ -55,7 +55,12 @@ class Settings(BaseSettings):
 
     # Data
     database_url: str = "sqlite+aiosqlite:///./var/reframer.db"
-    database_pool_size: int = 10
+    database_pool_size: int = Field(10, ge=1, description="PostgreSQL: connections per process")
+    database_max_overflow: int = Field(
+        0,
+        ge=0,
+        description="PostgreSQL: connections opened beyond the pool in a burst, closed after use",
+    )
     database_connect_timeout_seconds: float = Field(
         5.0, gt=0, description="PostgreSQL: give up on a new connection after this long"
     )

@@ -1,9 +1,9 @@
 """The baseline of the load benchmark: the least a FastAPI + SQLAlchemy async service does
 per request. One endpoint does one `INSERT ... RETURNING`, one a primary-key
-`session.get`, each in a session from a dependency, with the app's pool size.
+`session.get`, each in a session from a dependency, with the app's pool (size and overflow).
 
 `uvicorn --factory bench.bare_app:create_app`, on the environment the app reads
-(`REFRAMER_DATABASE_URL`, `REFRAMER_DATABASE_POOL_SIZE`).
+(`REFRAMER_DATABASE_URL`, `REFRAMER_DATABASE_POOL_SIZE`, `REFRAMER_DATABASE_MAX_OVERFLOW`).
 """
 
 from __future__ import annotations
@@ -57,9 +57,10 @@ async def create_schema(engine: AsyncEngine) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    pool_size = int(os.environ.get("REFRAMER_DATABASE_POOL_SIZE", "10"))
     engine = create_async_engine(
-        os.environ["REFRAMER_DATABASE_URL"], pool_size=pool_size, max_overflow=pool_size
+        os.environ["REFRAMER_DATABASE_URL"],
+        pool_size=int(os.environ.get("REFRAMER_DATABASE_POOL_SIZE", "10")),
+        max_overflow=int(os.environ.get("REFRAMER_DATABASE_MAX_OVERFLOW", "0")),
     )
     app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
     yield

@@ -31,7 +31,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_size"] = settings.database_pool_size
-        kwargs["max_overflow"] = settings.database_pool_size
+        # Overflow connections are opened for one request and closed after it: under sustained
+        # load that is a connect (and SSL negotiation) every few requests, costlier than
+        # waiting a moment for a pooled connection. So the pool is fixed unless asked.
+        kwargs["max_overflow"] = settings.database_max_overflow
         # While the database is away, fail fast (503) instead of holding requests:
         # a connection attempt, and the wait for a pooled connection, are both bounded.
         kwargs["pool_timeout"] = settings.database_pool_timeout_seconds
