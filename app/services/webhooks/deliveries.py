@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -100,7 +101,12 @@ async def redeliver(
     if not endpoint.enabled:
         raise WebhookEndpointDisabled("Enable the endpoint before redelivering to it.")
     delivery = queue_delivery(session, original.event, endpoint)
-    await session.commit()
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        # The retention sweep deleted the event (and this delivery) since it was read.
+        await session.rollback()
+        raise NotFound("No such webhook delivery (its event has passed retention).") from exc
     return delivery
 
 
