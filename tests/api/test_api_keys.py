@@ -32,6 +32,9 @@ async def test_a_new_key_is_shown_once_and_opens_the_api(
 
     listed = (await client.get("/api/api-keys", headers=user.headers)).json()
     assert [k["name"] for k in listed] == ["production server"]
+    # The GET above stamped the key; a GET's session runs without a transaction block
+    # (app/db/session.py), and the stamp is still there for the next request.
+    assert listed[0]["last_used_at"] is not None
     assert "key" not in listed[0]
     assert key not in (await client.get("/api/api-keys", headers=user.headers)).text
     # Using the key stamps it.
