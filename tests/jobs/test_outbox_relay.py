@@ -7,12 +7,10 @@ import json
 
 import httpx
 import pytest
-from botocore.config import Config
 from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.aws.clients import shared_session
 from app.aws.sqs import SqsPublisher
 from app.config import Settings
 from app.db.models import OutboxMessage
@@ -20,6 +18,7 @@ from app.local.moto_server import MotoServer, free_port
 from app.outbox import OutboxRelay
 from app.services.outbox import Destination
 from tests.support.jobs import JobDriver
+from tests.support.sqs import sqs_client_at
 from tests.support.users import UserFactory
 
 
@@ -41,12 +40,7 @@ async def test_a_message_waits_out_an_sqs_outage_and_is_sent_once_after(
     outage_settings = settings.model_copy(
         update={"outbox_poll_interval_seconds": 0.05, "outbox_max_backoff_seconds": 0.2}
     )
-    async with shared_session().client(
-        "sqs",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        region_name=settings.aws_region,
-        config=Config(retries={"max_attempts": 1}, connect_timeout=1),  # fail fast: a test
-    ) as sqs:
+    async with sqs_client_at(settings, port) as sqs:
         publishers = {Destination.JOBS: SqsPublisher(sqs, jobs.aws.jobs_queue_url)}
         relay = OutboxRelay(app.state.sessionmaker, publishers, outage_settings)
         stop = asyncio.Event()

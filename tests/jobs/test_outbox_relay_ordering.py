@@ -9,11 +9,9 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
-from botocore.config import Config
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.aws.clients import shared_session
 from app.aws.sqs import HELD_BEHIND_FAILURE, SqsPublisher
 from app.config import Settings
 from app.db.models import OutboxMessage
@@ -21,6 +19,7 @@ from app.local.moto_server import free_port
 from app.outbox import OutboxRelay, message_backoff
 from app.services.outbox import Destination, enqueue
 from tests.support.jobs import JobDriver
+from tests.support.sqs import sqs_client_at
 
 # Past SQS's batch size limit (1 MiB) on its own: SendMessageBatch refuses the whole call.
 TOO_LARGE = "x" * (1100 * 1024)
@@ -108,12 +107,7 @@ async def test_a_group_message_that_failed_several_times_still_goes_out_before_l
     # three times and so waits out ever longer backoffs; the group's later messages, written
     # during the outage, are tried (one fails, the next is held) only once, so their own
     # backoff ends first. None of them may reach SQS before the first one.
-    async with shared_session().client(
-        "sqs",
-        endpoint_url=f"http://127.0.0.1:{free_port()}",
-        region_name=settings.aws_region,
-        config=Config(retries={"max_attempts": 1}, connect_timeout=1),  # fail fast: a test
-    ) as unreachable_sqs:
+    async with sqs_client_at(settings, free_port()) as unreachable_sqs:
         publishers = {Destination.JOBS: SqsPublisher(unreachable_sqs, jobs.aws.jobs_queue_url)}
         during_outage = OutboxRelay(app.state.sessionmaker, publishers, settings)
 
