@@ -104,7 +104,7 @@ class Caller:
 
     account_id: uuid.UUID
     plan: str  # for the rate-limit budget only (app/services/access_tokens.py)
-    account: Account | None  # already loaded when the credential was an API key
+    account: Account | None  # loaded already when authenticating needed it (an API key)
 
 
 async def get_caller(
