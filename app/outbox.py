@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -65,11 +65,12 @@ class OutboxRelay:
         async with self.sessionmaker() as session, session.begin():
             # Polling twice a second would fill a trace store with empty SELECTs.
             with tracing.suppressed():
-                rows = (
-                    (await session.execute(self._claim(now, self.settings.outbox_batch_size)))
-                    .scalars()
-                    .all()
+                claim = self._claim(
+                    now,
+                    self.settings.outbox_batch_size,
+                    lock_groups=session.get_bind().dialect.name == "postgresql",
                 )
+                rows = (await session.execute(claim)).scalars().all()
             by_destination: dict[str, list[OutboxMessage]] = defaultdict(list)
             for row in rows:
                 by_destination[row.destination].append(row)
@@ -90,13 +91,19 @@ class OutboxRelay:
         return sent, failed
 
     @staticmethod
-    def _claim(now: datetime, limit: int) -> Select[OutboxMessage]:
+    def _claim(now: datetime, limit: int, *, lock_groups: bool) -> Select[OutboxMessage]:
         """Due rows, oldest first, locked for this pass (other relays skip them).
 
         A message of a group (a FIFO MessageGroupId) is not due while an earlier message of
         its group still waits out a retry backoff: however often that one failed and however
         the later ones were held or enqueued since, the group goes out in the order it was
         written. Oldest first (ids are UUIDv7) also hands a publisher each group in order.
+
+        With `lock_groups` (PostgreSQL), a pass also holds each of its groups until it commits,
+        with a transaction-scoped advisory lock: a relay on another replica skips a group
+        this one is sending, instead of claiming the group's later messages (the rows this
+        pass locked are invisible to its SKIP LOCKED) and sending them first. SQLite has one
+        writer and so one relay at a time.
         """
         earlier = aliased(OutboxMessage)
         earlier_waiting = (
@@ -110,12 +117,20 @@ class OutboxRelay:
             )
             .exists()
         )
+        # Two groups whose keys hash alike only wait for each other: never out of order.
+        group_key = func.hashtextextended(
+            OutboxMessage.destination + ":" + OutboxMessage.group_id, 0
+        )
+        group_free = or_(
+            OutboxMessage.group_id.is_(None), func.pg_try_advisory_xact_lock(group_key)
+        )
         return (
             select(OutboxMessage)
             .where(
                 OutboxMessage.sent_at.is_(None),
                 OutboxMessage.available_at <= now,
                 ~earlier_waiting,
+                *([group_free] if lock_groups else []),
             )
             .order_by(OutboxMessage.id)
             .limit(limit)

@@ -4,11 +4,15 @@ the same pass or in any later one."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -128,3 +132,53 @@ async def test_a_group_message_that_failed_several_times_still_goes_out_before_l
 
     arrived = arrival_order(await jobs.job_messages())
     assert arrived == {"account-a": ["first", "second", "third"], "account-b": ["other group"]}
+
+
+@contextlib.asynccontextmanager
+async def sqs_that_hangs() -> AsyncIterator[tuple[int, asyncio.Event]]:
+    """A loopback port that accepts a request and answers nothing until the test is done
+    (SQS slow to answer); yields the port and an event set once a request arrived."""
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        arrived.set()
+        await release.wait()
+        writer.close()
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1], arrived
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_relays_never_send_one_group_out_of_order(
+    app: FastAPI, settings: Settings, jobs: JobDriver
+) -> None:
+    """Every API replica runs a relay. While one relay's send of a group's message hangs,
+    another relay leaves that group's later messages alone (other groups go on), so the
+    group still arrives in the order it was written."""
+    await enqueue_jobs(app, [("account-a", "first")])
+    async with sqs_that_hangs() as (port, arrived), sqs_client_at(settings, port) as slow_sqs:
+        stalled = OutboxRelay(
+            app.state.sessionmaker,
+            {Destination.JOBS: SqsPublisher(slow_sqs, jobs.aws.jobs_queue_url)},
+            settings,
+        )
+        stalled_pass = asyncio.create_task(stalled.relay_once())
+        await asyncio.wait_for(arrived.wait(), timeout=10)
+        await enqueue_jobs(app, [("account-a", "second"), ("account-b", "other")])
+
+        assert await app.state.outbox_relay.relay_once() == (1, 0)  # account-b only
+    assert await stalled_pass == (0, 1)  # the hanging send failed: "first" is retried
+
+    for _ in range(5):
+        await time_passes(app, timedelta(minutes=10))
+        await app.state.outbox_relay.relay_once()
+    assert arrival_order(await jobs.job_messages()) == {
+        "account-a": ["first", "second"],
+        "account-b": ["other"],
+    }
