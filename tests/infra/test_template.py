@@ -111,6 +111,11 @@ def test_lambdas_run_the_agreed_handlers_with_the_agreed_environment(resources):
         "BATCH_JOB_QUEUE_STANDARD",
         "BATCH_JOB_QUEUE_PRIORITY",
         "BATCH_JOB_DEFINITION",
+        "BATCH_ATTEMPT_DURATION_SECONDS",
+    }
+    # The dispatcher's per-submit timeout is the job definition's, not the handler's default.
+    assert dispatcher["Environment"]["Variables"]["BATCH_ATTEMPT_DURATION_SECONDS"] == {
+        "Ref": "BatchJobTimeoutSeconds"
     }
     assert set(delivery["Environment"]["Variables"]) == {
         "REFRAMER_API_URL",
