@@ -16,16 +16,8 @@ from app.db.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from app.domain.clock import utcnow
 from app.domain.plans import PlanName
 from app.sweeper import JobSweeper
-from tests.support.users import TestUser, UserFactory
-from tests.webhooks.helpers import create_endpoint, deliveries
-
-
-async def _test_delivery(client: httpx.AsyncClient, user: TestUser, endpoint_id: str) -> str:
-    response = await client.post(
-        f"/api/webhooks/endpoints/{endpoint_id}/test", headers=user.headers
-    )
-    assert response.status_code == 202, response.text
-    return str(response.json()["id"])
+from tests.support.users import UserFactory
+from tests.webhooks.helpers import create_endpoint, deliveries, send_test_delivery
 
 
 async def _report(
@@ -50,8 +42,8 @@ async def test_a_finished_delivery_goes_after_the_retention_and_one_still_retryi
 ) -> None:
     user = await users.create(plan=PlanName.PRO)
     endpoint = await create_endpoint(client, user)
-    delivered = await _test_delivery(client, user, endpoint["id"])
-    retrying = await _test_delivery(client, user, endpoint["id"])
+    delivered = await send_test_delivery(client, user, endpoint["id"])
+    retrying = await send_test_delivery(client, user, endpoint["id"])
     await _report(client, settings, delivered, status_code=200, latency_ms=5)
     await _report(client, settings, retrying, status_code=503, latency_ms=5)
     sweeper = app.state.job_sweeper
@@ -77,7 +69,7 @@ async def test_an_old_event_redelivered_lately_stays_until_its_redelivery_is_old
 ) -> None:
     user = await users.create(plan=PlanName.PRO)
     endpoint = await create_endpoint(client, user)
-    original = await _test_delivery(client, user, endpoint["id"])
+    original = await send_test_delivery(client, user, endpoint["id"])
     await _report(client, settings, original, status_code=200, latency_ms=5)
     long_ago = utcnow() - timedelta(days=settings.webhook_event_retention_days + 10)
     async with app.state.sessionmaker() as session:  # the event and its delivery are old news
@@ -108,9 +100,8 @@ async def test_several_sweepers_share_a_backlog_a_batch_at_a_time(
     user = await users.create(plan=PlanName.PRO)
     endpoint = await create_endpoint(client, user)
     for _ in range(5):
-        await _report(
-            client, settings, await _test_delivery(client, user, endpoint["id"]), status_code=200
-        )
+        delivery_id = await send_test_delivery(client, user, endpoint["id"])
+        await _report(client, settings, delivery_id, status_code=200)
     small_batches = settings.model_copy(update={"retention_batch_size": 2})
     replicas = [JobSweeper(app.state.sessionmaker, small_batches) for _ in range(2)]
     past = utcnow() + timedelta(days=settings.webhook_event_retention_days, hours=1)

@@ -35,3 +35,12 @@ async def deliveries(
     assert response.status_code == 200, response.text
     data: list[dict[str, Any]] = response.json()["data"]
     return data
+
+
+async def send_test_delivery(client: httpx.AsyncClient, user: TestUser, endpoint_id: str) -> str:
+    """Queues the endpoint's test event; returns its delivery's id."""
+    response = await client.post(
+        f"/api/webhooks/endpoints/{endpoint_id}/test", headers=user.headers
+    )
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])

@@ -14,9 +14,9 @@ from app.domain.plans import PlanName
 from app.domain.webhook_signing import SECRET_PREFIX
 from app.local.smtp_sink import SmtpSink, plain_text
 from tests.support.mailbox import Mailbox
-from tests.support.users import TestUser, UserFactory
+from tests.support.users import UserFactory
 from tests.webhooks.conftest import TEST_DISABLE_AFTER, TEST_RETRY_SCHEDULE
-from tests.webhooks.helpers import create_endpoint, deliveries
+from tests.webhooks.helpers import create_endpoint, deliveries, send_test_delivery
 
 
 class Lambda:
@@ -38,20 +38,12 @@ class Lambda:
         )
 
 
-async def _test_delivery(client: httpx.AsyncClient, user: TestUser, endpoint_id: str) -> str:
-    response = await client.post(
-        f"/api/webhooks/endpoints/{endpoint_id}/test", headers=user.headers
-    )
-    assert response.status_code == 202, response.text
-    return str(response.json()["id"])
-
-
 async def test_internal_routes_take_only_the_service_token(
     client: httpx.AsyncClient, users: UserFactory
 ) -> None:
     user = await users.create(plan=PlanName.PRO)
     endpoint = await create_endpoint(client, user)
-    delivery_id = await _test_delivery(client, user, endpoint["id"])
+    delivery_id = await send_test_delivery(client, user, endpoint["id"])
     path = f"/internal/webhooks/deliveries/{delivery_id}"
     assert (await client.get(path)).status_code == 401
     assert (await client.get(path, headers=user.headers)).status_code == 403
@@ -66,7 +58,7 @@ async def test_the_lambda_gets_the_exact_payload_and_the_signing_secret(
 ) -> None:
     user = await users.create(plan=PlanName.PRO)
     endpoint = await create_endpoint(client, user, url="https://hooks.example.com/in")
-    delivery_id = await _test_delivery(client, user, endpoint["id"])
+    delivery_id = await send_test_delivery(client, user, endpoint["id"])
     sent = (await Lambda(client, settings).fetch(delivery_id)).json()
     envelope = json.loads(sent["payload"])
     assert envelope["id"] == sent["event_id"]
@@ -92,7 +84,7 @@ async def test_failures_retry_on_the_schedule_then_fail_into_the_dead_letter_que
 ) -> None:
     user = await users.create(plan=PlanName.PRO)
     endpoint = await create_endpoint(client, user)
-    delivery_id = await _test_delivery(client, user, endpoint["id"])
+    delivery_id = await send_test_delivery(client, user, endpoint["id"])
     lam = Lambda(client, settings)
 
     first = (await lam.report(delivery_id, 1, status_code=500, latency_ms=12)).json()
@@ -136,8 +128,8 @@ async def test_a_410_disables_the_endpoint_and_cancels_what_it_had_pending(
 ) -> None:
     user = await users.create(plan=PlanName.PRO)
     endpoint = await create_endpoint(client, user)
-    gone_id = await _test_delivery(client, user, endpoint["id"])
-    waiting_id = await _test_delivery(client, user, endpoint["id"])
+    gone_id = await send_test_delivery(client, user, endpoint["id"])
+    waiting_id = await send_test_delivery(client, user, endpoint["id"])
     lam = Lambda(client, settings)
 
     result = (await lam.report(gone_id, 1, status_code=410, latency_ms=5)).json()
@@ -193,7 +185,7 @@ async def test_consecutive_failed_deliveries_disable_the_endpoint_and_a_success_
     lam = Lambda(client, settings)
 
     async def refused_delivery() -> dict[str, Any]:
-        delivery_id = await _test_delivery(client, user, endpoint["id"])
+        delivery_id = await send_test_delivery(client, user, endpoint["id"])
         response = await lam.report(delivery_id, 1, refused_reason="10.0.0.1 is a private address")
         result: dict[str, Any] = response.json()
         assert result["next"] == "failed"
@@ -202,7 +194,7 @@ async def test_consecutive_failed_deliveries_disable_the_endpoint_and_a_success_
 
     for _ in range(TEST_DISABLE_AFTER - 1):
         await refused_delivery()
-    ok_id = await _test_delivery(client, user, endpoint["id"])
+    ok_id = await send_test_delivery(client, user, endpoint["id"])
     assert (await lam.report(ok_id, 1, status_code=204, latency_ms=3)).json()["next"] == "delivered"
     for _ in range(TEST_DISABLE_AFTER - 1):
         assert (await refused_delivery())["endpoint_disabled"] is False
@@ -227,7 +219,7 @@ async def test_malformed_reports_are_422_and_unknown_deliveries_404(
 ) -> None:
     user = await users.create(plan=PlanName.PRO)
     endpoint = await create_endpoint(client, user)
-    delivery_id = await _test_delivery(client, user, endpoint["id"])
+    delivery_id = await send_test_delivery(client, user, endpoint["id"])
     lam = Lambda(client, settings)
     now = datetime.now(UTC).isoformat()
     path = f"/internal/webhooks/deliveries/{delivery_id}/attempts"
@@ -257,7 +249,7 @@ async def test_reports_the_database_could_not_store_are_422_not_500(
     before they reach PostgreSQL; the delivery is still there for the real report."""
     user = await users.create(plan=PlanName.PRO)
     endpoint = await create_endpoint(client, user)
-    delivery_id = await _test_delivery(client, user, endpoint["id"])
+    delivery_id = await send_test_delivery(client, user, endpoint["id"])
     lam = Lambda(client, settings)
     for result in (
         {"attempt": 2**31, "status_code": 500},
