@@ -33,12 +33,9 @@ class DownloadLink:
 
 async def get_job(session: AsyncSession, account_id: uuid.UUID, job_id: uuid.UUID) -> Job:
     """Another account's job answers exactly like a job that does not exist."""
-    job = await session.scalar(
-        select(Job)
-        .where(Job.id == job_id, Job.account_id == account_id)
-        .execution_options(populate_existing=True)
-    )
-    if job is None:
+    # A primary-key get: SQLAlchemy caches its statement, where a select() is built anew.
+    job = await session.get(Job, job_id, populate_existing=True)
+    if job is None or job.account_id != account_id:
         raise NotFound("No such job.")
     return job
 
