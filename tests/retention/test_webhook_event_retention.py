@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
 
 from app.config import Settings
 from app.db.models import WebhookAttempt, WebhookDelivery, WebhookEvent
@@ -111,3 +113,36 @@ async def test_several_sweepers_share_a_backlog_a_batch_at_a_time(
     assert sum(r.deleted_webhook_events for r in rounds) == 5
     assert await deliveries(client, user) == []
     assert await _count(app, WebhookEvent) == 0
+
+
+async def test_redelivering_an_event_the_sweep_deletes_meanwhile_answers_404(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, users: UserFactory
+) -> None:
+    """The sweep may delete an old event between a redelivery's read of it and its commit:
+    the customer is told the delivery is gone (404), not handed a foreign-key 500."""
+    user = await users.create(plan=PlanName.PRO)
+    endpoint = await create_endpoint(client, user)
+    delivery_id = await send_test_delivery(client, user, endpoint["id"])
+    await _report(client, settings, delivery_id, status_code=200, latency_ms=5)
+    past_retention = utcnow() + timedelta(days=settings.webhook_event_retention_days, hours=1)
+    swept: list[int] = []
+
+    def sweep_just_before_the_redelivery_is_written(session: Session, *_: Any) -> None:
+        if swept or not any(isinstance(row, WebhookDelivery) for row in session.new):
+            return
+        # Event hooks run inside SQLAlchemy's greenlet, where a coroutine can be awaited.
+        result = await_only(app.state.job_sweeper.sweep_once(now=past_retention))
+        swept.append(result.deleted_webhook_events)
+
+    event.listen(Session, "before_flush", sweep_just_before_the_redelivery_is_written)
+    try:
+        redelivered = await client.post(
+            f"/api/webhooks/deliveries/{delivery_id}/redeliver", headers=user.headers
+        )
+    finally:
+        event.remove(Session, "before_flush", sweep_just_before_the_redelivery_is_written)
+
+    assert swept == [1]
+    assert redelivered.status_code == 404, redelivered.text
+    assert redelivered.json()["code"] == "not_found"
+    assert await deliveries(client, user) == []
