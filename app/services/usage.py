@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,42 @@ async def period_usage(session: AsyncSession, account_id: uuid.UUID, period: str
     if row is None:
         return PeriodUsage(jobs=0, source_seconds=0.0)
     return PeriodUsage(jobs=row.jobs, source_seconds=row.source_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAndUsage:
+    plan: Plan
+    usage: PeriodUsage
+
+
+# Built once: this read runs on every POST /api/jobs, where building and keying a select per
+# call showed in the profile.
+_PLAN_AND_USAGE = (
+    select(Account.plan, UsageCounter.jobs, UsageCounter.source_seconds)
+    .outerjoin(
+        UsageCounter,
+        and_(
+            UsageCounter.account_id == Account.id,
+            UsageCounter.period == bindparam("period"),
+        ),
+    )
+    .where(Account.id == bindparam("account_id"))
+)
+
+
+async def plan_and_usage(
+    session: AsyncSession, account_id: uuid.UUID, period: str
+) -> PlanAndUsage | None:
+    """The account's plan and its usage in `period`, in one query; None if no such account."""
+    row = (
+        await session.execute(_PLAN_AND_USAGE, {"account_id": account_id, "period": period})
+    ).one_or_none()
+    if row is None:
+        return None
+    return PlanAndUsage(
+        plan=get_plan(row.plan),
+        usage=PeriodUsage(jobs=row.jobs or 0, source_seconds=row.source_seconds or 0.0),
+    )
 
 
 async def active_jobs(session: AsyncSession, account_id: uuid.UUID) -> int:

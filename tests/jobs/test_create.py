@@ -5,7 +5,10 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy import delete
 
+from app.db.models import Account
 from app.local.provision import LocalAws
 from tests.support.jobs import JobDriver, job_body
 from tests.support.users import UserFactory
@@ -93,3 +96,17 @@ async def test_jobs_need_a_login(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/jobs", json=job_body())
     assert response.status_code == 401
     assert response.json()["code"] == "unauthenticated"
+
+
+async def test_a_token_that_outlived_its_account_is_refused_not_a_server_error(
+    client: httpx.AsyncClient, users: UserFactory, app: FastAPI
+) -> None:
+    """Creation reads the plan and the month's usage in one query of its own: an access token
+    still unexpired after an operator deleted its account gets 401."""
+    user = await users.create()
+    async with app.state.sessionmaker() as session:
+        await session.execute(delete(Account).where(Account.id == user.id))
+        await session.commit()
+    response = await client.post("/api/jobs", json=job_body(), headers=user.headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_token"

@@ -49,7 +49,7 @@ def _render_created(created: CreatedJob) -> dict[str, object]:
 )
 async def create_job(
     body: CreateJobRequest,
-    account: CurrentAccount,
+    caller: CurrentCaller,
     session: SessionDep,
     settings: SettingsDep,
     aws: AwsDep,
@@ -59,7 +59,7 @@ async def create_job(
         session,
         settings,
         aws.presigner,
-        account,
+        caller.account_id,
         JobRequest(
             filename=body.filename,
             content_type=body.content_type,
