@@ -67,16 +67,21 @@ async def test_the_apps_upload_and_download_urls_are_the_clients_own(
     assert get == client_get
 
 
+# Keys the app makes are URL-safe; one that is not shows both sides escape it alike.
+ODD_KEY = "outputs/0190b7d4/clip (final) ä+b~c=d.mp4"
+
+
 @pytest.mark.parametrize(
-    ("region", "bucket"),
+    ("region", "bucket", "key"),
     [
-        ("us-east-1", "reframer-media"),
-        ("eu-west-1", "reframer-media"),
-        ("eu-west-1", "media.example.com"),
+        ("us-east-1", "reframer-media", KEY),
+        ("eu-west-1", "reframer-media", KEY),
+        ("eu-west-1", "media.example.com", KEY),
+        ("us-east-1", "reframer-media", ODD_KEY),
     ],
 )
 async def test_urls_match_the_client_on_aws_endpoints_with_temporary_credentials(
-    region: str, bucket: str
+    region: str, bucket: str, key: str
 ) -> None:
     """As on Fargate: no endpoint override (virtual-hosted or path style as S3 needs), and a
     task role's session token, which must travel in the URL."""
@@ -91,12 +96,12 @@ async def test_urls_match_the_client_on_aws_endpoints_with_temporary_credentials
         presigner = await Presigner.for_bucket(session, s3, bucket, region)
         ours, theirs = await _same_second(
             lambda: presigner.url(
-                "PUT", KEY, ttl_seconds=900,
+                "PUT", key, ttl_seconds=900,
                 headers={"Content-Type": "video/quicktime", "Content-Length": "7"},
             ),
             lambda: s3.generate_presigned_url(
                 "put_object",
-                Params={"Bucket": bucket, "Key": KEY, "ContentType": "video/quicktime",
+                Params={"Bucket": bucket, "Key": key, "ContentType": "video/quicktime",
                         "ContentLength": 7},
                 ExpiresIn=900,
             ),
