@@ -111,10 +111,12 @@ async def create_job(
         "created_at": now,
         "updated_at": now,
     }
-    # Core inserts: the ORM's unit of work costs more than these two rows are worth on the
-    # busiest write path; nothing else in this session touches them.
-    await session.execute(_INSERT_JOB, job_row)
-    await session.execute(
+    # Core inserts on the session's connection (its transaction): on the busiest write path
+    # the ORM's unit of work and execute plumbing cost more than these two rows are worth,
+    # and nothing else in this session touches them.
+    connection = await session.connection()
+    await connection.execute(_INSERT_JOB, job_row)
+    await connection.execute(
         _INSERT_JOB_EVENT,
         {
             "id": new_id(),
