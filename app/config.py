@@ -140,7 +140,9 @@ class Settings(BaseSettings):
         90, ge=7, description="a processed Stripe event id is forgotten after this long"
     )
     retention_batch_size: int = Field(
-        500, ge=1, description="rows one retention delete takes, each batch its own transaction"
+        500,
+        ge=1,
+        description="rows one retention delete takes (sweeper, outbox prune), a transaction each",
     )
 
     # Email: sent by the outbox relay over SMTP. The defaults reach the local sink

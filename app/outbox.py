@@ -15,11 +15,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from app.config import Settings, get_settings
+from app.db.batched_delete import delete_in_batches, round_was_full
 from app.db.models import OutboxMessage
 from app.domain.clock import utcnow
 from app.metrics import OUTBOX_PUBLISHED
@@ -52,7 +53,7 @@ class OutboxRelay:
         self.publishers = publishers
         self.settings = settings
         self._wake = asyncio.Event()
-        self._last_prune = 0.0
+        self._last_prune = float("-inf")  # the first pass prunes, however young the clock
 
     def wake(self) -> None:
         """Lets a request that just committed a message skip the polling delay."""
@@ -173,14 +174,16 @@ class OutboxRelay:
             OUTBOX_PUBLISHED.labels(destination, "failed").inc(failed)
         return sent, failed
 
-    async def prune_sent(self) -> None:
-        async with self.sessionmaker() as session, session.begin():
-            await session.execute(
-                delete(OutboxMessage).where(
-                    OutboxMessage.sent_at.is_not(None),
-                    OutboxMessage.sent_at < utcnow() - SENT_RETENTION,
-                )
-            )
+    async def prune_sent(self, now: datetime | None = None) -> int:
+        """Deletes rows sent more than SENT_RETENTION ago (by `ix_outbox_messages_pending`), one
+        bounded round of small batches; counts them."""
+        cutoff = (now or utcnow()) - SENT_RETENTION
+        return await delete_in_batches(
+            self.sessionmaker,
+            OutboxMessage,
+            OutboxMessage.sent_at < cutoff,
+            self.settings.retention_batch_size,
+        )
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
@@ -190,8 +193,10 @@ class OutboxRelay:
             try:
                 sent, failed = await self.relay_once()
                 if loop.time() - self._last_prune > PRUNE_EVERY_SECONDS:
-                    await self.prune_sent()
-                    self._last_prune = loop.time()
+                    pruned = await self.prune_sent()
+                    # A backlog larger than a round is worked off pass by pass, not hourly.
+                    if not round_was_full(pruned, self.settings.retention_batch_size):
+                        self._last_prune = loop.time()
             except Exception:  # the database is away: hold, retry, never die
                 logger.exception("outbox relay iteration failed")
                 sent, failed = 0, 1

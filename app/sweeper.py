@@ -18,12 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.domain.clock import utcnow
-from app.services import retention
-from app.services.jobs.sweeping import (
-    delete_expired_idempotency_keys,
-    expire_stale_uploads,
-    fail_lost_jobs,
-)
+from app.services import idempotency, retention
+from app.services.jobs.sweeping import expire_stale_uploads, fail_lost_jobs
 
 logger = logging.getLogger("app.sweeper")
 
@@ -48,7 +44,9 @@ class JobSweeper:
         now = now or utcnow()
         expired_jobs = await expire_stale_uploads(self.sessionmaker, self.settings, now)
         lost_jobs = await fail_lost_jobs(self.sessionmaker, self.settings, now)
-        deleted_idempotency_keys = await delete_expired_idempotency_keys(self.sessionmaker, now)
+        deleted_idempotency_keys = await idempotency.delete_expired_in_batches(
+            self.sessionmaker, now, self.settings.retention_batch_size
+        )
         pruned = await retention.prune(self.sessionmaker, self.settings, now)
         result = SweepResult(
             expired_jobs=expired_jobs,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.local.moto_server import free_port
+from tests.support.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT_SECONDS = 60.0
@@ -94,11 +95,6 @@ def uvicorn_server(
         _wait_until_live(base_url + live_path, process, log)
         yield Served(base_url, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)

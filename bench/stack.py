@@ -25,6 +25,7 @@ from app.local.moto_server import FAKE_CREDENTIALS, free_port
 from app.local.provision import LocalAws, provision_aws
 from tests.support import migrations
 from tests.support.postgres import PostgresCluster
+from tests.support.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[1]
 DATABASE = "reframer_bench"
@@ -79,12 +80,7 @@ class MotoProcess:
         raise SystemExit("moto server did not start")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 POOL_SIZE = 10  # the app's default `database_pool_size`; the bare app uses the same

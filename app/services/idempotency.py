@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db.batched_delete import delete_in_batches
 from app.db.models import IdempotencyKey
 from app.domain.clock import utcnow
 from app.domain.errors import IdempotencyKeyReused
@@ -92,3 +93,13 @@ def save_response(
 async def delete_expired(session: AsyncSession, now: datetime) -> int:
     result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_expired_in_batches(
+    sessionmaker: async_sessionmaker[AsyncSession], now: datetime, batch_size: int
+) -> int:
+    """The sweeper's round: expired keys in small transactions (`ix_idempotency_keys_expires_at`);
+    a backlog larger than a round waits for the next one."""
+    return await delete_in_batches(
+        sessionmaker, IdempotencyKey, IdempotencyKey.expires_at <= now, batch_size
+    )

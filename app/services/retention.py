@@ -18,10 +18,8 @@ What goes, and why it is no longer needed:
 Job events are kept: they are the job's history the customer reads, a handful of rows per job,
 and they go with their job.
 
-Each batch is its own short transaction (`DELETE ... WHERE id IN (SELECT id ... LIMIT n)`) and
-a round takes at most `MAX_BATCHES_PER_ROUND` per kind, so a backlog (the first run on an old
-database) is worked off over several rounds without long locks. On PostgreSQL the batch skips
-rows another replica is deleting (`FOR UPDATE SKIP LOCKED`); deleting a row twice is harmless.
+Each kind goes through `app.db.batched_delete`: small batches, each its own short
+transaction, a bounded number per round, shared safely between replicas.
 """
 
 from __future__ import annotations
@@ -29,16 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.db.batched_delete import delete_in_batches
 from app.db.models import EmailToken, RefreshToken, StripeEvent, WebhookDelivery, WebhookEvent
 from app.domain.webhook_deliveries import DeliveryStatus
-
-MAX_BATCHES_PER_ROUND = 20
-
-_Prunable = type[WebhookEvent] | type[EmailToken] | type[RefreshToken] | type[StripeEvent]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +50,13 @@ async def prune(
     """Deletes what each kind's retention lets go of; counts the rows deleted."""
     batch = settings.retention_batch_size
     return PruneResult(
-        webhook_events=await _delete_in_batches(
+        webhook_events=await delete_in_batches(
             sessionmaker,
             WebhookEvent,
             _finished_webhook_events(now - timedelta(days=settings.webhook_event_retention_days)),
             batch,
         ),
-        email_tokens=await _delete_in_batches(
+        email_tokens=await delete_in_batches(
             sessionmaker,
             EmailToken,
             EmailToken.expires_at < now - timedelta(days=settings.email_token_retention_days),
@@ -70,7 +65,7 @@ async def prune(
         refresh_tokens=await _delete_dead_refresh_tokens(
             sessionmaker, now - timedelta(days=settings.refresh_token_retention_days), batch
         ),
-        stripe_events=await _delete_in_batches(
+        stripe_events=await delete_in_batches(
             sessionmaker,
             StripeEvent,
             StripeEvent.received_at < now - timedelta(days=settings.stripe_event_retention_days),
@@ -97,41 +92,10 @@ async def _delete_dead_refresh_tokens(
     sessionmaker: async_sessionmaker[AsyncSession], cutoff: datetime, batch: int
 ) -> int:
     # Two passes, each on its own index, rather than one OR a planner may scan the table for.
-    expired = await _delete_in_batches(
+    expired = await delete_in_batches(
         sessionmaker, RefreshToken, RefreshToken.expires_at < cutoff, batch
     )
-    revoked = await _delete_in_batches(
+    revoked = await delete_in_batches(
         sessionmaker, RefreshToken, RefreshToken.revoked_at < cutoff, batch
     )
     return expired + revoked
-
-
-async def _delete_in_batches(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    model: _Prunable,
-    condition: ColumnElement[bool],
-    batch: int,
-) -> int:
-    """Deletes the rows of `model` matching `condition`, `batch` rows a transaction, at most
-    `MAX_BATCHES_PER_ROUND` batches; the rest waits for the next round."""
-    deleted = 0
-    for _ in range(MAX_BATCHES_PER_ROUND):
-        doomed = (
-            select(model.id)
-            .where(condition)
-            .limit(batch)
-            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
-            .correlate(None)  # the subquery reads the table itself, not the DELETE's row
-        )
-        async with sessionmaker() as session:
-            result = await session.execute(
-                delete(model)
-                .where(model.id.in_(doomed))
-                .execution_options(synchronize_session=False)
-            )
-            await session.commit()
-        count = int(result.rowcount)  # type: ignore[attr-defined]
-        deleted += count
-        if count < batch:
-            break
-    return deleted

@@ -15,6 +15,7 @@ import pytest
 
 from app.config import Settings
 from app.local.moto_server import free_port
+from tests.support.processes import stop_process
 from tests.support.scrape import sample
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,9 +98,4 @@ async def test_every_scrape_counts_the_requests_of_both_workers(
                 count = sample(scraped.text, "reframer_http_request_duration_seconds_count", **LIVE)
                 assert count == sent
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server)

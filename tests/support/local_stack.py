@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from app.local.moto_server import free_port
+from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 60.0
@@ -67,14 +68,8 @@ class LocalStack:
         raise RuntimeError(f"the local stack never got ready:\n{self.log_path.read_text()}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, request=signal.SIGINT)  # what Ctrl-C sends
 
 
 def start_local_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> LocalStack:

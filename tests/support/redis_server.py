@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.local.moto_server import free_port
+from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 10.0
@@ -63,8 +64,7 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+            stop_process(self.process)
             self.process = None
 
     def destroy(self) -> None:

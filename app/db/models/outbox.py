@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin
@@ -18,7 +18,18 @@ class OutboxMessage(IdMixin, Base):
     """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_pending", "sent_at", "available_at"),)
+    __table_args__ = (
+        # Serves the claim's "an earlier message of the group waits out a backoff" test
+        # (sent_at IS NULL, available_at > now) and the prune of old sent rows (sent_at <).
+        Index("ix_outbox_messages_pending", "sent_at", "available_at"),
+        # The claim itself: unsent rows in id order, without reading the sent ones kept for days.
+        Index(
+            "ix_outbox_messages_unsent",
+            "id",
+            postgresql_where=text("sent_at IS NULL"),
+            sqlite_where=text("sent_at IS NULL"),
+        ),
+    )
 
     destination: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
