@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.batched_delete import delete_in_batches
@@ -88,11 +88,6 @@ def save_response(
             expires_at=now + timedelta(seconds=ttl_seconds),
         )
     )
-
-
-async def delete_expired(session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def delete_expired_in_batches(

@@ -1,5 +1,5 @@
-"""Housekeeping the sweeper runs: expire uploads never confirmed, fail jobs whose container
-was lost, drop old idempotency keys."""
+"""Housekeeping the sweeper runs on jobs: expire uploads never confirmed, fail jobs whose
+container was lost."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from app.domain.errors import InvalidTransition
 from app.domain.job_liveness import LivenessLimits, is_lost
 from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import FailureCode
-from app.services import idempotency
 from app.services.jobs.transitions import lock_job, transition_job
 
 EXPIRE_BATCH = 100
@@ -163,12 +162,3 @@ async def _fail_if_still_lost(
     transition.job.error_message = message
     await session.commit()
     return int(transition.changed)
-
-
-async def delete_expired_idempotency_keys(
-    sessionmaker: async_sessionmaker[AsyncSession], now: datetime
-) -> int:
-    async with sessionmaker() as session:
-        deleted = await idempotency.delete_expired(session, now)
-        await session.commit()
-    return deleted
