@@ -3,8 +3,10 @@ and with two, against a bare FastAPI + SQLAlchemy app served the same way in the
 
 wrk at 64 connections on loopback measures `POST /api/jobs`, `GET /api/jobs/{id}`,
 `GET /api/jobs?limit=50` and login; the bare app's `INSERT ... RETURNING` and primary-key
-`session.get` endpoints are measured right before the app's, so each ratio compares
-figures taken side by side on a machine whose second core comes and goes.
+`session.get` endpoints are measured in turns with the app's (a few short rounds each,
+alternating), so each ratio compares figures taken side by side on a machine whose second
+core comes and goes: a neighbour's burst lands on both sides instead of on one row. The
+ratios' spread over the rounds is printed with them.
 
 Goals: `POST /api/jobs` >= 0.50x the bare INSERT, `GET /api/jobs/{id}` >= 0.60x the bare
 get, and `GET /health/live` p99 < 50 ms while a login storm (bcrypt) runs.
@@ -32,6 +34,7 @@ from bench.servers import Served, uvicorn_server
 from bench.stack import BenchStack, bench_stack
 
 CONNECTIONS = 64
+ROUNDS = 3  # alternating turns per compared pair
 PROBE_CONNECTIONS = 2  # the health probe during the login storm: a load balancer's pace
 SEEDED_JOBS = 300
 CREATE_GOAL = 0.50
@@ -52,6 +55,13 @@ class Ratio:
     value: float  # by requests/s
     by_cpu: float  # the bare endpoint's CPU per request / the app's
     goal: float
+    rounds: list[float]  # by requests/s, in each alternating round
+
+
+@dataclass(frozen=True)
+class Turn:
+    result: Result
+    cpu_seconds: float
 
 
 @dataclass(frozen=True)
@@ -89,24 +99,50 @@ def measure_workers(
         uvicorn_server("bench.bare_app:create_app", env, workers=workers, log=log) as bare,
     ):
 
-        def load(name: str, server: Served, request: Request) -> Measured:
-            loadgen.run(server.url, request, seconds=warmup, connections=CONNECTIONS)
+        def turn(server: Served, request: Request, seconds: float) -> Turn:
             cpu_before = server.cpu_seconds()
             result = loadgen.run(server.url, request, seconds=seconds, connections=CONNECTIONS)
-            cpu = server.cpu_seconds() - cpu_before
-            return Measured(name, result, 1000 * cpu / max(result.requests, 1))
+            return Turn(result, server.cpu_seconds() - cpu_before)
 
-        bare_insert = load(
-            "bare INSERT ... RETURNING",
-            bare,
-            Request("POST", "/items", json.dumps({"name": "keynote.mp4"})),
+        def load(name: str, server: Served, request: Request) -> Measured:
+            loadgen.run(server.url, request, seconds=warmup, connections=CONNECTIONS)
+            return _measured(name, [turn(server, request, seconds)])
+
+        def compare(
+            name: str, goal: float, bare_side: tuple[str, Request], app_side: tuple[str, Request]
+        ) -> tuple[Measured, Measured, Ratio]:
+            """Bare and app in alternating rounds, about `seconds` each in all (wrk takes
+            whole seconds)."""
+            turn_seconds = max(1, round(seconds / ROUNDS))
+            for server, (_, request) in ((bare, bare_side), (api, app_side)):
+                loadgen.run(server.url, request, seconds=warmup, connections=CONNECTIONS)
+            bare_turns: list[Turn] = []
+            app_turns: list[Turn] = []
+            for _ in range(ROUNDS):
+                bare_turns.append(turn(bare, bare_side[1], turn_seconds))
+                app_turns.append(turn(api, app_side[1], turn_seconds))
+            bare_row = _measured(bare_side[0], bare_turns)
+            app_row = _measured(app_side[0], app_turns)
+            rounds = [
+                a.result.per_second / b.result.per_second
+                for a, b in zip(app_turns, bare_turns, strict=True)
+            ]
+            return bare_row, app_row, _ratio(name, app_row, bare_row, goal, rounds)
+
+        bare_insert, create, create_ratio = compare(
+            "POST /api/jobs / bare INSERT",
+            CREATE_GOAL,
+            ("bare INSERT ... RETURNING", Request("POST", "/items", json.dumps({"name": "a.mp4"}))),
+            ("POST /api/jobs", Request("POST", "/api/jobs", JOB_BODY_JSON, auth)),
         )
-        create = load("POST /api/jobs", api, Request("POST", "/api/jobs", JOB_BODY_JSON, auth))
-        bare_get = load("bare session.get", bare, Request("GET", f"/items/{bare_item}"))
-        get = load(
-            "GET /api/jobs/{id}",
-            api,
-            Request("GET", f"/api/jobs/{account.job_id}", authorization=auth),
+        bare_get, get, get_ratio = compare(
+            "GET /api/jobs/{id} / bare get",
+            GET_GOAL,
+            ("bare session.get", Request("GET", f"/items/{bare_item}")),
+            (
+                "GET /api/jobs/{id}",
+                Request("GET", f"/api/jobs/{account.job_id}", authorization=auth),
+            ),
         )
         listing = load(
             "GET /api/jobs?limit=50",
@@ -140,21 +176,36 @@ def measure_workers(
             listing,
             Measured("POST /api/auth/login (storm)", logins, login_cpu),
         ],
-        ratios=[
-            _ratio("POST /api/jobs / bare INSERT", create, bare_insert, CREATE_GOAL),
-            _ratio("GET /api/jobs/{id} / bare get", get, bare_get, GET_GOAL),
-        ],
+        ratios=[create_ratio, get_ratio],
         live_quiet=live_quiet,
         live_storm=live_storm,
     )
 
 
-def _ratio(name: str, app: Measured, bare: Measured, goal: float) -> Ratio:
+def _measured(name: str, turns: list[Turn]) -> Measured:
+    """One row of the table from its turns: rates and CPU over all of them, latencies the
+    median turn's."""
+    results = [t.result for t in turns]
+    requests = sum(r.requests for r in results)
+    middle = sorted(results, key=lambda r: r.per_second)[len(results) // 2]
+    result = Result(
+        requests=requests,
+        seconds=sum(r.seconds for r in results),
+        p50_ms=middle.p50_ms,
+        p99_ms=middle.p99_ms,
+        non_2xx=sum(r.non_2xx for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
+    )
+    return Measured(name, result, 1000 * sum(t.cpu_seconds for t in turns) / max(requests, 1))
+
+
+def _ratio(name: str, app: Measured, bare: Measured, goal: float, rounds: list[float]) -> Ratio:
     return Ratio(
         name,
         value=app.result.per_second / bare.result.per_second,
         by_cpu=bare.cpu_ms / app.cpu_ms,
         goal=goal,
+        rounds=rounds,
     )
 
 
@@ -164,7 +215,8 @@ def _verdict(met: bool) -> str:
 
 def format_report(reports: list[WorkerReport], seconds: int, load_before: float) -> str:
     lines = [
-        f"load: wrk {CONNECTIONS} connections on loopback, {seconds} s per row after a warm-up; "
+        f"load: wrk {CONNECTIONS} connections on loopback, {seconds} s per row after a warm-up "
+        f"(compared pairs in {ROUNDS} alternating rounds); "
         f"uvicorn --loop uvloop --http httptools; load average at start {load_before:.2f}",
         f"{'workers':>7}  {'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'errors':>7} {'cpu ms/req':>10}",
@@ -180,7 +232,8 @@ def format_report(reports: list[WorkerReport], seconds: int, load_before: float)
             lines.append(
                 f"{report.workers:>7}  ratio {ratio.name:<30} {ratio.value:5.2f} by req/s, "
                 f"{ratio.by_cpu:5.2f} by CPU per request "
-                f"(goal >= {ratio.goal:.2f}: {_verdict(ratio.value >= ratio.goal)})"
+                f"(goal >= {ratio.goal:.2f}: {_verdict(ratio.value >= ratio.goal)}; "
+                f"rounds {min(ratio.rounds):.2f}-{max(ratio.rounds):.2f})"
             )
         quiet, storm = report.live_quiet, report.live_storm
         lines.append(
@@ -194,7 +247,7 @@ def format_report(reports: list[WorkerReport], seconds: int, load_before: float)
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench load")
-    parser.add_argument("--seconds", type=int, default=8, help="per measurement")
+    parser.add_argument("--seconds", type=int, default=9, help="per measurement")
     parser.add_argument("--warmup", type=int, default=2, help="seconds before each measurement")
     parser.add_argument("--workers", default="1,2", help="uvicorn worker counts, comma-separated")
     args = parser.parse_args(argv)
