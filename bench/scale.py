@@ -15,10 +15,16 @@ up with a burst.
 
 moto, not the relay, sets the ceiling here. It answers from one process whose Python code
 holds the GIL for nearly all of a SendMessageBatch (its queue attributes are rebuilt several
-times per message), so calls in parallel only contend: four callers get fewer messages/s
-than one. Real SQS is the opposite (a call waits on the network), hence production's 4 lanes
+times per message), so calls in parallel only contend. On CPython that is ~2.7 ms of moto CPU
+per message, ~330 messages/s from one caller and fewer from four; `make bench` therefore
+serves moto from PyPy where it can (`bench/stack.py`), whose JIT, once warm, takes it to
+~1.4-1.7 ms per message from one caller and ~1.9-2.2 ms from four. The JIT warms for the
+first ~45 s of calls, so raw calls warm moto before anything is measured (`--moto-warmup`,
+the rounds printed), once for the relay and the baseline alike. Real SQS is the opposite of
+moto (a call waits on the network), hence production's 4 lanes
 (`REFRAMER_OUTBOX_SQS_CONCURRENT_BATCHES`); the 1-lane row shows how close the relay gets to
-moto's own limit. When even raw calls stay under the goal, the goal is read as relay / raw.
+moto's own limit. When even raw calls stay under the goal (CPython's moto), the goal is read
+as relay / raw.
 """
 
 from __future__ import annotations
@@ -400,11 +406,13 @@ async def relay_benchmark(stack: BenchStack, count: int, warmup_seconds: float) 
 def format_report(
     listings: list[ListingAt], relay: list[RelayRun], seconds: int, moto_runtime: str
 ) -> str:
-    lines = [
-        f"scale: GET /api/jobs?limit=50, wrk {CONNECTIONS} connections, {seconds} s per row, "
-        "uvicorn 1 worker (uvloop, httptools)",
-        f"{'jobs':>9}  {'page':<11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  plan",
-    ]
+    lines = []
+    if listings:  # --skip-listing: the relay's table alone
+        lines += [
+            f"scale: GET /api/jobs?limit=50, wrk {CONNECTIONS} connections, {seconds} s per row, "
+            "uvicorn 1 worker (uvloop, httptools)",
+            f"{'jobs':>9}  {'page':<11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  plan",
+        ]
     for at in listings:
         for page, result in (("first page", at.first_page), ("deep page", at.deep_page)):
             lines.append(
