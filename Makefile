@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 # cfn-lint, checkov and aws-sam-translator pin below the app's pins: a virtualenv of their own.
 TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
+# moto for the scale benchmark on Debian's PyPy, whose JIT halves moto's CPU per SQS message
+# (bench/stack.py); the stamp exists only once it installed, else the benchmark uses CPython's.
+MOTO_PYPY_VENV := .venv-moto-pypy
+MOTO_PYPY_STAMP := $(MOTO_PYPY_VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help install tools system-deps run demo test lint format typecheck pytest migrate requirements bench clean
@@ -68,10 +72,22 @@ requirements: $(PY) ## re-pin requirements*.txt from pyproject.toml
 	$(UV) pip compile --quiet pyproject.toml --extra batch -o batch/requirements.txt
 	$(UV) pip compile --quiet --python-version 3.11 infra/requirements-tools.in -o infra/requirements-tools.txt
 
+# Never fails the benchmark: without PyPy (no apt, no wheels) moto runs on CPython, and says so.
+# Only pypy3 from Debian (`venv --without-pip`: uv installs); cryptography from its PyPy wheel.
+$(MOTO_PYPY_STAMP): bench/requirements-moto-pypy.txt | $(PY)
+	@if scripts/ensure-system-packages.sh pypy3 \
+	    && rm -rf $(MOTO_PYPY_VENV) && pypy3 -m venv --without-pip $(MOTO_PYPY_VENV) \
+	    && $(UV) pip install --quiet --python $(MOTO_PYPY_VENV)/bin/python \
+	        --only-binary cryptography -r bench/requirements-moto-pypy.txt; then \
+	    touch $@; \
+	else \
+	    echo "notice: moto on PyPy could not be installed; the scale benchmark serves moto from CPython" >&2; \
+	fi
+
 BENCH ?=
-bench: install ## benchmarks (goals live here, not in tests); one of them: make bench BENCH=load|scale|pipeline
+bench: install $(MOTO_PYPY_STAMP) ## benchmarks (goals live here, not in tests); one of them: make bench BENCH=load|scale|pipeline
 	@command -v wrk >/dev/null 2>&1 || scripts/ensure-system-packages.sh wrk
 	$(PY) -m bench $(BENCH)
 
 clean: ## remove the virtualenv and local state
-	rm -rf $(VENV) $(TOOLS_VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_VENV) $(MOTO_PYPY_VENV) var .pytest_cache .mypy_cache .ruff_cache
