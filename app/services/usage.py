@@ -66,8 +66,10 @@ async def plan_and_usage(
     session: AsyncSession, account_id: uuid.UUID, period: str
 ) -> PlanAndUsage | None:
     """The account's plan and its usage in `period`, in one query; None if no such account."""
+    # On the session's connection: a Core read, with no entities for the ORM to load.
+    connection = await session.connection()
     row = (
-        await session.execute(_PLAN_AND_USAGE, {"account_id": account_id, "period": period})
+        await connection.execute(_PLAN_AND_USAGE, {"account_id": account_id, "period": period})
     ).one_or_none()
     if row is None:
         return None
