@@ -7,9 +7,7 @@ bcrypt reads only the first 72 bytes of a password (bcrypt 5 raises past that). 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -25,24 +23,7 @@ T = TypeVar("T")
 # CPU behind them; a pool of one thread per core but one leaves a core to the loop. Threads
 # start on first use.
 HASHING_THREADS = max(1, len(os.sched_getaffinity(0)) - 1)
-# Several workers on one machine each have such a pool, which together can take every core:
-# hashing threads also run at a lower scheduling priority, so a loop that wakes up with a
-# request gets the CPU at once, and a storm of logins slows logins, not the rest of the API.
-HASHING_NICENESS = 10  # added to the process's; 19 is the lowest priority there is
-LOWEST_PRIORITY = 19
-
-
-def _lower_thread_priority() -> None:
-    """Linux keeps a nice value per thread; elsewhere, or where refused, the pool runs as is."""
-    with contextlib.suppress(AttributeError, OSError):
-        thread = threading.get_native_id()
-        niceness = os.getpriority(os.PRIO_PROCESS, thread) + HASHING_NICENESS
-        os.setpriority(os.PRIO_PROCESS, thread, min(niceness, LOWEST_PRIORITY))
-
-
-_hashing = ThreadPoolExecutor(
-    HASHING_THREADS, thread_name_prefix="password-hashing", initializer=_lower_thread_priority
-)
+_hashing = ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="password-hashing")
 
 
 async def _off_loop(function: Callable[[], T]) -> T:
