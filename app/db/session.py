@@ -87,3 +87,10 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
     return async_sessionmaker(
         engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
     )
+
+
+async def release_connection(session: AsyncSession) -> None:
+    """Ends the session's transaction, so its pooled connection is free while the caller waits
+    on slow work that needs no database (bcrypt). What it loaded stays usable (the
+    sessionmakers keep objects unexpired on commit); its next statement begins anew."""
+    await session.commit()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db.models import Account, RefreshToken
+from app.db.session import release_connection
 from app.domain.clock import utcnow
 from app.domain.errors import EmailTaken, InvalidCredentials, InvalidToken
 from app.domain.ids import new_id
@@ -41,6 +42,7 @@ class AuthService:
         email = normalise_email(email)
         if await find_by_email(self.session, email) is not None:
             raise EmailTaken()
+        await release_connection(self.session)  # the unique index still settles a race
         account = Account(email=email, password_hash=await self.passwords.hash(password))
         self.session.add(account)
         try:
@@ -54,6 +56,8 @@ class AuthService:
 
     async def login(self, email: str, password: str) -> TokenPair:
         account = await find_by_email(self.session, email)
+        # No pooled connection waits on bcrypt, or a login storm starves every other request.
+        await release_connection(self.session)
         # An unknown email still costs one bcrypt verify: timing does not tell who exists.
         ok = await self.passwords.verify(password, account.password_hash if account else None)
         if account is None or not ok:
@@ -94,6 +98,7 @@ class AuthService:
             await self.session.commit()
 
     async def change_password(self, account: Account, current: str, new: str) -> None:
+        await release_connection(self.session)  # while bcrypt runs, twice
         if not await self.passwords.verify(current, account.password_hash):
             raise InvalidCredentials("The current password is wrong.")
         account.password_hash = await self.passwords.hash(new)

@@ -11,6 +11,7 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.db.session import release_connection
 from app.domain.clock import utcnow
 from app.domain.errors import InvalidEmailToken
 from app.services.accounts import find_by_email, get_account, normalise_email
@@ -88,6 +89,7 @@ async def reset_password(
             reason="address_changed",
         )
     auth = AuthService(session, settings)
+    await release_connection(session)  # while bcrypt runs; using the token is atomic
     password_hash = await auth.passwords.hash(new_password)
     await mark_token_used(session, token, ASK_AGAIN)
     account.password_hash = password_hash
