@@ -19,7 +19,7 @@ from app.aws.clients import AwsClients
 from app.config import Settings
 from app.db.availability import DATABASE_ERROR_TYPES, is_database_unavailable
 from app.db.models import Account
-from app.domain.errors import Forbidden, InvalidToken, NotFound, Unauthenticated
+from app.domain.errors import Forbidden, NotFound, TokenAccountGone, Unauthenticated
 from app.domain.plans import Feature
 from app.domain.secrets import looks_like_api_key
 from app.logging import bind_log_context
@@ -149,7 +149,7 @@ async def _account_of_token(session: AsyncSession, account_id: uuid.UUID) -> Acc
     except NotFound as exc:
         # Only a missing account: a database that cannot answer is a 503, not a reason for
         # the client to throw its token away.
-        raise InvalidToken("The account behind this token no longer exists.") from exc
+        raise TokenAccountGone() from exc
 
 
 CurrentAccount = Annotated[Account, Depends(get_current_account)]

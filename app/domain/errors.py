@@ -44,6 +44,13 @@ class InvalidToken(Unauthenticated):
     code, title = "invalid_token", "The token is not valid"
 
 
+class TokenAccountGone(InvalidToken):
+    """A token that verifies, naming an account that no longer exists."""
+
+    def __init__(self) -> None:
+        super().__init__("The account behind this token no longer exists.")
+
+
 class Forbidden(DomainError):
     status, code, title = 403, "forbidden", "Not allowed"
 

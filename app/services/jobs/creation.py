@@ -18,7 +18,7 @@ from app.aws.s3 import presign_put
 from app.config import Settings
 from app.db.models import Job, JobEvent
 from app.domain.clock import utcnow
-from app.domain.errors import InvalidToken
+from app.domain.errors import TokenAccountGone
 from app.domain.ids import new_id
 from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import new_upload_key
@@ -84,7 +84,7 @@ async def create_job(
     period = month_of(utcnow())
     standing = await plan_and_usage(session, account_id, period.key)
     if standing is None:
-        raise InvalidToken("The account behind this token no longer exists.")
+        raise TokenAccountGone()
     plan = standing.plan
     plan_gate.ensure_upload_size(settings, plan, request.size_bytes)
     plan_gate.ensure_source_duration(settings, plan, request.duration_seconds)
