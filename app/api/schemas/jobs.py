@@ -179,8 +179,18 @@ class CreateJobResponse(BaseModel):
         )
 
 
+class JobListItem(JobResponse):
+    thumbnail_url: str | None = Field(
+        description="a presigned JPEG still of a succeeded job's result (expires like downloads)"
+    )
+
+    @classmethod
+    def listed(cls, job: Job, thumbnail_url: str | None) -> JobListItem:
+        return cls(**dict(JobResponse.of(job)), thumbnail_url=thumbnail_url)
+
+
 class JobListResponse(BaseModel):
-    data: list[JobResponse]
+    data: list[JobListItem]
     has_more: bool = Field(description="pass the last job's id as `starting_after` for more")
 
 
@@ -212,3 +222,6 @@ class JobOutputsResponse(BaseModel):
     video: DownloadLinkResponse = Field(description="the reframed video (MP4)")
     thumbnail: DownloadLinkResponse = Field(description="a JPEG still")
     manifest: DownloadLinkResponse = Field(description="JSON: the crop path and pipeline facts")
+    source: DownloadLinkResponse = Field(
+        description="the uploaded source video, until storage's upload retention removes it"
+    )
