@@ -98,6 +98,8 @@ async def test_a_job_goes_from_upload_to_downloadable_outputs(
         assert [job["id"] for job in listed] == [job_id]
         thumbnail = await s3.get(listed[0]["thumbnail_url"])
         assert thumbnail.content == files["thumbnail.jpg"]
+        assert listed[0]["duration_seconds"] == 90  # the customer's hint
+        assert listed[0]["measured_duration_seconds"] == 120.0
 
     events = await client.get(f"/api/jobs/{job_id}/events", headers=user.headers)
     assert [(e["from_status"], e["to_status"]) for e in events.json()] == [

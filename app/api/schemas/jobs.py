@@ -184,9 +184,20 @@ class JobListItem(JobResponse):
         description="a presigned JPEG still of a succeeded job's result (expires like downloads)"
     )
 
+    measured_duration_seconds: float | None = Field(
+        description="the source's duration as the pipeline measured it, once the job succeeded"
+    )
+
     @classmethod
     def listed(cls, job: Job, thumbnail_url: str | None) -> JobListItem:
-        return cls(**dict(JobResponse.of(job)), thumbnail_url=thumbnail_url)
+        measured = (job.metrics or {}).get("duration_seconds")
+        return cls(
+            **dict(JobResponse.of(job)),
+            thumbnail_url=thumbnail_url,
+            measured_duration_seconds=(
+                float(measured) if isinstance(measured, int | float) else None
+            ),
+        )
 
 
 class JobListResponse(BaseModel):
