@@ -439,8 +439,9 @@ function comparison(plans, current, subscribed) {
     h("th", { scope: "row" }, label),
     plans.map((p) => h("td", { class: p.name === current ? "current" : "" }, cell(p.limits)))));
   const actions = h("tr", {}, h("td", {}), plans.map((p) => h("td", { class: p.name === current ? "current" : "" },
-    subscribed
-      ? (p.name === current ? billingButton("Manage", "/api/billing/portal", undefined, "secondary") : null)
+    subscribed  // a subscriber changes plan in the payment provider's portal
+      ? (p.name === current ? billingButton("Manage", "/api/billing/portal", undefined, "secondary")
+        : billingButton(`Switch to ${capitalised(p.name)}`, "/api/billing/portal", undefined, "secondary", "Switch"))
       : p.rank > currentRank ? billingButton(`Upgrade to ${capitalised(p.name)}`, "/api/billing/checkout", { plan: p.name }, "", "Upgrade") : null)));
   return h("div", { class: "table-scroll" }, h("table", { class: "plans", "data-testid": "plans" },
     h("caption", { class: "visually-hidden" }, "What each plan includes"),
