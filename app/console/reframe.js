@@ -127,7 +127,8 @@ function qualityWords(manifest) {
   if (m.wall_seconds != null) {
     lines.push(["Processing time", `${m.wall_seconds.toFixed(1)} seconds for ${clock(m.duration_seconds ?? input.duration_seconds)} of video.`]);
   }
-  for (const [key, value] of Object.entries(m.quality ?? {})) {
+  // A quality block written in words by the pipeline, wherever it puts it, is shown as is.
+  for (const [key, value] of Object.entries(manifest.quality ?? m.quality ?? {})) {
     if (typeof value === "string") lines.push([key.replaceAll("_", " "), value]);
   }
   return h("dl", { class: "facts", "data-testid": "quality" },

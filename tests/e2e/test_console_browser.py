@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -24,6 +25,7 @@ from tests.support.local_stack import LocalStack
 
 PASSWORD = "browser password 1"
 JOB_TIMEOUT_MS = 180_000
+COOLDOWN_MS = 4_500  # the local stack's resend cooldown (tests/support/local_stack.py), and a bit
 
 
 @pytest.fixture
@@ -89,6 +91,15 @@ def test_a_new_customer_signs_up_reframes_a_video_and_upgrades(
     expect(resend).to_be_enabled(timeout=15_000)
     resend.click()
     expect(page.get_by_test_id("resend-status")).to_contain_text(f"on its way to {email}")
+
+    # A mistyped address is corrected here (after the same cooldown); the link goes there.
+    page.wait_for_timeout(COOLDOWN_MS)
+    email = _email(tmp_path, "walk-fixed")
+    page.get_by_text("Wrong address? Change it").click()
+    page.get_by_label("New email address").fill(email)
+    page.get_by_role("button", name="Use this address").click()
+    expect(page.get_by_test_id("email")).to_have_text(email)
+    expect(page.locator("#flash")).to_contain_text(f"We sent a new link to {email}")
 
     # Before any upload, the new-job page says the address is not confirmed yet.
     page.get_by_role("link", name="New job").click()
@@ -257,3 +268,33 @@ def test_keyboard_reaches_every_control_with_a_visible_focus_ring(
     page.get_by_role("link", name="New job").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="New job")).to_be_visible()
+
+
+def test_the_jobs_list_shows_older_jobs_a_page_at_a_time(
+    page: Page, local_stack: LocalStack, tmp_path: Path
+) -> None:
+    _sign_up(page, local_stack, _email(tmp_path, "pages"))
+    token = page.evaluate("() => sessionStorage.getItem('access_token')")
+    with httpx.Client(
+        base_url=local_stack.api_url, headers={"Authorization": f"Bearer {token}"}
+    ) as api:
+        for number in range(15):
+            created = api.post(
+                "/api/jobs",
+                json={"filename": f"clip-{number:02}.mp4", "content_type": "video/mp4",
+                      "size_bytes": 1000, "duration_seconds": 75},
+            )  # fmt: skip
+            assert created.status_code == 201, created.text
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(local_stack.api_url + "/#/jobs")
+    cards = page.get_by_role("list", name="Jobs, newest first").get_by_role("listitem")
+    expect(cards).to_have_count(12)
+    expect(cards.first).to_contain_text("clip-14.mp4")
+    expect(cards.first).to_contain_text("Waiting for upload")
+    expect(cards.first).to_contain_text("1:15")
+    older = page.get_by_role("button", name="Show older jobs")
+    older.click()
+    expect(cards).to_have_count(15)
+    expect(cards.last).to_contain_text("clip-00.mp4")
+    expect(older).to_be_hidden()
+    capture(page, "17-jobs-paged")
