@@ -116,7 +116,8 @@ def test_a_new_customer_signs_up_reframes_a_video_and_upgrades(
 
     clip = tmp_path / "holiday.mp4"
     make_sample_clip(clip, width=960, height=540, seconds=8)
-    page.goto(local_stack.api_url + "/#/new")
+    page.get_by_role("link", name="Upload your first video").click()
+    expect(page.get_by_role("heading", name="New job")).to_be_visible()
     expect(page.get_by_test_id("unverified")).to_have_count(0)
     capture(page, "07-new-job")
     page.get_by_label("Video file").set_input_files(str(clip))
