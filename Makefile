@@ -59,8 +59,15 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# axe-core for the console's accessibility checks (tests/e2e), from the npm registry.
+AXE := tests/e2e/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
+	@command -v npm >/dev/null || scripts/ensure-system-packages.sh npm
+	cd tests/e2e/axe && npm ci --no-audit --no-fund --silent
+	touch $@
+
 PYTEST_ARGS ?= -n 2
-pytest: $(STAMP) $(TOOLS_STAMP)
+pytest: $(STAMP) $(TOOLS_STAMP) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 migrate: $(STAMP) ## upgrade the configured database to the newest schema

@@ -1,9 +1,10 @@
 """`make run`: the whole system on one machine, on its embedded defaults.
 
 SQLite, moto server on loopback as S3 and SQS (bucket and queues created), the Alembic
-migration, the API with its outbox relay, both Lambda handlers under SQS pollers and the local
-Batch runner (each job's `docker-entrypoint.sh` a child process), all in one process; Ctrl-C
-stops everything.
+migration, the API with its outbox relay, both Lambda handlers under SQS pollers, the local
+Batch runner (each job's `docker-entrypoint.sh` a child process) and, unless a Stripe key is
+configured, the local Stripe stand-in (Checkout and the billing portal as pages), all in one
+process; Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from pathlib import Path
 
 import uvicorn
 
-from app.config import Settings
+from app.config import DEV_STRIPE_SECRET_KEY, Settings
 from app.local.lambda_runners import run_job_dispatcher, run_local_batch, run_webhook_delivery
 from app.local.moto_server import start_moto
 from app.local.provision import provision_aws
 from app.local.smtp_sink import start_smtp_sink
+from app.local.stripe_standin import StripeStandIn
 from app.logging import configure_logging
 
 logger = logging.getLogger("local")
@@ -30,6 +32,8 @@ logger = logging.getLogger("local")
 DEFAULT_AWS_PORT = 4566
 DEFAULT_API_HOST = "127.0.0.1"
 DEFAULT_API_PORT = 8000
+# Not a secret: the key the local stand-in and the app share on loopback.
+LOCAL_STRIPE_SECRET_KEY = "sk_test_local-stripe-standin"  # noqa: S105
 
 
 class _ApiServer(uvicorn.Server):
@@ -41,6 +45,38 @@ class _ApiServer(uvicorn.Server):
         if self.before_shutdown is not None:
             await self.before_shutdown()
         await super().shutdown(sockets)
+
+
+def _start_local_stripe(base: Settings, public_url: str) -> StripeStandIn | None:
+    """The stand-in, when no Stripe key is set; a configured key talks to Stripe itself."""
+    if base.stripe_secret_key != DEV_STRIPE_SECRET_KEY:
+        return None
+    standin = StripeStandIn(
+        secret_key=LOCAL_STRIPE_SECRET_KEY,
+        prices=frozenset({base.stripe_price_pro, base.stripe_price_business}),
+        price_names={base.stripe_price_pro: "pro", base.stripe_price_business: "business"},
+        webhook_url=f"{public_url}/api/billing/stripe-webhook",
+        webhook_secret=base.stripe_webhook_secret,
+        live_clock=True,
+    )
+    standin.start(int(os.environ.get("REFRAMER_LOCAL_STRIPE_PORT", 0)))
+    return standin
+
+
+def _stripe_settings(
+    base: Settings, standin: StripeStandIn | None, public_url: str
+) -> dict[str, str]:
+    if standin is None:
+        return {}
+    default_upgrade_url = Settings.model_fields["upgrade_url"].default
+    return {
+        "stripe_secret_key": LOCAL_STRIPE_SECRET_KEY,
+        "stripe_api_base": standin.base_url,
+        # Back from the checkout page to the console's plan page on this run's port.
+        "upgrade_url": (
+            f"{public_url}/#/plan" if base.upgrade_url == default_upgrade_url else base.upgrade_url
+        ),
+    }
 
 
 def _migrate(database_url: str) -> None:
@@ -64,6 +100,7 @@ async def run() -> None:
     smtp = start_smtp_sink(Path(base.smtp_sink_dir), base.smtp_port, base.smtp_host)
     logger.info("SMTP sink on %s:%s, mail kept in %s", smtp.host, smtp.port, base.smtp_sink_dir)
     public_url = f"http://{DEFAULT_API_HOST}:{api_port}"
+    stripe = _start_local_stripe(base, public_url)
     try:
         aws = await provision_aws(
             moto.endpoint_url,
@@ -84,6 +121,7 @@ async def run() -> None:
                     if base.callback_base_url == base.public_url.rstrip("/")
                     else base.callback_base_url
                 ),
+                **_stripe_settings(base, stripe, public_url),
             }
         )
         await asyncio.to_thread(_migrate, settings.database_url)
@@ -108,6 +146,8 @@ async def run() -> None:
             f"    readiness  {public_url}/health/ready\n"
             f"    S3 / SQS   {moto.endpoint_url} (moto)\n"
             f"    email      {base.smtp_sink_dir}/ (SMTP sink on port {smtp.port})\n"
+            f"    billing    {stripe.base_url if stripe else settings.stripe_api_base}"
+            f"{' (local Stripe stand-in)' if stripe else ''}\n"
             f"    database   {settings.database_url}\n\n"
             f"  Ctrl-C stops everything.\n",
             flush=True,
@@ -121,6 +161,8 @@ async def run() -> None:
             server.before_shutdown = lambda: asyncio.to_thread(batch.stop)
             await server.serve()
     finally:
+        if stripe is not None:
+            stripe.stop()
         smtp.stop()
         moto.stop()
         logger.info("stopped")

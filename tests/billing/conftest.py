@@ -8,12 +8,12 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.local.stripe_standin import StripeStandIn
 from tests.support.billing import (
     STRIPE_WEBHOOK_SECRET,
     running_stripe_standin,
     with_stripe_standin,
 )
-from tests.support.stripe_standin import StripeStandIn
 from tests.support.stripe_webhooks import WebhookSender
 
 

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.domain.clock import utcnow
+from app.local.stripe_standin import StripeStandIn
 from tests.support.billing import inbox_size
-from tests.support.stripe_standin import StripeStandIn
 from tests.support.stripe_webhooks import WebhookSender
 
 

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from app.config import Settings
+from app.local.stripe_standin import StripeStandIn
 from tests.support.billing import running_stripe_standin, with_stripe_standin
 from tests.support.postgres import PostgresCluster
-from tests.support.stripe_standin import StripeStandIn
 
 
 @pytest.fixture

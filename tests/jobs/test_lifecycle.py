@@ -89,6 +89,17 @@ async def test_a_job_goes_from_upload_to_downloadable_outputs(
             download = await s3.get(links[name]["url"])
             assert download.status_code == 200
             assert download.content == files[filename]
+        # The upload itself, to play beside the result.
+        source = await s3.get(links["source"]["url"])
+        assert source.status_code == 200
+        assert source.content == VIDEO_BYTES
+        # The list shows the result's still.
+        listed = (await client.get("/api/jobs", headers=user.headers)).json()["data"]
+        assert [job["id"] for job in listed] == [job_id]
+        thumbnail = await s3.get(listed[0]["thumbnail_url"])
+        assert thumbnail.content == files["thumbnail.jpg"]
+        assert listed[0]["duration_seconds"] == 90  # the customer's hint
+        assert listed[0]["measured_duration_seconds"] == 120.0
 
     events = await client.get(f"/api/jobs/{job_id}/events", headers=user.headers)
     assert [(e["from_status"], e["to_status"]) for e in events.json()] == [

@@ -45,6 +45,10 @@ async def test_the_list_pages_newest_first_and_filters_by_status(
     await client.post(f"/api/jobs/{created[1]}/cancel", headers=user.headers)
     newest_first = created[::-1]
 
+    # Nothing succeeded, so no job has a still to show.
+    listed = (await client.get("/api/jobs", headers=user.headers)).json()["data"]
+    assert [job["thumbnail_url"] for job in listed] == [None] * 5
+
     seen: list[str] = []
     cursor: str | None = None
     while True:

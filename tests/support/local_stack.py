@@ -44,6 +44,8 @@ class LocalStack:
             "REFRAMER_BCRYPT_ROUNDS": "4",
             "REFRAMER_SMTP_PORT": str(free_port()),
             "REFRAMER_SMTP_SINK_DIR": str(self.workdir / "mail"),
+            # The browser test asks for a second link; a person would wait the minute.
+            "REFRAMER_EMAIL_RESEND_COOLDOWN_SECONDS": "4",
             **(extra_env or {}),
         }
         log = self.log_path.open("wb")

@@ -1,27 +1,19 @@
-"""Signs webhook payloads the way Stripe documents it, and posts them to the service.
-
-`Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the
-endpoint's signing secret>` (https://docs.stripe.com/webhooks#verify-manually). Written out
-here, not borrowed from the library, so the app's verification is checked against the spec.
-"""
+"""Posts webhook payloads to the service, signed the way Stripe documents it
+(`app.local.stripe_standin.stripe_signature`, written out from the spec, not the library)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 from typing import Any
 
 import httpx
 
+from app.local.stripe_standin import stripe_signature
+
 WEBHOOK_PATH = "/api/billing/stripe-webhook"
 
 
-def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    signed_at = int(time.time()) if timestamp is None else timestamp
-    mac = hmac.new(secret.encode(), f"{signed_at}.".encode() + payload, hashlib.sha256)
-    return f"t={signed_at},v1={mac.hexdigest()}"
+__all__ = ["WEBHOOK_PATH", "WebhookSender", "stripe_signature"]
 
 
 class WebhookSender:

@@ -1,4 +1,4 @@
-"""The browser console: three static files served at `/`, with a strict CSP."""
+"""The browser console: a few static files served at `/`, with a strict CSP."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ router = APIRouter(include_in_schema=False)
 CONSOLE_DIR = Path(__file__).resolve().parents[2] / "console"
 ASSETS = {
     "console.js": "text/javascript; charset=utf-8",
+    "api.js": "text/javascript; charset=utf-8",
+    "dom.js": "text/javascript; charset=utf-8",
+    "reframe.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
 
@@ -40,7 +43,8 @@ def content_security_policy(settings: Settings) -> str:
             "script-src 'self'",
             "style-src 'self'",
             f"connect-src 'self' {storage}",
-            f"media-src 'self' {storage}",
+            # blob: lets the new-job page read the chosen file's duration before uploading it.
+            f"media-src 'self' blob: {storage}",
             f"img-src 'self' data: {storage}",
             "frame-ancestors 'none'",
             "base-uri 'none'",

@@ -13,6 +13,7 @@ from app.api.schemas.jobs import (
     CreateJobResponse,
     DownloadLinkResponse,
     JobEventResponse,
+    JobListItem,
     JobListResponse,
     JobOutputsResponse,
     JobResponse,
@@ -79,6 +80,8 @@ async def create_job(
 async def list_jobs(
     caller: CurrentCaller,
     session: SessionDep,
+    settings: SettingsDep,
+    aws: AwsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     starting_after: Annotated[
         uuid.UUID | None, Query(description="the id of the last job of the previous page")
@@ -88,7 +91,11 @@ async def list_jobs(
     page = await queries.list_jobs(
         session, caller.account_id, limit=limit, starting_after=starting_after, status=job_status
     )
-    return JobListResponse(data=[JobResponse.of(j) for j in page.jobs], has_more=page.has_more)
+    thumbnails = await queries.thumbnail_links(settings, aws.presigner, page.jobs)
+    return JobListResponse(
+        data=[JobListItem.listed(j, thumbnails.get(j.id)) for j in page.jobs],
+        has_more=page.has_more,
+    )
 
 
 @router.get("/{job_id}", response_model=JobResponse)
@@ -153,4 +160,5 @@ async def get_job_outputs(
         video=DownloadLinkResponse.of(links["video"]),
         thumbnail=DownloadLinkResponse.of(links["thumbnail"]),
         manifest=DownloadLinkResponse.of(links["manifest"]),
+        source=DownloadLinkResponse.of(links["source"]),
     )

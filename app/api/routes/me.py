@@ -4,9 +4,10 @@ from fastapi import APIRouter, Response, status
 
 from app.api.deps import CurrentAccount, SessionDep, SettingsDep
 from app.api.schemas.auth import AccountResponse, ChangePasswordRequest
-from app.api.schemas.me import UpdateMeRequest
+from app.api.schemas.me import ChangeEmailRequest, UpdateMeRequest
 from app.api.schemas.problems import problem_responses
 from app.services.auth import AuthService
+from app.services.email.address_change import change_unverified_email
 from app.services.email.notifications import set_job_notifications
 
 router = APIRouter(prefix="/api/me", tags=["me"], responses=problem_responses(401, 422))
@@ -22,6 +23,18 @@ async def update_me(body: UpdateMeRequest, account: CurrentAccount, session: Ses
     if body.notify_on_job_done is not None:
         account = await set_job_notifications(session, account, body.notify_on_job_done)
     return account
+
+
+@router.put(
+    "/email",
+    response_model=AccountResponse,
+    responses=problem_responses(409, 429),
+    summary="Correct the address before it is confirmed; the new one gets a fresh link",
+)
+async def change_email(
+    body: ChangeEmailRequest, account: CurrentAccount, session: SessionDep, settings: SettingsDep
+) -> object:
+    return await change_unverified_email(session, settings, account, body.email)
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT)

@@ -179,8 +179,29 @@ class CreateJobResponse(BaseModel):
         )
 
 
+class JobListItem(JobResponse):
+    thumbnail_url: str | None = Field(
+        description="a presigned JPEG still of a succeeded job's result (expires like downloads)"
+    )
+
+    measured_duration_seconds: float | None = Field(
+        description="the source's duration as the pipeline measured it, once the job succeeded"
+    )
+
+    @classmethod
+    def listed(cls, job: Job, thumbnail_url: str | None) -> JobListItem:
+        measured = (job.metrics or {}).get("duration_seconds")
+        return cls(
+            **dict(JobResponse.of(job)),
+            thumbnail_url=thumbnail_url,
+            measured_duration_seconds=(
+                float(measured) if isinstance(measured, int | float) else None
+            ),
+        )
+
+
 class JobListResponse(BaseModel):
-    data: list[JobResponse]
+    data: list[JobListItem]
     has_more: bool = Field(description="pass the last job's id as `starting_after` for more")
 
 
@@ -212,3 +233,6 @@ class JobOutputsResponse(BaseModel):
     video: DownloadLinkResponse = Field(description="the reframed video (MP4)")
     thumbnail: DownloadLinkResponse = Field(description="a JPEG still")
     manifest: DownloadLinkResponse = Field(description="JSON: the crop path and pipeline facts")
+    source: DownloadLinkResponse = Field(
+        description="the uploaded source video, until storage's upload retention removes it"
+    )

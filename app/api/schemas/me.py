@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    WithJsonSchema,
+    field_validator,
+)
 
 
 class UpdateMeRequest(BaseModel):
@@ -24,3 +32,9 @@ class UpdateMeRequest(BaseModel):
         if value is None:
             raise ValueError("may not be null; leave the field out to keep it as it is")
         return value
+
+
+class ChangeEmailRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr = Field(description="the corrected address; a new link is sent to it")

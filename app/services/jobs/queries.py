@@ -88,4 +88,24 @@ async def output_links(
         key = output_key(job.outputs[name], settings.s3_bucket, job.id)
         url = await presign_get(presigner, key, ttl_seconds=settings.download_url_ttl_seconds)
         links[name] = DownloadLink(url=url, expires_at=expires_at)
+    # The upload itself, to show beside the result; storage expires it after a retention period.
+    source_url = await presign_get(
+        presigner, job.upload_key, ttl_seconds=settings.download_url_ttl_seconds
+    )
+    links["source"] = DownloadLink(url=source_url, expires_at=expires_at)
+    return links
+
+
+async def thumbnail_links(
+    settings: Settings, presigner: Presigner, jobs: list[Job]
+) -> dict[uuid.UUID, str]:
+    """A still of each succeeded job of a page, for the list (presigning is local signing)."""
+    links: dict[uuid.UUID, str] = {}
+    for job in jobs:
+        if job.status != JobStatus.SUCCEEDED or not job.outputs or "thumbnail" not in job.outputs:
+            continue
+        key = output_key(job.outputs["thumbnail"], settings.s3_bucket, job.id)
+        links[job.id] = await presign_get(
+            presigner, key, ttl_seconds=settings.download_url_ttl_seconds
+        )
     return links

@@ -1,26 +1,42 @@
-"""A small Stripe API on a free loopback port, for tests.
+"""A small Stripe on a loopback port: the API the service calls, and the pages a customer sees.
 
-It answers the calls the service makes (customers, checkout sessions, billing-portal sessions,
+`make run` starts it when no real Stripe key is configured, so billing works end to end
+locally: "Upgrade" opens its Checkout page, "Pay" completes the session and posts the signed
+`checkout.session.completed` webhook to the app (which then reads the subscription back from
+here), and its billing-portal page switches plans or cancels with the matching signed
+`customer.subscription.*` events. Production talks to Stripe itself; nothing here runs there.
+
+The API answers the calls the service makes (customers, checkout sessions, billing-portal sessions,
 subscriptions) with Stripe's object shapes, checks the secret key, parses Stripe's bracketed
 form encoding, and honours idempotency keys as Stripe does (same key and parameters: the same
 answer; same key, other parameters: a 400). The test plays the customer's side with
 `complete_checkout`, `update_subscription` and `cancel_subscription`, and turns the resulting
 objects into events with `event`. Its clock (`now`) moves only when a test advances it, so
-event order is the test's to choose.
+event order is the test's to choose; with `live_clock` (the local run) it follows real time,
+and each customer action moves it at least a second, so Stripe's event order is never a tie.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import json
+import logging
 import re
 import secrets
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from app.local.stripe_pages import checkout_page, done_page, portal_page
+
+logger = logging.getLogger("local.stripe")
 
 API_VERSION = "2026-10-28.endive"
 PERIOD_SECONDS = 30 * 24 * 3600
@@ -39,6 +55,15 @@ class RecordedRequest:
     path: str
     params: dict[str, Any]
     idempotency_key: str | None
+
+
+def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+    """`Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, written out
+    from https://docs.stripe.com/webhooks#verify-manually rather than borrowed from the library,
+    so the app's verification is checked against the spec."""
+    signed_at = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{signed_at}.".encode() + payload, hashlib.sha256)
+    return f"t={signed_at},v1={mac.hexdigest()}"
 
 
 def _new_id(prefix: str) -> str:
@@ -79,6 +104,13 @@ class StripeStandIn:
     requests: list[RecordedRequest] = field(default_factory=list)
     # When set, every API call answers with this HTTP status (Stripe having a bad day).
     failure_status: int | None = None
+    # The local run: where the pages' actions post their signed events, and the plan names
+    # the pages show for the prices.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    price_names: dict[str, str] = field(default_factory=dict)
+    live_clock: bool = False
+    events_sent: list[dict[str, Any]] = field(default_factory=list)
     _idempotent: dict[str, tuple[str, dict[str, Any], int, dict[str, Any]]] = field(
         default_factory=dict
     )
@@ -95,7 +127,7 @@ class StripeStandIn:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> None:
+    def start(self, port: int = 0) -> None:
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -108,7 +140,7 @@ class StripeStandIn:
             def do_POST(self) -> None:
                 standin._handle(self, "POST")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -130,8 +162,12 @@ class StripeStandIn:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length).decode() if length else url.query
         params = _unflatten(parse_qsl(raw, keep_blank_values=True))
+        if not url.path.startswith("/v1/"):
+            self._handle_page(handler, method, url.path, params)
+            return
         key = handler.headers.get("Idempotency-Key")
         with self._lock:
+            self._tick(0)
             self.requests.append(RecordedRequest(method, url.path, params, key))
             try:
                 status, body = self._respond(handler, method, url.path, params, key)
@@ -366,3 +402,102 @@ class StripeStandIn:
 
     def calls(self, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == path]
+
+    # --- the pages (the local run) -------------------------------------------------------
+
+    def _tick(self, at_least: int) -> None:
+        if self.live_clock:
+            self.now = max(self.now + at_least, int(time.time()))
+
+    def _handle_page(
+        self, handler: BaseHTTPRequestHandler, method: str, path: str, params: dict[str, Any]
+    ) -> None:
+        status, location, html = 404, None, done_page("Not found", "There is no such page.", None)
+        pay = re.fullmatch(r"/c/pay/([^/]+)", path)
+        portal = re.fullmatch(r"/p/session/([^/]+)", path)
+        if pay and pay.group(1) in self.checkout_sessions:
+            status, location, html = self._checkout_page(method, pay.group(1), params)
+        elif portal and portal.group(1) in self.portal_sessions:
+            status, location, html = self._portal_page(method, portal.group(1), params)
+        body = html.encode()
+        handler.send_response(status)
+        if location is not None:
+            handler.send_header("Location", location)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.send_header("Cache-Control", "no-store")
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def _plan_name(self, price: str) -> str:
+        return self.price_names.get(price, price)
+
+    def _checkout_page(
+        self, method: str, session_id: str, params: dict[str, Any]
+    ) -> tuple[int, str | None, str]:
+        session = self.checkout_sessions[session_id]
+        customer = self.customers.get(session["customer"], {})
+        plan = self._plan_name(self._checkout_prices[session_id])
+        if method == "POST" and session["status"] == "open":
+            with self._lock:
+                self._tick(1)
+            completed, _ = self.complete_checkout(session_id)
+            self.send_event("checkout.session.completed", completed)
+            return 303, session["success_url"], ""
+        if session["status"] != "open":
+            return (
+                200,
+                None,
+                done_page("Already paid", "This checkout is complete.", session["success_url"]),
+            )
+        return 200, None, checkout_page(plan, customer.get("email"), session.get("cancel_url"))
+
+    def _portal_page(
+        self, method: str, portal_id: str, params: dict[str, Any]
+    ) -> tuple[int, str | None, str]:
+        portal = self.portal_sessions[portal_id]
+        mine = [s for s in self.subscriptions.values() if s["customer"] == portal["customer"]]
+        live = [s for s in mine if s["status"] != "canceled"]
+        subscription = live[-1] if live else None
+        if method == "POST" and subscription is not None:
+            with self._lock:
+                self._tick(1)
+            if params.get("action") == "cancel":
+                changed = self.cancel_subscription(subscription["id"])
+                self.send_event("customer.subscription.deleted", changed)
+            elif params.get("price") in self.prices:
+                changed = self.update_subscription(subscription["id"], price=params["price"])
+                self.send_event("customer.subscription.updated", changed)
+            return 303, f"/p/session/{portal_id}", ""
+        current = None
+        if subscription is not None:
+            current = self._plan_name(subscription["items"]["data"][0]["price"]["id"])
+        others = {
+            price: self._plan_name(price)
+            for price in sorted(self.prices, key=self._plan_name)
+            if current is not None and self._plan_name(price) != current
+        }
+        return 200, None, portal_page(current, others, portal.get("return_url"))
+
+    def send_event(self, event_type: str, obj: dict[str, Any]) -> None:
+        """Posts the event to the app's webhook endpoint, signed as Stripe signs it."""
+        event = self.event(event_type, obj)
+        self.events_sent.append(event)
+        if self.webhook_url is None or self.webhook_secret is None:
+            return
+        payload = json.dumps(event).encode()
+        request = urllib.request.Request(  # noqa: S310 - the configured loopback app
+            self.webhook_url,
+            data=payload,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Stripe-Signature": stripe_signature(payload, self.webhook_secret),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+                logger.info("sent %s: %s", event_type, answer.read().decode())
+        except (urllib.error.URLError, OSError) as exc:
+            # Stripe would retry; the local run says why the plan did not change.
+            logger.warning("could not deliver %s to %s: %s", event_type, self.webhook_url, exc)
