@@ -1,4 +1,5 @@
-"""The job sweeper: expires stale uploads, fails jobs whose container was lost, drops old
+"""The job sweeper: expires stale uploads, sends jobs stuck in queued to the dispatcher again
+(and fails them after the last attempt), fails jobs whose container was lost, drops old
 idempotency keys, and deletes what retention lets go of (webhook events, emailed links,
 refresh tokens, Stripe event ids: `app.services.retention`), in the background.
 
@@ -19,7 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.domain.clock import utcnow
 from app.services import idempotency, retention
-from app.services.jobs.sweeping import expire_stale_uploads, fail_lost_jobs
+from app.services.jobs.sweeping import (
+    expire_stale_uploads,
+    fail_lost_jobs,
+    recover_queued_jobs,
+)
 
 logger = logging.getLogger("app.sweeper")
 
@@ -27,6 +32,8 @@ logger = logging.getLogger("app.sweeper")
 @dataclass(frozen=True, slots=True)
 class SweepResult:
     expired_jobs: int
+    redispatched_jobs: int
+    dispatch_failed_jobs: int
     lost_jobs: int
     deleted_idempotency_keys: int
     deleted_webhook_events: int
@@ -43,6 +50,7 @@ class JobSweeper:
     async def sweep_once(self, now: datetime | None = None) -> SweepResult:
         now = now or utcnow()
         expired_jobs = await expire_stale_uploads(self.sessionmaker, self.settings, now)
+        queued = await recover_queued_jobs(self.sessionmaker, self.settings, now)
         lost_jobs = await fail_lost_jobs(self.sessionmaker, self.settings, now)
         deleted_idempotency_keys = await idempotency.delete_expired_in_batches(
             self.sessionmaker, now, self.settings.retention_batch_size
@@ -50,6 +58,8 @@ class JobSweeper:
         pruned = await retention.prune(self.sessionmaker, self.settings, now)
         result = SweepResult(
             expired_jobs=expired_jobs,
+            redispatched_jobs=queued.redispatched,
+            dispatch_failed_jobs=queued.failed,
             lost_jobs=lost_jobs,
             deleted_idempotency_keys=deleted_idempotency_keys,
             deleted_webhook_events=pruned.webhook_events,
