@@ -183,8 +183,10 @@ def test_every_job_ends_after_crashes_at_any_point_and_none_renders_twice(
         rendering = Tracked(customer.confirmed_job(long_clip), "mid-render")
         tracked.append(rendering)
         wait_until(
-            lambda: (customer.job(rendering.job_id).get("progress") or {}).get("stage")
-            in MID_PIPELINE_STAGES,
+            lambda: (
+                (customer.job(rendering.job_id).get("progress") or {}).get("stage")
+                in MID_PIPELINE_STAGES
+            ),
             "the long job never got to the middle of its pipeline",
             stack,
             poll=0.1,
