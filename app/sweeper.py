@@ -25,6 +25,7 @@ from app.services.jobs.sweeping import (
     fail_lost_jobs,
     recover_queued_jobs,
 )
+from app.services.webhooks.abandoned import fail_abandoned_deliveries
 
 logger = logging.getLogger("app.sweeper")
 
@@ -35,6 +36,7 @@ class SweepResult:
     redispatched_jobs: int
     dispatch_failed_jobs: int
     lost_jobs: int
+    abandoned_webhook_deliveries: int
     deleted_idempotency_keys: int
     deleted_webhook_events: int
     deleted_email_tokens: int
@@ -52,6 +54,7 @@ class JobSweeper:
         expired_jobs = await expire_stale_uploads(self.sessionmaker, self.settings, now)
         queued = await recover_queued_jobs(self.sessionmaker, self.settings, now)
         lost_jobs = await fail_lost_jobs(self.sessionmaker, self.settings, now)
+        abandoned = await fail_abandoned_deliveries(self.sessionmaker, now)
         deleted_idempotency_keys = await idempotency.delete_expired_in_batches(
             self.sessionmaker, now, self.settings.retention_batch_size
         )
@@ -61,6 +64,7 @@ class JobSweeper:
             redispatched_jobs=queued.redispatched,
             dispatch_failed_jobs=queued.failed,
             lost_jobs=lost_jobs,
+            abandoned_webhook_deliveries=abandoned,
             deleted_idempotency_keys=deleted_idempotency_keys,
             deleted_webhook_events=pruned.webhook_events,
             deleted_email_tokens=pruned.email_tokens,

@@ -1,4 +1,5 @@
-"""job dispatch recovery: when a job entered its state, and its dispatch attempts
+"""job dispatch recovery: when a job entered its state, and its dispatch attempts; an index
+of pending webhook deliveries for the sweeper
 
 Revision ID: 0009
 Revises: 0008
@@ -16,6 +17,8 @@ revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+PENDING = sa.text("status = 'pending'")
 
 
 def upgrade() -> None:
@@ -43,9 +46,17 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_jobs_status_status_changed_at", ["status", "status_changed_at"], unique=False
         )
+    op.create_index(
+        "ix_webhook_deliveries_pending_updated_at",
+        "webhook_deliveries",
+        ["updated_at"],
+        postgresql_where=PENDING,
+        sqlite_where=PENDING,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_webhook_deliveries_pending_updated_at", table_name="webhook_deliveries")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_status_status_changed_at")
         batch_op.drop_column("dispatch_attempts")
