@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.domain.clock import utcnow
 from app.services import idempotency, retention
+from app.services.jobs.ages import job_state_ages
 from app.services.jobs.sweeping import (
     expire_stale_uploads,
     fail_lost_jobs,
@@ -28,6 +29,8 @@ from app.services.jobs.sweeping import (
 from app.services.webhooks.abandoned import fail_abandoned_deliveries
 
 logger = logging.getLogger("app.sweeper")
+
+JOB_AGES_MESSAGE = "job ages"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,20 @@ class JobSweeper:
         counts = asdict(result)
         if any(counts.values()):
             logger.info("swept", extra=counts)
+        await self._log_job_ages(now)
         return result
+
+    async def _log_job_ages(self, now: datetime) -> None:
+        """Every round, so a log metric filter can alarm on a job stuck in a state (the
+        CloudWatch alarm on the oldest queued job, in `infra/template.yaml`)."""
+        async with self.sessionmaker() as session:
+            ages = await job_state_ages(session, now)
+        logger.info(
+            JOB_AGES_MESSAGE,
+            extra={
+                f"oldest_{a.status.value}_age_seconds": round(a.oldest_age_seconds) for a in ages
+            },
+        )
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
