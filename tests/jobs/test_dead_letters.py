@@ -131,6 +131,19 @@ async def test_webhook_deliveries_in_the_dlq_end_failed_never_pending_and_redriv
     assert await statuses() == ["failed", "failed"]
     assert "0 messages" in (await cli(settings, "dlq", "list", "--queue", "webhooks"))[1]
 
+    # A delivery whose schedule ran out: the Lambda copied its message to the DLQ itself.
+    log = (await client.get("/api/webhooks/deliveries", headers=user.headers)).json()["data"]
+    failed = log[0]
+    await app.state.aws.sqs.send_message(
+        QueueUrl=aws.webhooks_dlq_url, MessageBody=json.dumps({"delivery_id": failed["id"]})
+    )
+    code, out, _ = await cli(settings, "dlq", "redrive", "--queue", "webhooks")
+    assert "0 sent back, 1 redelivered as new deliveries, 0 skipped" in out
+    log = (await client.get("/api/webhooks/deliveries", headers=user.headers)).json()["data"]
+    [again] = [d for d in log if d["status"] == "pending"]
+    assert again["event_id"] == failed["event_id"]  # the same webhook-id for the receiver
+    assert again["id"] != failed["id"]
+
 
 async def test_the_sweeper_fails_a_pending_delivery_whose_message_is_long_gone(
     app: FastAPI,
