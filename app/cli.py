@@ -151,7 +151,8 @@ async def _dead_letters(
             out.write(
                 f"redrove the {source.value} dead-letter queue: {result.sent_back} sent back, "
                 f"{result.redelivered} redelivered as new deliveries, "
-                f"{result.skipped} skipped (work already over)\n"
+                f"{result.skipped} skipped (work already over), "
+                f"{result.kept} kept (not a message of ours; see show, purge)\n"
             )
         else:
             purged = await queues.purge(source)

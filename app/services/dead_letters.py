@@ -5,7 +5,8 @@ and makes them visible again at once (SQS has no peek; a FIFO queue hands out th
 each message group, so a group's later messages show once its head has gone). Redrive
 takes messages in the order the queue gives them and sends each back before deleting it,
 one at a time, so each FIFO message group keeps its order; a message whose work is over
-(a final job, a finished or vanished delivery) is deleted without being sent.
+(a final job, a finished or vanished delivery) is deleted without being sent, and one that
+is not ours at all stays where it is.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class RedriveResult:
     sent_back: int
     redelivered: int
     skipped: int
+    kept: int
 
 
 class DeadLetterQueues:
@@ -153,23 +155,37 @@ class DeadLetterQueues:
         return purged
 
     async def redrive(self, source: DeadLetterSource) -> RedriveResult:
+        """A message that is not ours (no job or delivery id) stays for `show` and `purge`;
+        in a FIFO queue its group's later messages stay behind it."""
         url = await self.dlq_url(source)
         sent_back = redelivered = skipped = 0
-        async for message in self._drain(url):
-            if source is DeadLetterSource.JOBS:
-                action = await self._redrive_job_message(message)
-            else:
-                action = await self._redrive_webhook_message(message)
-            sent_back += int(action == "sent_back")
-            redelivered += int(action == "redelivered")
-            skipped += int(action == "skipped")
-            await self._delete(url, message)
-        return RedriveResult(sent_back=sent_back, redelivered=redelivered, skipped=skipped)
+        kept: list[dict[str, Any]] = []
+        try:
+            async for message in self._drain(url):
+                if source is DeadLetterSource.JOBS:
+                    action = await self._redrive_job_message(message)
+                else:
+                    action = await self._redrive_webhook_message(message)
+                if action == "kept":
+                    kept.append(message)
+                    continue
+                sent_back += int(action == "sent_back")
+                redelivered += int(action == "redelivered")
+                skipped += int(action == "skipped")
+                await self._delete(url, message)
+        finally:
+            for message in kept:
+                await self.sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+        return RedriveResult(
+            sent_back=sent_back, redelivered=redelivered, skipped=skipped, kept=len(kept)
+        )
 
     async def _redrive_job_message(self, message: dict[str, Any]) -> str:
         job_id = _job_id(message["Body"])
         if job_id is None:
-            return "skipped"  # not a job message: it would fail again
+            return "kept"  # not a job message: it would fail again
         async with self.sessionmaker() as session:
             try:
                 job = await lock_job(session, job_id)
@@ -187,7 +203,7 @@ class DeadLetterQueues:
     async def _redrive_webhook_message(self, message: dict[str, Any]) -> str:
         delivery_id = _delivery_id(message["Body"])
         if delivery_id is None:
-            return "skipped"
+            return "kept"
         async with self.sessionmaker() as session:
             row = (
                 await session.execute(
