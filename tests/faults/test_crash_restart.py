@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 import httpx
+import pytest
 
 from app.domain.job_states import FINAL_STATES, JobStatus, must_change
 from app.local.moto_server import FAKE_CREDENTIALS
@@ -27,6 +28,8 @@ from app.local.provision import JOBS_QUEUE
 from app.local.sample_clip import make_sample_clip
 from tests.e2e.test_job_end_to_end import PASSWORD, operator_cli, verify_email
 from tests.support.local_stack import LocalStack, start_local_stack
+
+pytestmark = pytest.mark.slow  # about two and a half minutes
 
 QUEUED_TIMEOUT_SECONDS = 30  # the shortest the settings accept
 HEARTBEAT_TIMEOUT_SECONDS = 90  # likewise (three missed 30 s heartbeats)
