@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     bcrypt_rounds: int = Field(12, ge=4, le=16)
+    api_keys_max_per_account: int = Field(
+        20, ge=1, description="active (unrevoked) API keys an account may hold"
+    )
 
     # HTTP
     cors_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]

@@ -19,7 +19,15 @@ from app.aws.clients import AwsClients
 from app.config import Settings
 from app.db.availability import DATABASE_ERROR_TYPES, is_database_unavailable
 from app.db.models import Account
-from app.domain.errors import Forbidden, NotFound, TokenAccountGone, Unauthenticated
+from app.domain.api_key_scopes import Scope, grants
+from app.domain.errors import (
+    Forbidden,
+    InsufficientScope,
+    NotFound,
+    SessionRequired,
+    TokenAccountGone,
+    Unauthenticated,
+)
 from app.domain.plans import Feature
 from app.domain.secrets import looks_like_api_key
 from app.logging import bind_log_context
@@ -105,6 +113,8 @@ class Caller:
     account_id: uuid.UUID
     plan: str  # for the rate-limit budget only (app/services/access_tokens.py)
     account: Account | None  # loaded already when authenticating needed it (an API key)
+    # What an API key may do; None for a user's session, which may do everything.
+    scopes: frozenset[str] | None = None
 
 
 async def get_caller(
@@ -118,9 +128,10 @@ async def get_caller(
     token = credentials.credentials
     api_key: str | None = None
     if looks_like_api_key(token):
-        account = await authenticate_api_key(session, settings, token)
+        key = await authenticate_api_key(session, settings, token)
+        account = key.account
         ensure_feature(settings, account, Feature.API_KEYS)  # keys stop working on a downgrade
-        caller = Caller(account.id, account.plan, account)
+        caller = Caller(account.id, account.plan, account, key.scopes)
         api_key = token
     else:
         claims = decode_access_token(settings, token)
@@ -135,6 +146,43 @@ async def get_caller(
 
 
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
+
+
+# Every authenticated route declares one of these two (tests/api/test_api_key_scopes.py
+# checks): an API key reaches only what its scopes name.
+def require_scope(scope: Scope) -> Callable[..., Awaitable[None]]:
+    """A route dependency: a session passes, an API key only when it holds `scope`."""
+
+    async def dependency(caller: CurrentCaller) -> None:
+        if caller.scopes is not None and not grants(caller.scopes, scope):
+            raise InsufficientScope(
+                f"This API key lacks the `{scope.value}` scope; create a key that has it.",
+                required_scope=scope.value,
+            )
+
+    return dependency
+
+
+def require_resource_scope(read: Scope, write: Scope) -> Callable[..., Awaitable[None]]:
+    """A router's dependency: reads (GET, HEAD) need `read`, everything else `write`."""
+
+    async def dependency(request: Request, caller: CurrentCaller) -> None:
+        needed = read if request.method in READ_ONLY_METHODS else write
+        await require_scope(needed)(caller)
+
+    return dependency
+
+
+async def allow_any_api_key(caller: CurrentCaller) -> None:
+    """A route dependency saying so: any API key may call it (reading who it belongs to)."""
+
+
+async def require_session(caller: CurrentCaller) -> None:
+    """A route dependency: only a user's session, never an API key (keys, billing, account)."""
+    if caller.scopes is not None:
+        raise SessionRequired(
+            "API keys cannot do this; sign in to the console as the account's user."
+        )
 
 
 async def get_current_account(caller: CurrentCaller, session: SessionDep) -> Account:

@@ -218,3 +218,21 @@ class PaymentProviderUnavailable(ServiceUnavailable):
 
 class PaymentProviderError(DomainError):
     status, code, title = 502, "payment_provider_error", "The payment provider refused the request"
+
+
+class SessionRequired(Forbidden):
+    """Only a user's session may do this (minting keys, billing, account changes)."""
+
+    code, title = "session_required", "Sign in as the account's user to do this"
+
+
+class InsufficientScope(Forbidden):
+    """The API key lacks the scope the route needs; carries `required_scope`."""
+
+    code, title = "insufficient_scope", "This API key's scopes do not allow this"
+
+
+class ApiKeyLimit(Conflict):
+    """Carries `limit`."""
+
+    code, title = "api_key_limit", "The account has the most API keys it may"

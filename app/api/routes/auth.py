@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Response, status
 
-from app.api.deps import CurrentAccount, SessionDep, SettingsDep
+from app.api.deps import CurrentAccount, SessionDep, SettingsDep, require_session
 from app.api.rate_limits import limit_by_client_ip
 from app.api.schemas.auth import (
     AcceptedResponse,
@@ -107,7 +107,8 @@ async def verify_email(
     "/resend-verification",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=AcceptedResponse,
-    responses=problem_responses(409, 429),
+    responses=problem_responses(403, 409, 429),
+    dependencies=[Depends(require_session)],
     summary="Send a new verification link (a minute apart, a few an hour)",
 )
 async def resend_verification(

@@ -31,3 +31,7 @@ def settings_link(settings: Settings) -> str:
 
 def webhooks_link(settings: Settings) -> str:
     return f"{_base(settings)}/#/webhooks"
+
+
+def api_keys_link(settings: Settings) -> str:
+    return f"{_base(settings)}/#/keys"
