@@ -24,6 +24,7 @@ from app.domain.errors import (
     Forbidden,
     InsufficientScope,
     NotFound,
+    SessionEnded,
     SessionRequired,
     TokenAccountGone,
     Unauthenticated,
@@ -107,12 +108,12 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """An authenticated caller, as far as its credential tells: routes that only need the
-    account's id take this and skip loading the account (an access token needs no query)."""
+    """An authenticated caller: its account (loaded to check the key or the session version),
+    the plan its rate-limit budget follows, and an API key's scopes."""
 
     account_id: uuid.UUID
     plan: str  # for the rate-limit budget only (app/services/access_tokens.py)
-    account: Account | None  # loaded already when authenticating needed it (an API key)
+    account: Account | None  # loaded by authentication (always, today)
     # What an API key may do; None for a user's session, which may do everything.
     scopes: frozenset[str] | None = None
 
@@ -135,11 +136,12 @@ async def get_caller(
         api_key = token
     else:
         claims = decode_access_token(settings, token)
-        if claims.plan is None:
-            loaded = await _account_of_token(session, claims.account_id)
-            caller = Caller(loaded.id, loaded.plan, loaded)
-        else:
-            caller = Caller(claims.account_id, claims.plan, None)
+        # One primary-key read: a token older than the account's last "end every session"
+        # (password change or reset, log out everywhere) is refused on every replica at once.
+        loaded = await _account_of_token(session, claims.account_id)
+        if claims.session_version != loaded.session_version:
+            raise SessionEnded()
+        caller = Caller(loaded.id, claims.plan or loaded.plan, loaded)
     bind_log_context(account_id=str(caller.account_id))
     await limit_caller(request, settings, caller.account_id, caller.plan, api_key)
     return caller

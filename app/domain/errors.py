@@ -51,6 +51,16 @@ class TokenAccountGone(InvalidToken):
         super().__init__("The account behind this token no longer exists.")
 
 
+class SessionEnded(InvalidToken):
+    """An access token issued before the account ended every session."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This session was ended (password changed or reset, or logged out everywhere); "
+            "log in again."
+        )
+
+
 class Forbidden(DomainError):
     status, code, title = 403, "forbidden", "Not allowed"
 

@@ -106,7 +106,17 @@ class AuthService:
         enqueue_password_changed_email(self.session, self.settings, account)
         await self.session.commit()
 
+    async def log_out_everywhere(self, account: Account) -> None:
+        await self.revoke_all_sessions(account.id)
+        await self.session.commit()
+
     async def revoke_all_sessions(self, account_id: uuid.UUID) -> None:
+        """Ends every session: refresh tokens revoked, access tokens refused from now on."""
+        await self.session.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(session_version=Account.session_version + 1)
+        )
         await self.session.execute(
             update(RefreshToken)
             .where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
@@ -126,7 +136,9 @@ class AuthService:
             )
         )
         return TokenPair(
-            access_token=issue_access_token(self.settings, account.id, account.plan),
+            access_token=issue_access_token(
+                self.settings, account.id, account.plan, account.session_version
+            ),
             refresh_token=refresh,
             expires_in=self.settings.access_token_ttl_seconds,
         )

@@ -194,7 +194,7 @@ async def test_health_and_internal_routes_are_never_limited(
 async def test_a_plan_change_sizes_the_budget_at_the_next_refresh_and_gates_features_at_once(
     client: httpx.AsyncClient, users: UserFactory
 ) -> None:
-    """The access token carries the plan for the budget, so reads need no account query;
+    """The access token carries the plan for the budget (sized anew at the next refresh);
     what the plan allows is read from the account on every request that depends on it."""
     user = await users.create()  # free: 3 requests a minute here, no API keys
     await users.set_plan(user.email, PlanName.PRO)

@@ -92,6 +92,20 @@ async def logout(body: RefreshRequest, session: SessionDep, settings: SettingsDe
 
 
 @router.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require_session)],
+    responses=problem_responses(403),
+    summary="Log out everywhere: every refresh and access token of the account stops working",
+)
+async def logout_everywhere(
+    account: CurrentAccount, session: SessionDep, settings: SettingsDep
+) -> Response:
+    await AuthService(session, settings).log_out_everywhere(account)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
     "/verify-email",
     response_model=AccountResponse,
     responses=problem_responses(400),
