@@ -71,17 +71,25 @@ class AuthService:
         now = utcnow()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise InvalidToken("The refresh token is not valid; log in again.")
-        # A conditional update makes rotation atomic: of two concurrent uses, one wins.
+        # A conditional update makes rotation atomic: of two concurrent uses, one wins; and a
+        # revocation (password reset, log out everywhere) committed since the read above wins
+        # over both, since the update re-checks the row it waited for.
         rotated = await self.session.execute(
             update(RefreshToken)
-            .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
+            .where(
+                RefreshToken.id == row.id,
+                RefreshToken.rotated_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
             .values(rotated_at=now)
         )
         if rotated.rowcount != 1:  # type: ignore[attr-defined]
             await self._revoke_family(row.family_id)
             await self.session.commit()
             raise InvalidToken(
-                "This refresh token was already used; every session it began is ended."
+                "This refresh token was already used or has just been revoked; every session "
+                "it began is ended."
             )
         account = await self.session.get(Account, row.account_id)
         if account is None:
