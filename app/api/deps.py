@@ -127,13 +127,11 @@ async def get_caller(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("Send `Authorization: Bearer <access token or API key>`.")
     token = credentials.credentials
-    api_key: str | None = None
     if looks_like_api_key(token):
         key = await authenticate_api_key(session, settings, token)
         account = key.account
         ensure_feature(settings, account, Feature.API_KEYS)  # keys stop working on a downgrade
         caller = Caller(account.id, account.plan, account, key.scopes)
-        api_key = token
     else:
         claims = decode_access_token(settings, token)
         # One primary-key read: a token older than the account's last "end every session"
@@ -143,7 +141,7 @@ async def get_caller(
             raise SessionEnded()
         caller = Caller(loaded.id, claims.plan or loaded.plan, loaded)
     bind_log_context(account_id=str(caller.account_id))
-    await limit_caller(request, settings, caller.account_id, caller.plan, api_key)
+    await limit_caller(request, settings, caller.account_id, caller.plan)
     return caller
 
 

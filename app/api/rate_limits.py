@@ -3,7 +3,7 @@
 slowapi's own middleware chooses a limit before the route runs, when the caller's plan is not
 known yet. So the limiter lives on `app.state` and two checks spend from it: per client IP on
 the endpoints that take passwords or refresh tokens (`limit_by_client_ip`, brute force), and per
-API key or account on every authenticated call (`limit_caller`, from `get_current_account`).
+account on every authenticated call, whatever key or session it uses (`limit_caller`).
 `RateLimitHeadersMiddleware` writes `X-RateLimit-*` (and `Retry-After` on a 429) from what the
 check found. `/health` and `/internal` routes never reach a check.
 
@@ -39,7 +39,6 @@ from app.config import Settings
 from app.domain.errors import RateLimited
 from app.domain.plans import get_plan
 from app.domain.rate_limits import address_bucket, client_address, plan_requests_per_minute
-from app.domain.secrets import keyed_hash
 
 logger = logging.getLogger("app.rate_limits")
 
@@ -178,16 +177,12 @@ async def limit_by_client_ip(request: Request) -> None:
 
 
 async def limit_caller(
-    request: Request, settings: Settings, account_id: uuid.UUID, plan: str, api_key: str | None
+    request: Request, settings: Settings, account_id: uuid.UUID, plan: str
 ) -> None:
-    """Spends from the caller's plan budget: each API key has its own, a user's tokens share one."""
-    if api_key is not None:
-        # A keyed hash names the key without a lookup and without putting it in Redis.
-        key = "key:" + keyed_hash(settings.secret_key, api_key)[:32]
-    else:
-        key = f"account:{account_id}"
+    """Spends from the account's plan budget: all its API keys and sessions share one, so
+    minting more keys buys no more requests."""
     per_minute = plan_requests_per_minute(get_plan(plan), settings.rate_limit_plan_scale)
-    await _spend(request, scope="api", key=key, per_minute=per_minute)
+    await _spend(request, scope="api", key=f"account:{account_id}", per_minute=per_minute)
 
 
 class RateLimitHeadersMiddleware:

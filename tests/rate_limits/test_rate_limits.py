@@ -70,7 +70,7 @@ async def test_a_spent_budget_is_a_429_problem_with_retry_headers(
     assert refused.headers["X-Request-ID"]
 
 
-async def test_budgets_follow_the_plan_and_each_api_key_has_its_own(
+async def test_budgets_follow_the_plan_and_an_accounts_keys_and_sessions_share_one(
     client: httpx.AsyncClient, users: UserFactory
 ) -> None:
     sizes = {}
@@ -86,9 +86,11 @@ async def test_budgets_follow_the_plan_and_each_api_key_has_its_own(
         created = await client.post("/api/api-keys", json={"name": name}, headers=pro.headers)
         keys.append({"Authorization": f"Bearer {created.json()['key']}"})
     assert remaining(await client.get("/api/me", headers=pro.headers)) == 27  # 2 keys, 1 look
-    assert remaining(await client.get("/api/me", headers=keys[0])) == 29
-    assert remaining(await client.get("/api/me", headers=keys[0])) == 28
-    assert remaining(await client.get("/api/me", headers=keys[1])) == 29
+    # Several keys buy no more requests: one budget per account.
+    assert remaining(await client.get("/api/me", headers=keys[0])) == 26
+    assert remaining(await client.get("/api/me", headers=keys[0])) == 25
+    assert remaining(await client.get("/api/me", headers=keys[1])) == 24
+    assert remaining(await client.get("/api/me", headers=pro.headers)) == 23
 
 
 async def test_a_login_brute_force_is_cut_off_by_client_ip_behind_the_proxy(
