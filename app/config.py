@@ -187,8 +187,13 @@ class Settings(BaseSettings):
     rate_limit_storage_timeout_seconds: float = Field(0.25, gt=0)
     # Multiplies every plan's requests_per_minute (tests keep it generous).
     rate_limit_plan_scale: float = Field(1.0, gt=0)
-    # Per client IP, for each of register, login, token and refresh (brute force).
+    # Per client IP, for register, refresh and sign-in (login and token share one budget).
     rate_limit_auth_per_minute: int = Field(10, ge=1)
+    # Per account, from any address: failed sign-ins past the free ones make the next wait
+    # 1, 2, 4 ... seconds, up to the cap; the count is forgotten after the window or a success.
+    login_free_failures: int = Field(5, ge=1)
+    login_max_delay_seconds: int = Field(300, ge=1, le=3600)
+    login_failure_window_seconds: int = Field(3600, ge=60)
     # How many proxies in front of the service append to X-Forwarded-For (1 behind an ALB).
     trusted_proxy_hops: int = Field(0, ge=0, le=10)
 

@@ -103,6 +103,12 @@ class RateLimited(DomainError):
     status, code, title = 429, "rate_limited", "Too many requests"
 
 
+class RateLimiterUnavailable(ServiceUnavailable):
+    """The sign-in routes fail closed: unchecked, a guesser would be unlimited."""
+
+    code, title = "rate_limiter_unavailable", "Sign-in is briefly unavailable"
+
+
 class EmailUnverified(Forbidden):
     """The account has not proved its address yet; carries `resend_verification`."""
 
