@@ -93,7 +93,8 @@ class Settings(BaseSettings):
     s3_bucket: str = "reframer-media-local"
     jobs_queue_url: str = "http://127.0.0.1:5000/123456789012/reframer-jobs.fifo"
     webhooks_queue_url: str = "http://127.0.0.1:5000/123456789012/reframer-webhooks"
-    upload_url_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    # Short: a leaked upload URL can be replayed (up to the plan's size) until it expires.
+    upload_url_ttl_seconds: int = Field(900, ge=60, le=7 * 24 * 3600)
     download_url_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
 
     # Jobs

@@ -36,9 +36,13 @@ def ensure_email_verified(account: Account) -> None:
     """Raises `EmailUnverified` (403) until the account has opened its verification link."""
     if account.email_verified:
         return
-    raise EmailUnverified(
-        f"Confirm {account.email} before starting jobs: open the link in the email we sent "
-        f"to it, or ask for a new one with POST {RESEND_ROUTE}.",
+    raise unverified_error()
+
+
+def unverified_error() -> EmailUnverified:
+    return EmailUnverified(
+        "Confirm your email address before uploading or starting jobs: open the link in the "
+        f"email we sent to it, or ask for a new one with POST {RESEND_ROUTE}.",
         resend_verification=RESEND_ROUTE,
     )
 
