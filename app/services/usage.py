@@ -45,6 +45,7 @@ async def period_usage(session: AsyncSession, account_id: uuid.UUID, period: str
 class PlanAndUsage:
     plan: Plan
     usage: PeriodUsage
+    email: str
     email_verified: bool
     pending_uploads: int  # jobs created and not confirmed yet
 
@@ -61,6 +62,7 @@ _PENDING_UPLOADS = (
 _PLAN_AND_USAGE = (
     select(
         Account.plan,
+        Account.email,
         Account.email_verified_at,
         UsageCounter.jobs,
         UsageCounter.source_seconds,
@@ -92,6 +94,7 @@ async def plan_and_usage(
     return PlanAndUsage(
         plan=get_plan(row.plan),
         usage=PeriodUsage(jobs=row.jobs or 0, source_seconds=row.source_seconds or 0.0),
+        email=row.email,
         email_verified=row.email_verified_at is not None,
         pending_uploads=int(row.pending_uploads or 0),
     )

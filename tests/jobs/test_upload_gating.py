@@ -24,6 +24,7 @@ async def test_an_unverified_address_gets_no_upload_url(
     problem = refused.json()
     assert problem["code"] == "email_unverified"
     assert problem["resend_verification"] == "/api/auth/resend-verification"
+    assert user.email in problem["detail"]
     assert "url" not in refused.text
     listed = await client.get("/api/jobs", headers=user.headers)
     assert listed.json()["data"] == []  # nothing was created

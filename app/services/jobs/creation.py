@@ -88,7 +88,7 @@ async def create_job(
         raise TokenAccountGone()
     # No upload URL (storage on our bill, reusable until it expires) for an unproven address.
     if not standing.email_verified:
-        raise unverified_error()
+        raise unverified_error(standing.email)
     plan = standing.plan
     plan_gate.ensure_pending_uploads(settings, plan, standing.pending_uploads)
     plan_gate.ensure_upload_size(settings, plan, request.size_bytes)
