@@ -25,6 +25,7 @@ from app.domain.plans import PlanName
 from app.services.accounts import find_by_email, set_plan
 from app.services.auth import AuthService
 from app.services.jobs.management import requeue_job
+from app.services.webhooks.endpoints import reseal_secrets
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -55,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     requeue.add_argument("job_id", type=uuid.UUID)
     requeue.add_argument("--reason", default="requeued by an operator")
+
+    commands.add_parser(
+        "reseal-secrets",
+        help="re-seal webhook signing secrets under the current secret key (a step of "
+        "rotating REFRAMER_SECRET_KEY; README)",
+    )
     return parser
 
 
@@ -83,6 +90,9 @@ async def run(
                 elif args.command == "requeue":
                     job = await requeue_job(session, settings, args.job_id, reason=args.reason)
                     out.write(f"job {job.id} is queued again (requeue #{job.requeue_count})\n")
+                elif args.command == "reseal-secrets":
+                    changed = await reseal_secrets(session, settings)
+                    out.write(f"re-sealed the signing secrets of {changed} webhook endpoint(s)\n")
             except DomainError as exc:
                 err.write(f"refused ({exc.code}): {exc.detail}\n")
                 return EXIT_REFUSED

@@ -12,6 +12,7 @@ from app.domain.job_liveness import (
     CONTAINER_HEARTBEAT_INTERVAL_SECONDS,
     MISSED_HEARTBEATS_TOLERATED,
 )
+from app.domain.keyring import Keyring
 from app.domain.webhook_deliveries import (
     DEFAULT_RETRY_SCHEDULE_SECONDS,
     SQS_MAX_VISIBILITY_SECONDS,
@@ -71,7 +72,16 @@ class Settings(BaseSettings):
 
     # Secrets: safe only on a developer's machine; production refuses them.
     jwt_secret: str = DEV_JWT_SECRET
-    secret_key: str = Field(DEV_SECRET_KEY, description="HMAC key for API keys and opaque tokens")
+    secret_key: str = Field(
+        DEV_SECRET_KEY,
+        description="root of the keys (HKDF, one per purpose) that hash API keys and opaque "
+        "tokens and seal webhook secrets",
+    )
+    previous_secret_keys: list[str] = Field(
+        default_factory=list,
+        description="earlier secret keys, still accepted for reading during a rotation "
+        "(README: rotating the secret key)",
+    )
     service_token: str = Field(DEV_SERVICE_TOKEN, description="bearer token of the Lambdas")
 
     # Auth
@@ -269,6 +279,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def keyring(self) -> Keyring:
+        # Cached by value, not on the instance: `model_copy(update=...)` copies instance state.
+        return _keyring(self.secret_key, tuple(self.previous_secret_keys))
+
+    @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
@@ -306,6 +321,12 @@ class Settings(BaseSettings):
             for name in SECRET_SETTINGS
             if getattr(self, name) in DEV_SECRETS or len(getattr(self, name)) < MIN_SECRET_LENGTH
         ]
+        problems.extend(
+            f"REFRAMER_PREVIOUS_SECRET_KEYS entry {n} is a development secret or shorter than "
+            f"{MIN_SECRET_LENGTH} characters"
+            for n, previous in enumerate(self.previous_secret_keys, start=1)
+            if previous in DEV_SECRETS or len(previous) < MIN_SECRET_LENGTH
+        )
         if self.metrics_token is not None and (
             self.metrics_token in DEV_SECRETS or len(self.metrics_token) < MIN_SECRET_LENGTH
         ):
@@ -350,6 +371,11 @@ class Settings(BaseSettings):
         if self.email_from == DEV_EMAIL_FROM:
             problems.append("REFRAMER_EMAIL_FROM is the development sender, not a real address")
         return problems
+
+
+@lru_cache(maxsize=8)
+def _keyring(secret_key: str, previous: tuple[str, ...]) -> Keyring:
+    return Keyring(secret_key, previous)
 
 
 @lru_cache

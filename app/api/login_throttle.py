@@ -16,8 +16,8 @@ from fastapi import Request
 from app.api.rate_limits import STATE_KEY, RateLimiter, RateLimitState
 from app.config import Settings
 from app.domain.errors import RateLimited
+from app.domain.keyring import Purpose
 from app.domain.login_throttle import delay_after_failures
-from app.domain.secrets import keyed_hash
 from app.services.accounts import normalise_email
 
 FAILURES = "login-failures"
@@ -29,7 +29,8 @@ class LoginThrottle:
         self.request = request
         self.settings: Settings = request.app.state.settings
         self.limiter: RateLimiter = request.app.state.rate_limiter
-        account_key = keyed_hash(self.settings.secret_key, "login:" + normalise_email(email))[:32]
+        email_key = self.settings.keyring.hash(Purpose.LOGIN_THROTTLE, normalise_email(email))
+        account_key = email_key[:32]
         self.failures_key = f"{FAILURES}/{account_key}"
         self.blocked_key = f"{BLOCKED}/{account_key}"
 

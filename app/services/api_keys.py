@@ -14,10 +14,10 @@ from app.db.models import Account, ApiKey
 from app.domain.api_key_scopes import Scope, normalise
 from app.domain.clock import utcnow
 from app.domain.errors import ApiKeyLimit, InvalidToken, NotFound
+from app.domain.keyring import Purpose
 from app.domain.secrets import (
     api_key_display_prefix,
     api_key_is_well_formed,
-    keyed_hash,
     new_api_key,
 )
 from app.services.email.notifications import enqueue_api_key_created_email
@@ -58,7 +58,7 @@ async def create_api_key(
         account_id=account.id,
         name=name,
         prefix=api_key_display_prefix(secret),
-        key_hash=keyed_hash(settings.secret_key, secret),
+        key_hash=settings.keyring.hash(Purpose.API_KEY, secret),
         scopes=normalise(scopes),
     )
     session.add(record)
@@ -96,7 +96,7 @@ async def authenticate_api_key(
     result = await session.execute(
         select(ApiKey, Account)
         .join(Account, Account.id == ApiKey.account_id)
-        .where(ApiKey.key_hash == keyed_hash(settings.secret_key, secret))
+        .where(ApiKey.key_hash.in_(settings.keyring.candidate_hashes(Purpose.API_KEY, secret)))
     )
     row = result.one_or_none()
     if row is None or row.ApiKey.revoked_at is not None:
@@ -104,8 +104,15 @@ async def authenticate_api_key(
     key: ApiKey = row.ApiKey
     account: Account = row.Account
     now = utcnow()
+    current_hash = settings.keyring.hash(Purpose.API_KEY, secret)
+    # Stored under an older key (a rotation of `secret_key` under way): stored again under
+    # the current one, so the key outlives the old secret once used during the overlap.
+    if key.key_hash != current_hash:
+        key.key_hash = current_hash
+        key.last_used_at = now
+        await session.commit()
     # Coarse last-used stamp: one write a minute per key at most, not one per request.
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+    elif key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         key.last_used_at = now
         await session.commit()
     return AuthenticatedKey(account=account, scopes=frozenset(key.scopes))

@@ -16,7 +16,8 @@ from app.db.session import release_connection
 from app.domain.clock import utcnow
 from app.domain.errors import EmailTaken, InvalidCredentials, InvalidToken
 from app.domain.ids import new_id
-from app.domain.secrets import keyed_hash, new_opaque_token
+from app.domain.keyring import Purpose
+from app.domain.secrets import new_opaque_token
 from app.services.access_tokens import issue_access_token
 from app.services.accounts import find_by_email, normalise_email
 from app.services.email.notifications import enqueue_password_changed_email
@@ -138,7 +139,7 @@ class AuthService:
             RefreshToken(
                 account_id=account.id,
                 family_id=family_id,
-                token_hash=keyed_hash(self.settings.secret_key, refresh),
+                token_hash=self.settings.keyring.hash(Purpose.REFRESH_TOKEN, refresh),
                 created_at=now,
                 expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
             )
@@ -152,9 +153,10 @@ class AuthService:
         )
 
     async def _find_refresh(self, token: str) -> RefreshToken | None:
-        token_hash = keyed_hash(self.settings.secret_key, token)
+        # Under every key of the ring: a rotation of `secret_key` ends no session.
+        hashes = self.settings.keyring.candidate_hashes(Purpose.REFRESH_TOKEN, token)
         result = await self.session.execute(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+            select(RefreshToken).where(RefreshToken.token_hash.in_(hashes))
         )
         return result.scalar_one_or_none()
 
