@@ -349,6 +349,13 @@ class Settings(BaseSettings):
             for name in ("pro", "business")
             if getattr(self, f"stripe_price_{name}") in DEV_STRIPE_PRICES
         )
+        if self.trusted_proxy_hops == 0:
+            # Production runs behind the ALB (infra/template.yaml sets 1): with 0, every client
+            # would be the ALB's address, and one guesser would spend everyone's sign-in budget.
+            problems.append(
+                "REFRAMER_TRUSTED_PROXY_HOPS is 0; behind the load balancer set the number of "
+                "proxies that append to X-Forwarded-For (1 behind the ALB)"
+            )
         if self.rate_limit_storage_uri.startswith("memory://"):
             problems.append(
                 "REFRAMER_RATE_LIMIT_STORAGE_URI is memory://; replicas need a shared redis://"
