@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     s3_bucket: str = "reframer-media-local"
     jobs_queue_url: str = "http://127.0.0.1:5000/123456789012/reframer-jobs.fifo"
     webhooks_queue_url: str = "http://127.0.0.1:5000/123456789012/reframer-webhooks"
+    cap_pending_uploads: bool = Field(
+        True,
+        description="refuse a new job past the plan's jobs waiting for an upload; only a "
+        "benchmark that creates thousands for one account turns it off (production refuses)",
+    )
     # Short: a leaked upload URL can be replayed (up to the plan's size) until it expires.
     upload_url_ttl_seconds: int = Field(900, ge=60, le=7 * 24 * 3600)
     download_url_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
@@ -349,6 +354,8 @@ class Settings(BaseSettings):
             for name in ("pro", "business")
             if getattr(self, f"stripe_price_{name}") in DEV_STRIPE_PRICES
         )
+        if not self.cap_pending_uploads:
+            problems.append("REFRAMER_CAP_PENDING_UPLOADS is false; plans' upload caps are off")
         if self.trusted_proxy_hops == 0:
             # Production runs behind the ALB (infra/template.yaml sets 1): with 0, every client
             # would be the ALB's address, and one guesser would spend everyone's sign-in budget.

@@ -17,7 +17,7 @@ from app.db.models import Account, Job, UsageCounter
 from app.domain.clock import utcnow
 from app.domain.job_states import ACTIVE_STATES, JobStatus
 from app.domain.periods import Period, month_of
-from app.domain.plans import Plan, get_plan
+from app.domain.plans import PLANS, Plan, get_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +52,20 @@ class PlanAndUsage:
 
 # Built once: this read runs on every POST /api/jobs, where building and keying a select per
 # call showed in the profile.
+# Counted no further than the largest plan's cap: past it every plan refuses, so the count
+# reads at most that many index entries however many jobs wait.
+_PENDING_COUNT_BOUND = max(plan.pending_uploads for plan in PLANS.values())
 _PENDING_UPLOADS = (
     select(func.count())
-    .select_from(Job)
-    .where(Job.account_id == Account.id, Job.status == JobStatus.PENDING_UPLOAD.value)
-    .correlate(Account)
+    .select_from(
+        select(Job.id)
+        .where(
+            Job.account_id == bindparam("account_id"),
+            Job.status == JobStatus.PENDING_UPLOAD.value,
+        )
+        .limit(_PENDING_COUNT_BOUND)
+        .subquery()
+    )
     .scalar_subquery()
 )
 _PLAN_AND_USAGE = (

@@ -46,6 +46,7 @@ def test_a_complete_production_configuration_starts() -> None:
         # Behind the ALB, 0 would make every client one address: one guesser spends
         # everyone's sign-in budget.
         ({"trusted_proxy_hops": 0}, "REFRAMER_TRUSTED_PROXY_HOPS"),
+        ({"cap_pending_uploads": False}, "REFRAMER_CAP_PENDING_UPLOADS"),
         ({"previous_secret_keys": ["short"]}, "REFRAMER_PREVIOUS_SECRET_KEYS"),
     ],
 )

@@ -90,7 +90,8 @@ async def create_job(
     if not standing.email_verified:
         raise unverified_error(standing.email)
     plan = standing.plan
-    plan_gate.ensure_pending_uploads(settings, plan, standing.pending_uploads)
+    if settings.cap_pending_uploads:
+        plan_gate.ensure_pending_uploads(settings, plan, standing.pending_uploads)
     plan_gate.ensure_upload_size(settings, plan, request.size_bytes)
     plan_gate.ensure_source_duration(settings, plan, request.duration_seconds)
     plan_gate.ensure_output_options(settings, plan, request.aspect_ratio, request.resolution)
