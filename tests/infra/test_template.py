@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.local import provision
+from contracts.dispatch import DispatchSpec
+from lambdas.job_dispatcher.handler import DispatcherConfig, submit_job_request
 from tests.infra import rules
 from tests.infra.conftest import load_parameters
 
@@ -111,18 +113,70 @@ def test_lambdas_run_the_agreed_handlers_with_the_agreed_environment(resources):
         "BATCH_JOB_QUEUE_STANDARD",
         "BATCH_JOB_QUEUE_PRIORITY",
         "BATCH_JOB_DEFINITION",
-        "BATCH_ATTEMPT_DURATION_SECONDS",
-    }
-    # The dispatcher's per-submit timeout is the job definition's, not the handler's default.
-    assert dispatcher["Environment"]["Variables"]["BATCH_ATTEMPT_DURATION_SECONDS"] == {
-        "Ref": "BatchJobTimeoutSeconds"
     }
     assert set(delivery["Environment"]["Variables"]) == {
         "REFRAMER_API_URL",
-        "REFRAMER_SERVICE_TOKEN_SECRET_ARN",
+        "REFRAMER_WEBHOOK_SERVICE_TOKEN_SECRET_ARN",
         "WEBHOOKS_QUEUE_URL",
         "REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS",
     }
+
+
+def test_each_lambda_reads_only_its_own_service_token(resources):
+    """The webhook sender talks to customers' servers: a token of its own, which the API
+    accepts on the webhook routes only (tests/jobs/test_internal.py), and vice versa."""
+    readable = {}
+    for function, role in (
+        ("JobDispatcherFunction", "JobDispatcherRole"),
+        ("WebhookDeliveryFunction", "WebhookDeliveryRole"),
+    ):
+        granted = rules.allowed_actions(resources[role])["secretsmanager:GetSecretValue"]
+        readable[function] = {rules.referenced(resource) for resource in granted}
+    assert readable == {
+        "JobDispatcherFunction": {"ServiceTokenSecret"},
+        "WebhookDeliveryFunction": {"WebhookServiceTokenSecret"},
+    }
+    webhook_env = properties(resources, "WebhookDeliveryFunction")["Environment"]["Variables"]
+    assert rules.referenced(webhook_env["REFRAMER_WEBHOOK_SERVICE_TOKEN_SECRET_ARN"]) == (
+        "WebhookServiceTokenSecret"
+    )
+
+
+def test_the_job_definition_is_the_one_source_of_batch_retries_and_timeout(resources):
+    """The dispatcher's submissions override neither (an override would replace the template's
+    rules on AWS): what the template says is what runs."""
+    spec = DispatchSpec.model_validate(
+        {
+            "job_id": "01a20203-21a0-7767-9057-2324a50b19b1",
+            "account_id": "01a20203-21a0-7767-9057-2324a50b19b2",
+            "plan": "pro",
+            "input_uri": "s3://media/uploads/x/source",
+            "output_prefix": "s3://media/outputs/x/",
+            "options": {"aspect_ratio": "9:16", "resolution": "720p"},
+            "batch_queue": "standard",
+            "callback_url": "https://api.example.com/internal/jobs/x",
+            "callback_token": "cbt",
+        }
+    )
+    config = DispatcherConfig(
+        api_url="https://api.example.com", job_queues={"standard": "q"}, job_definition="d"
+    )
+    request = submit_job_request(spec, config, None)
+    assert not {"retryStrategy", "timeout"} & set(request)
+
+    job = properties(resources, "ReframerJobDefinition")
+    assert job["Timeout"] == {"AttemptDurationSeconds": {"Ref": "BatchJobTimeoutSeconds"}}
+    on_exit = job["RetryStrategy"]["EvaluateOnExit"]
+    assert len(on_exit) <= 5  # Batch's limit
+    # Lost or unstartable infrastructure is retried: EC2 host, Fargate Spot, image pull,
+    # ENI/secrets setup; everything else (the pipeline reported its own failure) is final.
+    assert on_exit[:-1] == [
+        {"OnStatusReason": "Host EC2*", "Action": "RETRY"},
+        {"OnStatusReason": "Your Spot Task was interrupted*", "Action": "RETRY"},
+        {"OnReason": "CannotPullContainerError*", "Action": "RETRY"},
+        {"OnReason": "ResourceInitializationError*", "Action": "RETRY"},
+    ]
+    assert on_exit[-1] == {"OnReason": "*", "Action": "EXIT"}
 
 
 # ------------------------------------------------------------------ least privilege
@@ -198,6 +252,7 @@ def test_api_settings_are_known_names_and_secrets_come_from_secrets_manager(reso
         "REFRAMER_JWT_SECRET",
         "REFRAMER_SECRET_KEY",
         "REFRAMER_SERVICE_TOKEN",
+        "REFRAMER_WEBHOOK_SERVICE_TOKEN",
         "REFRAMER_STRIPE_SECRET_KEY",
         "REFRAMER_STRIPE_WEBHOOK_SECRET",
         "REFRAMER_SMTP_PASSWORD",
@@ -343,6 +398,7 @@ def test_secrets_manager_holds_the_jwt_service_token_and_stripe_keys(resources):
     assert {
         "reframer/jwt-secret",
         "reframer/service-token",
+        "reframer/webhook-service-token",
         "reframer/stripe-secret-key",
         "reframer/stripe-webhook-secret",
     } <= secret_names

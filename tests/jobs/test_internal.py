@@ -12,7 +12,7 @@ from tests.support.jobs import Dispatched, JobDriver
 from tests.support.users import UserFactory
 
 
-async def test_dispatcher_routes_take_only_the_service_token(
+async def test_dispatcher_routes_take_only_the_dispatchers_token(
     client: httpx.AsyncClient, users: UserFactory, jobs: JobDriver
 ) -> None:
     user = await users.create(plan=PlanName.PRO)
@@ -24,6 +24,9 @@ async def test_dispatcher_routes_take_only_the_service_token(
         ({}, 401),
         (user.headers, 403),
         ({"Authorization": f"Bearer {key}"}, 403),
+        # The webhook Lambda's token: the function that talks to customers' servers
+        # cannot dispatch jobs.
+        (jobs.webhook_service_headers, 403),
     ):
         for action in ("dispatch", "submitted"):
             response = await client.post(
@@ -44,6 +47,7 @@ async def test_container_routes_take_only_that_jobs_callback_token(
         ({}, 401),
         (user.headers, 403),
         (jobs.service_headers, 403),
+        (jobs.webhook_service_headers, 403),
         (job_a.headers, 403),  # job A's token on job B
         ({"Authorization": "Bearer not-a-token"}, 403),
     ]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from app.domain.webhook_signing import new_webhook_secret
 from app.local.moto_server import free_port
+from contracts.webhook_signing import new_webhook_secret
 from lambdas.webhook_delivery.sender import WebhookSender
 from tests.support.named_tls import make_pki
 from tests.support.webhook_receiver import run_receiver
