@@ -94,6 +94,8 @@ lock requirements: $(UV_STAMP) ## re-pin every requirements file from pyproject.
 	$(COMPILE) pyproject.toml --extra lambdas -c requirements-dev.txt -o requirements-lambdas.txt
 	$(COMPILE) pyproject.toml --extra batch -c requirements-dev.txt -o batch/requirements.txt
 	$(COMPILE) infra/requirements-tools.in -o infra/requirements-tools.txt
+	$(UV) pip compile --quiet --generate-hashes --python-version 3.9 $(if $(UPGRADE),--upgrade) \
+		bench/requirements-moto-pypy.in -o bench/requirements-moto-pypy.txt
 
 lambda-package: $(UV_STAMP) ## build/lambda: what the template deploys (requirements-lambdas.txt, lambdas/, contracts/)
 	UV=$(UV) infra/build-lambda.sh
@@ -103,7 +105,7 @@ lambda-package: $(UV_STAMP) ## build/lambda: what the template deploys (requirem
 $(MOTO_PYPY_STAMP): bench/requirements-moto-pypy.txt $(UV_STAMP)
 	@if scripts/ensure-system-packages.sh pypy3 \
 	    && rm -rf $(MOTO_PYPY_VENV) && pypy3 -m venv --without-pip $(MOTO_PYPY_VENV) \
-	    && $(UV) pip install --quiet --python $(MOTO_PYPY_VENV)/bin/python \
+	    && $(UV) pip install --quiet --require-hashes --python $(MOTO_PYPY_VENV)/bin/python \
 	        --only-binary cryptography -r bench/requirements-moto-pypy.txt; then \
 	    touch $@; \
 	else \
