@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 
@@ -310,6 +311,44 @@ def test_the_load_balancer_serves_https_redirects_http_and_checks_readiness(reso
     assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
     assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
     assert properties(resources, "ApiTargetGroup")["HealthCheckPath"] == "/health/ready"
+
+
+def _matches_internal(condition: dict[str, Any]) -> bool:
+    if condition["Field"] != "path-pattern":
+        return False
+    return any(v.startswith("/internal") for v in condition["PathPatternConfig"]["Values"])
+
+
+def test_the_load_balancer_forwards_internal_only_from_the_nat_addresses(resources):
+    """/internal is the Lambdas' and the containers', which call it from the private subnets
+    through the NAT gateways; from anywhere else the load balancer answers 404 itself."""
+    listener_rules = {
+        name: r["Properties"]
+        for name, r in rules.of_type(resources, "AWS::ElasticLoadBalancingV2::ListenerRule").items()
+    }
+    by_priority = sorted(listener_rules.values(), key=lambda r: r["Priority"])
+    internal = [r for r in by_priority if any(_matches_internal(c) for c in r["Conditions"])]
+    allowed, refused = internal
+    assert rules.referenced(allowed["ListenerArn"]) == "HttpsListener"
+    sources = [c for c in allowed["Conditions"] if c["Field"] == "source-ip"]
+    assert len(sources) == 1, "forwarded only from given addresses"
+    created, existing = sources[0]["SourceIpConfig"]["Values"]["Fn::If"][1:]
+    assert created[0] == {"Fn::Sub": "${NatAddressA}/32"}
+    assert existing == {"Ref": "ExistingNatAddressCidrs"}
+    assert allowed["Actions"][0]["Type"] == "forward"
+    assert refused["Priority"] > allowed["Priority"]
+    assert [c["Field"] for c in refused["Conditions"]] == ["path-pattern"]
+    assert set(refused["Conditions"][0]["PathPatternConfig"]["Values"]) == {
+        "/internal",
+        "/internal/*",
+    }
+    response = refused["Actions"][0]["FixedResponseConfig"]
+    assert response["StatusCode"] == "404"
+    assert json.loads(response["MessageBody"])["code"] == "not_found"
+    # Both callers leave through those NAT gateways: the Lambdas and Batch in the private subnets.
+    for function in ("JobDispatcherFunction", "WebhookDeliveryFunction"):
+        subnets = properties(resources, function)["VpcConfig"]["SubnetIds"]["Fn::If"][1]
+        assert [rules.referenced(s) for s in subnets] == ["PrivateSubnetA", "PrivateSubnetB"]
 
 
 def test_the_api_scales_on_cpu_and_requests_per_target(resources):
