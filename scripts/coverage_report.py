@@ -15,12 +15,14 @@ from pathlib import Path
 
 import coverage
 
-# package: (line %, branch %)
+# package: (line %, branch %), as measured on 2026-12-03 by `make test` (856 tests), rounded
+# down. batch/ is low because the pipeline mostly runs in subprocesses (its CLI, the
+# entrypoint), which are not measured; bench/ runs only under `make bench`.
 FLOORS: dict[str, tuple[float, float]] = {
-    "app": (0.0, 0.0),
-    "contracts": (0.0, 0.0),
-    "lambdas": (0.0, 0.0),
-    "batch": (0.0, 0.0),
+    "app": (89.0, 71.0),
+    "contracts": (87.0, 86.0),
+    "lambdas": (90.0, 77.0),
+    "batch": (37.0, 23.0),
     "bench": (0.0, 0.0),
 }
 
