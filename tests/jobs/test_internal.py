@@ -263,3 +263,21 @@ async def test_what_a_database_cannot_store_is_refused_with_422_not_a_500(
         )
         assert response.status_code == 422, (action, content)
     assert (await jobs.get(user, job.job_id))["status"] == "running"
+
+
+async def test_an_internal_route_spelled_another_way_is_not_found(
+    client: httpx.AsyncClient, users: UserFactory, jobs: JobDriver
+) -> None:
+    """The load balancer forwards /internal/* only from the NAT addresses; a percent-encoded
+    spelling passes its rule, so the API itself answers 404 to it, token or not."""
+    user = await users.create(plan=PlanName.PRO)
+    job_id = await jobs.queued(user)
+    for path in (f"/%69nternal/jobs/{job_id}/dispatch", f"/%2Finternal/jobs/{job_id}/dispatch"):
+        response = await client.post(path, headers=jobs.service_headers)
+        assert response.status_code == 404, path
+        assert response.json()["code"] == "not_found"
+    assert (await jobs.get(user, job_id))["status"] == "queued"
+    dispatched = await client.post(
+        f"/internal/jobs/{job_id}/dispatch", headers=jobs.service_headers
+    )
+    assert dispatched.status_code == 200, dispatched.text

@@ -12,14 +12,24 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from app.api.deps import SettingsDep, bearer_scheme
 from app.config import Settings
-from app.domain.errors import Forbidden, Unauthenticated
+from app.domain.errors import Forbidden, NotFound, Unauthenticated
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+INTERNAL_RAW_PREFIX = b"/internal/"
+
+
+async def require_plain_internal_path(request: Request) -> None:
+    """The load balancer forwards `/internal/*` from the NAT gateways only; a path spelled
+    another way (`/%69nternal/...`) would pass its rule and be decoded into an internal route
+    here, so only the literal spelling reaches these routes."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    if not raw_path.startswith(INTERNAL_RAW_PREFIX):
+        raise NotFound("No such route.")
 
 
 def _require_token(

@@ -11,7 +11,7 @@ import uuid
 from fastapi import APIRouter, Depends
 
 from app.api.deps import SessionDep, SettingsDep, require_callback_token
-from app.api.routes.internal_auth import require_dispatcher_token
+from app.api.routes.internal_auth import require_dispatcher_token, require_plain_internal_path
 from app.api.schemas.internal_jobs import dispatch_spec, job_state
 from app.api.schemas.problems import problem_responses
 from app.services.jobs import callbacks
@@ -27,13 +27,13 @@ from contracts.dispatch import BatchJobReport, DispatchSpec
 dispatcher = APIRouter(
     prefix="/internal/jobs",
     tags=["internal"],
-    dependencies=[Depends(require_dispatcher_token)],
+    dependencies=[Depends(require_plain_internal_path), Depends(require_dispatcher_token)],
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 container = APIRouter(
     prefix="/internal/jobs",
     tags=["internal"],
-    dependencies=[Depends(require_callback_token)],
+    dependencies=[Depends(require_plain_internal_path), Depends(require_callback_token)],
     responses=problem_responses(401, 403, 409, 422),
 )
 

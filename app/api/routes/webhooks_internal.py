@@ -10,7 +10,7 @@ import uuid
 from fastapi import APIRouter, Depends
 
 from app.api.deps import SessionDep, SettingsDep
-from app.api.routes.internal_auth import require_webhook_sender_token
+from app.api.routes.internal_auth import require_plain_internal_path, require_webhook_sender_token
 from app.api.schemas.problems import problem_responses
 from app.services.webhooks import deliveries
 from contracts.webhooks import AttemptOutcome, AttemptReport, DeliveryToSend
@@ -18,7 +18,7 @@ from contracts.webhooks import AttemptOutcome, AttemptReport, DeliveryToSend
 router = APIRouter(
     prefix="/internal/webhooks",
     tags=["internal"],
-    dependencies=[Depends(require_webhook_sender_token)],
+    dependencies=[Depends(require_plain_internal_path), Depends(require_webhook_sender_token)],
     responses=problem_responses(401, 403, 404, 422),
 )
 
