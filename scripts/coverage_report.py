@@ -15,14 +15,15 @@ from pathlib import Path
 
 import coverage
 
-# package: (line %, branch %), as measured on 2026-12-03 by `make test` (856 tests), rounded
-# down. batch/ is low because the pipeline mostly runs in subprocesses (its CLI, the
-# entrypoint), which are not measured; bench/ runs only under `make bench`.
+# package: (line %, branch %). Measured by `make test` on 2026-12-03 (865 tests, subprocesses
+# included): app 90.5/72.4, batch 94.0/81.3, contracts 98.2/94.9, lambdas 90.7/77.0; each floor
+# is that figure less half a point, rounded down, as runs vary by a few tenths (timing-dependent
+# retries, pipelines stopped by signals). bench/ runs only under `make bench`.
 FLOORS: dict[str, tuple[float, float]] = {
-    "app": (89.0, 71.0),
-    "contracts": (87.0, 86.0),
-    "lambdas": (90.0, 77.0),
-    "batch": (37.0, 23.0),
+    "app": (90.0, 71.0),
+    "contracts": (97.0, 94.0),
+    "lambdas": (90.0, 76.0),
+    "batch": (93.0, 80.0),
     "bench": (0.0, 0.0),
 }
 
