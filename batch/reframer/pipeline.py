@@ -197,6 +197,7 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
 
         with clock.stage("outputs"):
             kept, judged = quality.retention(tracks, x, y, window)
+            quality_block = quality.summary(kept, judged, frame_count)
             metrics: dict[str, Any] = {
                 "duration_seconds": round(info.duration, 3),
                 "width": size[0],
@@ -219,6 +220,7 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
                     "detected": analysis.faces_detected,
                     "reused": analysis.faces_reused,
                 },
+                "quality": quality_block,
             }
             uris = outputs.output_uris(output_prefix)
             outputs.thumbnail(

@@ -3,6 +3,8 @@ and does the crop move calmly?"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -12,31 +14,71 @@ from batch.reframer.tracking import SubjectTrack
 FloatArray = NDArray[np.float64]
 
 
-def _inside(
+def kept(
     boxes: FloatArray, x: FloatArray, y: FloatArray, window: tuple[int, int]
 ) -> NDArray[np.bool_]:
+    """Per frame: is the subject kept? Its whole box inside the crop where the box fits in
+    one, else its centre (a subject larger than the crop is kept when the crop is on it)."""
     slack = 0.5
-    return (
+    fits = (boxes[:, 2] <= window[0]) & (boxes[:, 3] <= window[1])
+    whole = (
         (boxes[:, 0] >= x - slack)
         & (boxes[:, 1] >= y - slack)
         & (boxes[:, 0] + boxes[:, 2] <= x + window[0] + slack)
         & (boxes[:, 1] + boxes[:, 3] <= y + window[1] + slack)
     )
+    cx, cy = boxes[:, 0] + boxes[:, 2] / 2, boxes[:, 1] + boxes[:, 3] / 2
+    centre = (cx >= x) & (cx <= x + window[0]) & (cy >= y) & (cy <= y + window[1])
+    return np.where(fits, whole, centre)
 
 
 def retention(
     tracks: list[SubjectTrack], x: FloatArray, y: FloatArray, window: tuple[int, int]
 ) -> tuple[float | None, int]:
-    """Share of analysed frames whose subject box lies fully inside the crop (None when no
-    frame had a subject), and how many frames that share is over."""
-    kept = total = 0
+    """Share of the frames with a known subject (the dense per-frame track, as detected, not
+    smoothed) on which the crop keeps it (None when no frame had a subject), and how many
+    frames that share is over."""
+    kept_frames = total = 0
     for track in tracks:
-        if len(track.frames) == 0:
+        known = ~np.isnan(track.dense_raw[:, 0])
+        if not known.any():
             continue
-        inside = _inside(track.raw_boxes, x[track.frames], y[track.frames], window)
-        kept += int(inside.sum())
+        frames = np.arange(track.shot.start, track.shot.end)[known]
+        inside = kept(track.dense_raw[known], x[frames], y[frames], window)
+        kept_frames += int(inside.sum())
         total += len(inside)
-    return (kept / total if total else None), total
+    return (kept_frames / total if total else None), total
+
+
+# Below this retention a job says so (`low_retention` and a warning in its metrics).
+LOW_RETENTION_BELOW = 0.9
+# ...and when the subject was known on less than this share of the frames, it warns that the
+# retention speaks for few frames.
+LOW_COVERAGE_BELOW = 0.5
+
+
+def summary(kept_share: float | None, judged: int, frames: int) -> dict[str, Any]:
+    """The job's honest quality block: retention over the dense per-frame subject track, how
+    many frames it speaks for, and warnings a customer should read."""
+    coverage = judged / frames if frames else 0.0
+    warnings = []
+    low = kept_share is not None and kept_share < LOW_RETENTION_BELOW
+    if low:
+        warnings.append(
+            f"the subject is outside the crop on {1 - (kept_share or 0.0):.0%} of the frames "
+            "where it was found"
+        )
+    if kept_share is None:
+        warnings.append("no subject was found: the crop holds the centre")
+    elif coverage < LOW_COVERAGE_BELOW:
+        warnings.append(f"a subject was found on only {coverage:.0%} of the frames")
+    return {
+        "subject_retention": None if kept_share is None else round(kept_share, 4),
+        "subject_frames": judged,
+        "subject_coverage": round(coverage, 4),
+        "low_retention": low,
+        "warnings": warnings,
+    }
 
 
 def centre_retention(
