@@ -81,7 +81,12 @@ class FaceSampler:
         self._faces: list[Face] = []
 
     def faces(
-        self, frame_index: int, bgr: NDArray[np.uint8], luma: NDArray[np.uint8]
+        self,
+        frame_index: int,
+        bgr: NDArray[np.uint8],
+        luma: NDArray[np.uint8],
+        large: NDArray[np.uint8] | None = None,
+        large_scale: float = 0.0,
     ) -> list[Face]:
         current = luma.astype(np.int16)
         if (
@@ -92,13 +97,16 @@ class FaceSampler:
             self.reused += 1
             return [Face(frame_index, face.box, face.confidence) for face in self._faces]
         found: list[Face] = []
-        large = [f.box for f in self._faces]
-        if large and min(min(b.w, b.h) for b in large) >= HALF_SIZE_ABOVE_PIXELS * self.scale:
+        last = [f.box for f in self._faces]
+        if last and min(min(b.w, b.h) for b in last) >= HALF_SIZE_ABOVE_PIXELS * self.scale:
             found = self._kept(
                 detect_faces(frame_index, _half(bgr), self.scale * 2, MIN_CONFIDENCE_NEAR)
             )
         if not found:
             found = self._kept(detect_faces(frame_index, bgr, self.scale, MIN_CONFIDENCE_NEAR))
+        if not found and large is not None:
+            # A second look at twice the size for faces too small to find at the usual one.
+            found = self._kept(detect_faces(frame_index, large, large_scale, MIN_CONFIDENCE_NEAR))
         self.detected += 1
         self._luma, self._faces = current, found
         return found

@@ -32,12 +32,46 @@ def kept(
     return np.where(fits, whole, centre)
 
 
+def lost_frames(track: SubjectTrack, source: tuple[int, int]) -> NDArray[np.bool_]:
+    """Frames of the shot where a face was being followed and then lost inside the
+    picture: no box, and the nearest box before or after is away from the picture's edges
+    (a subject that walked out, or has not yet walked in, is not lost). They count as not
+    kept: the camera cannot know it kept what it no longer sees."""
+    known = ~np.isnan(track.dense_raw[:, 0])
+    lost = np.zeros(len(known), dtype=bool)
+    # Motion pauses when the subject stands still: a gap in it is not a loss.
+    if track.kind != "face" or not known.any():
+        return lost
+    edge_x, edge_y = EDGE_SHARE * source[0], EDGE_SHARE * source[1]
+    indices = np.flatnonzero(known)
+    boxes = track.dense_raw
+
+    def inside(frame: int) -> bool:
+        x, y, w, h = boxes[frame]
+        return bool(
+            x > edge_x and y > edge_y and x + w < source[0] - edge_x and y + h < source[1] - edge_y
+        )
+
+    for frame in np.flatnonzero(~known):
+        before = indices[indices < frame]
+        after = indices[indices > frame]
+        near = [int(before[-1])] if len(before) else []
+        near += [int(after[0])] if len(after) else []
+        lost[frame] = all(inside(f) for f in near)
+    return lost
+
+
 def retention(
-    tracks: list[SubjectTrack], x: FloatArray, y: FloatArray, window: tuple[int, int]
+    tracks: list[SubjectTrack],
+    x: FloatArray,
+    y: FloatArray,
+    window: tuple[int, int],
+    source: tuple[int, int] | None = None,
 ) -> tuple[float | None, int]:
     """Share of the frames with a known subject (the dense per-frame track, as detected, not
     smoothed) on which the crop keeps it (None when no frame had a subject), and how many
-    frames that share is over."""
+    frames that share is over. With `source`, frames where the subject was lost inside the
+    picture count too, as not kept."""
     kept_frames = total = 0
     for track in tracks:
         known = ~np.isnan(track.dense_raw[:, 0])
@@ -47,9 +81,13 @@ def retention(
         inside = kept(track.dense_raw[known], x[frames], y[frames], window)
         kept_frames += int(inside.sum())
         total += len(inside)
+        if source is not None:
+            total += int(lost_frames(track, source).sum())
     return (kept_frames / total if total else None), total
 
 
+# A box within this share of the picture's size from its edge is leaving or entering it.
+EDGE_SHARE = 0.03
 # Below this retention a job says so (`low_retention` and a warning in its metrics).
 LOW_RETENTION_BELOW = 0.9
 # ...and when the subject was known on less than this share of the frames, it warns that the
@@ -65,13 +103,13 @@ def summary(kept_share: float | None, judged: int, frames: int) -> dict[str, Any
     low = kept_share is not None and kept_share < LOW_RETENTION_BELOW
     if low:
         warnings.append(
-            f"the subject is outside the crop on {1 - (kept_share or 0.0):.0%} of the frames "
-            "where it was found"
+            f"the subject is outside the crop, or was lost, on {1 - (kept_share or 0.0):.0%} "
+            "of the frames where it was followed"
         )
     if kept_share is None:
         warnings.append("no subject was found: the crop holds the centre")
     elif coverage < LOW_COVERAGE_BELOW:
-        warnings.append(f"a subject was found on only {coverage:.0%} of the frames")
+        warnings.append(f"a subject was followed on only {coverage:.0%} of the frames")
     return {
         "subject_retention": None if kept_share is None else round(kept_share, 4),
         "subject_frames": judged,

@@ -29,6 +29,8 @@ MAX_GAP_SECONDS = 1.0
 MIN_FACE_COVERAGE = 0.2
 # Motion must be seen on this share of a shot's samples to be followed.
 MIN_MOTION_COVERAGE = 0.3
+# A moving region more than this many crop widths (heights) across is not one subject.
+MAX_MOTION_SPREAD = 1.5
 # A shorter face track carries the subject where no stronger one runs if it has this many
 # sightings (one or two can be a texture that looks like a face).
 MIN_LOOKS = 3
@@ -220,6 +222,13 @@ def subject_of_shot(
             frames.append(face.frame)
             boxes.append(box)
         return _track_from(shot, "face", frames, boxes, max_gap, step)
+    # Motion spread far wider than the crop is scattered (traffic, foliage, a shaking camera),
+    # not a subject to follow.
+    motions = [
+        m
+        for m in motions
+        if m.box.w <= MAX_MOTION_SPREAD * window[0] and m.box.h <= MAX_MOTION_SPREAD * window[1]
+    ]
     if len(motions) >= max(1.0, MIN_MOTION_COVERAGE * samples):
         return _track_from(
             shot, "motion", [m.frame for m in motions], [m.box for m in motions], max_gap, step
