@@ -35,8 +35,8 @@ def kept(
 def lost_frames(track: SubjectTrack, source: tuple[int, int]) -> NDArray[np.bool_]:
     """Frames of the shot where a face was being followed and then lost inside the
     picture: no box, and the nearest box before or after is away from the picture's edges
-    (a subject that walked out, or has not yet walked in, is not lost). They count as not
-    kept: the camera cannot know it kept what it no longer sees."""
+    (a subject that walked out, or has not yet walked in, is not lost). They count against
+    retention unless the sightings on both sides are in the crop."""
     known = ~np.isnan(track.dense_raw[:, 0])
     lost = np.zeros(len(known), dtype=bool)
     # Motion pauses when the subject stands still: a gap in it is not a loss.
@@ -61,6 +61,32 @@ def lost_frames(track: SubjectTrack, source: tuple[int, int]) -> NDArray[np.bool
     return lost
 
 
+def _kept_while_lost(
+    track: SubjectTrack,
+    lost: NDArray[np.int64],
+    x: FloatArray,
+    y: FloatArray,
+    window: tuple[int, int],
+) -> int:
+    """Lost frames between two sightings that both lie inside the crop where it is then:
+    the subject most likely stayed there (a face turned away). A face lost for good, or
+    found again elsewhere, is not counted as kept."""
+    known = np.flatnonzero(~np.isnan(track.dense_raw[:, 0]))
+    count = 0
+    for frame in lost:
+        before, after = known[known < frame], known[known > frame]
+        # Before the first sighting or after the last, nothing vouches for the gap: it counts
+        # against (measured: counting a second past the last sighting as kept claimed 0.85
+        # on a clip whose truth is 0.62).
+        if not len(before) or not len(after):
+            continue
+        sides = track.dense_raw[[before[-1], after[0]]]
+        at = track.shot.start + int(frame)
+        inside = kept(sides, np.full(2, x[at]), np.full(2, y[at]), window)
+        count += int(inside.all())
+    return count
+
+
 def retention(
     tracks: list[SubjectTrack],
     x: FloatArray,
@@ -70,8 +96,8 @@ def retention(
 ) -> tuple[float | None, int]:
     """Share of the frames with a known subject (the dense per-frame track, as detected, not
     smoothed) on which the crop keeps it (None when no frame had a subject), and how many
-    frames that share is over. With `source`, frames where the subject was lost inside the
-    picture count too, as not kept."""
+    frames that share is over. With `source`, frames where a face was lost inside the picture
+    count too, as not kept unless it was in the crop on both sides of the gap."""
     kept_frames = total = 0
     for track in tracks:
         known = ~np.isnan(track.dense_raw[:, 0])
@@ -82,7 +108,9 @@ def retention(
         kept_frames += int(inside.sum())
         total += len(inside)
         if source is not None:
-            total += int(lost_frames(track, source).sum())
+            lost = np.flatnonzero(lost_frames(track, source))
+            kept_frames += _kept_while_lost(track, lost, x, y, window)
+            total += len(lost)
     return (kept_frames / total if total else None), total
 
 
