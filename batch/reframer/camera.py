@@ -2,13 +2,14 @@
 
 For every frame the subject allows a range of crop positions (a corridor): those that keep its
 box, with some breathing room, fully inside the crop and its centre in the middle band of the
-crop. The camera then behaves like a calm operator would, trying in order:
+crop (soft), and those that keep the box inside with a small margin (hard). Frames where the
+subject is not known leave the camera free. The camera then behaves like a calm operator
+would, trying in order:
 
 - steady: one position fits every frame of the shot, so the crop does not move at all;
 - panning: one constant-speed move fits every frame (the slowest such move is taken);
-- tracking: a smooth path inside the corridor, found by relaxing a still camera towards the
-  corridor (repeated blur-then-clamp), so it only moves as much, and as gently, as the subject
-  forces it to.
+- tracking: the L1-optimal path (see `l1_path`): inside the hard corridor, as little outside
+  the soft one as is worth it, in held, constant-speed and constant-acceleration pieces.
 
 The two axes are solved alike; the shot's mode is the busier of the two. Shots are planned
 independently, so the crop only ever jumps at a cut.
