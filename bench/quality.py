@@ -7,8 +7,8 @@ tracker (detect every frame, no smoothing). Prints a table per clip class and ov
 every goal marked met or unmet; `--quick` runs one clip per class and skips the real clips.
 Smoothness figures are in pixels of a 1080-wide output, per frame.
 
-pyautoflip is not compared: it needs mediapipe and OpenCV wheels and its face model, which
-this benchmark does not download.
+pyautoflip is not compared yet (not tried: it pulls mediapipe and OpenCV, and its default
+face detector downloads weights).
 """
 
 from __future__ import annotations
