@@ -95,7 +95,8 @@ async def test_the_containers_source_too_long_refusal_names_the_plan_and_refunds
         "fail",
         {
             "code": "source_too_long",
-            "message": "the source is 150.0 seconds long; this plan takes sources up to 120 seconds",
+            "message": "the source is 150.0 seconds long; "
+            "this plan takes sources up to 120 seconds",
             "duration_seconds": 150.0,
         },
     )
