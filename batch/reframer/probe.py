@@ -142,7 +142,8 @@ def probe(path: Path, max_duration: float | None = None) -> MediaInfo:
     duration = _float(video.get("duration")) or _float(info.get("format", {}).get("duration"))
     if duration <= 0:
         raise InvalidMedia("the video has no duration: it is empty or damaged")
-    if max_duration is not None and duration > max_duration:
+    # Compared as reported (to the millisecond), so the API's re-check agrees.
+    if max_duration is not None and round(duration, 3) > max_duration:
         raise SourceTooLong(duration, max_duration)
     if duration > MAX_DURATION_SECONDS:
         raise InvalidMedia(f"the video is longer than {MAX_DURATION_SECONDS // 3600} hours")

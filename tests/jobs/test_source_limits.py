@@ -114,6 +114,26 @@ async def test_the_containers_source_too_long_refusal_names_the_plan_and_refunds
     assert await _usage(client, user) == (0, 0)
 
 
+@pytest.mark.parametrize("measured", [None, 100.0], ids=["unmeasured", "within the limit"])
+async def test_a_source_too_long_refusal_without_a_measurement_over_the_limit_is_charged(
+    client: httpx.AsyncClient, users: UserFactory, jobs: JobDriver, measured: float | None
+) -> None:
+    user = await users.create()
+    job = await _running(jobs, user, duration_seconds=90)
+    body: dict[str, object] = {"code": "source_too_long", "message": "too long"}
+    if measured is not None:
+        body["duration_seconds"] = measured
+
+    refused = await jobs.callback(job, "fail", body)
+
+    assert refused.json()["status"] == "failed"
+    error = (await jobs.get(user, job.job_id))["error"]
+    assert error["code"] == "pipeline_error"
+    assert "120 seconds" in error["message"]
+    assert error["required_plan"] is None
+    assert await _usage(client, user) == (1, 1.5)
+
+
 async def test_a_source_within_the_plans_limit_still_succeeds_and_is_charged(
     client: httpx.AsyncClient, users: UserFactory, jobs: JobDriver
 ) -> None:

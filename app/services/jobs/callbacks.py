@@ -233,7 +233,16 @@ async def fail_job(
     duration_seconds: float | None = None,
 ) -> Job:
     if code == FailureCode.SOURCE_TOO_LONG:
-        return await _refuse_source(session, settings, job_id, duration_seconds, message)
+        limit = get_plan((await lock_job(session, job_id)).plan).max_source_seconds
+        if duration_seconds is not None and duration_seconds > limit:
+            return await _refuse_source(session, settings, job_id, duration_seconds, message)
+        # A refund needs the measurement that earns it; without one this is the
+        # container's fault, charged like any other failure.
+        code = FailureCode.PIPELINE_ERROR
+        message = (
+            f"the container refused the source as too long without measuring it over the "
+            f"plan's {limit} seconds: {message}"
+        )
     transition = await transition_job(
         session,
         settings,
