@@ -6,6 +6,8 @@
 # the models the API validates them with (contracts/callbacks.py).
 #
 # Environment: JOB_ID, INPUT_URI, OUTPUT_PREFIX, OPTIONS (JSON), CALLBACK_URL, CALLBACK_TOKEN;
+# MAX_SOURCE_SECONDS (the plan's longest source, from the dispatch spec: a longer one fails
+# with source_too_long);
 # AWS_BATCH_JOB_ID (set by Batch; local-<pid> otherwise); PYTHON (default python3);
 # AWS_ENDPOINT_URL for S3; HEARTBEAT_INTERVAL_SECONDS (default 30: the API fails a running job
 # that stays silent for REFRAMER_JOB_HEARTBEAT_TIMEOUT_SECONDS). Exit status: 0 done (or
@@ -180,8 +182,12 @@ heartbeat_loop &
 heartbeat_pid=$!
 
 result="$workdir/result.json"
+limit_args=()
+if [[ -n "${MAX_SOURCE_SECONDS:-}" ]]; then
+    limit_args=(--max-duration "$MAX_SOURCE_SECONDS")
+fi
 exec 3< <(exec "$PYTHON" -m batch.reframer "$INPUT_URI" --out "$OUTPUT_PREFIX" \
-    --options "$OPTIONS" --progress-lines --result "$result")
+    --options "$OPTIONS" "${limit_args[@]}" --progress-lines --result "$result")
 pipeline_pid=$!
 while IFS=' ' read -r -u 3 tag stage percent; do
     # A stage name and a number only: the API's ProgressCallback refuses anything else.

@@ -40,15 +40,19 @@ def start_body(batch_job_id: str) -> StartCallback:
     return StartCallback(batch_job_id=batch_job_id)
 
 
-def fail_body(code: str, message: str) -> FailCallback:
-    return FailCallback.model_validate({"code": code, "message": _text(message)})
+def fail_body(code: str, message: str, duration_seconds: object = None) -> FailCallback:
+    return FailCallback.model_validate(
+        {"code": code, "message": _text(message), "duration_seconds": duration_seconds}
+    )
 
 
 def result_body(path: Path) -> tuple[str, BaseModel]:
     """The callback the pipeline's result file asks for: ("complete" | "fail", its body)."""
     outcome = json.loads(path.read_text())
     if isinstance(outcome, dict) and "code" in outcome:
-        return "fail", fail_body(str(outcome["code"]), str(outcome.get("message", "")))
+        return "fail", fail_body(
+            str(outcome["code"]), str(outcome.get("message", "")), outcome.get("duration_seconds")
+        )
     return "complete", CompleteCallback.model_validate(outcome)
 
 
@@ -65,10 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "start":
             print(start_body(arguments.batch_job_id).model_dump_json())
         elif arguments.command == "fail":
-            print(fail_body(arguments.code, arguments.message).model_dump_json())
+            print(fail_body(arguments.code, arguments.message).model_dump_json(exclude_none=True))
         else:
             kind, body = result_body(arguments.file)
-            print(kind, body.model_dump_json())
+            # A failure's absent measurement stays out, as the API's model takes either.
+            print(kind, body.model_dump_json(exclude_none=isinstance(body, FailCallback)))
     except (ValidationError, ValueError, OSError) as error:
         print(f"not a valid {arguments.command} callback: {error}", file=sys.stderr)
         return 2

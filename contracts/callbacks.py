@@ -75,6 +75,12 @@ class FailCallback(BaseModel):
 
     code: FailureCode
     message: Annotated[StorableText, Field(min_length=1, max_length=MAX_FAILURE_MESSAGE_CHARS)]
+    duration_seconds: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="the measured source, when the probe got that far (source_too_long)",
+    )
 
 
 class JobState(BaseModel):

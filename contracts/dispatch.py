@@ -33,6 +33,9 @@ class DispatchSpec(BaseModel):
     input_uri: str
     output_prefix: str
     options: JobOptions
+    max_source_seconds: int = Field(
+        gt=0, description="the plan's longest source: the container refuses a longer one"
+    )
     batch_queue: BatchQueue
     callback_url: str
     callback_token: str = Field(description="for this job's callbacks only; replaces any earlier")

@@ -35,6 +35,9 @@ class ProgressStage(StrEnum):
 
 class FailureCode(StrEnum):
     INVALID_MEDIA = "invalid_media"
+    # The measured source is longer than the job's plan takes (the spec's
+    # `max_source_seconds`): a refusal in the tier_limit shape, and nothing is charged.
+    SOURCE_TOO_LONG = "source_too_long"
     PIPELINE_ERROR = "pipeline_error"
     TIMEOUT = "timeout"
     CANCELED = "canceled"

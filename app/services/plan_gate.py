@@ -15,6 +15,7 @@ from app.domain.errors import QuotaExceeded, SourceTooLong, TierLimit, UploadToo
 from app.domain.jobs import SINGLE_PUT_MAX_BYTES
 from app.domain.periods import Period
 from app.domain.plans import (
+    PLANS,
     RESOLUTIONS,
     AspectRatio,
     Feature,
@@ -103,6 +104,28 @@ def ensure_source_duration(settings: Settings, plan: Plan, seconds: float | None
         duration_seconds=seconds,
         limit_seconds=plan.max_source_seconds,
     )
+
+
+def source_limit_details(settings: Settings, plan: Plan, measured: float | None) -> dict[str, Any]:
+    """What a job refused for its measured length reports, in the tier_limit shape: the plan
+    that takes it (None when no plan does) and where to upgrade."""
+    required = cheapest_plan_for_duration(measured) if measured is not None else None
+    if required is None and measured is None:
+        # Not measured: any longer plan is the hint.
+        required = min(
+            (p for p in PLANS.values() if p.max_source_seconds > plan.max_source_seconds),
+            key=lambda p: p.rank,
+            default=None,
+        )
+    return {
+        "duration_seconds": measured,
+        "tier_limit": {
+            "feature": "source_duration",
+            "required_plan": required.name.value if required is not None else None,
+            "upgrade_url": settings.upgrade_url,
+            "limit_seconds": plan.max_source_seconds,
+        },
+    }
 
 
 def ensure_output_options(

@@ -3,7 +3,8 @@
 INPUT and --out take local paths or s3:// URIs (S3 through boto3; endpoint from
 AWS_ENDPOINT_URL). Progress goes to stderr per stage; `--progress-lines` also prints
 `PROGRESS <stage> <percent>` lines on stdout for docker-entrypoint.sh, and `--result FILE`
-writes the callback body: {"outputs", "metrics"} on success, {"code", "message"} on failure.
+writes the callback body: {"outputs", "metrics"} on success, {"code", "message"} on failure
+(with the measured `duration_seconds` when `--max-duration`, the plan's limit, refused it).
 Exit status: 0 done, 1 failed (the code says why), 2 bad arguments.
 """
 
@@ -20,7 +21,7 @@ from types import FrameType
 from typing import Any, get_args
 
 from batch.reframer import pipeline
-from batch.reframer.errors import PipelineError, Terminated
+from batch.reframer.errors import PipelineError, SourceTooLong, Terminated
 from batch.reframer.geometry import ASPECTS, RESOLUTIONS, AspectName, OutputSpec, ResolutionName
 
 
@@ -38,9 +39,24 @@ def _parser() -> argparse.ArgumentParser:
         help='the job\'s OPTIONS JSON, e.g. {"aspect_ratio": "1:1", "resolution": "720p"}; '
         "overrides --aspect and --resolution",
     )
+    parser.add_argument(
+        "--max-duration",
+        type=_seconds,
+        help="the plan's longest source in seconds: a longer one fails with source_too_long",
+    )
     parser.add_argument("--progress-lines", action="store_true", help="PROGRESS lines on stdout")
     parser.add_argument("--result", type=Path, help="write the outcome as JSON to this file")
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def _spec(args: argparse.Namespace) -> OutputSpec:
@@ -83,9 +99,13 @@ def main(argv: list[str] | None = None) -> int:
 
     outcome: dict[str, Any]
     try:
-        result = pipeline.run(args.input, args.out, _spec(args), report)
+        result = pipeline.run(args.input, args.out, _spec(args), report, args.max_duration)
         outcome = {"outputs": result.outputs, "metrics": result.metrics}
         status = 0
+    except SourceTooLong as error:
+        outcome = {"code": error.code, "message": error.message}
+        outcome |= {"duration_seconds": round(error.duration, 3), "limit_seconds": error.limit}
+        status = 1
     except PipelineError as error:
         outcome = {"code": error.code, "message": error.message}
         status = 1

@@ -19,6 +19,7 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
+from batch.reframer import media_policy
 from batch.reframer.errors import InvalidMedia
 from batch.reframer.probe import MediaInfo
 
@@ -136,7 +137,7 @@ def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[Analy
     if info.rotation in (90, 270):
         coded_detection = (coded_detection[1], coded_detection[0])
     try:
-        container = av.open(str(info.path))
+        container = av.open(str(info.path), options=media_policy.AV_OPEN_OPTIONS)
     except av.error.FFmpegError as error:
         raise InvalidMedia(f"the video could not be opened ({error})") from error
     count = 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-FailureCode = Literal["invalid_media", "pipeline_error", "timeout", "canceled", "upload_failed"]
+FailureCode = Literal[
+    "invalid_media", "source_too_long", "pipeline_error", "timeout", "canceled", "upload_failed"
+]
 
 
 class PipelineError(Exception):
@@ -21,6 +23,20 @@ class InvalidMedia(PipelineError):
     """The input is not a video this pipeline can read (corrupt, empty, unsupported)."""
 
     code: FailureCode = "invalid_media"
+
+
+class SourceTooLong(PipelineError):
+    """The source is longer than the job's plan takes; the API adds the plan that would."""
+
+    code: FailureCode = "source_too_long"
+
+    def __init__(self, duration: float, limit: float) -> None:
+        super().__init__(
+            f"the source is {duration:.1f} seconds long; this plan takes sources up to "
+            f"{limit:g} seconds"
+        )
+        self.duration = duration
+        self.limit = limit
 
 
 class UploadFailed(PipelineError):

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from batch.reframer import storage
+from batch.reframer import media_policy, storage
 from batch.reframer.errors import PipelineError
 
 VIDEO_NAME = "video.mp4"
@@ -22,7 +22,8 @@ def thumbnail(video: Path, at_seconds: float, target: Path) -> None:
     """One JPEG frame of the rendered video, at most 720 pixels wide."""
     command = [
         "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y",
-        "-ss", f"{max(at_seconds, 0.0):.3f}", "-i", str(video),
+        "-ss", f"{max(at_seconds, 0.0):.3f}",
+        *media_policy.INPUT_ARGS, "-i", media_policy.local_input(video),
         "-frames:v", "1", "-vf", f"scale='min({THUMBNAIL_MAX_WIDTH},iw)':-2", "-q:v", "3",
         str(target),
     ]  # fmt: skip

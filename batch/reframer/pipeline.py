@@ -128,7 +128,13 @@ def _analyse(
     )
 
 
-def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) -> Result:
+def run(
+    input_uri: str,
+    output_prefix: str,
+    spec: OutputSpec,
+    report: Reporter,
+    max_duration: float | None = None,
+) -> Result:
     """Reframe one video; raises `PipelineError` (with its failure code) when it cannot."""
     wall = time.perf_counter()
     clock = _Stopwatch()
@@ -137,7 +143,7 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
         with clock.stage("download"):
             local = storage.fetch(input_uri, workdir)
         with clock.stage("probe"):
-            info = probe.probe(local)
+            info = probe.probe(local, max_duration)
         report("probe", _ENDS_AT["probe"])
 
         layout = decode.geometry(info)

@@ -10,7 +10,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from batch.reframer.errors import InvalidMedia
+from batch.reframer import media_policy
+from batch.reframer.errors import InvalidMedia, SourceTooLong
 
 # The longest input we accept: past this a Batch job would run for hours, and the plan limits
 # enforced by the API are far lower.
@@ -60,14 +61,26 @@ class MediaInfo:
 
 
 def _ffprobe(path: Path) -> dict[str, Any]:
-    command = ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
+    command = [
+        "ffprobe", "-v", "error", *media_policy.INPUT_ARGS,
+        "-print_format", "json", "-show_format", "-show_streams",
+    ]  # fmt: skip
     try:
         done = subprocess.run(  # noqa: S603 - fixed program, the path is an argument
-            [*command, str(path)], capture_output=True, text=True, timeout=120, check=False
+            [*command, media_policy.local_input(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
     except subprocess.TimeoutExpired as error:
         raise InvalidMedia("the file could not be read in time: it looks damaged") from error
     if done.returncode != 0:
+        if media_policy.refused_format(done.stderr):
+            raise InvalidMedia(
+                "the file is not in an accepted video container (MP4, MOV, MKV, WebM, AVI, "
+                "MPEG); playlists and concat lists are refused"
+            )
         reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "unreadable"
         raise InvalidMedia(f"the file is not a readable video ({reason})")
     parsed: dict[str, Any] = json.loads(done.stdout or "{}")
@@ -102,7 +115,9 @@ def _float(value: Any) -> float:
         return 0.0
 
 
-def probe(path: Path) -> MediaInfo:
+def probe(path: Path, max_duration: float | None = None) -> MediaInfo:
+    """The input's facts; `max_duration` is the job's plan limit (the dispatch spec's
+    `max_source_seconds`): a longer source is refused with `source_too_long`."""
     if not path.is_file() or path.stat().st_size == 0:
         raise InvalidMedia("the input file is missing or empty")
     info = _ffprobe(path)
@@ -127,6 +142,9 @@ def probe(path: Path) -> MediaInfo:
     duration = _float(video.get("duration")) or _float(info.get("format", {}).get("duration"))
     if duration <= 0:
         raise InvalidMedia("the video has no duration: it is empty or damaged")
+    # Compared as reported (to the millisecond), so the API's re-check agrees.
+    if max_duration is not None and round(duration, 3) > max_duration:
+        raise SourceTooLong(duration, max_duration)
     if duration > MAX_DURATION_SECONDS:
         raise InvalidMedia(f"the video is longer than {MAX_DURATION_SECONDS // 3600} hours")
     audios = [s for s in streams if s.get("codec_type") == "audio"]

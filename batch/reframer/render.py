@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from batch.reframer import media_policy
 from batch.reframer.errors import InvalidMedia, PipelineError
 from batch.reframer.probe import MediaInfo
 
@@ -153,7 +154,7 @@ def ffmpeg_command(
     audio = ["-c:a", "copy"] if copy_audio else ["-c:a", "aac", "-b:a", AUDIO_BITRATE]
     return [
         "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y",
-        "-i", str(source),
+        *media_policy.INPUT_ARGS, "-i", media_policy.local_input(source),
         "-filter_complex", f"[0:v:0]{','.join(steps)}[v]",
         "-map", "[v]", "-map", "0:a:0?",
         "-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF,

@@ -135,6 +135,7 @@ def submit_job_request(
         "INPUT_URI": spec.input_uri,
         "OUTPUT_PREFIX": spec.output_prefix,
         "OPTIONS": json.dumps(spec.options.model_dump(mode="json"), separators=(",", ":")),
+        "MAX_SOURCE_SECONDS": str(spec.max_source_seconds),
         "CALLBACK_URL": spec.callback_url,
         "CALLBACK_TOKEN": spec.callback_token,
     }

@@ -377,3 +377,20 @@ def _fake_pipeline(tmp_path: Path, outcome: dict[str, Any]) -> Path:
     )
     script.chmod(0o755)
     return script
+
+
+def test_the_plans_source_limit_reaches_the_pipeline_and_its_refusal_the_api(
+    receiver, short_clip: Path, tmp_path: Path
+) -> None:
+    """MAX_SOURCE_SECONDS (the dispatch spec's `max_source_seconds`) bounds the source: the
+    2-second clip over a 1-second limit fails with source_too_long and its measured length,
+    which the API needs to refund the job."""
+    done = _run(receiver, short_clip, tmp_path / "outputs", MAX_SOURCE_SECONDS="1")
+
+    assert done.returncode != 0
+    assert receiver.actions()[-1] == "fail"
+    failure = receiver.bodies("fail")[-1]
+    assert failure["code"] == "source_too_long"
+    assert abs(failure["duration_seconds"] - 2.0) < 0.1
+    assert "complete" not in receiver.actions()
+    assert not (tmp_path / "outputs" / "video.mp4").exists()

@@ -154,6 +154,7 @@ def test_the_job_definition_is_the_one_source_of_batch_retries_and_timeout(resou
             "input_uri": "s3://media/uploads/x/source",
             "output_prefix": "s3://media/outputs/x/",
             "options": {"aspect_ratio": "9:16", "resolution": "720p"},
+            "max_source_seconds": 1800,
             "batch_queue": "standard",
             "callback_url": "https://api.example.com/internal/jobs/x",
             "callback_token": "cbt",

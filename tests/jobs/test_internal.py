@@ -206,7 +206,15 @@ async def test_a_failed_job_shows_why_and_has_no_outputs(
     failed = await jobs.callback(job, "fail", {"code": "invalid_media", "message": message})
     assert failed.json()["status"] == "failed"
     shown = await jobs.get(user, job.job_id)
-    assert shown["error"] == {"code": "invalid_media", "message": message, "retryable": False}
+    assert shown["error"] == {
+        "code": "invalid_media",
+        "message": message,
+        "retryable": False,
+        # The tier_limit fields belong to source_too_long only.
+        "feature": None,
+        "required_plan": None,
+        "upgrade_url": None,
+    }
     outputs = await client.get(f"/api/jobs/{job.job_id}/outputs", headers=user.headers)
     assert outputs.status_code == 409
     assert outputs.json()["code"] == "outputs_not_ready"

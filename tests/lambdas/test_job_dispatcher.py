@@ -99,6 +99,8 @@ async def test_a_queued_job_becomes_a_batch_job_on_its_plans_queue_with_its_spec
     assert env["INPUT_URI"].startswith(f"s3://{aws.bucket}/")
     assert env["OUTPUT_PREFIX"] == f"s3://{aws.bucket}/outputs/{standard_job}/"
     assert json.loads(env["OPTIONS"]) == {"aspect_ratio": "9:16", "resolution": "720p"}
+    # The plan's longest source travels with the job: the container refuses a longer one.
+    assert env["MAX_SOURCE_SECONDS"] == "120"
     assert env["CALLBACK_URL"].endswith(f"/internal/jobs/{standard_job}")
     assert env["AWS_BATCH_JOB_ID"] == standard.job_id
     # The token the container holds is the one the API accepts for this job.

@@ -78,4 +78,7 @@ async def job_completed(
 async def job_failed(
     job_id: uuid.UUID, body: FailCallback, session: SessionDep, settings: SettingsDep
 ) -> JobState:
-    return job_state(await callbacks.fail_job(session, settings, job_id, body.code, body.message))
+    job = await callbacks.fail_job(
+        session, settings, job_id, body.code, body.message, body.duration_seconds
+    )
+    return job_state(job)

@@ -17,6 +17,7 @@ def dispatch_spec(spec: JobSpec) -> DispatchSpec:
         input_uri=spec.input_uri,
         output_prefix=spec.output_prefix,
         options=JobOptions(aspect_ratio=AspectRatio(spec.aspect_ratio), resolution=spec.resolution),
+        max_source_seconds=spec.max_source_seconds,
         batch_queue=spec.batch_queue,
         callback_url=spec.callback_url,
         callback_token=spec.callback_token,

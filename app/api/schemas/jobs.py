@@ -83,7 +83,9 @@ class JobProgress(BaseModel):
 
 class JobError(BaseModel):
     code: str = Field(
-        description="invalid_media, pipeline_error, timeout, canceled, upload_failed, or "
+        description="invalid_media, source_too_long (the measured source is longer than the "
+        "plan takes: `feature`, `required_plan` and `upgrade_url` say which plan would; nothing "
+        "is charged), pipeline_error, timeout, canceled, upload_failed, or "
         "container_lost (the container stopped reporting, or its Batch job never started), "
         "dispatch_failed (the job could not be handed to Batch in its dispatch attempts)"
     )
@@ -91,6 +93,26 @@ class JobError(BaseModel):
     retryable: bool = Field(
         description="the failure lies with the infrastructure, not the video: the same "
         "upload submitted again as a new job can be expected to succeed"
+    )
+    feature: str | None = Field(None, description="source_too_long: the plan limit it hit")
+    required_plan: str | None = Field(
+        None, description="source_too_long: the cheapest plan that takes the source, if any"
+    )
+    upgrade_url: str | None = Field(None, description="source_too_long: where to upgrade")
+
+
+def _error_of(job: Job) -> JobError | None:
+    if job.error_code is None:
+        return None
+    # A refusal for the source's length carries the tier_limit fields, kept in its metrics.
+    limit = (job.metrics or {}).get("tier_limit") if job.error_code == "source_too_long" else None
+    return JobError(
+        code=job.error_code,
+        message=job.error_message,
+        retryable=is_retryable(job.error_code),
+        **{k: limit.get(k) for k in ("feature", "required_plan", "upgrade_url")}
+        if isinstance(limit, dict)
+        else {},
     )
 
 
@@ -129,15 +151,7 @@ class JobResponse(BaseModel):
                 if job.stage is not None and job.percent is not None
                 else None
             ),
-            error=(
-                JobError(
-                    code=job.error_code,
-                    message=job.error_message,
-                    retryable=is_retryable(job.error_code),
-                )
-                if job.error_code is not None
-                else None
-            ),
+            error=_error_of(job),
             created_at=job.created_at,
             updated_at=job.updated_at,
             upload_expires_at=job.upload_expires_at,

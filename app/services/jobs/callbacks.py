@@ -39,6 +39,7 @@ from app.domain.keyring import Purpose
 from app.domain.plans import Feature, get_plan
 from app.domain.secrets import new_opaque_token
 from app.services.jobs.transitions import lock_job, transition_job
+from app.services.plan_gate import source_limit_details
 from app.services.usage import add_usage
 
 
@@ -53,6 +54,7 @@ class JobSpec:
     output_prefix: str
     aspect_ratio: str
     resolution: str
+    max_source_seconds: int
     batch_queue: str
     callback_url: str
     callback_token: str
@@ -89,6 +91,7 @@ async def dispatch_job(session: AsyncSession, settings: Settings, job_id: uuid.U
         output_prefix=s3_uri(settings.s3_bucket, output_prefix_key(job.id)),
         aspect_ratio=job.aspect_ratio,
         resolution=job.resolution,
+        max_source_seconds=get_plan(job.plan).max_source_seconds,
         batch_queue="priority" if get_plan(job.plan).allows(Feature.PRIORITY_QUEUE) else "standard",
         callback_url=f"{settings.callback_base_url}/internal/jobs/{job.id}",
         callback_token=token,
@@ -182,6 +185,18 @@ async def complete_job(
     for name in OUTPUT_NAMES:
         output_key(outputs[name], settings.s3_bucket, job_id)
     measured = _measured_duration(metrics)
+    plan = get_plan((await lock_job(session, job_id)).plan)
+    if measured is not None and measured > plan.max_source_seconds:
+        # The container should have refused this source at its probe; the API does not take
+        # its word: a source over the plan's limit never succeeds, and is not charged.
+        return await _refuse_source(
+            session,
+            settings,
+            job_id,
+            measured,
+            f"the source is {measured:.0f} seconds long; the {plan.name.value} plan takes "
+            f"sources up to {plan.max_source_seconds} seconds",
+        )
     transition = await transition_job(
         session,
         settings,
@@ -210,8 +225,24 @@ async def complete_job(
 
 
 async def fail_job(
-    session: AsyncSession, settings: Settings, job_id: uuid.UUID, code: FailureCode, message: str
+    session: AsyncSession,
+    settings: Settings,
+    job_id: uuid.UUID,
+    code: FailureCode,
+    message: str,
+    duration_seconds: float | None = None,
 ) -> Job:
+    if code == FailureCode.SOURCE_TOO_LONG:
+        limit = get_plan((await lock_job(session, job_id)).plan).max_source_seconds
+        if duration_seconds is not None and duration_seconds > limit:
+            return await _refuse_source(session, settings, job_id, duration_seconds, message)
+        # A refund needs the measurement that earns it; without one this is the
+        # container's fault, charged like any other failure.
+        code = FailureCode.PIPELINE_ERROR
+        message = (
+            f"the container refused the source as too long without measuring it over the "
+            f"plan's {limit} seconds: {message}"
+        )
     transition = await transition_job(
         session,
         settings,
@@ -225,6 +256,41 @@ async def fail_job(
         transition.job.error_message = message
     await session.commit()
     return transition.job
+
+
+async def _refuse_source(
+    session: AsyncSession,
+    settings: Settings,
+    job_id: uuid.UUID,
+    measured: float | None,
+    message: str,
+) -> Job:
+    """Fail the job with source_too_long, in the tier_limit shape, and take back what its
+    confirm counted: a refused job is not charged."""
+    transition = await transition_job(
+        session,
+        settings,
+        job_id,
+        JobStatus.FAILED,
+        actor=Actor.CONTAINER,
+        reason=f"failed: {FailureCode.SOURCE_TOO_LONG.value}",
+    )
+    job = transition.job
+    if transition.changed:
+        job.error_code = FailureCode.SOURCE_TOO_LONG.value
+        job.error_message = message
+        job.metrics = source_limit_details(settings, get_plan(job.plan), measured)
+        if job.usage_period is not None:
+            await add_usage(
+                session,
+                job.account_id,
+                job.usage_period,
+                jobs=-1,
+                source_seconds=-job.counted_source_seconds,
+            )
+            job.counted_source_seconds = 0.0
+    await session.commit()
+    return job
 
 
 def _measured_duration(metrics: dict[str, Any]) -> float | None:
