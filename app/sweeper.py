@@ -13,12 +13,14 @@ import contextlib
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.domain.clock import utcnow
 from app.services import idempotency, retention
+from app.services.jobs.multipart import abort_abandoned_uploads
 from app.services.jobs.sweeping import expire_stale_uploads, fail_lost_jobs
 
 logger = logging.getLogger("app.sweeper")
@@ -27,6 +29,7 @@ logger = logging.getLogger("app.sweeper")
 @dataclass(frozen=True, slots=True)
 class SweepResult:
     expired_jobs: int
+    aborted_uploads: int
     lost_jobs: int
     deleted_idempotency_keys: int
     deleted_webhook_events: int
@@ -36,13 +39,24 @@ class SweepResult:
 
 
 class JobSweeper:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        s3: Any = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
+        self.s3 = s3  # without it, open multipart uploads are left to the bucket's lifecycle
 
     async def sweep_once(self, now: datetime | None = None) -> SweepResult:
         now = now or utcnow()
         expired_jobs = await expire_stale_uploads(self.sessionmaker, self.settings, now)
+        aborted_uploads = (
+            await abort_abandoned_uploads(self.sessionmaker, self.settings, self.s3)
+            if self.s3 is not None
+            else 0
+        )
         lost_jobs = await fail_lost_jobs(self.sessionmaker, self.settings, now)
         deleted_idempotency_keys = await idempotency.delete_expired_in_batches(
             self.sessionmaker, now, self.settings.retention_batch_size
@@ -50,6 +64,7 @@ class JobSweeper:
         pruned = await retention.prune(self.sessionmaker, self.settings, now)
         result = SweepResult(
             expired_jobs=expired_jobs,
+            aborted_uploads=aborted_uploads,
             lost_jobs=lost_jobs,
             deleted_idempotency_keys=deleted_idempotency_keys,
             deleted_webhook_events=pruned.webhook_events,

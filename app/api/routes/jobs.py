@@ -20,7 +20,7 @@ from app.api.schemas.jobs import (
 )
 from app.api.schemas.problems import problem_responses
 from app.domain.job_states import JobStatus
-from app.services.jobs import confirmation, creation, management, queries
+from app.services.jobs import confirmation, creation, management, multipart, queries
 from app.services.jobs.creation import CreatedJob, JobRequest
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=problem_responses(401, 404, 422))
@@ -71,6 +71,7 @@ async def create_job(
         ),
         render=_render_created,
         idempotency_key=idempotency_key,
+        s3=aws.s3,
     )
     headers = {"Idempotent-Replayed": "true"} if saved.replayed else None
     return JSONResponse(saved.body, status_code=saved.status, headers=headers)
@@ -125,9 +126,15 @@ async def confirm_job(
 
 @router.post("/{job_id}/cancel", response_model=JobResponse, responses=problem_responses(409))
 async def cancel_job(
-    job_id: uuid.UUID, caller: CurrentCaller, session: SessionDep, settings: SettingsDep
+    job_id: uuid.UUID,
+    caller: CurrentCaller,
+    session: SessionDep,
+    settings: SettingsDep,
+    aws: AwsDep,
 ) -> JobResponse:
-    return JobResponse.of(await management.cancel_job(session, settings, caller.account_id, job_id))
+    job = await management.cancel_job(session, settings, caller.account_id, job_id)
+    await multipart.discard_upload(session, settings, aws.s3, job)  # its parts, if any
+    return JobResponse.of(job)
 
 
 @router.get(
