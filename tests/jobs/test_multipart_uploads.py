@@ -69,6 +69,7 @@ async def test_a_large_source_uploads_in_parts_completes_and_confirms(
     # Before it is assembled there is nothing to confirm.
     early = await jobs.confirm(user, job_id)
     assert (early.status_code, early.json()["code"]) == (409, "upload_missing")
+    assert "complete the multipart upload" in early.json()["detail"]
 
     etags = {p["part_number"]: await put_part(p, part_of(content, upload, p["part_number"]))
              for p in upload["parts"]}  # fmt: skip

@@ -166,8 +166,8 @@ async def renew_part_urls(
             f"Ask for at most {settings.multipart_urls_per_request} part URLs at a time.",
             errors=[
                 {
-                    "loc": ["body", "part_numbers"],
-                    "msg": f"at most {settings.multipart_urls_per_request} parts per request",
+                    "field": "part_numbers",
+                    "message": f"at most {settings.multipart_urls_per_request} parts per request",
                     "type": "too_long",
                 }
             ],
@@ -178,8 +178,8 @@ async def renew_part_urls(
             f"This upload has parts 1 to {layout.part_count}.",
             errors=[
                 {
-                    "loc": ["body", "part_numbers"],
-                    "msg": f"parts {outside} do not exist",
+                    "field": "part_numbers",
+                    "message": f"parts {_few(outside)} do not exist",
                     "type": "value_error",
                 }
             ],
