@@ -15,15 +15,18 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.aws.clients import AwsClients
 from app.config import Settings, get_settings
 from app.db.models import Account, Job, JobEvent
 from app.db.session import create_engine, create_sessionmaker
+from app.domain.clock import utcnow
 from app.domain.errors import DomainError, NotFound
 from app.domain.plans import PlanName
 from app.services.accounts import find_by_email, set_plan
 from app.services.auth import AuthService
+from app.services.dead_letters import DeadLetterQueues, DeadLetterSource
 from app.services.jobs.management import requeue_job
 
 EXIT_OK = 0
@@ -55,6 +58,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     requeue.add_argument("job_id", type=uuid.UUID)
     requeue.add_argument("--reason", default="requeued by an operator")
+
+    dlq = commands.add_parser("dlq", help="look at, redrive or purge a dead-letter queue")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    queue_help = "the source queue whose dead-letter queue to work on"
+    sources = [s.value for s in DeadLetterSource]
+    for name, help_text in (
+        ("list", "count the messages and give each one's id, age and receive count"),
+        ("redrive", "send the messages back to their queue, each message group in order"),
+        ("purge", "delete every message (a webhook delivery still pending becomes failed)"),
+    ):
+        action = dlq_commands.add_parser(name, help=help_text)
+        action.add_argument("--queue", choices=sources, required=True, help=queue_help)
+    show_letter = dlq_commands.add_parser("show", help="print one message's body and counts")
+    show_letter.add_argument("--queue", choices=sources, required=True, help=queue_help)
+    show_letter.add_argument("message_id")
     return parser
 
 
@@ -83,12 +101,69 @@ async def run(
                 elif args.command == "requeue":
                     job = await requeue_job(session, settings, args.job_id, reason=args.reason)
                     out.write(f"job {job.id} is queued again (requeue #{job.requeue_count})\n")
+                elif args.command == "dlq":
+                    await _dead_letters(args, settings, create_sessionmaker(engine), out)
             except DomainError as exc:
                 err.write(f"refused ({exc.code}): {exc.detail}\n")
                 return EXIT_REFUSED
     finally:
         await engine.dispose()
     return EXIT_OK
+
+
+async def _dead_letters(
+    args: argparse.Namespace,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    out: TextIO,
+) -> None:
+    source = DeadLetterSource(args.queue)
+    async with AwsClients(settings) as aws:
+        queues = DeadLetterQueues(aws.sqs, settings, sessionmaker)
+        if args.dlq_command == "list":
+            summary = await queues.summary(source)
+            oldest = summary.oldest_age_seconds
+            out.write(
+                f"{source.value} dead-letter queue {summary.queue_url}: "
+                f"{summary.visible} messages, {summary.in_flight} in flight, oldest "
+                f"{'-' if oldest is None else f'{oldest:.0f} s'}\n"
+            )
+            now = utcnow()
+            for letter in summary.letters:
+                out.write(
+                    f"  {letter.message_id}  age {letter.age_seconds(now):.0f} s  "
+                    f"received {letter.receive_count}x  {letter.body[:120]}\n"
+                )
+        elif args.dlq_command == "show":
+            letter = await queues.show(source, args.message_id)
+            report = {
+                "message_id": letter.message_id,
+                "sent_at": letter.sent_at,
+                "age_seconds": round(letter.age_seconds(utcnow()), 1),
+                "receive_count": letter.receive_count,
+                "group_id": letter.group_id,
+                "attributes": letter.attributes,
+                "body": _json_or_text(letter.body),
+            }
+            out.write(json.dumps(report, indent=2, default=str) + "\n")
+        elif args.dlq_command == "redrive":
+            result = await queues.redrive(source)
+            out.write(
+                f"redrove the {source.value} dead-letter queue: {result.sent_back} sent back, "
+                f"{result.redelivered} redelivered as new deliveries, "
+                f"{result.skipped} skipped (work already over), "
+                f"{result.kept} kept (not a message of ours; see show, purge)\n"
+            )
+        else:
+            purged = await queues.purge(source)
+            out.write(f"purged {purged} messages from the {source.value} dead-letter queue\n")
+
+
+def _json_or_text(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
 
 
 async def _create_user(

@@ -142,6 +142,19 @@ class Settings(BaseSettings):
         description="a job submitted to Batch whose container never started for this long "
         "is failed as container_lost (Batch queues may hold jobs for hours)",
     )
+    job_queued_timeout_seconds: int = Field(
+        2100,
+        ge=30,
+        description="a queued job no dispatch took to Batch this long after its message was "
+        "enqueued is enqueued again (the default outlasts the jobs queue's five 360 s "
+        "receives before its DLQ)",
+    )
+    job_dispatch_attempts: int = Field(
+        3,
+        ge=0,
+        description="how many times the sweeper enqueues a stuck queued job again; after "
+        "that it fails as dispatch_failed",
+    )
     # Stripe keeps idempotency keys 24 h; a shorter window would replay nothing a client expects.
     idempotency_key_ttl_seconds: int = Field(24 * 3600, ge=24 * 3600)
 

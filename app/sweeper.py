@@ -1,4 +1,5 @@
-"""The job sweeper: expires stale uploads, fails jobs whose container was lost, drops old
+"""The job sweeper: expires stale uploads, sends jobs stuck in queued to the dispatcher again
+(and fails them after the last attempt), fails jobs whose container was lost, drops old
 idempotency keys, and deletes what retention lets go of (webhook events, emailed links,
 refresh tokens, Stripe event ids: `app.services.retention`), in the background.
 
@@ -20,17 +21,28 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.domain.clock import utcnow
 from app.services import idempotency, retention
+from app.services.jobs.ages import job_state_ages
 from app.services.jobs.multipart import abort_abandoned_uploads
-from app.services.jobs.sweeping import expire_stale_uploads, fail_lost_jobs
+from app.services.jobs.sweeping import (
+    expire_stale_uploads,
+    fail_lost_jobs,
+    recover_queued_jobs,
+)
+from app.services.webhooks.abandoned import fail_abandoned_deliveries
 
 logger = logging.getLogger("app.sweeper")
+
+JOB_AGES_MESSAGE = "job ages"
 
 
 @dataclass(frozen=True, slots=True)
 class SweepResult:
     expired_jobs: int
     aborted_uploads: int
+    redispatched_jobs: int
+    dispatch_failed_jobs: int
     lost_jobs: int
+    abandoned_webhook_deliveries: int
     deleted_idempotency_keys: int
     deleted_webhook_events: int
     deleted_email_tokens: int
@@ -57,7 +69,9 @@ class JobSweeper:
             if self.s3 is not None
             else 0
         )
+        queued = await recover_queued_jobs(self.sessionmaker, self.settings, now)
         lost_jobs = await fail_lost_jobs(self.sessionmaker, self.settings, now)
+        abandoned = await fail_abandoned_deliveries(self.sessionmaker, now)
         deleted_idempotency_keys = await idempotency.delete_expired_in_batches(
             self.sessionmaker, now, self.settings.retention_batch_size
         )
@@ -65,7 +79,10 @@ class JobSweeper:
         result = SweepResult(
             expired_jobs=expired_jobs,
             aborted_uploads=aborted_uploads,
+            redispatched_jobs=queued.redispatched,
+            dispatch_failed_jobs=queued.failed,
             lost_jobs=lost_jobs,
+            abandoned_webhook_deliveries=abandoned,
             deleted_idempotency_keys=deleted_idempotency_keys,
             deleted_webhook_events=pruned.webhook_events,
             deleted_email_tokens=pruned.email_tokens,
@@ -75,7 +92,20 @@ class JobSweeper:
         counts = asdict(result)
         if any(counts.values()):
             logger.info("swept", extra=counts)
+        await self._log_job_ages(now)
         return result
+
+    async def _log_job_ages(self, now: datetime) -> None:
+        """Every round, so a log metric filter can alarm on a job stuck in a state (the
+        CloudWatch alarm on the oldest queued job, in `infra/template.yaml`)."""
+        async with self.sessionmaker() as session:
+            ages = await job_state_ages(session, now)
+        logger.info(
+            JOB_AGES_MESSAGE,
+            extra={
+                f"oldest_{a.status.value}_age_seconds": round(a.oldest_age_seconds) for a in ages
+            },
+        )
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()

@@ -1,7 +1,8 @@
 """The job state machine: one transition table, one decision function.
 
     pending_upload -> queued -> submitted -> running -> succeeded | failed
-    canceled from any state that is not final; expired for uploads never confirmed.
+    canceled from any state that is not final; expired for uploads never confirmed;
+    queued -> failed when every dispatch attempt failed (dispatch_failed).
 
 Repeating a transition already made is a no-op success; anything else outside the table is
 refused with `invalid_transition`. A final state never changes.
@@ -43,7 +44,8 @@ ACTIVE_STATES = frozenset({JobStatus.QUEUED, JobStatus.SUBMITTED, JobStatus.RUNN
 
 TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.PENDING_UPLOAD: frozenset({JobStatus.QUEUED, JobStatus.CANCELED, JobStatus.EXPIRED}),
-    JobStatus.QUEUED: frozenset({JobStatus.SUBMITTED, JobStatus.CANCELED}),
+    # `failed`: the sweeper gives up on a job no dispatch attempt got to Batch.
+    JobStatus.QUEUED: frozenset({JobStatus.SUBMITTED, JobStatus.FAILED, JobStatus.CANCELED}),
     # A container may fail before it reports a start; `queued` is the operator's requeue of a
     # job whose Batch job was lost.
     JobStatus.SUBMITTED: frozenset(

@@ -56,11 +56,16 @@ class FailureCode(StrEnum):
     # Set by the sweeper, never by a container: it stopped reporting (killed, host lost) or
     # its Batch job never started.
     CONTAINER_LOST = "container_lost"
+    # Set by the sweeper: the job stayed queued through every dispatch attempt (the
+    # dispatcher, the API or Batch was unavailable, or its message went to the DLQ).
+    DISPATCH_FAILED = "dispatch_failed"
 
 
 # Failures of the infrastructure rather than of the video: the same upload, submitted again
 # as a new job, can be expected to succeed.
-RETRYABLE_FAILURES = frozenset({FailureCode.CONTAINER_LOST, FailureCode.UPLOAD_FAILED})
+RETRYABLE_FAILURES = frozenset(
+    {FailureCode.CONTAINER_LOST, FailureCode.UPLOAD_FAILED, FailureCode.DISPATCH_FAILED}
+)
 
 
 def is_retryable(code: str) -> bool:

@@ -8,8 +8,9 @@ group, not one worker. Empty the directory whenever the service (re)starts, or o
 workers' counts are summed in. Without the variable, each process reports its own
 numbers, which is right for a single worker.
 
-The outbox backlog is read from the database on each scrape (one grouped query under a
-timeout), not kept in a gauge the relay updates: it is the same number whichever worker
+The outbox backlog and the job ages are read from the database on each scrape (a grouped
+query each, under a timeout), not kept in gauges the relay or the sweeper update: they are
+the same numbers whichever worker
 or replica is asked, it stays right when the relay runs as its own process, and an idle
 service pays nothing for it between scrapes.
 """
@@ -26,6 +27,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 
 if TYPE_CHECKING:
+    from app.services.jobs.ages import StateAge
     from app.services.outbox import OutboxBacklog
 
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -73,16 +75,45 @@ class _BacklogCollector:
         yield age
 
 
+class _JobAgesCollector:
+    def __init__(self, ages: list[StateAge] | None) -> None:
+        self.ages = ages
+
+    def collect(self) -> Iterable[Metric]:
+        yield GaugeMetricFamily(
+            "reframer_job_ages_up",
+            "1 when this scrape could read the job ages from the database, else 0.",
+            value=0 if self.ages is None else 1,
+        )
+        if self.ages is None:
+            return
+        jobs = GaugeMetricFamily(
+            "reframer_jobs", "Jobs in each state that is not final.", labels=["state"]
+        )
+        age = GaugeMetricFamily(
+            "reframer_job_oldest_age_seconds",
+            "How long the oldest job in each state that is not final has been in it (0: none).",
+            labels=["state"],
+        )
+        for entry in self.ages:
+            jobs.add_metric([entry.status.value], entry.jobs)
+            age.add_metric([entry.status.value], entry.oldest_age_seconds)
+        yield jobs
+        yield age
+
+
 def multiprocess_mode() -> bool:
     return bool(os.environ.get(MULTIPROC_DIR_VARIABLE))
 
 
-def render(backlog: OutboxBacklog | None) -> bytes:
-    """The text exposition: this process's (or every worker's) metrics and the backlog."""
+def render(backlog: OutboxBacklog | None, job_ages: list[StateAge] | None = None) -> bytes:
+    """The text exposition: this process's (or every worker's) metrics, the outbox backlog
+    and the job ages."""
     registry = CollectorRegistry(auto_describe=False)
     if multiprocess_mode():
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Collected(REGISTRY))
     registry.register(_BacklogCollector(backlog))
+    registry.register(_JobAgesCollector(job_ages))
     return generate_latest(registry)

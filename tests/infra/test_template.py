@@ -331,6 +331,7 @@ def test_alarms_watch_both_dlqs_api_5xx_and_batch_failures(resources):
         (a["Properties"]["Namespace"], a["Properties"]["MetricName"], rules.referenced(
             a["Properties"]["Dimensions"][0]["Value"]))
         for a in rules.of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if "Dimensions" in a["Properties"]
     }  # fmt: skip
     assert {
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "JobsDeadLetterQueue"),
@@ -338,6 +339,22 @@ def test_alarms_watch_both_dlqs_api_5xx_and_batch_failures(resources):
         ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer"),
         ("AWS/Events", "TriggeredRules", "BatchJobFailedRule"),
     } <= watched
+
+
+def test_an_alarm_watches_the_oldest_queued_job_the_sweeper_logs(resources):
+    [metric_filter] = rules.of_type(resources, "AWS::Logs::MetricFilter").values()
+    assert rules.referenced(metric_filter["Properties"]["LogGroupName"]) == "ApiLogGroup"
+    assert '"job ages"' in metric_filter["Properties"]["FilterPattern"]
+    [transformation] = metric_filter["Properties"]["MetricTransformations"]
+    assert transformation["MetricValue"] == "$.oldest_queued_age_seconds"
+    alarms = [
+        a["Properties"]
+        for a in rules.of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == transformation["MetricName"]
+    ]
+    assert [(a["Namespace"], a["Threshold"]) for a in alarms] == [
+        (transformation["MetricNamespace"], 2100)
+    ]
 
 
 def test_secrets_manager_holds_the_jwt_service_token_and_stripe_keys(resources):

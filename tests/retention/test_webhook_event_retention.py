@@ -51,11 +51,21 @@ async def test_a_finished_delivery_goes_after_the_retention_and_one_still_retryi
     sweeper = app.state.job_sweeper
     retention = timedelta(days=settings.webhook_event_retention_days)
 
+    later = utcnow() + retention + timedelta(hours=1)
+    async with app.state.sessionmaker() as session:
+        # Still retrying at the sweeps below: an attempt is recorded then, the next one due (a
+        # delivery whose message stopped coming back for a day is failed by the sweeper).
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.status == "pending")
+            .values(updated_at=later, next_attempt_at=later + timedelta(minutes=5))
+        )
+        await session.commit()
     within = await sweeper.sweep_once(now=utcnow() + retention - timedelta(hours=1))
     assert within.deleted_webhook_events == 0
     assert len(await deliveries(client, user)) == 2
 
-    past = await sweeper.sweep_once(now=utcnow() + retention + timedelta(hours=1))
+    past = await sweeper.sweep_once(now=later)
     assert past.deleted_webhook_events == 1
     [kept] = await deliveries(client, user)
     assert (kept["id"], kept["status"]) == (retrying, "pending")

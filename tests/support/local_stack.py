@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from app.local.moto_server import free_port
+from tests.support.crash import kill_tree
 from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +53,8 @@ class LocalStack:
             "REFRAMER_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD_BYTES),
             **(extra_env or {}),
         }
-        log = self.log_path.open("wb")
+        # Appended: a stack started again after a crash keeps one log of its whole life.
+        log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app.local"],
             cwd=self.workdir,
@@ -76,6 +78,14 @@ class LocalStack:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process, request=signal.SIGINT)  # what Ctrl-C sends
+
+    def crash(self) -> int:
+        """SIGKILL to the stack and every process it started (containers included), as if
+        the machine lost power; returns how many processes died."""
+        assert self.process is not None
+        killed = kill_tree(self.process.pid)
+        self.process.wait()
+        return killed
 
 
 def start_local_stack(workdir: Path, extra_env: dict[str, str] | None = None) -> LocalStack:

@@ -19,6 +19,7 @@ from app.api.deps import SettingsDep, bearer_scheme
 from app.domain.errors import Forbidden, NotFound, Unauthenticated
 from app.observability import prometheus
 from app.observability.tracing import suppressed
+from app.services.jobs.ages import StateAge, job_state_ages
 from app.services.outbox import OutboxBacklog, backlog
 
 logger = logging.getLogger("app.metrics")
@@ -42,8 +43,10 @@ async def require_scraper(
         raise Forbidden("This credential may not read metrics.")
 
 
-async def _read_backlog(request: Request) -> OutboxBacklog | None:
-    """None when the database does not answer in time: the page still serves the rest."""
+async def _read_from_database(
+    request: Request,
+) -> tuple[OutboxBacklog | None, list[StateAge] | None]:
+    """None for what the database does not answer in time: the page still serves the rest."""
     try:
         # A scrape every few seconds is not worth a trace each.
         with suppressed():
@@ -51,13 +54,13 @@ async def _read_backlog(request: Request) -> OutboxBacklog | None:
                 asyncio.timeout(BACKLOG_TIMEOUT_SECONDS),
                 request.app.state.sessionmaker() as session,
             ):
-                return await backlog(session)
+                return await backlog(session), await job_state_ages(session)
     except Exception:
-        logger.warning("outbox backlog unreadable for /metrics", exc_info=True)
-        return None
+        logger.warning("outbox backlog and job ages unreadable for /metrics", exc_info=True)
+        return None, None
 
 
 @router.get("/metrics", include_in_schema=False, dependencies=[Depends(require_scraper)])
 async def metrics(request: Request) -> Response:
-    body = prometheus.render(await _read_backlog(request))
+    body = prometheus.render(*await _read_from_database(request))
     return Response(body, media_type=prometheus.CONTENT_TYPE)

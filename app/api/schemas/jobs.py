@@ -96,7 +96,8 @@ class JobProgress(BaseModel):
 class JobError(BaseModel):
     code: str = Field(
         description="invalid_media, pipeline_error, timeout, canceled, upload_failed, or "
-        "container_lost (the container stopped reporting, or its Batch job never started)"
+        "container_lost (the container stopped reporting, or its Batch job never started), "
+        "dispatch_failed (the job could not be handed to Batch in its dispatch attempts)"
     )
     message: str | None
     retryable: bool = Field(

@@ -23,6 +23,8 @@ class Job(IdMixin, TimestampMixin, Base):
         Index("ix_jobs_account_id_id", "account_id", "id"),
         Index("ix_jobs_account_id_status_id", "account_id", "status", "id"),
         Index("ix_jobs_status_upload_expires_at", "status", "upload_expires_at"),
+        # The scrape's oldest job per state, and the sweeper's stuck queued jobs.
+        Index("ix_jobs_status_status_changed_at", "status", "status_changed_at"),
         # The sweeper's walk over multipart uploads S3 still holds open.
         Index(
             "ix_jobs_multipart_upload_id_open",
@@ -56,6 +58,11 @@ class Job(IdMixin, TimestampMixin, Base):
     batch_job_id: Mapped[str | None] = mapped_column(String(128))
     callback_token_hash: Mapped[str | None] = mapped_column(String(64))
     requeue_count: Mapped[int] = mapped_column(default=0)
+    # When the job's latest dispatcher message was enqueued (confirm, requeue, or the
+    # sweeper's re-enqueue of a job stuck in queued), and how many times the sweeper
+    # re-enqueued it since it last entered queued.
+    dispatch_enqueued_at: Mapped[datetime | None]
+    dispatch_attempts: Mapped[int] = mapped_column(default=0)
 
     stage: Mapped[str | None] = mapped_column(String(16))
     percent: Mapped[int | None]
@@ -68,6 +75,8 @@ class Job(IdMixin, TimestampMixin, Base):
     usage_period: Mapped[str | None] = mapped_column(String(7))
     counted_source_seconds: Mapped[float] = mapped_column(default=0.0)
 
+    # When `status` last changed: the age of a job in its state.
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     queued_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

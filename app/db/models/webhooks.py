@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, IdMixin, JSONType, TimestampMixin
@@ -55,6 +55,15 @@ class WebhookDelivery(IdMixin, TimestampMixin, Base):
     """One event on its way to one endpoint; one SQS message carries it through its retries."""
 
     __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # The sweeper's search for pending deliveries whose message is gone.
+        Index(
+            "ix_webhook_deliveries_pending_updated_at",
+            "updated_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True

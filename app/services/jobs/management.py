@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db.models import Job
+from app.domain.clock import utcnow
 from app.domain.errors import InvalidTransition
 from app.domain.job_states import ACTIVE_STATES, Actor, JobStatus
 from app.services.jobs.confirmation import job_message
@@ -51,6 +52,9 @@ async def requeue_job(
     job.stage = None
     job.percent = None
     job.requeue_count += 1
+    # A fresh round of dispatch attempts, also for a job that was queued already.
+    job.dispatch_enqueued_at = utcnow()
+    job.dispatch_attempts = 0
     enqueue(
         session,
         Destination.JOBS,

@@ -1,9 +1,11 @@
-"""Housekeeping the sweeper runs on jobs: expire uploads never confirmed, fail jobs whose
-container was lost."""
+"""Housekeeping the sweeper runs on jobs: expire uploads never confirmed, send stuck queued
+jobs to the dispatcher again (then fail them), fail jobs whose container was lost."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
@@ -12,12 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.db.models import Job
 from app.domain.errors import InvalidTransition
+from app.domain.job_dispatch import DispatchLimits, QueuedStep, queued_step, redispatch_dedup_id
 from app.domain.job_liveness import LivenessLimits, is_lost
 from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import FailureCode
+from app.services.jobs.confirmation import job_message
 from app.services.jobs.transitions import lock_job, transition_job
+from app.services.outbox import Destination, enqueue
 
 EXPIRE_BATCH = 100
+
+logger = logging.getLogger("app.sweeper")
 
 
 async def expire_stale_uploads(
@@ -162,3 +169,112 @@ async def _fail_if_still_lost(
     transition.job.error_message = message
     await session.commit()
     return int(transition.changed)
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedRecovery:
+    redispatched: int
+    failed: int
+
+
+def dispatch_limits(settings: Settings) -> DispatchLimits:
+    return DispatchLimits(
+        timeout=timedelta(seconds=settings.job_queued_timeout_seconds),
+        max_attempts=settings.job_dispatch_attempts,
+    )
+
+
+async def recover_queued_jobs(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> QueuedRecovery:
+    """Queued jobs nothing took to Batch within the timeout of their latest message: enqueued
+    again through the outbox (a new deduplication id each time), at most
+    `job_dispatch_attempts` times; then failed as `dispatch_failed` (retryable).
+
+    Candidates are read without a lock; each is locked and judged again, so a job the
+    dispatcher submitted, or a customer canceled, meanwhile is left as it is.
+    """
+    limits = dispatch_limits(settings)
+    redispatched = failed = 0
+    judged: set[uuid.UUID] = set()
+    while True:
+        async with sessionmaker() as session:
+            query = (
+                select(Job.id)
+                .where(
+                    Job.status == JobStatus.QUEUED.value,
+                    Job.dispatch_enqueued_at < now - limits.timeout,
+                )
+                .order_by(Job.id)
+                .limit(EXPIRE_BATCH)
+            )
+            if judged:
+                query = query.where(Job.id.not_in(judged))
+            candidates = list((await session.scalars(query)).all())
+        for job_id in candidates:
+            judged.add(job_id)
+            async with sessionmaker() as session:
+                step = await _recover_if_still_stuck(session, settings, job_id, limits, now)
+            redispatched += int(step is QueuedStep.REDISPATCH)
+            failed += int(step is QueuedStep.FAIL)
+        if len(candidates) < EXPIRE_BATCH:
+            return QueuedRecovery(redispatched=redispatched, failed=failed)
+
+
+async def _recover_if_still_stuck(
+    session: AsyncSession,
+    settings: Settings,
+    job_id: uuid.UUID,
+    limits: DispatchLimits,
+    now: datetime,
+) -> QueuedStep:
+    job = await lock_job(session, job_id)
+    if job.status != JobStatus.QUEUED or job.dispatch_enqueued_at is None:
+        await session.rollback()
+        return QueuedStep.WAIT
+    step = queued_step(
+        enqueued_at=job.dispatch_enqueued_at,
+        attempts=job.dispatch_attempts,
+        limits=limits,
+        now=now,
+    )
+    if step is QueuedStep.WAIT:
+        await session.rollback()
+        return step
+    waited = int(limits.timeout.total_seconds())
+    if step is QueuedStep.REDISPATCH:
+        job.dispatch_attempts += 1
+        job.dispatch_enqueued_at = now
+        enqueue(
+            session,
+            Destination.JOBS,
+            job_message(job),
+            group_id=str(job.account_id),
+            dedup_id=redispatch_dedup_id(job.id, job.requeue_count, job.dispatch_attempts),
+        )
+        logger.warning(
+            "queued job sent to the dispatcher again",
+            extra={
+                "job_id": str(job.id),
+                "account_id": str(job.account_id),
+                "attempt": job.dispatch_attempts,
+                "waited_seconds": waited,
+            },
+        )
+        await session.commit()
+        return step
+    transition = await transition_job(
+        session,
+        settings,
+        job.id,
+        JobStatus.FAILED,
+        actor=Actor.SWEEPER,
+        reason=f"failed: {FailureCode.DISPATCH_FAILED.value}",
+    )
+    transition.job.error_code = FailureCode.DISPATCH_FAILED.value
+    transition.job.error_message = (
+        f"The job could not be handed to Batch: it stayed queued through "
+        f"{job.dispatch_attempts + 1} dispatch attempts, {waited} s each; submit it again."
+    )
+    await session.commit()
+    return step

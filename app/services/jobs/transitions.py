@@ -61,8 +61,12 @@ async def transition_job(
     now = utcnow()
     job.status = target.value
     job.updated_at = now
-    if target is JobStatus.QUEUED and job.queued_at is None:
-        job.queued_at = now
+    job.status_changed_at = now
+    if target is JobStatus.QUEUED:
+        # Every way into queued sends the dispatcher a message (confirm, requeue).
+        job.queued_at = job.queued_at or now
+        job.dispatch_enqueued_at = now
+        job.dispatch_attempts = 0
     elif target is JobStatus.RUNNING:
         job.started_at = now
     elif is_final(target):
