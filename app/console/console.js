@@ -232,6 +232,12 @@ async function plansAndUsage() {
   return { plans: plans.data, usage };
 }
 
+function speedText(bytesPerSecond) {
+  const mib = 1024 ** 2;
+  return bytesPerSecond >= mib
+    ? `${+(bytesPerSecond / mib).toFixed(1)} MB/s` : `${Math.round(bytesPerSecond / 1024)} KB/s`;
+}
+
 // The file's duration, read locally, so a too-long video is refused before its upload.
 function videoDuration(file) {
   return new Promise((resolve) => {
@@ -266,7 +272,7 @@ async function newJobPage() {
   const report = ({ share, speed, secondsLeft }) => {
     bar.value = share * 100;
     rate.textContent = [`${Math.floor(share * 100)}%`,
-      speed ? `${bytes(speed)}/s` : null,
+      speed ? speedText(speed) : null,
       secondsLeft != null && Number.isFinite(secondsLeft) ? `about ${clock(secondsLeft)} left` : null,
     ].filter(Boolean).join(" · ");
   };
