@@ -45,7 +45,7 @@ def _render_created(created: CreatedJob) -> dict[str, object]:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CreateJobResponse,
-    responses=problem_responses(403, 409),
+    responses=problem_responses(403, 409, 503),
     summary="Create a job and get the URL to upload its video to",
 )
 async def create_job(
