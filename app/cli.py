@@ -28,6 +28,7 @@ from app.services.accounts import find_by_email, set_plan
 from app.services.auth import AuthService
 from app.services.dead_letters import DeadLetterQueues, DeadLetterSource
 from app.services.jobs.management import requeue_job
+from app.services.webhooks.endpoints import reseal_secrets
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -73,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     show_letter = dlq_commands.add_parser("show", help="print one message's body and counts")
     show_letter.add_argument("--queue", choices=sources, required=True, help=queue_help)
     show_letter.add_argument("message_id")
+    commands.add_parser(
+        "reseal-secrets",
+        help="re-seal webhook signing secrets under the current secret key (a step of "
+        "rotating REFRAMER_SECRET_KEY; README)",
+    )
     return parser
 
 
@@ -103,6 +109,9 @@ async def run(
                     out.write(f"job {job.id} is queued again (requeue #{job.requeue_count})\n")
                 elif args.command == "dlq":
                     await _dead_letters(args, settings, create_sessionmaker(engine), out)
+                elif args.command == "reseal-secrets":
+                    changed = await reseal_secrets(session, settings)
+                    out.write(f"re-sealed the signing secrets of {changed} webhook endpoint(s)\n")
             except DomainError as exc:
                 err.write(f"refused ({exc.code}): {exc.detail}\n")
                 return EXIT_REFUSED

@@ -12,6 +12,7 @@ from app.domain.job_liveness import (
     CONTAINER_HEARTBEAT_INTERVAL_SECONDS,
     MISSED_HEARTBEATS_TOLERATED,
 )
+from app.domain.keyring import Keyring
 from app.domain.webhook_deliveries import (
     DEFAULT_RETRY_SCHEDULE_SECONDS,
     SQS_MAX_VISIBILITY_SECONDS,
@@ -71,7 +72,16 @@ class Settings(BaseSettings):
 
     # Secrets: safe only on a developer's machine; production refuses them.
     jwt_secret: str = DEV_JWT_SECRET
-    secret_key: str = Field(DEV_SECRET_KEY, description="HMAC key for API keys and opaque tokens")
+    secret_key: str = Field(
+        DEV_SECRET_KEY,
+        description="root of the keys (HKDF, one per purpose) that hash API keys and opaque "
+        "tokens and seal webhook secrets",
+    )
+    previous_secret_keys: list[str] = Field(
+        default_factory=list,
+        description="earlier secret keys, still accepted for reading during a rotation "
+        "(README: rotating the secret key)",
+    )
     service_token: str = Field(DEV_SERVICE_TOKEN, description="bearer token of the Lambdas")
 
     # Auth
@@ -79,6 +89,9 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     bcrypt_rounds: int = Field(12, ge=4, le=16)
+    api_keys_max_per_account: int = Field(
+        20, ge=1, description="active (unrevoked) API keys an account may hold"
+    )
 
     # HTTP
     cors_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
@@ -90,7 +103,13 @@ class Settings(BaseSettings):
     s3_bucket: str = "reframer-media-local"
     jobs_queue_url: str = "http://127.0.0.1:5000/123456789012/reframer-jobs.fifo"
     webhooks_queue_url: str = "http://127.0.0.1:5000/123456789012/reframer-webhooks"
-    upload_url_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    cap_pending_uploads: bool = Field(
+        True,
+        description="refuse a new job past the plan's jobs waiting for an upload; only a "
+        "benchmark that creates thousands for one account turns it off (production refuses)",
+    )
+    # Short: a leaked upload URL can be replayed (up to the plan's size) until it expires.
+    upload_url_ttl_seconds: int = Field(900, ge=60, le=7 * 24 * 3600)
     download_url_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
     # Multipart uploads (app.services.jobs.multipart): above the threshold a source arrives in
     # parts, each with its own presigned URL (valid upload_url_ttl_seconds, renewable).
@@ -220,8 +239,13 @@ class Settings(BaseSettings):
     rate_limit_storage_timeout_seconds: float = Field(0.25, gt=0)
     # Multiplies every plan's requests_per_minute (tests keep it generous).
     rate_limit_plan_scale: float = Field(1.0, gt=0)
-    # Per client IP, for each of register, login, token and refresh (brute force).
+    # Per client IP, for register, refresh and sign-in (login and token share one budget).
     rate_limit_auth_per_minute: int = Field(10, ge=1)
+    # Per account, from any address: failed sign-ins past the free ones make the next wait
+    # 1, 2, 4 ... seconds, up to the cap; the count is forgotten after the window or a success.
+    login_free_failures: int = Field(5, ge=1)
+    login_max_delay_seconds: int = Field(300, ge=1, le=3600)
+    login_failure_window_seconds: int = Field(3600, ge=60)
     # How many proxies in front of the service append to X-Forwarded-For (1 behind an ALB).
     trusted_proxy_hops: int = Field(0, ge=0, le=10)
 
@@ -296,6 +320,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def keyring(self) -> Keyring:
+        # Cached by value, not on the instance: `model_copy(update=...)` copies instance state.
+        return _keyring(self.secret_key, tuple(self.previous_secret_keys))
+
+    @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
@@ -333,6 +362,12 @@ class Settings(BaseSettings):
             for name in SECRET_SETTINGS
             if getattr(self, name) in DEV_SECRETS or len(getattr(self, name)) < MIN_SECRET_LENGTH
         ]
+        problems.extend(
+            f"REFRAMER_PREVIOUS_SECRET_KEYS entry {n} is a development secret or shorter than "
+            f"{MIN_SECRET_LENGTH} characters"
+            for n, previous in enumerate(self.previous_secret_keys, start=1)
+            if previous in DEV_SECRETS or len(previous) < MIN_SECRET_LENGTH
+        )
         if self.metrics_token is not None and (
             self.metrics_token in DEV_SECRETS or len(self.metrics_token) < MIN_SECRET_LENGTH
         ):
@@ -355,6 +390,15 @@ class Settings(BaseSettings):
             for name in ("pro", "business")
             if getattr(self, f"stripe_price_{name}") in DEV_STRIPE_PRICES
         )
+        if not self.cap_pending_uploads:
+            problems.append("REFRAMER_CAP_PENDING_UPLOADS is false; plans' upload caps are off")
+        if self.trusted_proxy_hops == 0:
+            # Production runs behind the ALB (infra/template.yaml sets 1): with 0, every client
+            # would be the ALB's address, and one guesser would spend everyone's sign-in budget.
+            problems.append(
+                "REFRAMER_TRUSTED_PROXY_HOPS is 0; behind the load balancer set the number of "
+                "proxies that append to X-Forwarded-For (1 behind the ALB)"
+            )
         if self.rate_limit_storage_uri.startswith("memory://"):
             problems.append(
                 "REFRAMER_RATE_LIMIT_STORAGE_URI is memory://; replicas need a shared redis://"
@@ -377,6 +421,11 @@ class Settings(BaseSettings):
         if self.email_from == DEV_EMAIL_FROM:
             problems.append("REFRAMER_EMAIL_FROM is the development sender, not a real address")
         return problems
+
+
+@lru_cache(maxsize=8)
+def _keyring(secret_key: str, previous: tuple[str, ...]) -> Keyring:
+    return Keyring(secret_key, previous)
 
 
 @lru_cache

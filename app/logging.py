@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -94,6 +95,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Query parameters whose values are credentials. Emailed links carry their token in the
+# fragment, which never reaches a server; an old or hand-made link may still send it here.
+_SECRET_QUERY_VALUE = re.compile(
+    r"(?i)([?&](?:token|key|api_key|access_token|refresh_token|secret|password)=)[^&\s\"']*"
+)
+REDACTED = "[redacted]"
+ACCESS_LOGGER = "uvicorn.access"
+
+
+def redact_query_secrets(text: str) -> str:
+    return _SECRET_QUERY_VALUE.sub(rf"\1{REDACTED}", text)
+
+
+class RedactQuerySecrets(logging.Filter):
+    """Rewrites an access-log line's request target so it holds no credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_query_secrets(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_query_secrets(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
 class _ReframerHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks our handler, so configuring twice replaces it and leaves others (pytest's) alone."""
 
@@ -109,5 +136,8 @@ def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    access = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, RedactQuerySecrets) for f in access.filters):
+        access.addFilter(RedactQuerySecrets())
     for chatty in ("botocore", "aiobotocore", "boto3", "aioboto3", "werkzeug", "alembic.runtime"):
         logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -168,6 +168,8 @@ class BenchStack:
             "REFRAMER_ACCESS_TOKEN_TTL_SECONDS": "7200",
             "REFRAMER_RATE_LIMIT_PLAN_SCALE": "100000",
             "REFRAMER_RATE_LIMIT_AUTH_PER_MINUTE": "100000000",
+            # One account creates every job of the load test, all left waiting for an upload.
+            "REFRAMER_CAP_PENDING_UPLOADS": "false",
             "REFRAMER_AWS_ENDPOINT_URL": self.moto.endpoint_url,
             "REFRAMER_S3_BUCKET": self.aws.bucket,
             "REFRAMER_JOBS_QUEUE_URL": self.aws.jobs_queue_url,

@@ -19,7 +19,16 @@ from app.aws.clients import AwsClients
 from app.config import Settings
 from app.db.availability import DATABASE_ERROR_TYPES, is_database_unavailable
 from app.db.models import Account
-from app.domain.errors import Forbidden, NotFound, TokenAccountGone, Unauthenticated
+from app.domain.api_key_scopes import Scope, grants
+from app.domain.errors import (
+    Forbidden,
+    InsufficientScope,
+    NotFound,
+    SessionEnded,
+    SessionRequired,
+    TokenAccountGone,
+    Unauthenticated,
+)
 from app.domain.plans import Feature
 from app.domain.secrets import looks_like_api_key
 from app.logging import bind_log_context
@@ -99,12 +108,14 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """An authenticated caller, as far as its credential tells: routes that only need the
-    account's id take this and skip loading the account (an access token needs no query)."""
+    """An authenticated caller: its account (loaded to check the key or the session version),
+    the plan its rate-limit budget follows, and an API key's scopes."""
 
     account_id: uuid.UUID
     plan: str  # for the rate-limit budget only (app/services/access_tokens.py)
-    account: Account | None  # loaded already when authenticating needed it (an API key)
+    account: Account | None  # loaded by authentication (always, today)
+    # What an API key may do; None for a user's session, which may do everything.
+    scopes: frozenset[str] | None = None
 
 
 async def get_caller(
@@ -116,25 +127,62 @@ async def get_caller(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("Send `Authorization: Bearer <access token or API key>`.")
     token = credentials.credentials
-    api_key: str | None = None
     if looks_like_api_key(token):
-        account = await authenticate_api_key(session, settings, token)
+        key = await authenticate_api_key(session, settings, token)
+        account = key.account
         ensure_feature(settings, account, Feature.API_KEYS)  # keys stop working on a downgrade
-        caller = Caller(account.id, account.plan, account)
-        api_key = token
+        caller = Caller(account.id, account.plan, account, key.scopes)
     else:
         claims = decode_access_token(settings, token)
-        if claims.plan is None:
-            loaded = await _account_of_token(session, claims.account_id)
-            caller = Caller(loaded.id, loaded.plan, loaded)
-        else:
-            caller = Caller(claims.account_id, claims.plan, None)
+        # One primary-key read: a token older than the account's last "end every session"
+        # (password change or reset, log out everywhere) is refused on every replica at once.
+        loaded = await _account_of_token(session, claims.account_id)
+        if claims.session_version != loaded.session_version:
+            raise SessionEnded()
+        caller = Caller(loaded.id, claims.plan or loaded.plan, loaded)
     bind_log_context(account_id=str(caller.account_id))
-    await limit_caller(request, settings, caller.account_id, caller.plan, api_key)
+    await limit_caller(request, settings, caller.account_id, caller.plan)
     return caller
 
 
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
+
+
+# Every authenticated route declares one of these two (tests/api/test_api_key_scopes.py
+# checks): an API key reaches only what its scopes name.
+def require_scope(scope: Scope) -> Callable[..., Awaitable[None]]:
+    """A route dependency: a session passes, an API key only when it holds `scope`."""
+
+    async def dependency(caller: CurrentCaller) -> None:
+        if caller.scopes is not None and not grants(caller.scopes, scope):
+            raise InsufficientScope(
+                f"This API key lacks the `{scope.value}` scope; create a key that has it.",
+                required_scope=scope.value,
+            )
+
+    return dependency
+
+
+def require_resource_scope(read: Scope, write: Scope) -> Callable[..., Awaitable[None]]:
+    """A router's dependency: reads (GET, HEAD) need `read`, everything else `write`."""
+
+    async def dependency(request: Request, caller: CurrentCaller) -> None:
+        needed = read if request.method in READ_ONLY_METHODS else write
+        await require_scope(needed)(caller)
+
+    return dependency
+
+
+async def allow_any_api_key(caller: CurrentCaller) -> None:
+    """A route dependency saying so: any API key may call it (reading who it belongs to)."""
+
+
+async def require_session(caller: CurrentCaller) -> None:
+    """A route dependency: only a user's session, never an API key (keys, billing, account)."""
+    if caller.scopes is not None:
+        raise SessionRequired(
+            "API keys cannot do this; sign in to the console as the account's user."
+        )
 
 
 async def get_current_account(caller: CurrentCaller, session: SessionDep) -> Account:

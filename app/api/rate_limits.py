@@ -3,14 +3,15 @@
 slowapi's own middleware chooses a limit before the route runs, when the caller's plan is not
 known yet. So the limiter lives on `app.state` and two checks spend from it: per client IP on
 the endpoints that take passwords or refresh tokens (`limit_by_client_ip`, brute force), and per
-API key or account on every authenticated call (`limit_caller`, from `get_current_account`).
+account on every authenticated call, whatever key or session it uses (`limit_caller`).
 `RateLimitHeadersMiddleware` writes `X-RateLimit-*` (and `Retry-After` on a 429) from what the
 check found. `/health` and `/internal` routes never reach a check.
 
 The storage is `memory://` on one machine and `redis://` in production, where every replica
-spends from one budget. When it fails the API fails open: the request passes, one warning is
-logged per outage, `reframer_rate_limit_fail_open_total` counts each unchecked request, and
-checks resume after `STORAGE_RETRY_SECONDS`.
+spends from one budget. When it fails, authenticated calls fail open: the request passes, one
+warning is logged per outage, `reframer_rate_limit_fail_open_total` counts each unchecked
+request, and checks resume after `STORAGE_RETRY_SECONDS`. The sign-in routes fail closed
+(503 `rate_limiter_unavailable`): unchecked, they would let a guesser try without limit.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import logging
 import math
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.storage import Storage
 from prometheus_client import Counter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -36,10 +39,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.rate_limit_storage import InlineExpiryMemoryStorage
 from app.config import Settings
-from app.domain.errors import RateLimited
+from app.domain.errors import RateLimited, RateLimiterUnavailable
 from app.domain.plans import get_plan
 from app.domain.rate_limits import address_bucket, client_address, plan_requests_per_minute
-from app.domain.secrets import keyed_hash
 
 logger = logging.getLogger("app.rate_limits")
 
@@ -55,6 +57,8 @@ STORAGE_RETRY_SECONDS = 1.0
 # Redis calls are blocking: they run on a few threads of their own, never on the event loop.
 STORAGE_THREADS = 4
 STATE_KEY = "rate_limit"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,36 +115,62 @@ class RateLimiter:
             retry_after=max(1, math.ceil(stats.reset_time - time.time())),
         )
 
-    async def hit(self, scope: str, key: str, per_minute: int) -> RateLimitState | None:
-        """Spends one request of `key`'s budget; None when the storage could not be asked."""
+    @property
+    def storage(self) -> Storage:
+        """The counters' storage, for counts that are not request budgets (login failures)."""
+        storage: Storage = self.limiter.limiter.storage
+        return storage
+
+    async def call_storage(self, call: Callable[..., T], *args: Any) -> T:
+        """Runs one storage call off the event loop; raises `RateLimiterUnavailable` when the
+        storage fails or failed less than `STORAGE_RETRY_SECONDS` ago."""
         if time.monotonic() < self._checks_resume_at:
-            FAIL_OPEN.inc()
-            return None
-        item = RateLimitItemPerMinute(per_minute)
+            raise _unavailable()
         try:
             if self._executor is None:
-                state = self._hit(item, scope, key)
+                result = call(*args)
             else:
                 loop = asyncio.get_running_loop()
-                state = await loop.run_in_executor(self._executor, self._hit, item, scope, key)
+                result = await loop.run_in_executor(self._executor, call, *args)
         except Exception as exc:
             self._checks_resume_at = time.monotonic() + STORAGE_RETRY_SECONDS
-            FAIL_OPEN.inc()
             if not self._failing:
                 self._failing = True
                 logger.warning(
-                    "rate-limit storage failed; letting requests through unchecked",
+                    "rate-limit storage failed; authenticated calls pass unchecked, "
+                    "sign-in answers 503",
                     extra={"error": f"{type(exc).__name__}: {exc}"},
                 )
-            return None
+            raise _unavailable() from exc
         if self._failing:
             self._failing = False
             logger.warning("rate-limit storage answers again; limits apply")
-        return state
+        return result
+
+    async def hit(
+        self, scope: str, key: str, per_minute: int, *, fail_closed: bool = False
+    ) -> RateLimitState | None:
+        """Spends one request of `key`'s budget. When the storage cannot be asked: None, or
+        `RateLimiterUnavailable` with `fail_closed`."""
+        item = RateLimitItemPerMinute(per_minute)
+        try:
+            return await self.call_storage(self._hit, item, scope, key)
+        except RateLimiterUnavailable:
+            if fail_closed:
+                raise
+            FAIL_OPEN.inc()
+            return None
 
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _unavailable() -> RateLimiterUnavailable:
+    return RateLimiterUnavailable(
+        "The rate limiter cannot be reached; retry shortly.",
+        retry_after=math.ceil(STORAGE_RETRY_SECONDS),
+    )
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -148,8 +178,10 @@ def _limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-async def _spend(request: Request, scope: str, key: str, per_minute: int) -> None:
-    state = await _limiter(request).hit(scope, key, per_minute)
+async def _spend(
+    request: Request, scope: str, key: str, per_minute: int, *, fail_closed: bool = False
+) -> None:
+    state = await _limiter(request).hit(scope, key, per_minute, fail_closed=fail_closed)
     if state is None:
         return
     request.state.rate_limit = state
@@ -161,33 +193,36 @@ async def _spend(request: Request, scope: str, key: str, per_minute: int) -> Non
         )
 
 
-async def limit_by_client_ip(request: Request) -> None:
-    """Route dependency for unauthenticated endpoints a guesser would hammer."""
-    settings: Settings = request.app.state.settings
-    address = client_address(
-        request.client.host if request.client else None,
-        request.headers.getlist("x-forwarded-for"),
-        settings.trusted_proxy_hops,
-    )
-    await _spend(
-        request,
-        scope=f"ip:{request.url.path}",
-        key=address_bucket(address),
-        per_minute=settings.rate_limit_auth_per_minute,
-    )
+def limit_by_client_ip(budget: str) -> Callable[[Request], Any]:
+    """Route dependency for unauthenticated endpoints a guesser would hammer: routes naming
+    the same `budget` spend from one (`/login` and `/token` take the same passwords). Fails
+    closed."""
+
+    async def dependency(request: Request) -> None:
+        settings: Settings = request.app.state.settings
+        address = client_address(
+            request.client.host if request.client else None,
+            request.headers.getlist("x-forwarded-for"),
+            settings.trusted_proxy_hops,
+        )
+        await _spend(
+            request,
+            scope=f"ip:{budget}",
+            key=address_bucket(address),
+            per_minute=settings.rate_limit_auth_per_minute,
+            fail_closed=True,
+        )
+
+    return dependency
 
 
 async def limit_caller(
-    request: Request, settings: Settings, account_id: uuid.UUID, plan: str, api_key: str | None
+    request: Request, settings: Settings, account_id: uuid.UUID, plan: str
 ) -> None:
-    """Spends from the caller's plan budget: each API key has its own, a user's tokens share one."""
-    if api_key is not None:
-        # A keyed hash names the key without a lookup and without putting it in Redis.
-        key = "key:" + keyed_hash(settings.secret_key, api_key)[:32]
-    else:
-        key = f"account:{account_id}"
+    """Spends from the account's plan budget: all its API keys and sessions share one, so
+    minting more keys buys no more requests."""
     per_minute = plan_requests_per_minute(get_plan(plan), settings.rate_limit_plan_scale)
-    await _spend(request, scope="api", key=key, per_minute=per_minute)
+    await _spend(request, scope="api", key=f"account:{account_id}", per_minute=per_minute)
 
 
 class RateLimitHeadersMiddleware:

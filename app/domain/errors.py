@@ -51,6 +51,16 @@ class TokenAccountGone(InvalidToken):
         super().__init__("The account behind this token no longer exists.")
 
 
+class SessionEnded(InvalidToken):
+    """An access token issued before the account ended every session."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This session was ended (password changed or reset, or logged out everywhere); "
+            "log in again."
+        )
+
+
 class Forbidden(DomainError):
     status, code, title = 403, "forbidden", "Not allowed"
 
@@ -91,6 +101,12 @@ class RateLimited(DomainError):
     """A request budget is spent; carries `limit` and `retry_after` (seconds)."""
 
     status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class RateLimiterUnavailable(ServiceUnavailable):
+    """The sign-in routes fail closed: unchecked, a guesser would be unlimited."""
+
+    code, title = "rate_limiter_unavailable", "Sign-in is briefly unavailable"
 
 
 class EmailUnverified(Forbidden):
@@ -235,3 +251,21 @@ class PaymentProviderUnavailable(ServiceUnavailable):
 
 class PaymentProviderError(DomainError):
     status, code, title = 502, "payment_provider_error", "The payment provider refused the request"
+
+
+class SessionRequired(Forbidden):
+    """Only a user's session may do this (minting keys, billing, account changes)."""
+
+    code, title = "session_required", "Sign in as the account's user to do this"
+
+
+class InsufficientScope(Forbidden):
+    """The API key lacks the scope the route needs; carries `required_scope`."""
+
+    code, title = "insufficient_scope", "This API key's scopes do not allow this"
+
+
+class ApiKeyLimit(Conflict):
+    """Carries `limit`."""
+
+    code, title = "api_key_limit", "The account has the most API keys it may"

@@ -40,6 +40,8 @@ class Plan:
     max_source_seconds: int
     jobs_per_month: int
     concurrent_jobs: int
+    # Jobs created but not yet confirmed, each holding a live upload URL.
+    pending_uploads: int
     max_resolution: str
     aspect_ratios: frozenset[AspectRatio]
     features: frozenset[Feature]
@@ -60,6 +62,7 @@ PLANS: dict[PlanName, Plan] = {
         max_source_seconds=2 * 60,
         jobs_per_month=10,
         concurrent_jobs=1,
+        pending_uploads=5,
         max_resolution="720p",
         aspect_ratios=frozenset({AspectRatio.VERTICAL}),
         features=frozenset(),
@@ -72,6 +75,7 @@ PLANS: dict[PlanName, Plan] = {
         max_source_seconds=30 * 60,
         jobs_per_month=500,
         concurrent_jobs=5,
+        pending_uploads=25,
         max_resolution="1080p",
         aspect_ratios=frozenset(AspectRatio),
         features=frozenset({Feature.API_KEYS, Feature.WEBHOOKS}),
@@ -84,6 +88,7 @@ PLANS: dict[PlanName, Plan] = {
         max_source_seconds=3 * 60 * 60,
         jobs_per_month=5000,
         concurrent_jobs=25,
+        pending_uploads=100,
         max_resolution="2160p",
         aspect_ratios=frozenset(AspectRatio),
         features=frozenset(Feature),

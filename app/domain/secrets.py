@@ -1,8 +1,8 @@
-"""Opaque secrets (refresh tokens, API keys, callback tokens): random, stored as keyed hashes."""
+"""Opaque secrets (refresh tokens, API keys, callback tokens): random, stored as keyed hashes
+under a key derived for their purpose (app.domain.keyring)."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import string
@@ -18,11 +18,6 @@ API_KEY_LENGTH = len(API_KEY_PREFIX) + API_KEY_RANDOM_CHARS + API_KEY_CHECKSUM_C
 
 def new_opaque_token() -> str:
     return secrets.token_urlsafe(32)
-
-
-def keyed_hash(key: str, token: str) -> str:
-    """HMAC-SHA256: a leaked table of hashes is useless without the server's key."""
-    return hmac.new(key.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
 def _base62(number: int, width: int) -> str:

@@ -13,12 +13,12 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from app.local.sample_clip import make_sample_clip
 from app.local.smtp_sink import verification_link
+from app.services.email.links import token_of_link
 
 FINAL = {"succeeded", "failed", "canceled", "expired"}
 PASSWORD = "demo password 123"  # noqa: S105 - a throwaway local account
@@ -29,7 +29,10 @@ def verification_token(mail_dir: Path, email: str) -> str:
     link = verification_link(mail_dir, email, timeout=30.0)
     if link is None:
         raise SystemExit(f"no verification email for {email} arrived in {mail_dir}")
-    return parse_qs(urlsplit(link).query)["token"][0]
+    token = token_of_link(link)
+    if token is None:
+        raise SystemExit(f"the verification link {link} carries no token")
+    return token
 
 
 def check(response: httpx.Response, status: int) -> httpx.Response:

@@ -3,6 +3,8 @@
 A token names its account and the plan the account had when the token was issued. The plan
 sets only the caller's rate-limit budget, so a plan change reaches the budget at the next
 refresh (`access_token_ttl_seconds`); what a plan allows is always read from the account.
+It also carries the account's session version (`sv`): the auth dependency compares it with
+the account's on every request, so a password change or "log out everywhere" ends it at once.
 """
 
 from __future__ import annotations
@@ -27,13 +29,17 @@ class AccessClaims:
     account_id: uuid.UUID
     token_id: str
     plan: str | None  # None in tokens issued before tokens carried it
+    session_version: int  # 0 in tokens issued before tokens carried it (accounts began at 0)
 
 
-def issue_access_token(settings: Settings, account_id: uuid.UUID, plan: str) -> str:
+def issue_access_token(
+    settings: Settings, account_id: uuid.UUID, plan: str, session_version: int
+) -> str:
     now = utcnow()
     claims = {
         "sub": str(account_id),
         "plan": plan,
+        "sv": session_version,
         "iss": ISSUER,
         "aud": AUDIENCE,
         "iat": int(now.timestamp()),
@@ -53,7 +59,8 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
 # Verifying a signature costs about what a database query does, and a client sends the same
 # token with every request until it expires. A token's claims never change and the secret is
 # fixed for the process, so a verified token is remembered (expiry is still checked on every
-# use, above); a token that fails raises and is not remembered.
+# use, above, and the session version against the account's by the caller); a token that
+# fails raises and is not remembered.
 @lru_cache(maxsize=4096)
 def _verified_claims(secret: str, algorithm: str, token: str) -> tuple[AccessClaims, int]:
     try:
@@ -71,6 +78,7 @@ def _verified_claims(secret: str, algorithm: str, token: str) -> tuple[AccessCla
                 account_id=uuid.UUID(claims["sub"]),
                 token_id=str(claims.get("jti")),
                 plan=str(claims["plan"]) if "plan" in claims else None,
+                session_version=int(claims.get("sv", 0)),
             ),
             int(claims["exp"]),
         )

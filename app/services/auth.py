@@ -16,7 +16,8 @@ from app.db.session import release_connection
 from app.domain.clock import utcnow
 from app.domain.errors import EmailTaken, InvalidCredentials, InvalidToken
 from app.domain.ids import new_id
-from app.domain.secrets import keyed_hash, new_opaque_token
+from app.domain.keyring import Purpose
+from app.domain.secrets import new_opaque_token
 from app.services.access_tokens import issue_access_token
 from app.services.accounts import find_by_email, normalise_email
 from app.services.email.notifications import enqueue_password_changed_email
@@ -71,17 +72,25 @@ class AuthService:
         now = utcnow()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise InvalidToken("The refresh token is not valid; log in again.")
-        # A conditional update makes rotation atomic: of two concurrent uses, one wins.
+        # A conditional update makes rotation atomic: of two concurrent uses, one wins; and a
+        # revocation (password reset, log out everywhere) committed since the read above wins
+        # over both, since the update re-checks the row it waited for.
         rotated = await self.session.execute(
             update(RefreshToken)
-            .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
+            .where(
+                RefreshToken.id == row.id,
+                RefreshToken.rotated_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
             .values(rotated_at=now)
         )
         if rotated.rowcount != 1:  # type: ignore[attr-defined]
             await self._revoke_family(row.family_id)
             await self.session.commit()
             raise InvalidToken(
-                "This refresh token was already used; every session it began is ended."
+                "This refresh token was already used or has just been revoked; every session "
+                "it began is ended."
             )
         account = await self.session.get(Account, row.account_id)
         if account is None:
@@ -106,7 +115,17 @@ class AuthService:
         enqueue_password_changed_email(self.session, self.settings, account)
         await self.session.commit()
 
+    async def log_out_everywhere(self, account: Account) -> None:
+        await self.revoke_all_sessions(account.id)
+        await self.session.commit()
+
     async def revoke_all_sessions(self, account_id: uuid.UUID) -> None:
+        """Ends every session: refresh tokens revoked, access tokens refused from now on."""
+        await self.session.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(session_version=Account.session_version + 1)
+        )
         await self.session.execute(
             update(RefreshToken)
             .where(RefreshToken.account_id == account_id, RefreshToken.revoked_at.is_(None))
@@ -120,21 +139,24 @@ class AuthService:
             RefreshToken(
                 account_id=account.id,
                 family_id=family_id,
-                token_hash=keyed_hash(self.settings.secret_key, refresh),
+                token_hash=self.settings.keyring.hash(Purpose.REFRESH_TOKEN, refresh),
                 created_at=now,
                 expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
             )
         )
         return TokenPair(
-            access_token=issue_access_token(self.settings, account.id, account.plan),
+            access_token=issue_access_token(
+                self.settings, account.id, account.plan, account.session_version
+            ),
             refresh_token=refresh,
             expires_in=self.settings.access_token_ttl_seconds,
         )
 
     async def _find_refresh(self, token: str) -> RefreshToken | None:
-        token_hash = keyed_hash(self.settings.secret_key, token)
+        # Under every key of the ring: a rotation of `secret_key` ends no session.
+        hashes = self.settings.keyring.candidate_hashes(Purpose.REFRESH_TOKEN, token)
         result = await self.session.execute(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+            select(RefreshToken).where(RefreshToken.token_hash.in_(hashes))
         )
         return result.scalar_one_or_none()
 

@@ -145,6 +145,22 @@ def ensure_monthly_jobs(settings: Settings, plan: Plan, used: int, period: Perio
     )
 
 
+def ensure_pending_uploads(settings: Settings, plan: Plan, pending: int) -> None:
+    """Each job waiting for its upload holds a live upload URL: a plan holds a few at once."""
+    if pending < plan.pending_uploads:
+        return
+    raise QuotaExceeded(
+        f"The {plan.name.value} plan holds {plan.pending_uploads} jobs waiting for an upload; "
+        "upload and confirm one, or cancel one, first.",
+        quota="pending_uploads",
+        limit=plan.pending_uploads,
+        usage=pending,
+        # Frees up when a waiting job is confirmed, canceled or expires.
+        resets_at=None,
+        upgrade_url=settings.upgrade_url,
+    )
+
+
 def ensure_concurrency(settings: Settings, plan: Plan, active: int) -> None:
     if active < plan.concurrent_jobs:
         return

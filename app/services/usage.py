@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Account, Job, UsageCounter
 from app.domain.clock import utcnow
-from app.domain.job_states import ACTIVE_STATES
+from app.domain.job_states import ACTIVE_STATES, JobStatus
 from app.domain.periods import Period, month_of
-from app.domain.plans import Plan, get_plan
+from app.domain.plans import PLANS, Plan, get_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +45,38 @@ async def period_usage(session: AsyncSession, account_id: uuid.UUID, period: str
 class PlanAndUsage:
     plan: Plan
     usage: PeriodUsage
+    email: str
+    email_verified: bool
+    pending_uploads: int  # jobs created and not confirmed yet
 
 
 # Built once: this read runs on every POST /api/jobs, where building and keying a select per
 # call showed in the profile.
+# Counted no further than the largest plan's cap: past it every plan refuses, so the count
+# reads at most that many index entries however many jobs wait.
+_PENDING_COUNT_BOUND = max(plan.pending_uploads for plan in PLANS.values())
+_PENDING_UPLOADS = (
+    select(func.count())
+    .select_from(
+        select(Job.id)
+        .where(
+            Job.account_id == bindparam("account_id"),
+            Job.status == JobStatus.PENDING_UPLOAD.value,
+        )
+        .limit(_PENDING_COUNT_BOUND)
+        .subquery()
+    )
+    .scalar_subquery()
+)
 _PLAN_AND_USAGE = (
-    select(Account.plan, UsageCounter.jobs, UsageCounter.source_seconds)
+    select(
+        Account.plan,
+        Account.email,
+        Account.email_verified_at,
+        UsageCounter.jobs,
+        UsageCounter.source_seconds,
+        _PENDING_UPLOADS.label("pending_uploads"),
+    )
     .outerjoin(
         UsageCounter,
         and_(
@@ -65,7 +91,8 @@ _PLAN_AND_USAGE = (
 async def plan_and_usage(
     session: AsyncSession, account_id: uuid.UUID, period: str
 ) -> PlanAndUsage | None:
-    """The account's plan and its usage in `period`, in one query; None if no such account."""
+    """The account's plan, its usage in `period`, whether its address is verified and how many
+    of its jobs wait for an upload, in one query; None if no such account."""
     # On the session's connection: a Core read, with no entities for the ORM to load.
     connection = await session.connection()
     row = (
@@ -76,6 +103,9 @@ async def plan_and_usage(
     return PlanAndUsage(
         plan=get_plan(row.plan),
         usage=PeriodUsage(jobs=row.jobs or 0, source_seconds=row.source_seconds or 0.0),
+        email=row.email,
+        email_verified=row.email_verified_at is not None,
+        pending_uploads=int(row.pending_uploads or 0),
     )
 
 

@@ -37,8 +37,10 @@ async def test_a_new_key_is_shown_once_and_opens_the_api(
     assert listed[0]["last_used_at"] is not None
     assert "key" not in listed[0]
     assert key not in (await client.get("/api/api-keys", headers=user.headers)).text
-    # Using the key stamps it.
-    assert (await client.get("/api/api-keys", headers=bearer(key))).json()[0]["last_used_at"]
+    # The key itself never lists keys: that takes the user's session.
+    refused = await client.get("/api/api-keys", headers=bearer(key))
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "session_required"
 
 
 async def test_a_revoked_key_stops_working(client: httpx.AsyncClient, users: UserFactory) -> None:

@@ -47,7 +47,7 @@ async def test_forgot_then_reset_sets_the_password_and_ends_every_session(
     assert forgot.status_code == 202
     email = await mailbox.deliver_one("password_reset")
     assert email["To"] == user.email
-    assert link_of(email).startswith(f"{PUBLIC_URL}/reset-password?token=")
+    assert link_of(email).startswith(f"{PUBLIC_URL}/reset-password#token=")
     assert "1 hour" in email.get_body(preferencelist=("plain",)).get_content()
     page = await client.get(link_of(email).removeprefix(PUBLIC_URL))
     assert page.status_code == 200

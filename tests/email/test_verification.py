@@ -41,7 +41,7 @@ async def test_register_mails_a_link_that_verifies_the_address_once(
     assert email["From"] == settings.email_from
     assert "Confirm your email address" in email["Subject"]
     link = link_of(email)
-    assert link.startswith(f"{PUBLIC_URL}/verify-email?token=")
+    assert link.startswith(f"{PUBLIC_URL}/verify-email#token=")
     assert f'href="{link}"' in html_of(email)
     assert "24 hours" in email.get_body(preferencelist=("plain",)).get_content()
 

@@ -29,6 +29,7 @@ from schemathesis import GenerationMode
 
 from app.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 from app.config import Settings
+from app.domain.api_key_scopes import Scope
 from app.domain.plans import PlanName
 from app.local.provision import LocalAws
 from tests.support import live_server
@@ -121,7 +122,10 @@ async def _prepare_callers(
     user = await UserFactory(client, app).create(plan=PlanName.BUSINESS)
     keys = []
     for name in ("fuzz: authenticates", "fuzz: target of key routes"):
-        made = await client.post("/api/api-keys", json={"name": name}, headers=user.headers)
+        # Every scope, so the fuzzer reaches each route a key may call at all.
+        made = await client.post(
+            "/api/api-keys", json={"name": name, "scopes": list(Scope)}, headers=user.headers
+        )
         assert made.status_code == 201, made.text
         keys.append(made.json())
     jobs = JobDriver(client, app, aws, settings)

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from app.config import Settings
 from app.db.models import IdempotencyKey
 from app.domain.clock import utcnow
+from app.domain.plans import PlanName
 from app.sweeper import JobSweeper
 from tests.support.jobs import job_body
 from tests.support.users import TestUser, UserFactory
@@ -26,8 +27,9 @@ async def _create_job(client: httpx.AsyncClient, user: TestUser, key: str) -> No
 
 
 async def _create_jobs(client: httpx.AsyncClient, users: UserFactory, count: int) -> TestUser:
-    """A user who created `count` jobs, each with a key of its own."""
-    user = await users.create()
+    """A user who created `count` jobs, each with a key of its own (on a plan whose cap on
+    jobs waiting for an upload leaves room for them all)."""
+    user = await users.create(plan=PlanName.PRO)
     for n in range(count):
         await _create_job(client, user, f"order-{n}")
     return user

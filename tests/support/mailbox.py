@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
-from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from app.db.models import OutboxMessage
 from app.local.smtp_sink import SmtpSink, first_link, plain_text
+from app.services.email.links import token_of_link
 from app.services.outbox import Destination
 
 
@@ -54,7 +54,9 @@ def link_of(email: EmailMessage) -> str:
 
 
 def token_of(email: EmailMessage) -> str:
-    return parse_qs(urlsplit(link_of(email)).query)["token"][0]
+    token = token_of_link(link_of(email))
+    assert token is not None, link_of(email)
+    return token
 
 
 def html_of(email: EmailMessage) -> str:

@@ -24,6 +24,7 @@ PRODUCTION_SETTINGS: dict[str, Any] = {
     "stripe_price_pro": "price_1ProLive",
     "stripe_price_business": "price_1BusinessLive",
     "rate_limit_storage_uri": "redis://cache.internal:6379/0",
+    "trusted_proxy_hops": 1,  # the ALB
 }
 
 

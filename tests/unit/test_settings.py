@@ -43,6 +43,11 @@ def test_a_complete_production_configuration_starts() -> None:
             "REFRAMER_STRIPE_PRICE_PRO",
         ),
         ({"rate_limit_storage_uri": "memory://"}, "REFRAMER_RATE_LIMIT_STORAGE_URI"),
+        # Behind the ALB, 0 would make every client one address: one guesser spends
+        # everyone's sign-in budget.
+        ({"trusted_proxy_hops": 0}, "REFRAMER_TRUSTED_PROXY_HOPS"),
+        ({"cap_pending_uploads": False}, "REFRAMER_CAP_PENDING_UPLOADS"),
+        ({"previous_secret_keys": ["short"]}, "REFRAMER_PREVIOUS_SECRET_KEYS"),
     ],
 )
 def test_production_refuses_unsafe_settings(override: dict[str, object], named: str) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from app.api.deps import CurrentAccount, SessionDep, SettingsDep, require_feature
+from app.api.deps import CurrentAccount, SessionDep, SettingsDep, require_feature, require_session
 from app.api.schemas.api_keys import ApiKeyResponse, CreateApiKeyRequest, CreatedApiKeyResponse
 from app.api.schemas.problems import problem_responses
 from app.db.models import Account
@@ -13,18 +13,27 @@ from app.domain.plans import Feature
 from app.services import api_keys
 
 router = APIRouter(
-    prefix="/api/api-keys", tags=["api-keys"], responses=problem_responses(401, 403, 422)
+    prefix="/api/api-keys",
+    tags=["api-keys"],
+    responses=problem_responses(401, 403, 422),
+    # A key never mints, lists or revokes keys: a leaked one cannot outlive its revocation.
+    dependencies=[Depends(require_session)],
 )
 
 # Creating needs the feature; listing and revoking stay open after a downgrade.
 ApiKeysAccount = Annotated[Account, Depends(require_feature(Feature.API_KEYS))]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CreatedApiKeyResponse)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CreatedApiKeyResponse,
+    responses=problem_responses(409),
+)
 async def create_api_key(
     body: CreateApiKeyRequest, account: ApiKeysAccount, session: SessionDep, settings: SettingsDep
 ) -> CreatedApiKeyResponse:
-    created = await api_keys.create_api_key(session, settings, account, body.name)
+    created = await api_keys.create_api_key(session, settings, account, body.name, body.scopes)
     return CreatedApiKeyResponse(
         **ApiKeyResponse.model_validate(created.record).model_dump(), key=created.secret
     )

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Response, status
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 
-from app.api.deps import CurrentAccount, SessionDep, SettingsDep
+from app.api.deps import CurrentAccount, SessionDep, SettingsDep, require_session
+from app.api.login_throttle import LoginThrottle
 from app.api.rate_limits import limit_by_client_ip
 from app.api.schemas.auth import (
     AcceptedResponse,
@@ -19,13 +20,17 @@ from app.api.schemas.auth import (
     VerifyEmailRequest,
 )
 from app.api.schemas.problems import problem_responses
+from app.domain.errors import InvalidCredentials
 from app.services.auth import AuthService, TokenPair
 from app.services.email import password_reset, verification
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=problem_responses(401, 422))
 
 # Per client IP: these take passwords or refresh tokens, so a guesser would hammer them.
-PER_CLIENT_IP = [Depends(limit_by_client_ip)]
+# `/login` and `/token` take the same passwords: one budget. All fail closed (503).
+SIGN_IN_BUDGET = [Depends(limit_by_client_ip("sign-in"))]
+REGISTER_BUDGET = [Depends(limit_by_client_ip("register"))]
+REFRESH_BUDGET = [Depends(limit_by_client_ip("refresh"))]
 
 
 def _tokens(pair: TokenPair) -> TokenResponse:
@@ -41,8 +46,8 @@ def _tokens(pair: TokenPair) -> TokenResponse:
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=AccountResponse,
-    dependencies=PER_CLIENT_IP,
-    responses=problem_responses(409, 429),
+    dependencies=REGISTER_BUDGET,
+    responses=problem_responses(409, 429, 503),
 )
 async def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep) -> object:
     return await AuthService(session, settings).register(body.email, body.password)
@@ -51,33 +56,51 @@ async def register(body: RegisterRequest, session: SessionDep, settings: Setting
 @router.post(
     "/login",
     response_model=TokenResponse,
-    dependencies=PER_CLIENT_IP,
-    responses=problem_responses(429),
+    dependencies=SIGN_IN_BUDGET,
+    responses=problem_responses(429, 503),
 )
-async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenResponse:
-    return _tokens(await AuthService(session, settings).login(body.email, body.password))
+async def login(
+    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenResponse:
+    return await _sign_in(request, session, settings, body.email, body.password)
 
 
 @router.post(
     "/token",
     response_model=TokenResponse,
     summary="OAuth2 password flow (for /docs)",
-    dependencies=PER_CLIENT_IP,
-    responses=problem_responses(429),
+    dependencies=SIGN_IN_BUDGET,
+    responses=problem_responses(429, 503),
 )
 async def token(
     form: Annotated[TokenForm, Form()],
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
 ) -> TokenResponse:
-    return _tokens(await AuthService(session, settings).login(form.username, form.password))
+    return await _sign_in(request, session, settings, form.username, form.password)
+
+
+async def _sign_in(
+    request: Request, session: SessionDep, settings: SettingsDep, email: str, password: str
+) -> TokenResponse:
+    """Checks the password unless the account is waiting out failed guesses (429)."""
+    throttle = LoginThrottle(request, email)
+    await throttle.ensure_allowed()
+    try:
+        pair = await AuthService(session, settings).login(email, password)
+    except InvalidCredentials:
+        await throttle.failed()
+        raise
+    await throttle.succeeded()
+    return _tokens(pair)
 
 
 @router.post(
     "/refresh",
     response_model=TokenResponse,
-    dependencies=PER_CLIENT_IP,
-    responses=problem_responses(429),
+    dependencies=REFRESH_BUDGET,
+    responses=problem_responses(429, 503),
 )
 async def refresh(
     body: RefreshRequest, session: SessionDep, settings: SettingsDep
@@ -88,6 +111,20 @@ async def refresh(
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> Response:
     await AuthService(session, settings).logout(body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require_session)],
+    responses=problem_responses(403),
+    summary="Log out everywhere: every refresh and access token of the account stops working",
+)
+async def logout_everywhere(
+    account: CurrentAccount, session: SessionDep, settings: SettingsDep
+) -> Response:
+    await AuthService(session, settings).log_out_everywhere(account)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -107,7 +144,8 @@ async def verify_email(
     "/resend-verification",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=AcceptedResponse,
-    responses=problem_responses(409, 429),
+    responses=problem_responses(403, 409, 429),
+    dependencies=[Depends(require_session)],
     summary="Send a new verification link (a minute apart, a few an hour)",
 )
 async def resend_verification(

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 
 from app.adapters.stripe_gateway import StripeGateway
-from app.api.deps import CurrentAccount, SessionDep, SettingsDep
+from app.api.deps import CurrentAccount, SessionDep, SettingsDep, require_session
 from app.api.schemas.billing import (
     CheckoutRequest,
     RedirectResponse,
@@ -18,6 +18,9 @@ from app.domain.plans import PlanName
 from app.services.billing import checkout, stripe_events
 
 router = APIRouter(prefix="/api/billing", tags=["billing"], responses=problem_responses(422))
+
+# Billing is the account owner's business: API keys never reach it.
+SESSION_ONLY = [Depends(require_session)]
 
 # Stripe's idempotency keys hold 255 characters; ours wraps the caller's in ~60 more.
 MAX_IDEMPOTENCY_KEY_LENGTH = 190
@@ -35,7 +38,8 @@ StripeDep = Annotated[StripeGateway, Depends(get_stripe)]
     "/checkout",
     response_model=RedirectResponse,
     summary="Start a subscription: a Stripe Checkout page for the plan",
-    responses=problem_responses(401, 409, 429, 502, 503),
+    responses=problem_responses(401, 403, 409, 429, 502, 503),
+    dependencies=SESSION_ONLY,
 )
 async def start_checkout(
     body: CheckoutRequest,
@@ -63,7 +67,8 @@ async def start_checkout(
     "/portal",
     response_model=RedirectResponse,
     summary="Manage the subscription: a Stripe customer-portal page",
-    responses=problem_responses(401, 409, 429, 502, 503),
+    responses=problem_responses(401, 403, 409, 429, 502, 503),
+    dependencies=SESSION_ONLY,
 )
 async def open_billing_portal(
     account: CurrentAccount, session: SessionDep, settings: SettingsDep, stripe: StripeDep
@@ -74,7 +79,8 @@ async def open_billing_portal(
 @router.get(
     "/subscription",
     response_model=SubscriptionResponse,
-    responses=problem_responses(401, 429),
+    responses=problem_responses(401, 403, 429),
+    dependencies=SESSION_ONLY,
 )
 async def get_billing_subscription(
     account: CurrentAccount, session: SessionDep, settings: SettingsDep

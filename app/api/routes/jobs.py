@@ -3,10 +3,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from app.api.deps import AwsDep, CurrentAccount, CurrentCaller, SessionDep, SettingsDep
+from app.api.deps import (
+    AwsDep,
+    CurrentAccount,
+    CurrentCaller,
+    SessionDep,
+    SettingsDep,
+    require_resource_scope,
+)
 from app.api.schemas.fields import PRINTABLE_ASCII_PATTERN
 from app.api.schemas.jobs import (
     CreateJobRequest,
@@ -19,11 +26,17 @@ from app.api.schemas.jobs import (
     JobResponse,
 )
 from app.api.schemas.problems import problem_responses
+from app.domain.api_key_scopes import Scope
 from app.domain.job_states import JobStatus
 from app.services.jobs import confirmation, creation, management, multipart, queries
 from app.services.jobs.creation import CreatedJob, JobRequest
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=problem_responses(401, 404, 422))
+router = APIRouter(
+    prefix="/api/jobs",
+    tags=["jobs"],
+    responses=problem_responses(401, 403, 404, 422),
+    dependencies=[Depends(require_resource_scope(Scope.JOBS_READ, Scope.JOBS_WRITE))],
+)
 
 IdempotencyKey = Annotated[
     str | None,

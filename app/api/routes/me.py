@@ -1,8 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
-from app.api.deps import CurrentAccount, SessionDep, SettingsDep
+from app.api.deps import (
+    CurrentAccount,
+    SessionDep,
+    SettingsDep,
+    allow_any_api_key,
+    require_session,
+)
 from app.api.schemas.auth import AccountResponse, ChangePasswordRequest
 from app.api.schemas.me import ChangeEmailRequest, UpdateMeRequest
 from app.api.schemas.problems import problem_responses
@@ -13,12 +19,17 @@ from app.services.email.notifications import set_job_notifications
 router = APIRouter(prefix="/api/me", tags=["me"], responses=problem_responses(401, 422))
 
 
-@router.get("", response_model=AccountResponse)
+@router.get("", response_model=AccountResponse, dependencies=[Depends(allow_any_api_key)])
 async def get_me(account: CurrentAccount) -> object:
     return account
 
 
-@router.patch("", response_model=AccountResponse)
+@router.patch(
+    "",
+    response_model=AccountResponse,
+    dependencies=[Depends(require_session)],
+    responses=problem_responses(403),
+)
 async def update_me(body: UpdateMeRequest, account: CurrentAccount, session: SessionDep) -> object:
     if body.notify_on_job_done is not None:
         account = await set_job_notifications(session, account, body.notify_on_job_done)
@@ -28,7 +39,8 @@ async def update_me(body: UpdateMeRequest, account: CurrentAccount, session: Ses
 @router.put(
     "/email",
     response_model=AccountResponse,
-    responses=problem_responses(409, 429),
+    dependencies=[Depends(require_session)],
+    responses=problem_responses(403, 409, 429),
     summary="Correct the address before it is confirmed; the new one gets a fresh link",
 )
 async def change_email(
@@ -37,7 +49,12 @@ async def change_email(
     return await change_unverified_email(session, settings, account, body.email)
 
 
-@router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require_session)],
+    responses=problem_responses(403),
+)
 async def change_password(
     body: ChangePasswordRequest, account: CurrentAccount, session: SessionDep, settings: SettingsDep
 ) -> Response:

@@ -5,7 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.api.deps import CurrentAccount, SessionDep, SettingsDep, require_feature
+from app.api.deps import (
+    CurrentAccount,
+    SessionDep,
+    SettingsDep,
+    require_feature,
+    require_resource_scope,
+)
 from app.api.schemas.problems import problem_responses
 from app.api.schemas.webhooks import (
     CreatedWebhookEndpointResponse,
@@ -18,13 +24,17 @@ from app.api.schemas.webhooks import (
     WebhookEndpointResponse,
 )
 from app.db.models import Account
+from app.domain.api_key_scopes import Scope
 from app.domain.plans import Feature
 from app.domain.webhook_deliveries import DeliveryStatus
 from app.domain.webhook_events import WebhookEventType
 from app.services.webhooks import deliveries, endpoints, events
 
 router = APIRouter(
-    prefix="/api/webhooks", tags=["webhooks"], responses=problem_responses(401, 403, 422)
+    prefix="/api/webhooks",
+    tags=["webhooks"],
+    responses=problem_responses(401, 403, 422),
+    dependencies=[Depends(require_resource_scope(Scope.WEBHOOKS_READ, Scope.WEBHOOKS_WRITE))],
 )
 
 # Like API keys: creating and changing need the plan; reading and deleting stay open after a

@@ -7,12 +7,22 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.schemas.fields import SingleLineText
+from app.domain.api_key_scopes import DEFAULT_SCOPES, Scope
 
 
 class CreateApiKeyRequest(BaseModel):
     name: Annotated[
         SingleLineText, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
     ] = Field(examples=["production server"])
+    scopes: list[Scope] = Field(
+        default_factory=lambda: list(DEFAULT_SCOPES),
+        min_length=1,
+        max_length=len(Scope),
+        description="what the key may do; by default jobs and usage. `webhooks:write` "
+        "(which includes `webhooks:read`) only when chosen. Keys never manage keys, billing "
+        "or the account: that takes a signed-in user.",
+        examples=[[s.value for s in DEFAULT_SCOPES]],
+    )
 
 
 class ApiKeyResponse(BaseModel):
@@ -21,8 +31,9 @@ class ApiKeyResponse(BaseModel):
     id: uuid.UUID
     name: str
     prefix: str = Field(description="the first characters of the key, to recognise it")
+    scopes: list[str] = Field(description="what the key may do")
     created_at: datetime
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(description="within a minute; null until first used")
 
 
 class CreatedApiKeyResponse(ApiKeyResponse):

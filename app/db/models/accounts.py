@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, true
+from sqlalchemy import String, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin
@@ -20,6 +20,9 @@ class Account(IdMixin, TimestampMixin, Base):
     # Set when the owner opened a verification (or password-reset) link sent to `email`.
     email_verified_at: Mapped[datetime | None]
     notify_on_job_done: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Every access token carries the version it was issued under; changing or resetting the
+    # password and "log out everywhere" bump it, which ends every earlier token at once.
+    session_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     @property
     def email_verified(self) -> bool:

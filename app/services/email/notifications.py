@@ -1,5 +1,5 @@
-"""Notices to the account's address: finished jobs (switchable), changed passwords and
-disabled webhook endpoints (always). Each adds to the caller's transaction; it commits."""
+"""Notices to the account's address: finished jobs (switchable), changed passwords, new API
+keys and disabled webhook endpoints (always). Each adds to the caller's transaction; it commits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from enum import Enum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db.models import Account, OutboxMessage
+from app.db.models import Account, ApiKey, OutboxMessage
 from app.domain.clock import utcnow
 from app.services.email import links
 from app.services.email.rendering import EmailKind, render
@@ -78,6 +78,24 @@ def enqueue_password_changed_email(
             email=account.email,
             changed_at=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
             reset_link=links.reset_password_link(settings),
+        ),
+    )
+
+
+def enqueue_api_key_created_email(
+    session: AsyncSession, settings: Settings, account: Account, key: ApiKey
+) -> OutboxMessage:
+    return queue_email(
+        session,
+        account.email,
+        render(
+            EmailKind.API_KEY_CREATED,
+            email=account.email,
+            key_name=key.name,
+            key_prefix=key.prefix,
+            scopes=", ".join(key.scopes),
+            created_at=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+            api_keys_link=links.api_keys_link(settings),
         ),
     )
 

@@ -27,6 +27,7 @@ class EmailKind(StrEnum):
     JOB_SUCCEEDED = "job_succeeded"
     JOB_FAILED = "job_failed"
     WEBHOOK_DISABLED = "webhook_disabled"
+    API_KEY_CREATED = "api_key_created"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from app.db.models import Account, EmailToken
 from app.domain.clock import utcnow
 from app.domain.email_throttle import WINDOW, SendThrottle
 from app.domain.errors import InvalidEmailToken
-from app.domain.secrets import keyed_hash, new_opaque_token
+from app.domain.keyring import Purpose
+from app.domain.secrets import new_opaque_token
 
 # Stands in for "no account" where the same query must run either way (no timing oracle).
 NO_ACCOUNT = uuid.UUID(int=0)
@@ -37,7 +38,7 @@ class NewToken:
 
 def new_token(settings: Settings) -> NewToken:
     secret = new_opaque_token()
-    return NewToken(secret=secret, token_hash=keyed_hash(settings.secret_key, secret))
+    return NewToken(secret=secret, token_hash=settings.keyring.hash(Purpose.EMAIL_TOKEN, secret))
 
 
 def add_token(
@@ -82,7 +83,9 @@ async def find_usable_token(
     """The token if it is known, unused and unexpired; `ask_again` tells how to get a new one."""
     result = await session.execute(
         select(EmailToken).where(
-            EmailToken.token_hash == keyed_hash(settings.secret_key, secret),
+            EmailToken.token_hash.in_(
+                settings.keyring.candidate_hashes(Purpose.EMAIL_TOKEN, secret)
+            ),
             EmailToken.purpose == purpose.value,
         )
     )

@@ -36,9 +36,13 @@ def ensure_email_verified(account: Account) -> None:
     """Raises `EmailUnverified` (403) until the account has opened its verification link."""
     if account.email_verified:
         return
-    raise EmailUnverified(
-        f"Confirm {account.email} before starting jobs: open the link in the email we sent "
-        f"to it, or ask for a new one with POST {RESEND_ROUTE}.",
+    raise unverified_error(account.email)
+
+
+def unverified_error(email: str) -> EmailUnverified:
+    return EmailUnverified(
+        f"Confirm {email} before uploading or starting jobs: open the link in the email we "
+        f"sent to it, or ask for a new one with POST {RESEND_ROUTE}.",
         resend_verification=RESEND_ROUTE,
     )
 

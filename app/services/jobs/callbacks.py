@@ -35,8 +35,9 @@ from app.domain.jobs import (
     progress_advances,
     s3_uri,
 )
+from app.domain.keyring import Purpose
 from app.domain.plans import Feature, get_plan
-from app.domain.secrets import keyed_hash, new_opaque_token
+from app.domain.secrets import new_opaque_token
 from app.services.jobs.transitions import lock_job, transition_job
 from app.services.usage import add_usage
 
@@ -62,8 +63,8 @@ async def authenticate_callback(
 ) -> None:
     """Only the token handed out with this job's latest dispatch opens its callbacks."""
     stored = await session.scalar(select(Job.callback_token_hash).where(Job.id == job_id))
-    presented = keyed_hash(settings.secret_key, token)
-    if stored is None or not hmac.compare_digest(stored, presented):
+    candidates = settings.keyring.candidate_hashes(Purpose.CALLBACK_TOKEN, token)
+    if stored is None or not any(hmac.compare_digest(stored, c) for c in candidates):
         raise Forbidden("This credential is not the callback token of this job.")
 
 
@@ -79,7 +80,7 @@ async def dispatch_job(session: AsyncSession, settings: Settings, job_id: uuid.U
             job_status=job.status,
         )
     token = new_opaque_token()
-    job.callback_token_hash = keyed_hash(settings.secret_key, token)
+    job.callback_token_hash = settings.keyring.hash(Purpose.CALLBACK_TOKEN, token)
     spec = JobSpec(
         job_id=job.id,
         account_id=job.account_id,

@@ -25,6 +25,7 @@ from app.domain.jobs import new_upload_key
 from app.domain.periods import month_of
 from app.domain.plans import AspectRatio
 from app.services import idempotency, plan_gate
+from app.services.email.verification import unverified_error
 from app.services.idempotency import IdempotentRequest, SavedResponse
 from app.services.jobs import multipart
 from app.services.jobs.multipart import MultipartTicket
@@ -89,7 +90,12 @@ async def create_job(
     standing = await plan_and_usage(session, account_id, period.key)
     if standing is None:
         raise TokenAccountGone()
+    # No upload URL (storage on our bill, reusable until it expires) for an unproven address.
+    if not standing.email_verified:
+        raise unverified_error(standing.email)
     plan = standing.plan
+    if settings.cap_pending_uploads:
+        plan_gate.ensure_pending_uploads(settings, plan, standing.pending_uploads)
     plan_gate.ensure_upload_size(settings, plan, request.size_bytes)
     plan_gate.ensure_source_duration(settings, plan, request.duration_seconds)
     plan_gate.ensure_output_options(settings, plan, request.aspect_ratio, request.resolution)

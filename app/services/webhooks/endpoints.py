@@ -15,7 +15,8 @@ from app.db.models import Account, WebhookDelivery, WebhookEndpoint
 from app.domain.clock import utcnow
 from app.domain.errors import InvalidWebhookUrl, NotFound, WebhookEndpointLimit
 from app.domain.ids import new_id
-from app.domain.secret_box import seal, unseal
+from app.domain.keyring import Purpose
+from app.domain.secret_box import is_current, seal, unseal
 from app.domain.ssrf import endpoint_url_problem
 from app.domain.webhook_deliveries import DeliveryStatus
 from app.domain.webhook_endpoints import MAX_ENDPOINTS_PER_ACCOUNT, DisabledReason
@@ -25,7 +26,8 @@ from app.services.email.notifications import enqueue_webhook_disabled_email
 
 logger = logging.getLogger("app.webhooks")
 
-SECRET_PURPOSE = "webhook-signing-secret"  # noqa: S105 - a key-derivation label
+# The label of the sealing key before the keyring (secrets sealed `v1.` still open with it).
+LEGACY_SEALING_LABEL = "webhook-signing-secret"
 
 
 @dataclass(frozen=True)
@@ -37,20 +39,55 @@ class EndpointWithSecret:
 
 
 def _seal_secret(settings: Settings, endpoint_id: uuid.UUID, secret: str) -> str:
-    return seal(settings.secret_key, SECRET_PURPOSE, secret, endpoint_id.bytes)
+    return seal(settings.keyring, Purpose.WEBHOOK_SECRET_SEAL, secret, endpoint_id.bytes)
+
+
+def _unseal_secret(settings: Settings, endpoint_id: uuid.UUID, sealed: str) -> str:
+    return unseal(
+        settings.keyring,
+        Purpose.WEBHOOK_SECRET_SEAL,
+        sealed,
+        endpoint_id.bytes,
+        legacy_label=LEGACY_SEALING_LABEL,
+    )
 
 
 def signing_secrets(settings: Settings, endpoint: WebhookEndpoint) -> list[str]:
     """The secrets that sign this endpoint's deliveries now (two during a rotation)."""
-    current = unseal(settings.secret_key, SECRET_PURPOSE, endpoint.secret_sealed, endpoint.id.bytes)
+    current = _unseal_secret(settings, endpoint.id, endpoint.secret_sealed)
     previous = (
-        unseal(
-            settings.secret_key, SECRET_PURPOSE, endpoint.previous_secret_sealed, endpoint.id.bytes
-        )
+        _unseal_secret(settings, endpoint.id, endpoint.previous_secret_sealed)
         if endpoint.previous_secret_sealed
         else None
     )
     return active_secrets(current, previous, endpoint.previous_secret_expires_at, utcnow())
+
+
+async def reseal_secrets(session: AsyncSession, settings: Settings) -> int:
+    """Re-seals every signing secret not sealed under the current secret key (a step of
+    rotating `secret_key`: afterwards the old key is no longer needed to read them).
+    Returns how many endpoints changed; running it again changes none."""
+    changed = 0
+    endpoints = await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))
+    for endpoint in endpoints:
+        stale = not is_current(settings.keyring, endpoint.secret_sealed) or (
+            endpoint.previous_secret_sealed is not None
+            and not is_current(settings.keyring, endpoint.previous_secret_sealed)
+        )
+        if not stale:
+            continue
+        endpoint.secret_sealed = _seal_secret(
+            settings, endpoint.id, _unseal_secret(settings, endpoint.id, endpoint.secret_sealed)
+        )
+        if endpoint.previous_secret_sealed is not None:
+            endpoint.previous_secret_sealed = _seal_secret(
+                settings,
+                endpoint.id,
+                _unseal_secret(settings, endpoint.id, endpoint.previous_secret_sealed),
+            )
+        changed += 1
+    await session.commit()
+    return changed
 
 
 def _check_url(settings: Settings, url: str) -> None:
