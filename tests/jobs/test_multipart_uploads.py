@@ -282,3 +282,20 @@ async def test_a_7_gib_business_job_gets_a_multipart_upload_and_smaller_plans_na
         problem = response.json()
         assert (response.status_code, problem["code"]) == (403, "tier_limit"), plan
         assert (problem["feature"], problem["required_plan"]) == ("upload_size", "business")
+
+
+async def test_an_api_key_reads_an_upload_with_jobs_read_and_changes_it_with_jobs_write(
+    client: httpx.AsyncClient, users: UserFactory, jobs: JobDriver
+) -> None:
+    user = await users.create(plan=PlanName.PRO)
+    job_id = (await jobs.create(user, size_bytes=SOURCE_SIZE))["job"]["id"]
+    made = await client.post(
+        "/api/api-keys", json={"name": "reader", "scopes": ["jobs:read"]}, headers=user.headers
+    )
+    assert made.status_code == 201, made.text
+    reader = {"Authorization": f"Bearer {made.json()['key']}"}
+    assert (await client.get(f"/api/jobs/{job_id}/upload", headers=reader)).status_code == 200
+    refused = await client.post(
+        f"/api/jobs/{job_id}/upload/part-urls", json={"part_numbers": [1]}, headers=reader
+    )
+    assert (refused.status_code, refused.json()["code"]) == (403, "insufficient_scope")
