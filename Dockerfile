@@ -8,9 +8,10 @@ FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 WORKDIR /build
+# Pinned with hashes from the one resolution (`make lock`): pip checks every wheel's hash.
 COPY requirements.txt ./
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --only-binary=:all: --requirement requirements.txt \
+    && /opt/venv/bin/pip install --no-cache-dir --only-binary=:all: --require-hashes --requirement requirements.txt \
     && /opt/venv/bin/pip uninstall --yes pip
 
 # ---- runtime: the virtualenv, the code, an unprivileged user; no installer, no compiler
@@ -31,6 +32,8 @@ COPY --from=build /opt/venv /opt/venv
 COPY alembic.ini ./
 COPY alembic ./alembic
 COPY app ./app
+# The contract's models and rules, which the API imports.
+COPY contracts ./contracts
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

@@ -2,6 +2,8 @@
 # Entrypoint of the Batch reframing image (and of the local runner, which starts it as a
 # process with the same environment): POST start, run the pipeline while POSTing its progress,
 # then POST complete with the outputs and metrics, or fail with a code and a message.
+# The start, complete and fail bodies are built and checked by `contracts.callback_body`, from
+# the models the API validates them with (contracts/callbacks.py).
 #
 # Environment: JOB_ID, INPUT_URI, OUTPUT_PREFIX, OPTIONS (JSON), CALLBACK_URL, CALLBACK_TOKEN;
 # AWS_BATCH_JOB_ID (set by Batch; local-<pid> otherwise); PYTHON (default python3);
@@ -56,15 +58,8 @@ trap cleanup EXIT
 umask 077
 printf 'Authorization: Bearer %s\n' "$CALLBACK_TOKEN" >"$workdir/auth-header"
 
-json_string() {
-    local text=$1
-    text=${text//\\/\\\\}
-    text=${text//\"/\\\"}
-    text=${text//$'\n'/ }
-    text=${text//$'\r'/ }
-    text=${text//$'\t'/ }
-    printf '"%s"' "$text"
-}
+# callback_body COMMAND ARGS...: one callback's JSON, from the contract's models.
+callback_body() { "$PYTHON" -m contracts.callback_body "$@"; }
 
 # post ACTION BODY_FILE ATTEMPTS: 0 on a 2xx answer. Connection errors, 429 and 5xx are
 # retried with a doubling pause; any other answer is final. The last status is in $http_status.
@@ -103,10 +98,16 @@ post_json() { # ACTION JSON ATTEMPTS
     post "$1" "$file" "$3"
 }
 
+# fail_body CODE MESSAGE: the fail callback's JSON; a fixed one if even that cannot be built.
+fail_body() {
+    callback_body fail "$1" "$2" ||
+        printf '{"code": "pipeline_error", "message": "the failure could not be described"}'
+}
+
 fail() { # CODE MESSAGE: report the failure and exit non-zero
     log "failed ($1): $2"
-    post_json fail "{\"code\": $(json_string "$1"), \"message\": $(json_string "$2")}" \
-        "$CALLBACK_ATTEMPTS" || log "the failure could not be reported"
+    post_json fail "$(fail_body "$1" "$2")" "$CALLBACK_ATTEMPTS" ||
+        log "the failure could not be reported"
     exit 1
 }
 
@@ -150,7 +151,7 @@ on_signal() { # CODE MESSAGE EXIT_STATUS
     log "received a stop signal"
     stop_heartbeat
     stop_pipeline
-    post_json fail "{\"code\": \"$1\", \"message\": $(json_string "$2")}" "$CALLBACK_ATTEMPTS" ||
+    post_json fail "$(fail_body "$1" "$2")" "$CALLBACK_ATTEMPTS" ||
         log "the failure could not be reported"
     exit "$3"
 }
@@ -159,7 +160,11 @@ on_signal() { # CODE MESSAGE EXIT_STATUS
 trap 'on_signal timeout "the job was stopped by SIGTERM (time limit reached or cancelled)" 143' TERM
 trap 'on_signal canceled "the job was interrupted" 130' INT
 
-post_json start "{\"batch_job_id\": $(json_string "$BATCH_JOB_ID")}" "$CALLBACK_ATTEMPTS"
+if ! start_body="$(callback_body start "$BATCH_JOB_ID")"; then
+    log "cannot report the start of Batch job '$BATCH_JOB_ID': not running the job"
+    exit 1
+fi
+post_json start "$start_body" "$CALLBACK_ATTEMPTS"
 started=$?
 if ((started != 0)); then
     if [[ "$http_status" == 409 ]]; then
@@ -179,8 +184,9 @@ exec 3< <(exec "$PYTHON" -m batch.reframer "$INPUT_URI" --out "$OUTPUT_PREFIX" \
     --options "$OPTIONS" --progress-lines --result "$result")
 pipeline_pid=$!
 while IFS=' ' read -r -u 3 tag stage percent; do
-    if [[ "$tag" == PROGRESS && "$percent" =~ ^[0-9]+$ ]]; then
-        record_progress "{\"stage\": $(json_string "$stage"), \"percent\": $percent}"
+    # A stage name and a number only: the API's ProgressCallback refuses anything else.
+    if [[ "$tag" == PROGRESS && "$stage" =~ ^[a-z_]+$ && "$percent" =~ ^[0-9]+$ ]]; then
+        record_progress "{\"stage\": \"$stage\", \"percent\": $percent}"
         post progress "$latest_progress" "$PROGRESS_ATTEMPTS" ||
             log "progress $stage $percent% not reported (ignored)"
     fi
@@ -191,17 +197,26 @@ pipeline_pid=""
 exec 3<&-
 stop_heartbeat
 
-if ((status == 0)) && [[ -s "$result" ]]; then
-    if post complete "$result" "$CALLBACK_ATTEMPTS"; then
+if [[ ! -s "$result" ]]; then
+    fail pipeline_error "the pipeline stopped unexpectedly (exit status $status)"
+fi
+# "complete <json>" or "fail <json>": the result file checked against the contract.
+if ! checked="$(callback_body result "$result" 2>"$workdir/result-problem")"; then
+    fail pipeline_error "the pipeline's result does not fit the contract: $(cat "$workdir/result-problem")"
+fi
+kind=${checked%% *}
+printf '%s' "${checked#* }" >"$workdir/callback.json"
+if [[ "$kind" == complete && "$status" == 0 ]]; then
+    if post complete "$workdir/callback.json" "$CALLBACK_ATTEMPTS"; then
         log "complete"
         exit 0
     fi
     log "the outputs are stored but complete could not be reported"
     exit 1
 fi
-if [[ -s "$result" ]] && grep -q '"code"' "$result"; then
-    log "pipeline failed: $(cat "$result")"
-    post fail "$result" "$CALLBACK_ATTEMPTS" || log "the failure could not be reported"
+if [[ "$kind" == fail ]]; then
+    log "pipeline failed: $(cat "$workdir/callback.json")"
+    post fail "$workdir/callback.json" "$CALLBACK_ATTEMPTS" || log "the failure could not be reported"
     exit 1
 fi
 fail pipeline_error "the pipeline stopped unexpectedly (exit status $status)"

@@ -21,6 +21,7 @@ from app.domain.webhook_deliveries import (
 DEV_JWT_SECRET = "dev-only-jwt-secret-do-not-use-in-production"  # noqa: S105
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"  # noqa: S105
 DEV_SERVICE_TOKEN = "dev-only-service-token"  # noqa: S105
+DEV_WEBHOOK_SERVICE_TOKEN = "dev-only-webhook-service-token"  # noqa: S105
 DEV_STRIPE_SECRET_KEY = "sk_test_dev-only-stripe-key-do-not-use-in-production"  # noqa: S105
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev-only-stripe-webhook-secret"  # noqa: S105
 DEV_STRIPE_PRICES = frozenset({"price_dev_pro", "price_dev_business"})
@@ -29,6 +30,7 @@ DEV_SECRETS = frozenset(
         DEV_JWT_SECRET,
         DEV_SECRET_KEY,
         DEV_SERVICE_TOKEN,
+        DEV_WEBHOOK_SERVICE_TOKEN,
         DEV_STRIPE_SECRET_KEY,
         DEV_STRIPE_WEBHOOK_SECRET,
     }
@@ -37,6 +39,7 @@ SECRET_SETTINGS = (
     "jwt_secret",
     "secret_key",
     "service_token",
+    "webhook_service_token",
     "stripe_secret_key",
     "stripe_webhook_secret",
 )
@@ -82,7 +85,14 @@ class Settings(BaseSettings):
         description="earlier secret keys, still accepted for reading during a rotation "
         "(README: rotating the secret key)",
     )
-    service_token: str = Field(DEV_SERVICE_TOKEN, description="bearer token of the Lambdas")
+    # One token per Lambda: the webhook sender, which talks to customers' servers, cannot
+    # dispatch jobs, and the dispatcher cannot read webhook secrets.
+    service_token: str = Field(
+        DEV_SERVICE_TOKEN, description="bearer token of the job_dispatcher Lambda"
+    )
+    webhook_service_token: str = Field(
+        DEV_WEBHOOK_SERVICE_TOKEN, description="bearer token of the webhook_delivery Lambda"
+    )
 
     # Auth
     jwt_algorithm: Literal["HS256"] = "HS256"
@@ -373,6 +383,11 @@ class Settings(BaseSettings):
         ):
             problems.append(
                 f"REFRAMER_METRICS_TOKEN is shorter than {MIN_SECRET_LENGTH} characters"
+            )
+        if self.service_token == self.webhook_service_token:
+            problems.append(
+                "REFRAMER_SERVICE_TOKEN and REFRAMER_WEBHOOK_SERVICE_TOKEN are the same; "
+                "each Lambda needs its own"
             )
         if self.is_sqlite:
             problems.append("REFRAMER_DATABASE_URL points at SQLite; production needs PostgreSQL")

@@ -8,11 +8,18 @@ as its media type (bytes that are not UTF-8, say), 413 for one over the size lim
 authenticated /api operation spends from the caller's rate limit (401 without a credential,
 429 when the budget is spent); and every /api and /internal operation reads the database, so
 it answers 503 (with Retry-After) while the database is unreachable.
+
+The public document (`/openapi.json`) leaves out the /internal routes: they are the Lambdas'
+and the container's (`contracts/`), unreachable from the internet. Operators get the whole
+document from `operators_document(app)`, or `python -m app.api.openapi --operators`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import argparse
+import copy
+import json
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -26,6 +33,8 @@ REFUSALS_OF_A_CALLER = (HTTPStatus.UNAUTHORIZED, HTTPStatus.TOO_MANY_REQUESTS)
 # /internal and /health are never rate limited.
 RATE_LIMITED_PREFIX = "/api/"
 DATABASE_BACKED_PREFIXES = ("/api/", "/internal/")
+INTERNAL_PREFIX = "/internal/"
+SCHEMA_REF_PREFIX = "#/components/schemas/"
 
 
 def _problem_response(status: HTTPStatus) -> dict[str, Any]:
@@ -63,11 +72,64 @@ def correct_document(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _referenced_schemas(node: Any, schemas: dict[str, Any], found: set[str]) -> set[str]:
+    """The names of the component schemas `node` refers to, directly or through others."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(SCHEMA_REF_PREFIX):
+            name = ref.removeprefix(SCHEMA_REF_PREFIX)
+            if name not in found:
+                found.add(name)
+                _referenced_schemas(schemas.get(name), schemas, found)
+        for value in node.values():
+            _referenced_schemas(value, schemas, found)
+    elif isinstance(node, list):
+        for value in node:
+            _referenced_schemas(value, schemas, found)
+    return found
+
+
+def public_document(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without the /internal operations and the schemas only they use."""
+    public = copy.deepcopy(document)
+    public["paths"] = {
+        path: item
+        for path, item in document.get("paths", {}).items()
+        if not path.startswith(INTERNAL_PREFIX)
+    }
+    components = public.get("components", {})
+    schemas = components.get("schemas", {})
+    used = _referenced_schemas(public["paths"], schemas, set())
+    components["schemas"] = {name: schema for name, schema in schemas.items() if name in used}
+    return public
+
+
+def operators_document(app: FastAPI) -> dict[str, Any]:
+    """Every operation, the /internal ones included: for operators, never served publicly."""
+    return correct_document(FastAPI.openapi(app))
+
+
 def install_openapi(app: FastAPI) -> None:
-    """Serves the corrected document at /openapi.json and from `app.openapi()`."""
-    generate: Callable[[], dict[str, Any]] = app.openapi
+    """Serves the public document at /openapi.json and from `app.openapi()`."""
 
     def openapi() -> dict[str, Any]:
-        return correct_document(generate())
+        return public_document(operators_document(app))
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Prints the API's OpenAPI document.")
+    parser.add_argument(
+        "--operators", action="store_true", help="the whole document, /internal routes included"
+    )
+    arguments = parser.parse_args(argv)
+    from app.main import create_app
+
+    app = create_app()
+    document = operators_document(app) if arguments.operators else app.openapi()
+    print(json.dumps(document, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -13,17 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.domain.errors import InvalidTransition
-
-
-class JobStatus(StrEnum):
-    PENDING_UPLOAD = "pending_upload"
-    QUEUED = "queued"
-    SUBMITTED = "submitted"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
+from contracts.jobs import JobStatus as JobStatus  # re-exported: the contract owns it
 
 
 class Actor(StrEnum):

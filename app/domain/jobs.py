@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from enum import StrEnum
 
 from app.domain.errors import OutputOutsidePrefix
 from app.domain.plans import GIB
+
+# Re-exported: the contract owns them.
+from contracts.jobs import FailureCode as FailureCode
+from contracts.jobs import ProgressStage as ProgressStage
 
 # What a browser or server may declare for a source video; the presigned PUT signs it.
 VIDEO_CONTENT_TYPES = frozenset(
@@ -30,35 +33,7 @@ SINGLE_PUT_MAX_BYTES = 5 * GIB
 OUTPUT_NAMES = ("video", "thumbnail", "manifest")
 
 
-class ProgressStage(StrEnum):
-    """The pipeline's stages, in the order it runs them."""
-
-    PROBE = "probe"
-    DECODE = "decode"
-    SHOTS = "shots"
-    FACES = "faces"
-    SALIENCY = "saliency"
-    TRACKING = "tracking"
-    CAMERA = "camera"
-    RENDER = "render"
-    OUTPUTS = "outputs"
-
-
 _STAGE_ORDER = {stage: index for index, stage in enumerate(ProgressStage)}
-
-
-class FailureCode(StrEnum):
-    INVALID_MEDIA = "invalid_media"
-    PIPELINE_ERROR = "pipeline_error"
-    TIMEOUT = "timeout"
-    CANCELED = "canceled"
-    UPLOAD_FAILED = "upload_failed"
-    # Set by the sweeper, never by a container: it stopped reporting (killed, host lost) or
-    # its Batch job never started.
-    CONTAINER_LOST = "container_lost"
-    # Set by the sweeper: the job stayed queued through every dispatch attempt (the
-    # dispatcher, the API or Batch was unavailable, or its message went to the DLQ).
-    DISPATCH_FAILED = "dispatch_failed"
 
 
 # Failures of the infrastructure rather than of the video: the same upload, submitted again

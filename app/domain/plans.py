@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from contracts.jobs import AspectRatio as AspectRatio  # re-exported: the contract owns it
+
 
 class PlanName(StrEnum):
     FREE = "free"
@@ -17,12 +19,6 @@ class Feature(StrEnum):
     WEBHOOKS = "webhooks"
     PRIORITY_QUEUE = "priority_queue"
     OUTPUT_4K = "4k_output"
-
-
-class AspectRatio(StrEnum):
-    VERTICAL = "9:16"
-    SQUARE = "1:1"
-    PORTRAIT = "4:5"
 
 
 # Output resolutions by the height of the short side; ordered so a plan's cap is a comparison.

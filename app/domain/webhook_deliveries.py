@@ -8,6 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+# Re-exported: the contract owns them.
+from contracts.webhooks import DeliveryStatus as DeliveryStatus
+from contracts.webhooks import NextStep as NextStep
+
 # SQS refuses a visibility timeout above 12 hours, so no retry step may be longer.
 SQS_MAX_VISIBILITY_SECONDS = 12 * 3600
 # After the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h six times;
@@ -19,26 +23,12 @@ JITTER_FRACTION = 0.2
 _system_random = secrets.SystemRandom()
 
 
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    CANCELED = "canceled"  # the endpoint was disabled before the delivery finished
-
-
 class AttemptOutcome(StrEnum):
     SUCCESS = "success"
     HTTP_ERROR = "http_error"
     GONE = "gone"  # 410: the receiver asks us to stop
     NETWORK_ERROR = "network_error"
     REFUSED = "refused"  # the SSRF guard refused the target; nothing was sent
-
-
-class NextStep(StrEnum):
-    DELIVERED = "delivered"
-    RETRY = "retry"
-    FAILED = "failed"
-    ENDPOINT_DISABLED = "endpoint_disabled"
 
 
 @dataclass(frozen=True)

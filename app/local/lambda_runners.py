@@ -27,7 +27,7 @@ def webhook_delivery_environment(settings: Settings, api_url: str) -> dict[str, 
     """What the webhook_delivery function's configuration would hold, for this local run."""
     environment = {
         "REFRAMER_API_URL": api_url,
-        "REFRAMER_SERVICE_TOKEN": settings.service_token,
+        "REFRAMER_WEBHOOK_SERVICE_TOKEN": settings.webhook_service_token,
         "WEBHOOKS_QUEUE_URL": settings.webhooks_queue_url,
         "REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS": str(settings.webhook_allow_private_targets),
         "AWS_DEFAULT_REGION": settings.aws_region,

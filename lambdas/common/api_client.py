@@ -1,13 +1,20 @@
-"""The Lambdas' client for the API's /internal routes (sync httpx: fine inside a Lambda)."""
+"""The Lambdas' client for the API's /internal routes (sync httpx: fine inside a Lambda).
+
+Requests and answers are the contract's models (`contracts/`): a field the API renamed or
+dropped fails here, as a validation error, rather than as a KeyError further on.
+"""
 
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
+from typing import TypeVar
 
 import httpx
+from pydantic import BaseModel
 
 USER_AGENT = "reframer-lambda/1"
+
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 class ApiError(Exception):
@@ -30,20 +37,25 @@ class InternalApi:
             transport=httpx.HTTPTransport(retries=2),
         )
 
-    def get(self, path: str) -> dict[str, Any]:
-        return self._json(self._http.get(path))
+    def get(self, path: str, answer: type[Answer]) -> Answer:
+        return self._parse(self._http.get(path), answer)
 
-    def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self._json(self._http.post(path, json=body if body is not None else {}))
+    def post(self, path: str, body: BaseModel | None, answer: type[Answer]) -> Answer:
+        content = body.model_dump_json(exclude_none=True) if body is not None else "{}"
+        response = self._http.post(
+            path, content=content, headers={"Content-Type": "application/json"}
+        )
+        return self._parse(response, answer)
 
     @staticmethod
-    def _json(response: httpx.Response) -> dict[str, Any]:
+    def _parse(response: httpx.Response, answer: type[Answer]) -> Answer:
         if response.is_success:
-            data: dict[str, Any] = response.json() if response.content else {}
-            return data
+            return answer.model_validate_json(response.content)
         try:
             problem = response.json()
         except ValueError:
+            problem = {}
+        if not isinstance(problem, dict):
             problem = {}
         raise ApiError(
             response.status_code,

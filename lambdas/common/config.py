@@ -1,8 +1,9 @@
-"""A Lambda's configuration: its environment, and the service token for the internal API.
+"""A Lambda's configuration: its environment, and its service token for the internal API.
 
-Locally the token is in `REFRAMER_SERVICE_TOKEN`; in production the function gets
-`REFRAMER_SERVICE_TOKEN_SECRET_ARN` and reads the token from Secrets Manager once per
-container (a warm container reuses it).
+Each function has a token of its own, named as the API's setting for it: the job_dispatcher's
+`REFRAMER_SERVICE_TOKEN`, the webhook_delivery's `REFRAMER_WEBHOOK_SERVICE_TOKEN`. Locally the
+token is in that variable; in production the function gets `<NAME>_SECRET_ARN` and reads the
+token from Secrets Manager once per container (a warm container reuses it).
 """
 
 from __future__ import annotations
@@ -48,13 +49,16 @@ def _secret_string(arn: str) -> str:
     return secret.strip()
 
 
-def service_token() -> str:
-    token = os.environ.get("REFRAMER_SERVICE_TOKEN", "").strip()
+DISPATCHER_TOKEN_VARIABLE = "REFRAMER_SERVICE_TOKEN"  # noqa: S105 (a name, not a secret)
+WEBHOOK_TOKEN_VARIABLE = "REFRAMER_WEBHOOK_SERVICE_TOKEN"  # noqa: S105
+
+
+def service_token(variable: str) -> str:
+    """The token in `variable`, or else in the secret named by `<variable>_SECRET_ARN`."""
+    token = os.environ.get(variable, "").strip()
     if token:
         return token
-    arn = os.environ.get("REFRAMER_SERVICE_TOKEN_SECRET_ARN", "").strip()
+    arn = os.environ.get(f"{variable}_SECRET_ARN", "").strip()
     if arn:
         return _secret_string(arn)
-    raise MissingConfiguration(
-        "set REFRAMER_SERVICE_TOKEN (local) or REFRAMER_SERVICE_TOKEN_SECRET_ARN (production)"
-    )
+    raise MissingConfiguration(f"set {variable} (local) or {variable}_SECRET_ARN (production)")

@@ -11,22 +11,26 @@ submit the Batch job, and tell the API its Batch id (`/submitted`).
 
 The handler always calls boto3's `batch` client; locally `AWS_ENDPOINT_URL_BATCH` points it at
 the local Batch runner (`app/local/batch_runner.py`).
+
+A submission overrides neither the retry strategy nor the attempt timeout: the job definition
+in `infra/template.yaml` is their one source (only infrastructure losses are retried).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from pydantic import ValidationError
 
+from contracts.callbacks import JobState
+from contracts.dispatch import BatchJobReport, DispatchSpec, JobMessage
 from lambdas.common.api_client import ApiError, InternalApi
-from lambdas.common.config import MissingConfiguration, require_env, service_token
+from lambdas.common.config import DISPATCHER_TOKEN_VARIABLE, require_env, service_token
 from lambdas.common.sqs import SqsRecord, batch_response, sqs_records
 
 if TYPE_CHECKING:
@@ -39,10 +43,6 @@ logger.setLevel(logging.INFO)
 # The API's answers that mean "nothing to submit": acknowledge the message.
 GONE = 404
 NOT_DISPATCHABLE = 409
-# The job definition's default in `infra/` (BatchJobTimeoutSeconds).
-DEFAULT_ATTEMPT_DURATION_SECONDS = 60 * 60
-# Attempts in all; only infrastructure failures are retried (a failing video fails again).
-BATCH_ATTEMPTS = 3
 BATCH_JOB_NAME_MAX = 128
 _NOT_IN_JOB_NAME = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -56,19 +56,9 @@ class DispatcherConfig:
     api_url: str
     job_queues: dict[str, str]
     job_definition: str
-    attempt_duration_seconds: int
 
     @classmethod
     def from_env(cls) -> DispatcherConfig:
-        raw_duration = os.environ.get("BATCH_ATTEMPT_DURATION_SECONDS", "").strip()
-        try:
-            duration = int(raw_duration) if raw_duration else DEFAULT_ATTEMPT_DURATION_SECONDS
-        except ValueError:
-            raise MissingConfiguration(
-                f"BATCH_ATTEMPT_DURATION_SECONDS={raw_duration!r} is not a whole number"
-            ) from None
-        if duration < 60:  # Batch's own minimum
-            raise MissingConfiguration("BATCH_ATTEMPT_DURATION_SECONDS must be at least 60")
         return cls(
             api_url=require_env("REFRAMER_API_URL"),
             job_queues={
@@ -76,7 +66,6 @@ class DispatcherConfig:
                 "priority": require_env("BATCH_JOB_QUEUE_PRIORITY"),
             },
             job_definition=require_env("BATCH_JOB_DEFINITION"),
-            attempt_duration_seconds=duration,
         )
 
 
@@ -89,7 +78,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     batch = boto3.session.Session().client("batch")
     failed: list[str] = []
     stopped_groups: set[str] = set()
-    with InternalApi(config.api_url, service_token()) as api:
+    with InternalApi(config.api_url, service_token(DISPATCHER_TOKEN_VARIABLE)) as api:
         for record in records:
             group = record.message_group_id
             if group is not None and group in stopped_groups:
@@ -117,9 +106,8 @@ def _process(record: SqsRecord, config: DispatcherConfig, api: InternalApi, batc
 
 def job_id_of(record: SqsRecord) -> str:
     try:
-        message = json.loads(record.body)
-        return str(uuid.UUID(str(message["job_id"])))
-    except (ValueError, KeyError, TypeError) as exc:
+        return str(JobMessage.model_validate_json(record.body).job_id)
+    except ValidationError as exc:
         raise MalformedMessage(f"not a job message: {record.body[:200]!r}") from exc
 
 
@@ -137,41 +125,28 @@ def traceparent_of(record: SqsRecord) -> str | None:
 
 
 def submit_job_request(
-    job_id: str, spec: dict[str, Any], config: DispatcherConfig, traceparent: str | None
+    spec: DispatchSpec, config: DispatcherConfig, traceparent: str | None
 ) -> SubmitJobRequestTypeDef:
-    queue_kind = str(spec["batch_queue"])
-    if queue_kind not in config.job_queues:
-        raise ValueError(f"the API chose an unknown Batch queue {queue_kind!r}")
+    job_id = str(spec.job_id)
+    if spec.batch_queue not in config.job_queues:
+        raise ValueError(f"the API chose an unknown Batch queue {spec.batch_queue!r}")
     environment = {
         "JOB_ID": job_id,
-        "INPUT_URI": str(spec["input_uri"]),
-        "OUTPUT_PREFIX": str(spec["output_prefix"]),
-        "OPTIONS": json.dumps(spec["options"], separators=(",", ":")),
-        "CALLBACK_URL": str(spec["callback_url"]),
-        "CALLBACK_TOKEN": str(spec["callback_token"]),
+        "INPUT_URI": spec.input_uri,
+        "OUTPUT_PREFIX": spec.output_prefix,
+        "OPTIONS": json.dumps(spec.options.model_dump(mode="json"), separators=(",", ":")),
+        "CALLBACK_URL": spec.callback_url,
+        "CALLBACK_TOKEN": spec.callback_token,
     }
     if traceparent:
         environment["TRACEPARENT"] = traceparent
+    # No retryStrategy and no timeout: the job definition's (the template's) apply.
     return {
         "jobName": batch_job_name(job_id),
-        "jobQueue": config.job_queues[queue_kind],
+        "jobQueue": config.job_queues[spec.batch_queue],
         "jobDefinition": config.job_definition,
         "containerOverrides": {
             "environment": [{"name": k, "value": v} for k, v in environment.items()]
-        },
-        "timeout": {"attemptDurationSeconds": config.attempt_duration_seconds},
-        "retryStrategy": {
-            "attempts": BATCH_ATTEMPTS,
-            # Lost or unstartable infrastructure is retried (EC2 host, Fargate Spot, image
-            # pull, ENI/secrets setup); the pipeline's own failures were reported by the
-            # container and are final. The same rules as the job definition in `infra/`.
-            "evaluateOnExit": [
-                {"onStatusReason": "Host EC2*", "action": "RETRY"},
-                {"onStatusReason": "Your Spot Task was interrupted*", "action": "RETRY"},
-                {"onReason": "CannotPullContainerError*", "action": "RETRY"},
-                {"onReason": "ResourceInitializationError*", "action": "RETRY"},
-                {"onReason": "*", "action": "EXIT"},
-            ],
         },
     }
 
@@ -181,7 +156,7 @@ def _dispatch(
 ) -> None:
     job_id = job_id_of(record)
     try:
-        spec = api.post(f"/internal/jobs/{job_id}/dispatch")
+        spec = api.post(f"/internal/jobs/{job_id}/dispatch", None, DispatchSpec)
     except ApiError as exc:
         if exc.status in (GONE, NOT_DISPATCHABLE):
             logger.info(
@@ -190,10 +165,14 @@ def _dispatch(
             )
             return
         raise
-    submitted = batch.submit_job(**submit_job_request(job_id, spec, config, traceparent_of(record)))
+    submitted = batch.submit_job(**submit_job_request(spec, config, traceparent_of(record)))
     batch_job_id = submitted["jobId"]
     try:
-        api.post(f"/internal/jobs/{job_id}/submitted", {"batch_job_id": batch_job_id})
+        api.post(
+            f"/internal/jobs/{job_id}/submitted",
+            BatchJobReport(batch_job_id=batch_job_id),
+            JobState,
+        )
     except ApiError as exc:
         if exc.status == NOT_DISPATCHABLE:
             # Another copy of this message submitted the job first, or it was canceled
@@ -207,5 +186,5 @@ def _dispatch(
         raise
     logger.info(
         "job submitted",
-        extra={"job_id": job_id, "batch_job_id": batch_job_id, "queue": spec["batch_queue"]},
+        extra={"job_id": job_id, "batch_job_id": batch_job_id, "queue": spec.batch_queue},
     )

@@ -16,15 +16,22 @@ the dead-letter copy is for operators.
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
+from contracts.webhooks import (
+    AttemptOutcome,
+    AttemptReport,
+    DeliveryMessage,
+    DeliveryToSend,
+    NextStep,
+)
 from lambdas.common.api_client import ApiError, InternalApi
-from lambdas.common.config import env_flag, require_env, service_token
+from lambdas.common.config import WEBHOOK_TOKEN_VARIABLE, env_flag, require_env, service_token
 from lambdas.common.sqs import (
     SqsRecord,
     batch_response,
@@ -68,7 +75,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for record in records:
         unique.setdefault(_delivery_id(record) or record.message_id, record)
     with (
-        InternalApi(config.api_url, service_token()) as api,
+        InternalApi(config.api_url, service_token(WEBHOOK_TOKEN_VARIABLE)) as api,
         WebhookSender(allow_private_targets=config.allow_private_targets) as sender,
         ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SENDS, len(unique))) as pool,
     ):
@@ -92,8 +99,8 @@ def _process(
 
 def _delivery_id(record: SqsRecord) -> str | None:
     try:
-        return str(uuid.UUID(json.loads(record.body)["delivery_id"]))
-    except (ValueError, KeyError, TypeError):
+        return str(DeliveryMessage.model_validate_json(record.body).delivery_id)
+    except ValidationError:
         return None
 
 
@@ -106,29 +113,29 @@ def _deliver(
         return _dead_letter(record, config, reason="malformed_message")
     path = f"/internal/webhooks/deliveries/{delivery_id}"
     try:
-        delivery = api.get(path)
+        delivery = api.get(path, DeliveryToSend)
     except ApiError as exc:
         if exc.status == 404:  # the endpoint (and its deliveries) was deleted
             logger.info("webhook delivery gone", extra={"delivery_id": delivery_id})
             return True
         raise
-    if not delivery["deliverable"]:
+    if not delivery.deliverable:
         logger.info(
             "webhook delivery not deliverable",
-            extra={"delivery_id": delivery_id, "reason": delivery["reason"]},
+            extra={"delivery_id": delivery_id, "reason": delivery.reason},
         )
         return True
 
-    attempt = int(delivery["attempt_count"]) + 1
+    attempt = delivery.attempt_count + 1
     result = sender.send(
-        delivery["url"],
-        delivery["payload"],
-        list(delivery["secrets"]),
-        str(delivery["event_id"]),
-        require_https=bool(delivery["require_https"]),
+        delivery.url,
+        delivery.payload,
+        delivery.secrets,
+        str(delivery.event_id),
+        require_https=delivery.require_https,
     )
     try:
-        outcome = api.post(f"{path}/attempts", _report(attempt, result))
+        outcome = api.post(f"{path}/attempts", _report(attempt, result), AttemptOutcome)
     except ApiError as exc:
         if exc.status in (404, 409):
             # A duplicate copy of this message already reported this attempt, or the
@@ -148,28 +155,30 @@ def _deliver(
             "latency_ms": result.latency_ms,
             "error": result.error,
             "refused_reason": result.refused_reason,
-            "next": outcome["next"],
+            "next": outcome.next.value,
         },
     )
-    if outcome["next"] == "retry":
+    if outcome.next == NextStep.RETRY:
         sqs_client().change_message_visibility(
             QueueUrl=config.queue_url,
             ReceiptHandle=record.receipt_handle,
-            VisibilityTimeout=int(outcome["retry_after_seconds"]),
+            VisibilityTimeout=outcome.retry_after_seconds or 0,
         )
         return False
-    if outcome["dead_letter"]:
+    if outcome.dead_letter:
         return _dead_letter(record, config, reason="retries_exhausted")
     return True
 
 
-def _report(attempt: int, result: SendResult) -> dict[str, Any]:
-    report: dict[str, Any] = {"attempt": attempt, "attempted_at": result.attempted_at.isoformat()}
-    for name in ("status_code", "latency_ms", "error", "refused_reason"):
-        value = getattr(result, name)
-        if value is not None:
-            report[name] = value
-    return report
+def _report(attempt: int, result: SendResult) -> AttemptReport:
+    return AttemptReport(
+        attempt=attempt,
+        attempted_at=result.attempted_at,
+        status_code=result.status_code,
+        latency_ms=result.latency_ms,
+        error=result.error,
+        refused_reason=result.refused_reason,
+    )
 
 
 def _dead_letter(record: SqsRecord, config: DeliveryConfig, *, reason: str) -> bool:

@@ -1,7 +1,7 @@
 """Sending one signed webhook, behind the SSRF guard.
 
 The host is resolved here, at send time; every address it resolves to must be allowed
-(`app.domain.ssrf`), and the request then goes to one of those very addresses, so a DNS
+(`contracts.ssrf`), and the request then goes to one of those very addresses, so a DNS
 answer that changes between the check and the connection (rebinding) cannot redirect it.
 The Host header and, for HTTPS, the TLS SNI and certificate check keep the original name.
 """
@@ -18,8 +18,8 @@ from types import TracebackType
 
 import httpx
 
-from app.domain.ssrf import refusal_reason
-from app.domain.webhook_signing import signing_headers
+from contracts.ssrf import refusal_reason
+from contracts.webhook_signing import signing_headers
 
 TIMEOUT_SECONDS = 15.0
 USER_AGENT = "Reframer-Webhooks/1.0"

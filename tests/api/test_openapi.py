@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
+
+from app.api.openapi import operators_document
 
 
 async def test_docs_and_schema_are_served(client: httpx.AsyncClient) -> None:
@@ -44,3 +47,20 @@ async def test_errors_are_documented_as_problem_documents_and_bodies_may_be_refu
                 assert {"401", "429"} <= set(responses), (method, path)
             if path.startswith(("/api/", "/internal/")):
                 assert "503" in responses, (method, path)
+
+
+async def test_the_public_document_leaves_out_the_internal_routes_and_their_models(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    public = (await client.get("/openapi.json")).json()
+    assert public["paths"], "the public document lists no operation"
+    assert not [path for path in public["paths"] if path.startswith("/internal")]
+    internal_models = {"DispatchSpec", "JobState", "AttemptReport", "AttemptOutcome"}
+    assert not internal_models & set(public["components"]["schemas"])
+
+    operators = operators_document(app)
+    internal = {path for path in operators["paths"] if path.startswith("/internal/")}
+    assert "/internal/jobs/{job_id}/dispatch" in internal
+    assert "/internal/webhooks/deliveries/{delivery_id}/attempts" in internal
+    assert internal_models <= set(operators["components"]["schemas"])
+    assert set(public["paths"]) == set(operators["paths"]) - internal

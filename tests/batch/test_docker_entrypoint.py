@@ -17,9 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from conftest import REPO
 from synthetic_clips import Path2D, Shot, make_clip
+
+from app.local.moto_server import MotoServer
+from app.local.provision import LocalAws
 
 TOKEN = "job-token-0123456789"
 JOB_ID = "6f1c1bde-9a4e-4a53-a8b6-3f0d2c0f4e11"
@@ -81,7 +85,7 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-def _environment(receiver: Receiver, source: Path, prefix: Path) -> dict[str, str]:
+def _environment(receiver: Receiver, source: Path, prefix: Path | str) -> dict[str, str]:
     return {
         **os.environ,
         "JOB_ID": JOB_ID,
@@ -95,7 +99,7 @@ def _environment(receiver: Receiver, source: Path, prefix: Path) -> dict[str, st
 
 
 def _run(
-    receiver: Receiver, source: Path, prefix: Path, **extra: str
+    receiver: Receiver, source: Path, prefix: Path | str, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(REPO / "docker-entrypoint.sh")],
@@ -114,13 +118,21 @@ def _assert_authenticated(receiver: Receiver) -> None:
         assert headers["Content-Type"] == "application/json"
 
 
+def _s3_outputs(aws: LocalAws, moto_server: MotoServer) -> tuple[str, dict[str, str]]:
+    """An S3 output prefix (the complete callback's outputs are S3 URIs, as in production)
+    and the environment that reaches it (moto)."""
+    return f"s3://{aws.bucket}/outputs/{JOB_ID}/", {"AWS_ENDPOINT_URL": moto_server.endpoint_url}
+
+
 @pytest.mark.slow
-def test_a_job_posts_start_progress_per_stage_and_complete(receiver, short_clip, tmp_path) -> None:
+def test_a_job_posts_start_progress_per_stage_and_complete(
+    receiver, short_clip, aws: LocalAws, moto_server: MotoServer
+) -> None:
     # A flaky API: the first start and the first complete fail with 503 and are retried.
     receiver.plan = {"start": [503], "complete": [500]}
-    prefix = tmp_path / "outputs" / JOB_ID
+    prefix, s3_env = _s3_outputs(aws, moto_server)
 
-    done = _run(receiver, short_clip, prefix, AWS_BATCH_JOB_ID="batch-7e1f")
+    done = _run(receiver, short_clip, prefix, AWS_BATCH_JOB_ID="batch-7e1f", **s3_env)
 
     assert done.returncode == 0, done.stderr
     actions = receiver.actions()
@@ -139,9 +151,9 @@ def test_a_job_posts_start_progress_per_stage_and_complete(receiver, short_clip,
     assert percents[-1] == 100
     complete = receiver.bodies("complete")[-1]
     assert complete["outputs"] == {
-        "video": str(prefix / "video.mp4"),
-        "thumbnail": str(prefix / "thumbnail.jpg"),
-        "manifest": str(prefix / "manifest.json"),
+        "video": f"{prefix}video.mp4",
+        "thumbnail": f"{prefix}thumbnail.jpg",
+        "manifest": f"{prefix}manifest.json",
     }
     for key in (
         "duration_seconds",
@@ -155,9 +167,14 @@ def test_a_job_posts_start_progress_per_stage_and_complete(receiver, short_clip,
     ):
         assert key in complete["metrics"]
     assert (complete["metrics"]["width"], complete["metrics"]["height"]) == (480, 854)
-    assert all(
-        (prefix / name).is_file() for name in ("video.mp4", "thumbnail.jpg", "manifest.json")
+    stored = boto3.client("s3", endpoint_url=moto_server.endpoint_url).list_objects_v2(
+        Bucket=aws.bucket, Prefix=f"outputs/{JOB_ID}/"
     )
+    assert {o["Key"].rsplit("/", 1)[-1] for o in stored["Contents"]} >= {
+        "video.mp4",
+        "thumbnail.jpg",
+        "manifest.json",
+    }
     _assert_authenticated(receiver)
 
 
@@ -206,10 +223,13 @@ def test_a_corrupt_file_fails_as_invalid_media(receiver, tmp_path) -> None:
     _assert_authenticated(receiver)
 
 
-def test_progress_the_api_refuses_does_not_stop_the_job(receiver, short_clip, tmp_path) -> None:
+def test_progress_the_api_refuses_does_not_stop_the_job(
+    receiver, short_clip, aws: LocalAws, moto_server: MotoServer
+) -> None:
     receiver.always = {"progress": 400}
+    prefix, s3_env = _s3_outputs(aws, moto_server)
 
-    done = _run(receiver, short_clip, tmp_path / "outputs")
+    done = _run(receiver, short_clip, prefix, **s3_env)
 
     assert done.returncode == 0, done.stderr
     assert receiver.actions()[-1] == "complete"
@@ -307,3 +327,53 @@ def test_a_heartbeat_interval_that_is_not_a_number_is_refused(receiver, tmp_path
     assert done.returncode == 2
     assert "HEARTBEAT_INTERVAL_SECONDS" in done.stderr
     assert receiver.calls == []
+
+
+def test_a_result_outside_the_contract_is_reported_as_a_pipeline_error(receiver, tmp_path) -> None:
+    """The pipeline's result is checked against the API's model before it is sent: outputs
+    outside S3 would be refused by the API and leave the job running until the sweeper."""
+    done = _run(
+        receiver,
+        tmp_path / "missing.mp4",
+        tmp_path / "outputs",
+        PYTHON=str(_fake_pipeline(tmp_path, {"outputs": {"video": "/tmp/v.mp4"}, "metrics": {}})),
+    )
+
+    assert done.returncode != 0
+    assert receiver.actions()[-1] == "fail"
+    failure = receiver.bodies("fail")[-1]
+    assert failure["code"] == "pipeline_error"
+    assert "does not fit the contract" in failure["message"]
+    assert "complete" not in receiver.actions()
+
+
+def test_a_failure_message_with_control_characters_still_reaches_the_api(
+    receiver, tmp_path
+) -> None:
+    message = 'line one\nline "two"\x01\ttab'
+    done = _run(
+        receiver,
+        tmp_path / "missing.mp4",
+        tmp_path / "outputs",
+        PYTHON=str(_fake_pipeline(tmp_path, {"code": "invalid_media", "message": message})),
+    )
+
+    assert done.returncode != 0
+    assert receiver.bodies("fail")[-1] == {"code": "invalid_media", "message": message}
+
+
+def _fake_pipeline(tmp_path: Path, outcome: dict[str, Any]) -> Path:
+    """A PYTHON whose `-m batch.reframer` writes `outcome` as its result (and whose other
+    modules, `contracts.callback_body` among them, are the real interpreter's)."""
+    script = tmp_path / "python"
+    script.write_text(
+        "#!/usr/bin/env bash\n"
+        'if [[ "$2" == batch.reframer ]]; then\n'
+        '    while [[ $# -gt 0 && "$1" != --result ]]; do shift; done\n'
+        f"    printf '%s' {json.dumps(json.dumps(outcome))!s} > \"$2\"\n"
+        "    exit 1\n"
+        "fi\n"
+        f'exec {sys.executable} "$@"\n'
+    )
+    script.chmod(0o755)
+    return script

@@ -17,7 +17,17 @@ VISIBILITY_TO_TIMEOUT_RATIO = 6
 SQS_DEFAULT_VISIBILITY_SECONDS = 30
 LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3
 # Actions that cannot be scoped to a resource, so "*" is their only possible resource.
-UNSCOPABLE_ACTIONS = frozenset({"ecr:GetAuthorizationToken"})
+UNSCOPABLE_ACTIONS = frozenset(
+    {
+        "ecr:GetAuthorizationToken",
+        # A Lambda function in a VPC manages its network interfaces (AWS documents "*").
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    }
+)
 
 
 def of_type(resources: Resources, type_name: str) -> dict[str, dict[str, Any]]:

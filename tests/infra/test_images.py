@@ -6,6 +6,7 @@ API Dockerfile is read for the properties the issue asks of it.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -140,3 +141,48 @@ def test_the_build_context_keeps_what_the_images_copy():
                         top = source.rstrip("/").split("/")[0]
                         assert top not in ignored, f"{dockerfile.name} copies ignored {source}"
                         assert list(REPO.glob(source)), f"{dockerfile.name} copies {source}"
+
+
+FIRST_PARTY = {"app", "contracts", "lambdas", "batch", "bench", "tests"}
+
+
+def first_party_imports(folder: Path, *, leave_out: tuple[str, ...] = ()) -> set[str]:
+    """The repository's top-level packages that the code under `folder` imports."""
+    found: set[str] = set()
+    for path in folder.rglob("*.py"):
+        if any(part in leave_out for part in path.relative_to(REPO).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return found & FIRST_PARTY
+
+
+def copied_packages(dockerfile: Path) -> set[str]:
+    runtime = stages(dockerfile)[-1]
+    return {
+        source.rstrip("/").split("/")[0]
+        for line in runtime
+        if line.startswith("COPY ") and "--from=" not in line
+        for source in copied_sources(line)
+    }
+
+
+def test_each_image_copies_every_package_its_code_imports():
+    """An import the image lacks fails only on AWS: the API imports contracts/, and so does
+    the container's entrypoint (`python -m contracts.callback_body`)."""
+    # app/local is `make run`'s (moto, the local Lambdas): not in the API image.
+    api_needs = first_party_imports(REPO / "app", leave_out=("local",)) | {"app"}
+    assert api_needs <= copied_packages(API_DOCKERFILE), api_needs
+    batch_dockerfile = REPO / "batch" / "Dockerfile"
+    entrypoint = (REPO / "docker-entrypoint.sh").read_text()
+    batch_needs = first_party_imports(REPO / "batch") | {"batch"}
+    batch_needs |= set(re.findall(r"-m (\w+)\.", entrypoint)) & FIRST_PARTY
+    assert "contracts" in batch_needs
+    assert batch_needs <= copied_packages(batch_dockerfile), batch_needs
+    for dockerfile in (API_DOCKERFILE, batch_dockerfile):
+        installs = [line for stage in stages(dockerfile) for line in stage if "pip install" in line]
+        assert installs, dockerfile
+        assert all("--require-hashes" in line for line in installs), dockerfile

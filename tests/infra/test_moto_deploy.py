@@ -9,7 +9,6 @@ whole and that its outputs are the working queues and bucket the services are gi
 from __future__ import annotations
 
 import copy
-import datetime
 import io
 import json
 import uuid
@@ -19,11 +18,8 @@ from typing import Any
 
 import boto3
 import pytest
+import trustme
 from botocore.exceptions import ClientError
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from app.local.moto_server import MotoServer
 from tests.infra.checkers import REPO
@@ -49,32 +45,20 @@ class Deployment:
         return self.clients[service]
 
 
-def self_signed_certificate(domain: str) -> tuple[bytes, bytes]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    private_key = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM), private_key
+def certificate_for(domain: str) -> tuple[bytes, bytes]:
+    """A certificate for `domain` and its private key, as an operator imports into ACM."""
+    leaf = trustme.CA().issue_cert(domain)
+    return leaf.cert_chain_pems[0].bytes(), leaf.private_key_pem.bytes()
 
 
 def lambda_package() -> bytes:
-    """What infra/build-lambda.sh uploads, less the third-party wheels moto never runs."""
+    """What infra/build-lambda.sh uploads, less the third-party wheels moto never runs (the
+    package as built, wheels included, runs in tests/lambdas/test_built_package.py)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        for path in sorted((REPO / "lambdas").rglob("*.py")):
-            package.write(path, path.relative_to(REPO).as_posix())
+        for folder in ("lambdas", "contracts"):
+            for path in sorted((REPO / folder).rglob("*.py")):
+                package.write(path, path.relative_to(REPO).as_posix())
     return buffer.getvalue()
 
 
@@ -109,7 +93,7 @@ def deployment(
         for service in ("acm", "s3", "sqs", "cloudformation", "lambda", "batch", "ecs", "elbv2")
     }
     # What an operator has before the first deploy: a certificate and the packaged Lambda code.
-    certificate, private_key = self_signed_certificate(staging_parameters["ApiDomainName"])
+    certificate, private_key = certificate_for(staging_parameters["ApiDomainName"])
     certificate_arn = clients["acm"].import_certificate(
         Certificate=certificate, PrivateKey=private_key
     )["CertificateArn"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from typing import Any
 
@@ -11,6 +12,8 @@ from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.local import provision
+from contracts.dispatch import DispatchSpec
+from lambdas.job_dispatcher.handler import DispatcherConfig, submit_job_request
 from tests.infra import rules
 from tests.infra.conftest import load_parameters
 
@@ -114,18 +117,70 @@ def test_lambdas_run_the_agreed_handlers_with_the_agreed_environment(resources):
         "BATCH_JOB_QUEUE_STANDARD",
         "BATCH_JOB_QUEUE_PRIORITY",
         "BATCH_JOB_DEFINITION",
-        "BATCH_ATTEMPT_DURATION_SECONDS",
-    }
-    # The dispatcher's per-submit timeout is the job definition's, not the handler's default.
-    assert dispatcher["Environment"]["Variables"]["BATCH_ATTEMPT_DURATION_SECONDS"] == {
-        "Ref": "BatchJobTimeoutSeconds"
     }
     assert set(delivery["Environment"]["Variables"]) == {
         "REFRAMER_API_URL",
-        "REFRAMER_SERVICE_TOKEN_SECRET_ARN",
+        "REFRAMER_WEBHOOK_SERVICE_TOKEN_SECRET_ARN",
         "WEBHOOKS_QUEUE_URL",
         "REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS",
     }
+
+
+def test_each_lambda_reads_only_its_own_service_token(resources):
+    """The webhook sender talks to customers' servers: a token of its own, which the API
+    accepts on the webhook routes only (tests/jobs/test_internal.py), and vice versa."""
+    readable = {}
+    for function, role in (
+        ("JobDispatcherFunction", "JobDispatcherRole"),
+        ("WebhookDeliveryFunction", "WebhookDeliveryRole"),
+    ):
+        granted = rules.allowed_actions(resources[role])["secretsmanager:GetSecretValue"]
+        readable[function] = {rules.referenced(resource) for resource in granted}
+    assert readable == {
+        "JobDispatcherFunction": {"ServiceTokenSecret"},
+        "WebhookDeliveryFunction": {"WebhookServiceTokenSecret"},
+    }
+    webhook_env = properties(resources, "WebhookDeliveryFunction")["Environment"]["Variables"]
+    assert rules.referenced(webhook_env["REFRAMER_WEBHOOK_SERVICE_TOKEN_SECRET_ARN"]) == (
+        "WebhookServiceTokenSecret"
+    )
+
+
+def test_the_job_definition_is_the_one_source_of_batch_retries_and_timeout(resources):
+    """The dispatcher's submissions override neither (an override would replace the template's
+    rules on AWS): what the template says is what runs."""
+    spec = DispatchSpec.model_validate(
+        {
+            "job_id": "01a20203-21a0-7767-9057-2324a50b19b1",
+            "account_id": "01a20203-21a0-7767-9057-2324a50b19b2",
+            "plan": "pro",
+            "input_uri": "s3://media/uploads/x/source",
+            "output_prefix": "s3://media/outputs/x/",
+            "options": {"aspect_ratio": "9:16", "resolution": "720p"},
+            "batch_queue": "standard",
+            "callback_url": "https://api.example.com/internal/jobs/x",
+            "callback_token": "cbt",
+        }
+    )
+    config = DispatcherConfig(
+        api_url="https://api.example.com", job_queues={"standard": "q"}, job_definition="d"
+    )
+    request = submit_job_request(spec, config, None)
+    assert not {"retryStrategy", "timeout"} & set(request)
+
+    job = properties(resources, "ReframerJobDefinition")
+    assert job["Timeout"] == {"AttemptDurationSeconds": {"Ref": "BatchJobTimeoutSeconds"}}
+    on_exit = job["RetryStrategy"]["EvaluateOnExit"]
+    assert len(on_exit) <= 5  # Batch's limit
+    # Lost or unstartable infrastructure is retried: EC2 host, Fargate Spot, image pull,
+    # ENI/secrets setup; everything else (the pipeline reported its own failure) is final.
+    assert on_exit[:-1] == [
+        {"OnStatusReason": "Host EC2*", "Action": "RETRY"},
+        {"OnStatusReason": "Your Spot Task was interrupted*", "Action": "RETRY"},
+        {"OnReason": "CannotPullContainerError*", "Action": "RETRY"},
+        {"OnReason": "ResourceInitializationError*", "Action": "RETRY"},
+    ]
+    assert on_exit[-1] == {"OnReason": "*", "Action": "EXIT"}
 
 
 # ------------------------------------------------------------------ least privilege
@@ -203,6 +258,7 @@ def test_api_settings_are_known_names_and_secrets_come_from_secrets_manager(reso
         "REFRAMER_JWT_SECRET",
         "REFRAMER_SECRET_KEY",
         "REFRAMER_SERVICE_TOKEN",
+        "REFRAMER_WEBHOOK_SERVICE_TOKEN",
         "REFRAMER_STRIPE_SECRET_KEY",
         "REFRAMER_STRIPE_WEBHOOK_SECRET",
         "REFRAMER_SMTP_PASSWORD",
@@ -260,6 +316,44 @@ def test_the_load_balancer_serves_https_redirects_http_and_checks_readiness(reso
     assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
     assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
     assert properties(resources, "ApiTargetGroup")["HealthCheckPath"] == "/health/ready"
+
+
+def _matches_internal(condition: dict[str, Any]) -> bool:
+    if condition["Field"] != "path-pattern":
+        return False
+    return any(v.startswith("/internal") for v in condition["PathPatternConfig"]["Values"])
+
+
+def test_the_load_balancer_forwards_internal_only_from_the_nat_addresses(resources):
+    """/internal is the Lambdas' and the containers', which call it from the private subnets
+    through the NAT gateways; from anywhere else the load balancer answers 404 itself."""
+    listener_rules = {
+        name: r["Properties"]
+        for name, r in rules.of_type(resources, "AWS::ElasticLoadBalancingV2::ListenerRule").items()
+    }
+    by_priority = sorted(listener_rules.values(), key=lambda r: r["Priority"])
+    internal = [r for r in by_priority if any(_matches_internal(c) for c in r["Conditions"])]
+    allowed, refused = internal
+    assert rules.referenced(allowed["ListenerArn"]) == "HttpsListener"
+    sources = [c for c in allowed["Conditions"] if c["Field"] == "source-ip"]
+    assert len(sources) == 1, "forwarded only from given addresses"
+    created, existing = sources[0]["SourceIpConfig"]["Values"]["Fn::If"][1:]
+    assert created[0] == {"Fn::Sub": "${NatAddressA}/32"}
+    assert existing == {"Ref": "ExistingNatAddressCidrs"}
+    assert allowed["Actions"][0]["Type"] == "forward"
+    assert refused["Priority"] > allowed["Priority"]
+    assert [c["Field"] for c in refused["Conditions"]] == ["path-pattern"]
+    assert set(refused["Conditions"][0]["PathPatternConfig"]["Values"]) == {
+        "/internal",
+        "/internal/*",
+    }
+    response = refused["Actions"][0]["FixedResponseConfig"]
+    assert response["StatusCode"] == "404"
+    assert json.loads(response["MessageBody"])["code"] == "not_found"
+    # Both callers leave through those NAT gateways: the Lambdas and Batch in the private subnets.
+    for function in ("JobDispatcherFunction", "WebhookDeliveryFunction"):
+        subnets = properties(resources, function)["VpcConfig"]["SubnetIds"]["Fn::If"][1]
+        assert [rules.referenced(s) for s in subnets] == ["PrivateSubnetA", "PrivateSubnetB"]
 
 
 def test_the_api_scales_on_cpu_and_requests_per_target(resources):
@@ -365,6 +459,7 @@ def test_secrets_manager_holds_the_jwt_service_token_and_stripe_keys(resources):
     assert {
         "reframer/jwt-secret",
         "reframer/service-token",
+        "reframer/webhook-service-token",
         "reframer/stripe-secret-key",
         "reframer/stripe-webhook-secret",
     } <= secret_names

@@ -12,7 +12,7 @@ from tests.support.jobs import Dispatched, JobDriver
 from tests.support.users import UserFactory
 
 
-async def test_dispatcher_routes_take_only_the_service_token(
+async def test_dispatcher_routes_take_only_the_dispatchers_token(
     client: httpx.AsyncClient, users: UserFactory, jobs: JobDriver
 ) -> None:
     user = await users.create(plan=PlanName.PRO)
@@ -24,6 +24,9 @@ async def test_dispatcher_routes_take_only_the_service_token(
         ({}, 401),
         (user.headers, 403),
         ({"Authorization": f"Bearer {key}"}, 403),
+        # The webhook Lambda's token: the function that talks to customers' servers
+        # cannot dispatch jobs.
+        (jobs.webhook_service_headers, 403),
     ):
         for action in ("dispatch", "submitted"):
             response = await client.post(
@@ -44,6 +47,7 @@ async def test_container_routes_take_only_that_jobs_callback_token(
         ({}, 401),
         (user.headers, 403),
         (jobs.service_headers, 403),
+        (jobs.webhook_service_headers, 403),
         (job_a.headers, 403),  # job A's token on job B
         ({"Authorization": "Bearer not-a-token"}, 403),
     ]
@@ -259,3 +263,21 @@ async def test_what_a_database_cannot_store_is_refused_with_422_not_a_500(
         )
         assert response.status_code == 422, (action, content)
     assert (await jobs.get(user, job.job_id))["status"] == "running"
+
+
+async def test_an_internal_route_spelled_another_way_is_not_found(
+    client: httpx.AsyncClient, users: UserFactory, jobs: JobDriver
+) -> None:
+    """The load balancer forwards /internal/* only from the NAT addresses; a percent-encoded
+    spelling passes its rule, so the API itself answers 404 to it, token or not."""
+    user = await users.create(plan=PlanName.PRO)
+    job_id = await jobs.queued(user)
+    for path in (f"/%69nternal/jobs/{job_id}/dispatch", f"/%2Finternal/jobs/{job_id}/dispatch"):
+        response = await client.post(path, headers=jobs.service_headers)
+        assert response.status_code == 404, path
+        assert response.json()["code"] == "not_found"
+    assert (await jobs.get(user, job_id))["status"] == "queued"
+    dispatched = await client.post(
+        f"/internal/jobs/{job_id}/dispatch", headers=jobs.service_headers
+    )
+    assert dispatched.status_code == 200, dispatched.text

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
+from fastapi import FastAPI
 
+from app.api.openapi import operators_document
 from app.domain.periods import month_of
 from tests.support.jobs import JobDriver
 from tests.support.users import UserFactory
@@ -44,14 +46,19 @@ async def test_usage_counts_confirmed_jobs_and_measured_minutes(
     assert refused.json()["field"] == "metrics.duration_seconds"
 
 
-async def test_the_openapi_document_describes_the_job_routes(client: httpx.AsyncClient) -> None:
+async def test_the_openapi_document_describes_the_job_routes(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
     for path in (
         "/api/jobs",
         "/api/jobs/{job_id}/confirm",
         "/api/jobs/{job_id}/outputs",
         "/api/usage",
-        "/internal/jobs/{job_id}/dispatch",
-        "/internal/jobs/{job_id}/complete",
     ):
         assert path in paths
+    # The internal ones are in the operators' document only.
+    internal = operators_document(app)["paths"]
+    for path in ("/internal/jobs/{job_id}/dispatch", "/internal/jobs/{job_id}/complete"):
+        assert path in internal
+        assert path not in paths

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
+from contracts.dispatch import DispatchSpec
 from lambdas.common.config import MissingConfiguration
 from lambdas.common.sqs import SqsRecord
 from lambdas.job_dispatcher.handler import (
@@ -23,10 +25,10 @@ CONFIG = DispatcherConfig(
     api_url="http://127.0.0.1:8000",
     job_queues={"standard": "queue-standard", "priority": "queue-priority"},
     job_definition="reframer-pipeline:3",
-    attempt_duration_seconds=3600,
 )
 SPEC = {
     "job_id": JOB_ID,
+    "account_id": "01a20203-21a0-7767-9057-2324a50b19b2",
     "plan": "business",
     "input_uri": f"s3://media/uploads/{JOB_ID}/source",
     "output_prefix": f"s3://media/outputs/{JOB_ID}/",
@@ -49,8 +51,14 @@ def record(body: str, message_attributes: dict[str, object] | None = None) -> Sq
     )
 
 
-def test_the_request_carries_the_spec_queue_timeout_and_an_infrastructure_only_retry() -> None:
-    request = submit_job_request(JOB_ID, SPEC, CONFIG, TRACEPARENT)
+def spec(**changes: object) -> DispatchSpec:
+    return DispatchSpec.model_validate({**SPEC, **changes})
+
+
+def test_the_request_carries_the_spec_and_leaves_retries_and_timeout_to_the_job_definition() -> (
+    None
+):
+    request = submit_job_request(spec(), CONFIG, TRACEPARENT)
 
     assert request["jobQueue"] == "queue-priority"
     assert request["jobDefinition"] == "reframer-pipeline:3"
@@ -65,26 +73,26 @@ def test_the_request_carries_the_spec_queue_timeout_and_an_infrastructure_only_r
         "CALLBACK_TOKEN": "cbt_secret",
         "TRACEPARENT": TRACEPARENT,
     }
-    assert request["timeout"] == {"attemptDurationSeconds": 3600}
-    retry = request["retryStrategy"]
-    rules = retry["evaluateOnExit"]
-    assert len(rules) <= 5  # Batch's limit
-    assert {"onStatusReason": "Host EC2*", "action": "RETRY"} in rules
-    assert {"onStatusReason": "Your Spot Task was interrupted*", "action": "RETRY"} in rules
-    assert rules[-1] == {"onReason": "*", "action": "EXIT"}  # everything else is final
-    assert all(rule["action"] == "RETRY" for rule in rules[:-1])
+    # An override would replace the template's rules (tests/infra checks those): none here.
+    assert "retryStrategy" not in request
+    assert "timeout" not in request
 
 
 def test_without_a_trace_the_container_gets_no_traceparent() -> None:
-    request = submit_job_request(JOB_ID, {**SPEC, "batch_queue": "standard"}, CONFIG, None)
+    request = submit_job_request(spec(batch_queue="standard"), CONFIG, None)
     names = {e["name"] for e in request["containerOverrides"]["environment"]}
     assert "TRACEPARENT" not in names
     assert request["jobQueue"] == "queue-standard"
 
 
 def test_an_unknown_queue_kind_is_refused() -> None:
+    with pytest.raises(ValidationError, match="batch_queue"):
+        spec(batch_queue="express")
+    only_standard = DispatcherConfig(
+        api_url=CONFIG.api_url, job_queues={"standard": "q"}, job_definition="d"
+    )
     with pytest.raises(ValueError, match="unknown Batch queue"):
-        submit_job_request(JOB_ID, {**SPEC, "batch_queue": "express"}, CONFIG, None)
+        submit_job_request(spec(), only_standard, None)
 
 
 def test_the_traceparent_comes_from_the_message_attribute() -> None:
@@ -108,9 +116,7 @@ def test_batch_job_names_keep_to_batchs_alphabet_and_length() -> None:
     assert set(odd) <= set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
-def test_the_configuration_refuses_a_timeout_batch_would_refuse(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_configuration_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {
         "REFRAMER_API_URL": "http://127.0.0.1:8000",
         "BATCH_JOB_QUEUE_STANDARD": "standard",
@@ -118,14 +124,7 @@ def test_the_configuration_refuses_a_timeout_batch_would_refuse(
         "BATCH_JOB_DEFINITION": "reframer",
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("BATCH_ATTEMPT_DURATION_SECONDS", "30")
-    with pytest.raises(MissingConfiguration, match="at least 60"):
-        DispatcherConfig.from_env()
-    monkeypatch.setenv("BATCH_ATTEMPT_DURATION_SECONDS", "soon")
-    with pytest.raises(MissingConfiguration, match="whole number"):
-        DispatcherConfig.from_env()
-    monkeypatch.delenv("BATCH_ATTEMPT_DURATION_SECONDS")
-    assert DispatcherConfig.from_env().attempt_duration_seconds == 60 * 60
+    assert DispatcherConfig.from_env().job_definition == "reframer"
     monkeypatch.delenv("BATCH_JOB_DEFINITION")
     with pytest.raises(MissingConfiguration, match="BATCH_JOB_DEFINITION"):
         DispatcherConfig.from_env()

@@ -29,7 +29,7 @@ async def _report(
     response = await client.post(
         f"/internal/webhooks/deliveries/{delivery_id}/attempts",
         json={"attempt": 1, "attempted_at": datetime.now(UTC).isoformat(), **result},
-        headers={"Authorization": f"Bearer {settings.service_token}"},
+        headers={"Authorization": f"Bearer {settings.webhook_service_token}"},
     )
     assert response.status_code == 200, response.text
 

@@ -53,7 +53,13 @@ class JobDriver:
 
     @property
     def service_headers(self) -> dict[str, str]:
+        """The job_dispatcher Lambda's credential."""
         return {"Authorization": f"Bearer {self.settings.service_token}"}
+
+    @property
+    def webhook_service_headers(self) -> dict[str, str]:
+        """The webhook_delivery Lambda's credential."""
+        return {"Authorization": f"Bearer {self.settings.webhook_service_token}"}
 
     # The customer's side.
     async def create(self, user: TestUser, **overrides: Any) -> dict[str, Any]:

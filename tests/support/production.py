@@ -14,6 +14,7 @@ PRODUCTION_SETTINGS: dict[str, Any] = {
     "jwt_secret": STRONG + "j",
     "secret_key": STRONG + "k",
     "service_token": STRONG + "t",
+    "webhook_service_token": STRONG + "w",
     "cors_origins": ["https://app.reframer.dev"],
     "smtp_host": "email-smtp.us-east-1.amazonaws.com",
     "smtp_port": 587,

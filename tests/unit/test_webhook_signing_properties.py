@@ -14,8 +14,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
 
-from app.domain import webhook_signing
-from app.domain.webhook_signing import (
+from contracts import webhook_signing
+from contracts.webhook_signing import (
     DEFAULT_TOLERANCE,
     SECRET_PREFIX,
     parse_signature_header,

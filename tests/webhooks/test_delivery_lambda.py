@@ -18,10 +18,10 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from app.config import Settings
 from app.db.models import WebhookEndpoint
 from app.domain.plans import PlanName
-from app.domain.webhook_signing import new_webhook_secret
 from app.local.moto_server import MotoServer
 from app.local.provision import LocalAws
 from app.local.sqs_poller import SqsPoller
+from contracts.webhook_signing import new_webhook_secret
 from lambdas.webhook_delivery.handler import handler
 from tests.support import live_server
 from tests.support.users import TestUser, UserFactory
@@ -50,7 +50,7 @@ def lambda_env(
 
     def configure(allow_private_targets: bool) -> None:
         monkeypatch.setenv("REFRAMER_API_URL", api_url)
-        monkeypatch.setenv("REFRAMER_SERVICE_TOKEN", settings.service_token)
+        monkeypatch.setenv("REFRAMER_WEBHOOK_SERVICE_TOKEN", settings.webhook_service_token)
         monkeypatch.setenv("WEBHOOKS_QUEUE_URL", aws.webhooks_queue_url)
         monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint_url)
         monkeypatch.setenv(

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.domain.plans import PlanName
-from app.domain.webhook_signing import SECRET_PREFIX
 from app.local.smtp_sink import SmtpSink, plain_text
+from contracts.webhook_signing import SECRET_PREFIX
 from tests.support.mailbox import Mailbox
 from tests.support.users import UserFactory
 from tests.webhooks.conftest import TEST_DISABLE_AFTER, TEST_RETRY_SCHEDULE
@@ -24,7 +24,7 @@ class Lambda:
 
     def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
         self.client = client
-        self.headers = {"Authorization": f"Bearer {settings.service_token}"}
+        self.headers = {"Authorization": f"Bearer {settings.webhook_service_token}"}
 
     async def fetch(self, delivery_id: str) -> httpx.Response:
         return await self.client.get(
@@ -38,8 +38,8 @@ class Lambda:
         )
 
 
-async def test_internal_routes_take_only_the_service_token(
-    client: httpx.AsyncClient, users: UserFactory
+async def test_internal_routes_take_only_the_webhook_lambdas_token(
+    client: httpx.AsyncClient, users: UserFactory, settings: Settings
 ) -> None:
     user = await users.create(plan=PlanName.PRO)
     endpoint = await create_endpoint(client, user)
@@ -50,6 +50,12 @@ async def test_internal_routes_take_only_the_service_token(
     report = {"attempt": 1, "attempted_at": datetime.now(UTC).isoformat(), "status_code": 200}
     assert (
         await client.post(f"{path}/attempts", json=report, headers=user.headers)
+    ).status_code == 403
+    # The job dispatcher's token: the function that submits jobs reads no webhook secrets.
+    dispatcher = {"Authorization": f"Bearer {settings.service_token}"}
+    assert (await client.get(path, headers=dispatcher)).status_code == 403
+    assert (
+        await client.post(f"{path}/attempts", json=report, headers=dispatcher)
     ).status_code == 403
 
 

@@ -17,8 +17,10 @@ from lambdas.webhook_delivery.handler import DeliveryConfig, handler
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, moto_server: MotoServer) -> Iterator[None]:
     for name in (
-        "REFRAMER_SERVICE_TOKEN",
-        "REFRAMER_SERVICE_TOKEN_SECRET_ARN",
+        config.DISPATCHER_TOKEN_VARIABLE,
+        f"{config.DISPATCHER_TOKEN_VARIABLE}_SECRET_ARN",
+        config.WEBHOOK_TOKEN_VARIABLE,
+        f"{config.WEBHOOK_TOKEN_VARIABLE}_SECRET_ARN",
         "REFRAMER_API_URL",
         "WEBHOOKS_QUEUE_URL",
         "REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS",
@@ -30,18 +32,26 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, moto_server: MotoServer) -> Itera
     config._secret_string.cache_clear()
 
 
-def test_the_token_comes_from_the_environment_or_secrets_manager(
-    clean_env: None, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("variable", "other"),
+    [
+        (config.DISPATCHER_TOKEN_VARIABLE, config.WEBHOOK_TOKEN_VARIABLE),
+        (config.WEBHOOK_TOKEN_VARIABLE, config.DISPATCHER_TOKEN_VARIABLE),
+    ],
+)
+def test_each_lambdas_token_comes_from_its_variable_or_its_secret(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch, variable: str, other: str
 ) -> None:
-    with pytest.raises(config.MissingConfiguration, match="REFRAMER_SERVICE_TOKEN"):
-        config.service_token()
+    monkeypatch.setenv(other, "the-other-lambdas-token")
+    with pytest.raises(config.MissingConfiguration, match=variable):
+        config.service_token(variable)
     secret = boto3.client("secretsmanager").create_secret(
         Name=f"reframer/service-token-{uuid.uuid4().hex[:8]}", SecretString="from-secrets-manager\n"
     )
-    monkeypatch.setenv("REFRAMER_SERVICE_TOKEN_SECRET_ARN", secret["ARN"])
-    assert config.service_token() == "from-secrets-manager"
-    monkeypatch.setenv("REFRAMER_SERVICE_TOKEN", "local-token")
-    assert config.service_token() == "local-token"  # a local run needs no Secrets Manager
+    monkeypatch.setenv(f"{variable}_SECRET_ARN", secret["ARN"])
+    assert config.service_token(variable) == "from-secrets-manager"
+    monkeypatch.setenv(variable, "local-token")
+    assert config.service_token(variable) == "local-token"  # a local run needs no Secrets Manager
 
 
 def test_flags_and_required_variables_are_checked(

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from app.domain.webhook_signing import new_webhook_secret
 from app.local.moto_server import free_port
+from contracts.webhook_signing import new_webhook_secret
 from lambdas.webhook_delivery.sender import WebhookSender
-from tests.support.named_tls import make_pki
+from tests.support.tls import make_pki
 from tests.support.webhook_receiver import run_receiver
 
 PAYLOAD = '{"id":"evt_1","type":"webhook.test","created_at":"2026-01-01T00:00:00.000Z","data":{}}'
@@ -28,10 +27,8 @@ def silent_port() -> Iterator[int]:
         yield server.getsockname()[1]
 
 
-def test_https_goes_to_the_checked_address_with_the_names_sni_host_and_certificate(
-    tmp_path: Path,
-) -> None:
-    pki = make_pki(tmp_path, ["localhost"])  # no IP in the certificate: only the name verifies
+def test_https_goes_to_the_checked_address_with_the_names_sni_host_and_certificate() -> None:
+    pki = make_pki(["localhost"])  # no IP in the certificate: only the name verifies
     secret = new_webhook_secret()
     with run_receiver(tls=pki.server_context()) as receiver:
         sender = WebhookSender(allow_private_targets=True, verify=pki.client_context())

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.domain.webhook_signing import (
+from contracts.webhook_signing import (
     ROTATION_OVERLAP,
     SECRET_BYTES,
     active_secrets,

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from app.domain.ssrf import (
+from contracts.ssrf import (
     AddressCategory,
     categorise,
     endpoint_url_problem,

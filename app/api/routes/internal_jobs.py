@@ -1,6 +1,7 @@
-"""Callbacks of the dispatcher Lambda (service token) and the Batch container (job token).
+"""Callbacks of the dispatcher Lambda (its service token) and the Batch container (the job's
+callback token). Bodies and answers are the contract's models (`contracts/`).
 
-A user's JWT or API key opens none of these.
+A user's JWT or API key opens none of these, and neither does the webhook Lambda's token.
 """
 
 from __future__ import annotations
@@ -9,79 +10,72 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import SessionDep, SettingsDep, require_callback_token, require_service_token
-from app.api.schemas.internal_jobs import (
-    BatchJobRequest,
-    CompleteRequest,
-    DispatchResponse,
-    FailRequest,
-    InternalJobResponse,
-    ProgressRequest,
-)
+from app.api.deps import SessionDep, SettingsDep, require_callback_token
+from app.api.routes.internal_auth import require_dispatcher_token, require_plain_internal_path
+from app.api.schemas.internal_jobs import dispatch_spec, job_state
 from app.api.schemas.problems import problem_responses
 from app.services.jobs import callbacks
+from contracts.callbacks import (
+    CompleteCallback,
+    FailCallback,
+    JobState,
+    ProgressCallback,
+    StartCallback,
+)
+from contracts.dispatch import BatchJobReport, DispatchSpec
 
 dispatcher = APIRouter(
     prefix="/internal/jobs",
     tags=["internal"],
-    dependencies=[Depends(require_service_token)],
+    dependencies=[Depends(require_plain_internal_path), Depends(require_dispatcher_token)],
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 container = APIRouter(
     prefix="/internal/jobs",
     tags=["internal"],
-    dependencies=[Depends(require_callback_token)],
+    dependencies=[Depends(require_plain_internal_path), Depends(require_callback_token)],
     responses=problem_responses(401, 403, 409, 422),
 )
 
 
-@dispatcher.post("/{job_id}/dispatch", response_model=DispatchResponse)
+@dispatcher.post("/{job_id}/dispatch", response_model=DispatchSpec)
 async def dispatch_job(
     job_id: uuid.UUID, session: SessionDep, settings: SettingsDep
-) -> DispatchResponse:
-    return DispatchResponse.of(await callbacks.dispatch_job(session, settings, job_id))
+) -> DispatchSpec:
+    return dispatch_spec(await callbacks.dispatch_job(session, settings, job_id))
 
 
-@dispatcher.post("/{job_id}/submitted", response_model=InternalJobResponse)
+@dispatcher.post("/{job_id}/submitted", response_model=JobState)
 async def job_submitted(
-    job_id: uuid.UUID, body: BatchJobRequest, session: SessionDep, settings: SettingsDep
-) -> InternalJobResponse:
-    return InternalJobResponse.of(
-        await callbacks.mark_submitted(session, settings, job_id, body.batch_job_id)
-    )
+    job_id: uuid.UUID, body: BatchJobReport, session: SessionDep, settings: SettingsDep
+) -> JobState:
+    return job_state(await callbacks.mark_submitted(session, settings, job_id, body.batch_job_id))
 
 
-@container.post("/{job_id}/start", response_model=InternalJobResponse)
+@container.post("/{job_id}/start", response_model=JobState)
 async def job_started(
-    job_id: uuid.UUID, body: BatchJobRequest, session: SessionDep, settings: SettingsDep
-) -> InternalJobResponse:
-    return InternalJobResponse.of(
-        await callbacks.start_job(session, settings, job_id, body.batch_job_id)
-    )
+    job_id: uuid.UUID, body: StartCallback, session: SessionDep, settings: SettingsDep
+) -> JobState:
+    return job_state(await callbacks.start_job(session, settings, job_id, body.batch_job_id))
 
 
-@container.post("/{job_id}/progress", response_model=InternalJobResponse)
-async def job_progress(
-    job_id: uuid.UUID, body: ProgressRequest, session: SessionDep
-) -> InternalJobResponse:
-    job = await callbacks.report_progress(session, job_id, body.stage, body.percent)
-    return InternalJobResponse.of(job)
+@container.post("/{job_id}/progress", response_model=JobState)
+async def job_progress(job_id: uuid.UUID, body: ProgressCallback, session: SessionDep) -> JobState:
+    return job_state(await callbacks.report_progress(session, job_id, body.stage, body.percent))
 
 
-@container.post("/{job_id}/complete", response_model=InternalJobResponse)
+@container.post("/{job_id}/complete", response_model=JobState)
 async def job_completed(
-    job_id: uuid.UUID, body: CompleteRequest, session: SessionDep, settings: SettingsDep
-) -> InternalJobResponse:
+    job_id: uuid.UUID, body: CompleteCallback, session: SessionDep, settings: SettingsDep
+) -> JobState:
     job = await callbacks.complete_job(
         session, settings, job_id, body.outputs.model_dump(), body.metrics
     )
-    return InternalJobResponse.of(job)
+    return job_state(job)
 
 
-@container.post("/{job_id}/fail", response_model=InternalJobResponse)
+@container.post("/{job_id}/fail", response_model=JobState)
 async def job_failed(
-    job_id: uuid.UUID, body: FailRequest, session: SessionDep, settings: SettingsDep
-) -> InternalJobResponse:
-    return InternalJobResponse.of(
-        await callbacks.fail_job(session, settings, job_id, body.code, body.message)
-    )
+    job_id: uuid.UUID, body: FailCallback, session: SessionDep, settings: SettingsDep
+) -> JobState:
+    return job_state(await callbacks.fail_job(session, settings, job_id, body.code, body.message))

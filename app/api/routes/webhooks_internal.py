@@ -1,4 +1,7 @@
-"""The webhook_delivery Lambda's side of the API: what to send, and how the attempt went."""
+"""The webhook_delivery Lambda's side of the API: what to send, and how the attempt went.
+
+Only that function's token opens these; bodies and answers are the contract's models.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +9,21 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import SessionDep, SettingsDep, require_service_token
+from app.api.deps import SessionDep, SettingsDep
+from app.api.routes.internal_auth import require_plain_internal_path, require_webhook_sender_token
 from app.api.schemas.problems import problem_responses
-from app.api.schemas.webhooks_internal import (
-    AttemptReportRequest,
-    AttemptResultResponse,
-    DeliveryToSendResponse,
-)
 from app.services.webhooks import deliveries
+from contracts.webhooks import AttemptOutcome, AttemptReport, DeliveryToSend
 
 router = APIRouter(
     prefix="/internal/webhooks",
     tags=["internal"],
-    dependencies=[Depends(require_service_token)],
+    dependencies=[Depends(require_plain_internal_path), Depends(require_webhook_sender_token)],
     responses=problem_responses(401, 403, 404, 422),
 )
 
 
-@router.get("/deliveries/{delivery_id}", response_model=DeliveryToSendResponse)
+@router.get("/deliveries/{delivery_id}", response_model=DeliveryToSend)
 async def get_delivery_to_send(
     delivery_id: uuid.UUID, session: SessionDep, settings: SettingsDep
 ) -> object:
@@ -32,11 +32,11 @@ async def get_delivery_to_send(
 
 @router.post(
     "/deliveries/{delivery_id}/attempts",
-    response_model=AttemptResultResponse,
+    response_model=AttemptOutcome,
     responses=problem_responses(409),
 )
 async def report_delivery_attempt(
-    delivery_id: uuid.UUID, body: AttemptReportRequest, session: SessionDep, settings: SettingsDep
+    delivery_id: uuid.UUID, body: AttemptReport, session: SessionDep, settings: SettingsDep
 ) -> object:
     return await deliveries.record_attempt(
         session,

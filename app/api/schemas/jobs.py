@@ -14,8 +14,9 @@ from app.domain.plans import AspectRatio
 from app.services.jobs.creation import CreatedJob
 from app.services.jobs.multipart import MultipartTicket
 from app.services.jobs.queries import DownloadLink
+from contracts.jobs import JobOptions as JobOptions
+from contracts.jobs import Resolution as Resolution
 
-Resolution = Literal["480p", "720p", "1080p", "2160p"]
 MAX_DECLARED_DURATION_SECONDS = 24 * 3600
 
 
@@ -38,17 +39,6 @@ def _video_content_type(value: str) -> str:
     if value not in VIDEO_CONTENT_TYPES:
         raise ValueError(f"must be one of {', '.join(sorted(VIDEO_CONTENT_TYPES))}")
     return value
-
-
-class JobOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    aspect_ratio: AspectRatio = Field(
-        AspectRatio.VERTICAL, description="the output's shape; plans list the ones they include"
-    )
-    resolution: Resolution = Field(
-        "720p", description="the output's short side; 2160p needs the 4k_output feature"
-    )
 
 
 class CreateJobRequest(BaseModel):

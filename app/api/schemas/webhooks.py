@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.schemas.fields import SingleLineText
-from app.domain.ssrf import MAX_URL_LENGTH
+from contracts.ssrf import MAX_URL_LENGTH
 
 # The event types an endpoint can subscribe to (`webhook.test` is sent on request only).
 SubscribableEventType = Literal[

@@ -34,11 +34,13 @@ from app.services.jobs.queries import get_job
 from app.services.jobs.transitions import lock_job, transition_job
 from app.services.outbox import Destination, enqueue
 from app.services.usage import active_jobs, add_usage, period_usage
+from contracts.dispatch import JobMessage
 
 
 def job_message(job: Job) -> dict[str, str]:
-    """The dispatcher's message body; the job id doubles as the FIFO deduplication id."""
-    return {"job_id": str(job.id), "account_id": str(job.account_id)}
+    """The dispatcher's message body (the contract's); the job id doubles as the FIFO
+    deduplication id."""
+    return JobMessage(job_id=job.id, account_id=job.account_id).model_dump(mode="json")
 
 
 async def confirm_job(

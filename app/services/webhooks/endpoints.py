@@ -17,12 +17,12 @@ from app.domain.errors import InvalidWebhookUrl, NotFound, WebhookEndpointLimit
 from app.domain.ids import new_id
 from app.domain.keyring import Purpose
 from app.domain.secret_box import is_current, seal, unseal
-from app.domain.ssrf import endpoint_url_problem
 from app.domain.webhook_deliveries import DeliveryStatus
 from app.domain.webhook_endpoints import MAX_ENDPOINTS_PER_ACCOUNT, DisabledReason
 from app.domain.webhook_events import WebhookEventType
-from app.domain.webhook_signing import ROTATION_OVERLAP, active_secrets, new_webhook_secret
 from app.services.email.notifications import enqueue_webhook_disabled_email
+from contracts.ssrf import endpoint_url_problem
+from contracts.webhook_signing import ROTATION_OVERLAP, active_secrets, new_webhook_secret
 
 logger = logging.getLogger("app.webhooks")
 

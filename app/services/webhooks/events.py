@@ -17,6 +17,7 @@ from app.domain.webhook_deliveries import DeliveryStatus
 from app.domain.webhook_events import WebhookEventType, event_envelope, format_timestamp
 from app.services.outbox import Destination, enqueue
 from app.services.webhooks.endpoints import get_endpoint
+from contracts.webhooks import DeliveryMessage
 
 
 def record_event(
@@ -51,7 +52,11 @@ def queue_delivery(
     delivery.event = event
     delivery.attempts = []
     session.add(delivery)
-    enqueue(session, Destination.WEBHOOKS, {"delivery_id": str(delivery.id)})
+    enqueue(
+        session,
+        Destination.WEBHOOKS,
+        DeliveryMessage(delivery_id=delivery.id).model_dump(mode="json"),
+    )
     return delivery
 
 

@@ -1,14 +1,46 @@
+"""The webhook_delivery Lambda's side: the webhooks queue's message, the delivery to send,
+the attempt it reports and the outcome the API answers with."""
+
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from app.api.schemas.fields import Int32, StorableText
+from contracts.fields import Int32, StorableText
+
+MAX_ERROR_CHARS = 2000
+MAX_REFUSED_REASON_CHARS = 500
 
 
-class DeliveryToSendResponse(BaseModel):
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELED = "canceled"  # the endpoint was disabled before the delivery finished
+
+
+class NextStep(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    FAILED = "failed"
+    ENDPOINT_DISABLED = "endpoint_disabled"
+
+
+class DeliveryMessage(BaseModel):
+    """The body of a webhooks queue message."""
+
+    # The outbox adds its own members (the trace context) beside this one.
+    model_config = ConfigDict(extra="ignore")
+
+    delivery_id: uuid.UUID
+
+
+class DeliveryToSend(BaseModel):
+    """`GET /internal/webhooks/deliveries/{id}`: one attempt's worth of work."""
+
     model_config = ConfigDict(from_attributes=True)
 
     delivery_id: uuid.UUID
@@ -24,17 +56,19 @@ class DeliveryToSendResponse(BaseModel):
     require_https: bool
 
 
-class AttemptReportRequest(BaseModel):
+class AttemptReport(BaseModel):
+    """`POST /internal/webhooks/deliveries/{id}/attempts`: how one attempt went."""
+
     model_config = ConfigDict(extra="forbid")
 
     attempt: Int32 = Field(ge=1, description="which attempt this is (1-based)")
     attempted_at: AwareDatetime
     status_code: Annotated[int, Field(ge=100, le=599)] | None = None
     latency_ms: Annotated[Int32, Field(ge=0)] | None = None
-    error: Annotated[StorableText, Field(min_length=1, max_length=2000)] | None = None
-    refused_reason: Annotated[StorableText, Field(min_length=1, max_length=500)] | None = Field(
-        None, description="set when the SSRF guard refused the target: nothing was sent"
-    )
+    error: Annotated[StorableText, Field(min_length=1, max_length=MAX_ERROR_CHARS)] | None = None
+    refused_reason: (
+        Annotated[StorableText, Field(min_length=1, max_length=MAX_REFUSED_REASON_CHARS)] | None
+    ) = Field(None, description="set when the SSRF guard refused the target: nothing was sent")
 
     @model_validator(mode="after")
     def _one_kind_of_result(self) -> Self:
@@ -45,11 +79,13 @@ class AttemptReportRequest(BaseModel):
         return self
 
 
-class AttemptResultResponse(BaseModel):
+class AttemptOutcome(BaseModel):
+    """What the API decided after an attempt, and so what the Lambda does with the message."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    next: str = Field(description="delivered, retry, failed or endpoint_disabled")
-    delivery_status: str
+    next: NextStep = Field(description="delivered, retry, failed or endpoint_disabled")
+    delivery_status: DeliveryStatus
     retry_after_seconds: int | None = Field(description="with retry: hide the message this long")
     dead_letter: bool = Field(description="the retry schedule is exhausted: dead-letter it")
     endpoint_disabled: bool
