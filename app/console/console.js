@@ -2,7 +2,7 @@
 
 import { ApiError, api, fetchJson, session } from "./api.js";
 import {
-  ACTIVE, FINAL, STAGE_WORDS, bytes, clock, field, h, minutes, statusBadge, title, when,
+  ACTIVE, FINAL, STAGE_WORDS, ago, bytes, clock, field, h, minutes, statusBadge, title, when,
 } from "./dom.js";
 import { reframeView } from "./reframe.js";
 import { fingerprint, resumeSource, unfinishedUpload, uploadSource } from "./uploads.js";
@@ -524,28 +524,64 @@ function upsell(what) {
     h("a", { class: "button", href: "#/plan" }, "Compare plans"));
 }
 
+// What a key may do, as the API names it; the first three are what a new key gets unless
+// its creator chooses otherwise.
+const SCOPES = [
+  ["jobs:read", "Read jobs", "See jobs, their progress and history, and download results.", true],
+  ["jobs:write", "Create and cancel jobs", "Start reframes, upload videos and cancel jobs.", true],
+  ["usage:read", "Read usage", "See the plan, its limits and this month's usage.", true],
+  ["webhooks:read", "Read webhooks", "See webhook endpoints and the delivery log.", false],
+  ["webhooks:write", "Manage webhooks", "Add, test, disable and delete endpoints, rotate their secrets and redeliver events. Includes reading them.", false],
+];
+
+function scopeChoice() {
+  const boxes = SCOPES.map(([scope, label, hint, chosen]) => {
+    const id = `scope-${scope.replace(":", "-")}`;
+    const box = h("input", { type: "checkbox", id, name: "scopes", value: scope, checked: chosen, "aria-describedby": `${id}-hint` });
+    return { box, element: h("div", { class: "choice" }, box, h("label", { for: id }, label),
+      h("span", { class: "hint", id: `${id}-hint` }, h("code", {}, scope), ` — ${hint}`)) };
+  });
+  return {
+    element: h("fieldset", { class: "scopes" },
+      h("legend", {}, "What the key may do"),
+      boxes.map((b) => b.element),
+      h("p", { class: "hint" }, "No key can create keys, change billing or your account: that takes you, signed in.")),
+    chosen: () => boxes.filter((b) => b.box.checked).map((b) => b.box.value),
+  };
+}
+
+function scopeWords(scopes) {
+  if (!scopes.length) return "nothing";
+  return scopes.map((scope) => SCOPES.find(([name]) => name === scope)?.[1] ?? scope).join(", ");
+}
+
 async function keysPage() {
   const [{ allowed }, keys] = await Promise.all([planAllows("api_keys"), api("GET", "/api/api-keys")]);
   const name = h("input", { name: "name", required: true, maxlength: 100 });
+  const scopes = scopeChoice();
   const submit = h("button", { type: "submit" }, "Create key");
   const form = h("form", { "aria-label": "New API key", onsubmit: async (event) => {
     event.preventDefault();
     clearFlash();
+    const chosen = scopes.chosen();
+    if (!chosen.length) return say("Choose at least one thing the key may do.");
     await busy(submit, (async () => {
       try {
-        const created = await api("POST", "/api/api-keys", { name: name.value });
+        const created = await api("POST", "/api/api-keys", { name: name.value, scopes: chosen });
         await keysPage();
         view.querySelector("h1").after(h("div", { class: "card secret-card" }, h("p", {}, "Copy this key now; it is shown only once:"),
           h("p", { class: "secret", "data-testid": "new-secret" }, created.key)));
       } catch (error) { explain(error); }
     })());
-  } }, field("Key name", name), submit);
+  } }, field("Key name", name), scopes.element, submit);
   const list = (keys.data ?? keys).map((key) => h("li", { class: "card item" },
     h("div", {}, h("strong", {}, key.name), h("span", { class: "muted mono" }, ` ${key.prefix}…`)),
-    h("dl", { class: "job-facts" },
-      key.scopes ? h("div", {}, h("dt", {}, "Scopes"), h("dd", {}, key.scopes.join(", ") || "none")) : null,
+    h("dl", { class: "job-facts key-facts" },
+      key.scopes ? h("div", {}, h("dt", {}, "Can"), h("dd", { title: key.scopes.join(" ") }, scopeWords(key.scopes),
+        h("span", { class: "muted mono scope-names" }, ` (${key.scopes.join(", ")})`))) : null,
       h("div", {}, h("dt", {}, "Created"), h("dd", {}, when(key.created_at))),
-      h("div", {}, h("dt", {}, "Last used"), h("dd", {}, key.last_used_at ? when(key.last_used_at) : "never"))),
+      h("div", {}, h("dt", {}, "Last used"), h("dd", {},
+        key.last_used_at ? h("time", { datetime: key.last_used_at, title: when(key.last_used_at) }, ago(key.last_used_at)) : "never"))),
     h("button", { type: "button", class: "danger", "aria-label": `Revoke ${key.name}`, onclick: async () => {
       try { await api("DELETE", `/api/api-keys/${key.id}`); await keysPage(); } catch (error) { explain(error); }
     } }, "Revoke")));

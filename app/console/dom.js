@@ -23,6 +23,20 @@ export function when(iso) {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+const UNITS = [[3600, "minute", 60], [86400, "hour", 3600], [86400 * 30, "day", 86400]];
+
+// "just now", "5 minutes ago", "yesterday"; older than a month, the date.
+export function ago(iso, now = Date.now()) {
+  if (!iso) return "never";
+  const seconds = (now - new Date(iso).getTime()) / 1000;
+  if (seconds < 60) return "just now";
+  for (const [below, unit, size] of UNITS) {
+    if (seconds < below) return RELATIVE.format(-Math.floor(seconds / size), unit);
+  }
+  return `on ${when(iso)}`;
+}
+
 export function clock(seconds) {
   if (seconds == null || !Number.isFinite(seconds)) return "—";
   const whole = Math.round(seconds);

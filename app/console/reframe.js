@@ -95,19 +95,47 @@ function smoothness(jitter) {
   return "shaky";
 }
 
+function sentence(text) { return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`; }
+
+// The subject's figures from the pipeline's quality block when it has one (metrics.quality),
+// else from the older flat metrics.
+function subjectFigures(m) {
+  const q = m.quality ?? {};
+  const retention = "subject_retention" in q ? q.subject_retention : m.subject_retention;
+  const frames = q.subject_frames ?? m.subject_frames;
+  return {
+    retention,
+    found: retention != null && frames !== 0,
+    low: q.low_retention === true,
+    warnings: Array.isArray(q.warnings) ? q.warnings.filter((w) => typeof w === "string") : [],
+  };
+}
+
+function subjectWords(m, subject) {
+  if (!subject.found) {
+    return "No face or moving subject was found, so the camera held the centre of the picture.";
+  }
+  const baseline = m.centre_crop_retention != null
+    ? ` A plain centre crop would have kept it ${percent(m.centre_crop_retention)} of the time.` : "";
+  return `The subject stays fully in the picture ${percent(subject.retention)} of the time.${baseline}`;
+}
+
+// A result the pipeline itself doubts says so in plain text above the figures.
+function warningNotice(subject) {
+  if (!subject.found || !(subject.low || subject.warnings.length)) return null;
+  const texts = subject.warnings.length ? subject.warnings
+    : ["the subject is often outside the picture"];
+  return h("div", { class: "notice", role: "note", "data-testid": "quality-warning" },
+    h("p", {}, h("strong", {}, subject.low ? "Check this result." : "Worth knowing.")),
+    texts.map((text) => h("p", {}, sentence(text))));
+}
+
 function qualityWords(manifest) {
   const m = manifest.metrics ?? {};
   const input = manifest.input ?? {};
   const out = manifest.output ?? {};
-  const lines = [];
-  if (m.subject_retention != null) {
-    const baseline = m.centre_crop_retention != null
-      ? ` A plain centre crop would have kept it ${percent(m.centre_crop_retention)} of the time.` : "";
-    lines.push(["Subject in frame",
-      `The subject stays fully in the picture ${percent(m.subject_retention)} of the time.${baseline}`]);
-  } else {
-    lines.push(["Subject in frame", "No face or moving subject was found, so the frame follows what stands out most."]);
-  }
+  const subject = subjectFigures(m);
+  const lines = [["Subject in frame", subjectWords(m, subject)]];
   const shots = manifest.shots ?? [];
   if (shots.length) {
     const counts = {};
@@ -127,12 +155,8 @@ function qualityWords(manifest) {
   if (m.wall_seconds != null) {
     lines.push(["Processing time", `${m.wall_seconds.toFixed(1)} seconds for ${clock(m.duration_seconds ?? input.duration_seconds)} of video.`]);
   }
-  // A quality block written in words by the pipeline, wherever it puts it, is shown as is.
-  for (const [key, value] of Object.entries(manifest.quality ?? m.quality ?? {})) {
-    if (typeof value === "string") lines.push([key.replaceAll("_", " "), value]);
-  }
-  return h("dl", { class: "facts", "data-testid": "quality" },
-    lines.map(([term, text]) => [h("dt", {}, term), h("dd", {}, text)]));
+  return [warningNotice(subject), h("dl", { class: "facts", "data-testid": "quality" },
+    lines.map(([term, text]) => [h("dt", {}, term), h("dd", { "data-testid": term === "Subject in frame" ? "subject-in-frame" : null }, text)]))];
 }
 
 export function reframeView(outputs, manifest) {

@@ -103,7 +103,9 @@ def _analyse(
             detector.add(frame)
         if frame.bgr is not None:
             with clock.stage("faces"):
-                faces += sampler.faces(frame.index, frame.bgr, frame.luma)
+                faces += sampler.faces(
+                    frame.index, frame.bgr, frame.luma, frame.bgr_large, layout.large_scale
+                )
         with clock.stage("saliency"):
             found = motion.add(frame)
             if found is not None:
@@ -196,7 +198,8 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
         report("render", _ENDS_AT["render"])
 
         with clock.stage("outputs"):
-            kept, judged = quality.retention(tracks, x, y, window)
+            kept, judged = quality.retention(tracks, x, y, window, source)
+            quality_block = quality.summary(kept, judged, frame_count)
             metrics: dict[str, Any] = {
                 "duration_seconds": round(info.duration, 3),
                 "width": size[0],
@@ -219,6 +222,7 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
                     "detected": analysis.faces_detected,
                     "reused": analysis.faces_reused,
                 },
+                "quality": quality_block,
             }
             uris = outputs.output_uris(output_prefix)
             outputs.thumbnail(
@@ -238,7 +242,9 @@ def run(input_uri: str, output_prefix: str, spec: OutputSpec, report: Reporter) 
                         "end_seconds": round(shot.end / info.fps, 3),
                         "camera_mode": plan.mode,
                         "subject": track.kind,
-                        "subject_retention": _rounded(quality.retention([track], x, y, window)[0]),
+                        "subject_retention": _rounded(
+                            quality.retention([track], x, y, window, source)[0]
+                        ),
                     }
                     for shot, plan, track in zip(found_shots, planned, tracks, strict=True)
                 ],

@@ -3,6 +3,8 @@ and does the crop move calmly?"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -12,31 +14,137 @@ from batch.reframer.tracking import SubjectTrack
 FloatArray = NDArray[np.float64]
 
 
-def _inside(
+def kept(
     boxes: FloatArray, x: FloatArray, y: FloatArray, window: tuple[int, int]
 ) -> NDArray[np.bool_]:
+    """Per frame: is the subject kept? Its whole box inside the crop where the box fits in
+    one, else its centre (a subject larger than the crop is kept when the crop is on it)."""
     slack = 0.5
-    return (
+    fits = (boxes[:, 2] <= window[0]) & (boxes[:, 3] <= window[1])
+    whole = (
         (boxes[:, 0] >= x - slack)
         & (boxes[:, 1] >= y - slack)
         & (boxes[:, 0] + boxes[:, 2] <= x + window[0] + slack)
         & (boxes[:, 1] + boxes[:, 3] <= y + window[1] + slack)
     )
+    cx, cy = boxes[:, 0] + boxes[:, 2] / 2, boxes[:, 1] + boxes[:, 3] / 2
+    centre = (cx >= x) & (cx <= x + window[0]) & (cy >= y) & (cy <= y + window[1])
+    return np.where(fits, whole, centre)
+
+
+def lost_frames(track: SubjectTrack, source: tuple[int, int]) -> NDArray[np.bool_]:
+    """Frames of the shot where a face was being followed and then lost inside the
+    picture: no box, and the nearest box before or after is away from the picture's edges
+    (a subject that walked out, or has not yet walked in, is not lost). They count against
+    retention unless the sightings on both sides are in the crop."""
+    known = ~np.isnan(track.dense_raw[:, 0])
+    lost = np.zeros(len(known), dtype=bool)
+    # Motion pauses when the subject stands still: a gap in it is not a loss.
+    if track.kind != "face" or not known.any():
+        return lost
+    edge_x, edge_y = EDGE_SHARE * source[0], EDGE_SHARE * source[1]
+    indices = np.flatnonzero(known)
+    boxes = track.dense_raw
+
+    def inside(frame: int) -> bool:
+        x, y, w, h = boxes[frame]
+        return bool(
+            x > edge_x and y > edge_y and x + w < source[0] - edge_x and y + h < source[1] - edge_y
+        )
+
+    for frame in np.flatnonzero(~known):
+        before = indices[indices < frame]
+        after = indices[indices > frame]
+        near = [int(before[-1])] if len(before) else []
+        near += [int(after[0])] if len(after) else []
+        lost[frame] = all(inside(f) for f in near)
+    return lost
+
+
+def _kept_while_lost(
+    track: SubjectTrack,
+    lost: NDArray[np.int64],
+    x: FloatArray,
+    y: FloatArray,
+    window: tuple[int, int],
+) -> int:
+    """Lost frames between two sightings that both lie inside the crop where it is then:
+    the subject most likely stayed there (a face turned away). A face lost for good, or
+    found again elsewhere, is not counted as kept."""
+    known = np.flatnonzero(~np.isnan(track.dense_raw[:, 0]))
+    count = 0
+    for frame in lost:
+        before, after = known[known < frame], known[known > frame]
+        # Before the first sighting or after the last, nothing vouches for the gap: it counts
+        # against (measured: counting a second past the last sighting as kept claimed 0.85
+        # on a clip whose truth is 0.62).
+        if not len(before) or not len(after):
+            continue
+        sides = track.dense_raw[[before[-1], after[0]]]
+        at = track.shot.start + int(frame)
+        inside = kept(sides, np.full(2, x[at]), np.full(2, y[at]), window)
+        count += int(inside.all())
+    return count
 
 
 def retention(
-    tracks: list[SubjectTrack], x: FloatArray, y: FloatArray, window: tuple[int, int]
+    tracks: list[SubjectTrack],
+    x: FloatArray,
+    y: FloatArray,
+    window: tuple[int, int],
+    source: tuple[int, int] | None = None,
 ) -> tuple[float | None, int]:
-    """Share of analysed frames whose subject box lies fully inside the crop (None when no
-    frame had a subject), and how many frames that share is over."""
-    kept = total = 0
+    """Share of the frames with a known subject (the dense per-frame track, as detected, not
+    smoothed) on which the crop keeps it (None when no frame had a subject), and how many
+    frames that share is over. With `source`, frames where a face was lost inside the picture
+    count too, as not kept unless it was in the crop on both sides of the gap."""
+    kept_frames = total = 0
     for track in tracks:
-        if len(track.frames) == 0:
+        known = ~np.isnan(track.dense_raw[:, 0])
+        if not known.any():
             continue
-        inside = _inside(track.raw_boxes, x[track.frames], y[track.frames], window)
-        kept += int(inside.sum())
+        frames = np.arange(track.shot.start, track.shot.end)[known]
+        inside = kept(track.dense_raw[known], x[frames], y[frames], window)
+        kept_frames += int(inside.sum())
         total += len(inside)
-    return (kept / total if total else None), total
+        if source is not None:
+            lost = np.flatnonzero(lost_frames(track, source))
+            kept_frames += _kept_while_lost(track, lost, x, y, window)
+            total += len(lost)
+    return (kept_frames / total if total else None), total
+
+
+# A box within this share of the picture's size from its edge is leaving or entering it.
+EDGE_SHARE = 0.03
+# Below this retention a job says so (`low_retention` and a warning in its metrics).
+LOW_RETENTION_BELOW = 0.9
+# ...and when the subject was known on less than this share of the frames, it warns that the
+# retention speaks for few frames.
+LOW_COVERAGE_BELOW = 0.5
+
+
+def summary(kept_share: float | None, judged: int, frames: int) -> dict[str, Any]:
+    """The job's honest quality block: retention over the dense per-frame subject track, how
+    many frames it speaks for, and warnings a customer should read."""
+    coverage = judged / frames if frames else 0.0
+    warnings = []
+    low = kept_share is not None and kept_share < LOW_RETENTION_BELOW
+    if low:
+        warnings.append(
+            f"the subject is outside the crop, or was lost, on {1 - (kept_share or 0.0):.0%} "
+            "of the frames where it was followed"
+        )
+    if kept_share is None:
+        warnings.append("no subject was found: the crop holds the centre")
+    elif coverage < LOW_COVERAGE_BELOW:
+        warnings.append(f"a subject was followed on only {coverage:.0%} of the frames")
+    return {
+        "subject_retention": None if kept_share is None else round(kept_share, 4),
+        "subject_frames": judged,
+        "subject_coverage": round(coverage, 4),
+        "low_retention": low,
+        "warnings": warnings,
+    }
 
 
 def centre_retention(

@@ -2,7 +2,14 @@
 
 A cut is a frame that differs from the one before far more than its neighbours differ from
 theirs (so a fast pan is not a cut) and that does not snap back a frame later (so a flash is
-not a cut). Dissolves are left as one shot: the camera path glides through them.
+not a cut). The score is colour and layout, so two angles of one scene (same colours, other
+layout) are told apart.
+
+Fades and dissolves change every frame a little instead of one frame a lot: a run of frames
+that each change more than the shot around them (twin comparison, Zhang et al. 1993) whose
+ends differ as much as a cut's two sides is a gradual transition, when its middle frame is
+the blend of its ends (a dissolve) or darker than both (a fade through black); a pan is
+neither. The new shot starts in the middle of the transition.
 """
 
 from __future__ import annotations
@@ -23,6 +30,15 @@ MIN_CUT_SCORE = 0.3
 CUT_CONTRAST = 3.0
 # Shots shorter than this are merged: a camera cannot settle in less.
 MIN_SHOT_SECONDS = 0.4
+# Gradual transitions: each frame of the run changes at least this much and this many times
+# the typical change of the second around it...
+GRADUAL_MIN_STEP = 0.03
+GRADUAL_CONTRAST = 2.0
+# ...for at least this many frames and at most this long...
+GRADUAL_MIN_FRAMES = 4
+GRADUAL_MAX_SECONDS = 2.0
+# ...and its middle is within this share of the ends' difference from their blend.
+BLEND_TOLERANCE = 0.35
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,10 @@ class ShotDetector:
         self._scores: list[float] = [0.0]
         self._skip_scores: list[float] = [0.0]
         self._previous: list[tuple[FloatArray, FloatArray]] = []
+        # Every frame's signature and layout, small (about 1 kB a frame), for the gradual
+        # transitions found at the end.
+        self._signatures: list[NDArray[np.float32]] = []
+        self._layouts: list[NDArray[np.float32]] = []
         self.frame_count = 0
 
     def add(self, frame: AnalysisFrame) -> None:
@@ -79,10 +99,15 @@ class ShotDetector:
             before = self._previous[-2] if len(self._previous) > 1 else self._previous[-1]
             self._skip_scores.append(_distance(before, current))
         self._previous = [*self._previous[-1:], current]
+        self._signatures.append(current[0].astype(np.float32))
+        self._layouts.append(current[1].astype(np.float32).ravel())
         self.frame_count += 1
 
     def shots(self) -> list[Shot]:
-        cuts = find_cuts(np.array(self._scores), np.array(self._skip_scores), self.fps)
+        scores = np.array(self._scores)
+        hard = find_cuts(scores, np.array(self._skip_scores), self.fps)
+        gradual = find_gradual(scores, self._signatures, self._layouts, self.fps)
+        cuts = merge_cuts(hard, gradual, self.fps, self.frame_count)
         bounds = [0, *cuts, self.frame_count]
         return [Shot(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
@@ -126,3 +151,64 @@ def find_cuts(scores: FloatArray, skip_scores: FloatArray, fps: float) -> list[i
             continue
         cuts.append(i)
     return cuts
+
+
+def _rolling_median(values: FloatArray, half_window: int) -> FloatArray:
+    padded = np.pad(values, half_window, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half_window + 1)
+    return np.asarray(np.median(windows, axis=1), dtype=np.float64)
+
+
+def _is_transition(layouts: list[NDArray[np.float32]], before: int, after: int) -> bool:
+    """Is the middle frame a blend of the two ends (dissolve) or darker than both (fade)?"""
+    a, b = layouts[before].astype(np.float64), layouts[after].astype(np.float64)
+    middle = layouts[(before + after) // 2].astype(np.float64)
+    apart = float(np.abs(b - a).mean())
+    if apart <= 1e-6:
+        return False
+    blended = float(np.abs(middle - (a + b) / 2).mean()) <= BLEND_TOLERANCE * apart
+    faded = float(middle.mean()) < 0.5 * min(float(a.mean()), float(b.mean()))
+    return blended or faded
+
+
+def find_gradual(
+    scores: FloatArray,
+    signatures: list[NDArray[np.float32]],
+    layouts: list[NDArray[np.float32]],
+    fps: float,
+) -> list[int]:
+    """The middle frames of fades and dissolves (see the module's docstring)."""
+    n = len(scores)
+    if n < GRADUAL_MIN_FRAMES + 2:
+        return []
+    typical = _rolling_median(scores, max(2, round(fps)))
+    active = scores > np.maximum(GRADUAL_MIN_STEP, GRADUAL_CONTRAST * typical)
+    active[0] = False
+    # One quiet frame inside a run does not end it.
+    bridged = active.copy()
+    bridged[1:-1] |= active[:-2] & active[2:]
+    found = []
+    longest = GRADUAL_MAX_SECONDS * fps
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], bridged.astype(np.int8), [0]))))
+    for first, end in zip(edges[::2], edges[1::2], strict=True):
+        if not GRADUAL_MIN_FRAMES <= end - first <= longest:
+            continue
+        before, after = first - 1, end - 1
+        a = (signatures[before].astype(np.float64), layouts[before].astype(np.float64))
+        b = (signatures[after].astype(np.float64), layouts[after].astype(np.float64))
+        if _distance(a, b) >= MIN_CUT_SCORE and _is_transition(layouts, before, after):
+            found.append(int(first + end) // 2)
+    return found
+
+
+def merge_cuts(hard: list[int], gradual: list[int], fps: float, frames: int) -> list[int]:
+    """Hard cuts, plus the gradual transitions no hard cut was found in (a fade's dark middle
+    often scores as a cut of its own)."""
+    min_gap = max(1, round(MIN_SHOT_SECONDS * fps))
+    cuts = list(hard)
+    for cut in gradual:
+        if cut < min_gap or frames - cut < min_gap:
+            continue
+        if all(abs(cut - other) >= min_gap for other in cuts):
+            cuts.append(cut)
+    return sorted(cuts)

@@ -29,6 +29,11 @@ MAX_GAP_SECONDS = 1.0
 MIN_FACE_COVERAGE = 0.2
 # Motion must be seen on this share of a shot's samples to be followed.
 MIN_MOTION_COVERAGE = 0.3
+# A moving region more than this many crop widths (heights) across is not one subject.
+MAX_MOTION_SPREAD = 1.5
+# A shorter face track carries the subject where no stronger one runs if it has this many
+# sightings (one or two can be a texture that looks like a face).
+MIN_LOOKS = 3
 
 
 @dataclass
@@ -47,27 +52,67 @@ class _Track:
 @dataclass(frozen=True)
 class SubjectTrack:
     """The subject of one shot: its box (x, y, w, h) on the sampled frames where it is known,
-    smoothed for the camera (`boxes`) and as detected (`raw_boxes`, what quality is judged on)."""
+    smoothed for the camera (`boxes`) and as detected (`raw_boxes`); and on every frame of the
+    shot (`dense`, `dense_raw`: rows of NaN where the subject is not known), interpolated
+    between samples no further apart than the tracking gap."""
 
     shot: Shot
     kind: SubjectKind
     frames: NDArray[np.int64]
     boxes: NDArray[np.float64]
     raw_boxes: NDArray[np.float64]
+    dense: NDArray[np.float64]
+    dense_raw: NDArray[np.float64]
 
 
-def _same_face(track: _Track, face: Face, max_gap: int) -> float:
-    """How well `face` continues `track` (0 = not at all)."""
+def densify(
+    shot: Shot, frames: NDArray[np.int64], boxes: NDArray[np.float64], max_gap: int, reach: int
+) -> NDArray[np.float64]:
+    """A box on every frame of the shot: straight-line motion between samples at most
+    `max_gap` frames apart, held for `reach` frames past the first and last sample of each run
+    (the subject was there between two looks), NaN elsewhere."""
+    dense = np.full((shot.frames, 4), np.nan)
+    if len(frames) == 0:
+        return dense
+    local = frames - shot.start
+    breaks = np.nonzero(np.diff(local) > max_gap)[0] + 1
+    for run in np.split(np.arange(len(local)), breaks):
+        first, last = int(local[run[0]]), int(local[run[-1]])
+        start, end = max(0, first - reach), min(shot.frames, last + reach + 1)
+        span = np.arange(start, end)
+        for column in range(4):
+            dense[start:end, column] = np.interp(span, local[run], boxes[run, column])
+        if len(run) >= 2:
+            # Past the last look the subject keeps going as it went between the last two.
+            tail = np.arange(last + 1, end)
+            speed = (boxes[run[-1]] - boxes[run[-2]]) / max(1, local[run[-1]] - local[run[-2]])
+            dense[tail] = boxes[run[-1]] + np.outer(tail - last, speed)
+    return dense
+
+
+def _same_face(track: _Track, face: Face, max_gap: int, step: int) -> float:
+    """How well `face` continues `track` (0 = not at all): overlap with its last box, or
+    nearness to where it was heading (a fast subject moves more than its width between
+    looks)."""
     last = track.last
-    if face.frame - last.frame > max_gap:
+    gap = face.frame - last.frame
+    if gap > max_gap:
         return 0.0
     overlap: float = last.box.iou(face.box)
-    distance = abs(last.box.cx - face.box.cx) + abs(last.box.cy - face.box.cy)
-    near = max(0.0, 1.0 - distance / (1.5 * max(last.box.w, last.box.h, 1.0)))
+    cx, cy = last.box.cx, last.box.cy
+    if len(track.faces) >= 2:
+        before = track.faces[-2]
+        elapsed = max(1, last.frame - before.frame)
+        cx += (last.box.cx - before.box.cx) * gap / elapsed
+        cy += (last.box.cy - before.box.cy) * gap / elapsed
+    distance = abs(cx - face.box.cx) + abs(cy - face.box.cy)
+    looks = max(1.0, gap / max(step, 1))
+    reach = (1.0 + 0.5 * looks) * max(last.box.w, last.box.h, 1.0)
+    near = max(0.0, 1.0 - distance / reach)
     return max(overlap, 0.5 * near)
 
 
-def link_faces(faces: list[Face], max_gap: int) -> list[_Track]:
+def link_faces(faces: list[Face], max_gap: int, step: int = 1) -> list[_Track]:
     """Greedy frame-by-frame linking, most confident detections first."""
     tracks: list[_Track] = []
     by_frame: dict[int, list[Face]] = {}
@@ -77,7 +122,7 @@ def link_faces(faces: list[Face], max_gap: int) -> list[_Track]:
         taken: set[int] = set()
         for face in sorted(by_frame[frame], key=lambda f: -f.confidence):
             scored = [
-                (_same_face(track, face, max_gap), i)
+                (_same_face(track, face, max_gap, step), i)
                 for i, track in enumerate(tracks)
                 if i not in taken
             ]
@@ -107,9 +152,39 @@ def smooth_boxes(boxes: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray((padded[:-2] + 2 * padded[1:-1] + padded[2:]) / 4.0, dtype=np.float64)
 
 
-def _track_from(shot: Shot, kind: SubjectKind, frames: list[int], boxes: list[Box]) -> SubjectTrack:
+def _track_from(
+    shot: Shot, kind: SubjectKind, frames: list[int], boxes: list[Box], max_gap: int, step: int
+) -> SubjectTrack:
     array = np.array([[b.x, b.y, b.w, b.h] for b in boxes], dtype=np.float64).reshape(-1, 4)
-    return SubjectTrack(shot, kind, np.array(frames, dtype=np.int64), smooth_boxes(array), array)
+    indices = np.array(frames, dtype=np.int64)
+    # Smoothed run by run: two sightings far apart in time are not one movement.
+    runs = np.split(np.arange(len(indices)), np.nonzero(np.diff(indices) > max_gap)[0] + 1)
+    smoothed = np.concatenate([smooth_boxes(array[run]) for run in runs]) if len(indices) else array
+    reach = max(0, step - 1)
+    return SubjectTrack(
+        shot,
+        kind,
+        indices,
+        smoothed,
+        array,
+        densify(shot, indices, smoothed, max_gap, reach),
+        densify(shot, indices, array, max_gap, reach),
+    )
+
+
+def _subject_tracks(worthy: list[_Track], shorter: list[_Track]) -> list[_Track]:
+    """The strongest worthy track, then, in order of strength, the tracks (shorter ones too)
+    that run while none of the chosen ones does: the subject changes only when the current
+    one is gone (it left the picture and someone, or it again, came in)."""
+    primary = max(worthy, key=lambda t: t.score)
+    chosen = [primary]
+    for track in sorted([*worthy, *shorter], key=lambda t: -t.score):
+        first, last = track.faces[0].frame, track.last.frame
+        if track is not primary and all(
+            last < c.faces[0].frame or first > c.last.frame for c in chosen
+        ):
+            chosen.append(track)
+    return chosen
 
 
 def subject_of_shot(
@@ -126,14 +201,16 @@ def subject_of_shot(
     """
     samples = max(1, -(-shot.frames // step))
     max_gap = max(step, round(MAX_GAP_SECONDS * fps))
-    tracks = link_faces(faces, max_gap)
+    tracks = link_faces(faces, max_gap, step)
     needed = min(MIN_FACE_COVERAGE * samples, max(1.0, fps / step))
     worthy = [t for t in tracks if len(t.faces) >= max(2.0, needed) or samples <= 2]
     if worthy:
-        primary = max(worthy, key=lambda t: t.score)
-        others = [t for t in worthy if t is not primary]
+        # Shorter tracks may carry the subject where the strong ones are absent.
+        shorter = [t for t in tracks if t not in worthy and len(t.faces) >= MIN_LOOKS]
+        chosen = _subject_tracks(worthy, shorter)
+        others = [t for t in worthy if all(t is not c for c in chosen)]
         frames, boxes = [], []
-        for face in primary.faces:
+        for face in sorted((f for t in chosen for f in t.faces), key=lambda f: f.frame):
             box = face.box
             # Keep other people in the picture when they fit beside the subject.
             for other in others:
@@ -144,7 +221,16 @@ def subject_of_shot(
                             box = joined
             frames.append(face.frame)
             boxes.append(box)
-        return _track_from(shot, "face", frames, boxes)
+        return _track_from(shot, "face", frames, boxes, max_gap, step)
+    # Motion spread far wider than the crop is scattered (traffic, foliage, a shaking camera),
+    # not a subject to follow.
+    motions = [
+        m
+        for m in motions
+        if m.box.w <= MAX_MOTION_SPREAD * window[0] and m.box.h <= MAX_MOTION_SPREAD * window[1]
+    ]
     if len(motions) >= max(1.0, MIN_MOTION_COVERAGE * samples):
-        return _track_from(shot, "motion", [m.frame for m in motions], [m.box for m in motions])
-    return _track_from(shot, "none", [], [])
+        return _track_from(
+            shot, "motion", [m.frame for m in motions], [m.box for m in motions], max_gap, step
+        )
+    return _track_from(shot, "none", [], [], max_gap, step)

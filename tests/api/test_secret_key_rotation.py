@@ -24,7 +24,7 @@ def bearer(token: str) -> dict[str, str]:
 
 async def _signing_secrets(http: httpx.AsyncClient, settings: Settings, delivery: str) -> object:
     response = await http.get(
-        f"/internal/webhooks/deliveries/{delivery}", headers=bearer(settings.service_token)
+        f"/internal/webhooks/deliveries/{delivery}", headers=bearer(settings.webhook_service_token)
     )
     assert response.status_code == 200, response.text
     return response.json()["secrets"]

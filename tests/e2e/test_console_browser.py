@@ -167,6 +167,11 @@ def test_a_new_customer_signs_up_reframes_a_video_and_upgrades(
         page.get_by_role("group", name="Shots, in order").get_by_role("button")
     ).not_to_have_count(0)
     expect(page.get_by_test_id("quality")).to_contain_text("Picture")
+    # The sample clip has no face and nothing moving: the result says so in words.
+    expect(page.get_by_test_id("subject-in-frame")).to_have_text(
+        "No face or moving subject was found, so the camera held the centre of the picture."
+    )
+    expect(page.get_by_test_id("quality-warning")).to_have_count(0)
     capture(page, "09-job-result")
 
     page.get_by_role("link", name="Jobs").click()
@@ -198,11 +203,38 @@ def test_a_new_customer_signs_up_reframes_a_video_and_upgrades(
     capture(page, "13-plan-pro")
 
     # Pro includes API keys and webhooks.
+    # A key gets jobs and usage by default; managing webhooks only when chosen.
     page.get_by_role("link", name="API keys").click()
+    scopes = page.get_by_role("group", name="What the key may do")
+    for default in ("Read jobs", "Create and cancel jobs", "Read usage"):
+        expect(scopes.get_by_role("checkbox", name=default)).to_be_checked()
+    for opt_in in ("Read webhooks", "Manage webhooks"):
+        expect(scopes.get_by_role("checkbox", name=opt_in)).not_to_be_checked()
+    capture(page, "14-api-keys-new")
     page.get_by_label("Key name").fill("ci server")
     page.get_by_role("button", name="Create key").click()
     expect(page.get_by_test_id("new-secret")).to_be_visible()
-    expect(page.get_by_role("listitem").filter(has_text="ci server")).to_contain_text("never")
+    ci = page.get_by_role("listitem").filter(has_text="ci server")
+    expect(ci).to_contain_text("jobs:read, jobs:write, usage:read)")
+    expect(ci).to_contain_text("never")
+    page.get_by_label("Key name").fill("hooks bot")
+    scopes.get_by_role("checkbox", name="Manage webhooks").check()
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_test_id("new-secret")).to_be_visible()
+    bot = page.get_by_role("listitem").filter(has_text="hooks bot")
+    expect(bot).to_contain_text("Manage webhooks")
+    expect(bot).to_contain_text("(jobs:read, jobs:write, usage:read, webhooks:write)")
+    expect(bot).to_contain_text("never")
+    # Its first use shows in words.
+    secret = page.get_by_test_id("new-secret").text_content()
+    assert secret
+    used = httpx.get(
+        local_stack.api_url + "/api/webhooks/endpoints",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert used.status_code == 200, used.text
+    page.reload()
+    expect(bot.locator("time")).to_have_text("just now")
     capture(page, "14-api-keys")
 
     page.get_by_role("link", name="Webhooks").click()

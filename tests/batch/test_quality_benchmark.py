@@ -1,0 +1,131 @@
+"""The quality benchmark's fast subset: a few generated clips with exact per-frame truth
+(bench/quality_clips.py) through the pipeline's command line, scored from the truth alone
+(bench/quality_metrics.py). Margins, not exact figures: these catch regressions; the goals
+live in `make bench BENCH=quality`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import reframe
+
+from bench import quality_baselines as baselines
+from bench.quality_clips import ClipSpec, ShotSpec, Subject, Truth, generate
+from bench.quality_metrics import Scores, score
+
+pytestmark = pytest.mark.slow
+
+S = Subject
+
+CLIPS = {
+    # The issue's first report: a face crossing the frame in under a second, a hard cut, then
+    # the face still off the centre.
+    "fast-then-still": ClipSpec("fast-then-still", "fast", (
+        ShotSpec(0.9, "photo:coffee", (S("astronaut", 0.5, "linear", (0.12, 0.5), (0.88, 0.5)),)),
+        ShotSpec(1.5, "photo:rocket", (S("astronaut", 0.5, "still", (0.8, 0.5)),)),
+    ), width=640, height=360, fps=25, seed=31),
+    # The second: a cut to another angle of the same scene (same colours), the subject still.
+    "same-scene-angles": ClipSpec("same-scene-angles", "cuts", (
+        ShotSpec(1.5, "photo:coffee", (S("cameraman", 0.6, "linear", (0.2, 0.5), (0.45, 0.5)),)),
+        ShotSpec(1.5, "angle:coffee", (S("cameraman", 0.75, "still", (0.78, 0.5)),)),
+    ), width=640, height=360, fps=25, seed=32),
+    # A fade through black, then a dissolve.
+    "fade-dissolve": ClipSpec("fade-dissolve", "cuts", (
+        ShotSpec(1.5, "photo:rocket", (S("astronaut", 0.5, "still", (0.25, 0.5)),)),
+        ShotSpec(1.5, "photo:retina", (S("lfw1", 0.45, "still", (0.75, 0.5)),), "fade"),
+        ShotSpec(1.5, "texture:grass", (S("lfw2", 0.45, "still", (0.3, 0.5)),), "dissolve"),
+    ), width=640, height=360, fps=25, seed=33),
+    # A face walking through a dark scene: the detector must not reuse stale boxes.
+    "dark-walk": ClipSpec("dark-walk", "degraded", (
+        ShotSpec(2.5, "photo:coffee", (S("cameraman", 0.55, "linear", (0.75, 0.5), (0.25, 0.5)),)),
+    ), width=640, height=360, fps=25, brightness=0.3, noise=3.0, seed=34),
+}  # fmt: skip
+
+
+def _run(spec: ClipSpec, folder: Path) -> tuple[Truth, Scores, dict[str, Any], Scores]:
+    source, truth = generate(spec, folder / "clips")
+    manifest, _result = reframe(source, folder / spec.name, "--aspect", "9:16",
+                                "--resolution", "480p")  # fmt: skip
+    crop = manifest["crop_path"]
+    cuts = [shot["start_frame"] for shot in manifest["shots"][1:]]
+    x, y = np.array(crop["x"], float), np.array(crop["y"], float)
+    window = (crop["width"], crop["height"])
+    scores = score(truth, x, y, window, 1080, cuts)
+    naive_x, naive_y = baselines.naive(source, "9:16")
+    return truth, scores, manifest, score(truth, naive_x, naive_y, window, 1080, None)
+
+
+@pytest.fixture(scope="module")
+def scored(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, tuple[Truth, Scores, Any, Scores]]:
+    folder = tmp_path_factory.mktemp("quality")
+    return {name: _run(spec, folder) for name, spec in CLIPS.items()}
+
+
+def _claimed(manifest: dict[str, Any]) -> float:
+    return float(manifest["metrics"]["quality"]["subject_retention"])
+
+
+def test_a_face_crossing_in_under_a_second_stays_in_frame_and_the_still_shot_holds(
+    scored,
+) -> None:
+    _truth, scores, manifest, _naive = scored["fast-then-still"]
+
+    assert scores.retention is not None
+    assert scores.retention >= 0.9
+    assert scores.recall == 1.0
+    assert scores.precision == 1.0
+    assert scores.still_move == 0.0
+    assert manifest["shots"][1]["camera_mode"] == "steady"
+    # The manifest's own figure agrees with the truth.
+    assert abs(_claimed(manifest) - scores.retention) <= 0.05
+    assert manifest["metrics"]["subject_retention"] == _claimed(manifest)
+
+
+def test_a_cut_between_two_angles_of_one_scene_is_found_and_the_crop_reaches_the_subject(
+    scored,
+) -> None:
+    _truth, scores, manifest, _naive = scored["same-scene-angles"]
+
+    assert scores.recall == 1.0
+    assert scores.precision == 1.0
+    assert scores.retention is not None
+    assert scores.retention >= 0.9
+    assert abs(_claimed(manifest) - scores.retention) <= 0.05
+
+
+def test_fades_and_dissolves_are_shot_boundaries(scored) -> None:
+    truth, scores, _manifest, _naive = scored["fade-dissolve"]
+
+    assert len(truth.cuts) == 2
+    assert scores.recall == 1.0
+    assert scores.precision == 1.0
+    assert scores.still_move == 0.0
+
+
+def test_a_face_in_a_dark_scene_is_followed_and_measured_honestly(scored) -> None:
+    _truth, scores, manifest, _naive = scored["dark-walk"]
+
+    assert scores.retention is not None
+    assert scores.retention >= 0.9
+    assert abs(_claimed(manifest) - scores.retention) <= 0.05
+    assert manifest["metrics"]["quality"]["low_retention"] is False
+
+
+def test_the_crop_moves_more_calmly_than_a_frame_by_frame_tracker_and_keeps_as_much(
+    scored,
+) -> None:
+    """The naive baseline runs the same detector on every frame and centres on it."""
+    mine, naive = Scores(), Scores()
+    for _truth, scores, _manifest, baseline in scored.values():
+        mine.add(scores)
+        naive.add(baseline)
+
+    assert np.percentile(mine.accels, 95) <= 0.5 * np.percentile(naive.accels, 95)
+    assert mine.retention is not None
+    assert naive.retention is not None
+    assert mine.retention >= naive.retention - 0.02
