@@ -121,6 +121,29 @@ class Settings(BaseSettings):
     # Short: a leaked upload URL can be replayed (up to the plan's size) until it expires.
     upload_url_ttl_seconds: int = Field(900, ge=60, le=7 * 24 * 3600)
     download_url_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    # Multipart uploads (app.services.jobs.multipart): above the threshold a source arrives in
+    # parts, each with its own presigned URL (valid upload_url_ttl_seconds, renewable).
+    multipart_threshold_bytes: int = Field(
+        64 * 1024**2,
+        ge=5 * 1024**2,
+        le=5 * 1024**3,  # S3 takes no single PUT above 5 GiB
+        description="sources larger than this upload in parts; smaller ones in one PUT",
+    )
+    multipart_min_part_bytes: int = Field(
+        8 * 1024**2,
+        ge=5 * 1024**2,
+        le=512 * 1024**2,
+        description="the smallest part size handed out (larger sources get larger parts)",
+    )
+    multipart_upload_window_seconds: int = Field(
+        12 * 3600,
+        ge=600,
+        le=24 * 3600,  # the bucket's lifecycle rule aborts incomplete uploads after a day
+        description="how long a multipart job may take to upload its parts before it expires",
+    )
+    multipart_urls_per_request: int = Field(
+        100, ge=1, le=1000, description="part URLs handed out by one create or part-URL request"
+    )
 
     # Jobs
     callback_base_url: str = Field(

@@ -52,7 +52,7 @@ async def _background_work(
     """The outbox relay and the job sweeper: always built (tests drive them one step at a
     time), run as tasks when their settings say so, stopped with the app."""
     relay = OutboxRelay(app.state.sessionmaker, build_publishers(settings, aws), settings)
-    sweeper = JobSweeper(app.state.sessionmaker, settings)
+    sweeper = JobSweeper(app.state.sessionmaker, settings, aws.s3)
     app.state.outbox_relay = relay
     app.state.job_sweeper = sweeper
     stop = asyncio.Event()

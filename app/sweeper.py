@@ -14,6 +14,7 @@ import contextlib
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +22,7 @@ from app.config import Settings
 from app.domain.clock import utcnow
 from app.services import idempotency, retention
 from app.services.jobs.ages import job_state_ages
+from app.services.jobs.multipart import abort_abandoned_uploads
 from app.services.jobs.sweeping import (
     expire_stale_uploads,
     fail_lost_jobs,
@@ -36,6 +38,7 @@ JOB_AGES_MESSAGE = "job ages"
 @dataclass(frozen=True, slots=True)
 class SweepResult:
     expired_jobs: int
+    aborted_uploads: int
     redispatched_jobs: int
     dispatch_failed_jobs: int
     lost_jobs: int
@@ -48,13 +51,24 @@ class SweepResult:
 
 
 class JobSweeper:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        s3: Any = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
+        self.s3 = s3  # without it, open multipart uploads are left to the bucket's lifecycle
 
     async def sweep_once(self, now: datetime | None = None) -> SweepResult:
         now = now or utcnow()
         expired_jobs = await expire_stale_uploads(self.sessionmaker, self.settings, now)
+        aborted_uploads = (
+            await abort_abandoned_uploads(self.sessionmaker, self.settings, self.s3)
+            if self.s3 is not None
+            else 0
+        )
         queued = await recover_queued_jobs(self.sessionmaker, self.settings, now)
         lost_jobs = await fail_lost_jobs(self.sessionmaker, self.settings, now)
         abandoned = await fail_abandoned_deliveries(self.sessionmaker, now)
@@ -64,6 +78,7 @@ class JobSweeper:
         pruned = await retention.prune(self.sessionmaker, self.settings, now)
         result = SweepResult(
             expired_jobs=expired_jobs,
+            aborted_uploads=aborted_uploads,
             redispatched_jobs=queued.redispatched,
             dispatch_failed_jobs=queued.failed,
             lost_jobs=lost_jobs,

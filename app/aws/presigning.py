@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -48,10 +49,17 @@ class Presigner:
         return cls(await session.get_credentials(), region, bucket_url)
 
     async def url(
-        self, method: str, key: str, *, ttl_seconds: int, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        key: str,
+        *,
+        ttl_seconds: int,
+        headers: dict[str, str] | None = None,
+        query: Sequence[tuple[str, str]] = (),
     ) -> str:
         """A `method` URL for `key`, valid `ttl_seconds`; `headers` are signed: the request
-        must send exactly these."""
+        must send exactly these. `query` (an operation's own parameters, such as UploadPart's
+        `uploadId` and `partNumber`) is signed too and comes first, as the client orders it."""
         if self._credentials is None:
             raise NoCredentialsError()
         credentials = await self._credentials.get_frozen_credentials()
@@ -66,6 +74,7 @@ class Presigner:
         signed_headers = ";".join(names)
 
         params = [
+            *query,
             ("X-Amz-Algorithm", ALGORITHM),
             ("X-Amz-Credential", f"{credentials.access_key}/{scope}"),
             ("X-Amz-Date", timestamp),
@@ -75,7 +84,7 @@ class Presigner:
         if credentials.token is not None:
             params.append(("X-Amz-Security-Token", credentials.token))
         encoded = [(_encode(name), _encode(value)) for name, value in params]
-        query = "&".join(f"{name}={value}" for name, value in encoded)
+        query_string = "&".join(f"{name}={value}" for name, value in encoded)
 
         quoted_key = quote(key, safe="/~")
         canonical_request = "\n".join(
@@ -94,7 +103,7 @@ class Presigner:
         signature = hmac.new(
             self._key_for(credentials.secret_key, date), string_to_sign.encode(), hashlib.sha256
         ).hexdigest()
-        return f"{self._bucket_url}{quoted_key}?{query}&X-Amz-Signature={signature}"
+        return f"{self._bucket_url}{quoted_key}?{query_string}&X-Amz-Signature={signature}"
 
     def _key_for(self, secret: str, date: str) -> bytes:
         """The day's signing key, derived once per day (and per credential rotation)."""

@@ -60,3 +60,128 @@ async def head_object(s3: Any, bucket: str, key: str) -> StoredObject | None:
     return StoredObject(
         size_bytes=int(response["ContentLength"]), content_type=response.get("ContentType")
     )
+
+
+# ---------------------------------------------------------------- multipart uploads
+
+# S3's answer when the upload id is unknown: completed, aborted, or never started.
+_NO_SUCH_UPLOAD = "NoSuchUpload"
+# ListParts pages hold at most this many parts.
+_LIST_PARTS_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    part_number: int
+    size_bytes: int
+    etag: str  # without the quotes S3 wraps it in
+
+
+def bare_etag(etag: str) -> str:
+    return etag.strip().strip('"')
+
+
+async def presign_part(
+    presigner: Presigner,
+    key: str,
+    *,
+    upload_id: str,
+    part_number: int,
+    size_bytes: int,
+    ttl_seconds: int,
+) -> str:
+    """An UploadPart URL whose signature covers the part's length: S3 refuses another."""
+    return await presigner.url(
+        "PUT",
+        key,
+        ttl_seconds=ttl_seconds,
+        headers={"Content-Length": str(size_bytes)},
+        query=(("uploadId", upload_id), ("partNumber", str(part_number))),
+    )
+
+
+async def start_multipart_upload(s3: Any, bucket: str, key: str, *, content_type: str) -> str:
+    """Opens the upload; the type is fixed here, so the assembled object carries it."""
+    try:
+        response = await s3.create_multipart_upload(
+            Bucket=bucket, Key=key, ContentType=content_type
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise _unavailable("start the upload") from exc
+    upload_id: str = response["UploadId"]
+    return upload_id
+
+
+async def list_parts(s3: Any, bucket: str, key: str, upload_id: str) -> list[StoredPart] | None:
+    """The parts S3 holds for the upload, by number; None when the upload is not open."""
+    parts: list[StoredPart] = []
+    marker = 0
+    while True:
+        try:
+            response = await s3.list_parts(
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MaxParts=_LIST_PARTS_PAGE,
+                PartNumberMarker=marker,
+            )
+        except ClientError as exc:
+            if _error_code(exc) == _NO_SUCH_UPLOAD:
+                return None
+            raise _unavailable("list the uploaded parts") from exc
+        except BotoCoreError as exc:
+            raise _unavailable("list the uploaded parts") from exc
+        parts.extend(
+            StoredPart(
+                part_number=int(part["PartNumber"]),
+                size_bytes=int(part["Size"]),
+                etag=bare_etag(part["ETag"]),
+            )
+            for part in response.get("Parts", [])
+        )
+        if not response.get("IsTruncated"):
+            return parts
+        marker = int(response["NextPartNumberMarker"])
+
+
+async def complete_multipart_upload(
+    s3: Any, bucket: str, key: str, upload_id: str, parts: list[StoredPart]
+) -> bool:
+    """Assembles the object from `parts`; False when the upload is no longer open."""
+    try:
+        await s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={
+                "Parts": [{"PartNumber": p.part_number, "ETag": f'"{p.etag}"'} for p in parts]
+            },
+        )
+    except ClientError as exc:
+        if _error_code(exc) == _NO_SUCH_UPLOAD:
+            return False
+        raise _unavailable("assemble the upload") from exc
+    except BotoCoreError as exc:
+        raise _unavailable("assemble the upload") from exc
+    return True
+
+
+async def abort_multipart_upload(s3: Any, bucket: str, key: str, upload_id: str) -> None:
+    """Discards the upload and its parts; an upload already gone is fine."""
+    try:
+        await s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    except ClientError as exc:
+        if _error_code(exc) != _NO_SUCH_UPLOAD:
+            raise _unavailable("discard the upload") from exc
+    except BotoCoreError as exc:
+        raise _unavailable("discard the upload") from exc
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code"))
+
+
+def _unavailable(action: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"The media store could not {action}; try again shortly.", retry_after=RETRY_AFTER_SECONDS
+    )

@@ -1,10 +1,11 @@
 // The Reframer console: a small SPA over the public REST API. No build step, no CDN.
 
-import { ApiError, api, fetchJson, putWithProgress, session } from "./api.js";
+import { ApiError, api, fetchJson, session } from "./api.js";
 import {
   ACTIVE, FINAL, STAGE_WORDS, ago, bytes, clock, field, h, minutes, statusBadge, title, when,
 } from "./dom.js";
 import { reframeView } from "./reframe.js";
+import { fingerprint, resumeSource, unfinishedUpload, uploadSource } from "./uploads.js";
 
 const view = document.getElementById("view");
 const nav = document.getElementById("nav");
@@ -231,6 +232,12 @@ async function plansAndUsage() {
   return { plans: plans.data, usage };
 }
 
+function speedText(bytesPerSecond) {
+  const mib = 1024 ** 2;
+  return bytesPerSecond >= mib
+    ? `${+(bytesPerSecond / mib).toFixed(1)} MB/s` : `${Math.round(bytesPerSecond / 1024)} KB/s`;
+}
+
 // The file's duration, read locally, so a too-long video is refused before its upload.
 function videoDuration(file) {
   return new Promise((resolve) => {
@@ -261,8 +268,31 @@ async function newJobPage() {
   const resolution = h("select", { name: "resolution" },
     ["720p", "1080p", "480p", "2160p"].map((r) => choice(r, r === "2160p" ? "2160p (4K)" : r, rank[r] <= cap)));
   const bar = h("progress", { max: 100, value: 0, "aria-label": "Upload progress" });
+  const rate = h("span", { class: "hint", "data-testid": "upload-rate" });
+  const report = ({ share, speed, secondsLeft }) => {
+    bar.value = share * 100;
+    rate.textContent = [`${Math.floor(share * 100)}%`,
+      speed ? speedText(speed) : null,
+      secondsLeft != null && Number.isFinite(secondsLeft) ? `about ${clock(secondsLeft)} left` : null,
+    ].filter(Boolean).join(" · ");
+  };
   const submit = h("button", { type: "submit" }, "Upload and reframe");
   const verified = me.email_verified;
+  // A large upload cut short (a reload, a closed tab) is picked up by choosing the file again.
+  const unfinished = unfinishedUpload.get(me.id);
+  const resumeNotice = unfinished ? h("div", { class: "card", "data-testid": "unfinished-upload" },
+    h("p", {}, `The upload of ${unfinished.name} (${bytes(unfinished.size)}) did not finish. `
+      + "Choose the same file to continue where it stopped."),
+    h("button", { type: "button", class: "secondary", onclick: async () => {
+      unfinishedUpload.clear();
+      try { await api("POST", `/api/jobs/${unfinished.job}/upload/abort`); } catch { /* gone already */ }
+      newJobPage();
+    } }, "Discard it")) : null;
+  const finish = async (jobId) => {
+    await api("POST", `/api/jobs/${jobId}/confirm`);
+    unfinishedUpload.clear();
+    location.hash = `#/jobs/${jobId}`;
+  };
   const form = h("form", {
     "aria-label": "New job",
     onsubmit: async (event) => {
@@ -276,6 +306,11 @@ async function newJobPage() {
       }
       await busy(submit, (async () => {
         try {
+          if (unfinished && fingerprint(video) === unfinished.file) {
+            say(`Continuing the upload of ${video.name}.`, "info");
+            if (await resumeSource(unfinished.job, video, report)) return await finish(unfinished.job);
+            unfinishedUpload.clear(); // aborted or expired meanwhile: start over
+          }
           const seconds = await videoDuration(video);
           if (seconds != null && seconds > limits.max_source_seconds) {
             return say(`${video.name} runs ${clock(seconds)}; your plan takes videos up to ${minutes(limits.max_source_seconds)}.`,
@@ -288,18 +323,22 @@ async function newJobPage() {
             ...(seconds != null ? { duration_seconds: Math.max(0.001, seconds) } : {}),
             options: { aspect_ratio: aspect.value, resolution: resolution.value },
           });
-          await putWithProgress(created.upload, video, (share) => { bar.value = share * 100; });
-          await api("POST", `/api/jobs/${created.job.id}/confirm`);
-          location.hash = `#/jobs/${created.job.id}`;
-        } catch (error) { explain(error); }
+          await uploadSource(created, video, report, { account: me.id });
+          await finish(created.job.id);
+        } catch (error) {
+          if (!(error instanceof ApiError) && unfinishedUpload.get(me.id)) {
+            return say(`The upload stopped (${error.message}). Choose the file again to continue where it stopped.`);
+          }
+          explain(error);
+        }
       })());
     },
   }, h("fieldset", { disabled: !verified },
     h("legend", { class: "visually-hidden" }, "Video and output"),
     field("Video file", file, `Up to ${bytes(limits.max_upload_bytes)} and ${minutes(limits.max_source_seconds)} on your ${usage.plan} plan.`),
     field("Aspect ratio", aspect), field("Output resolution", resolution),
-    field("Upload", bar), submit));
-  show(title("New job"), unverifiedNotice(), h("div", { class: "card" }, form),
+    field("Upload", bar, rate), submit));
+  show(title("New job"), unverifiedNotice(), resumeNotice, h("div", { class: "card" }, form),
     h("p", { class: "muted" }, `${usage.jobs_remaining} of ${limits.jobs_per_month} jobs left this month. `,
       h("a", { href: "#/plan" }, "Compare plans")));
 }

@@ -164,6 +164,23 @@ class UploadTooLarge(ValidationFailed):
     code, title = "upload_too_large", "The upload is larger than allowed"
 
 
+class UploadPartsMismatch(ValidationFailed):
+    """The parts do not make up the declared file; carries `missing_parts`,
+    `wrong_size_parts` and `etag_mismatch_parts` (part numbers), and `part_size_bytes`."""
+
+    code, title = "upload_parts_mismatch", "The uploaded parts do not make up the declared file"
+
+
+class NotMultipart(Conflict):
+    code, title = "not_multipart", "This job's upload is a single PUT, not in parts"
+
+
+class MultipartUploadClosed(Conflict):
+    """The upload was completed or aborted already; carries `job_status`."""
+
+    code, title = "multipart_upload_closed", "The multipart upload is no longer open"
+
+
 class IdempotencyKeyReused(Conflict):
     code, title = "idempotency_key_reused", "This Idempotency-Key was used for another request"
 

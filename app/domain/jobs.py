@@ -26,7 +26,7 @@ VIDEO_CONTENT_TYPES = frozenset(
     }
 )
 
-# S3 refuses a single PUT over 5 GiB; larger files would need a multipart upload.
+# S3 refuses a single PUT over 5 GiB: larger files upload in parts (app.domain.multipart).
 SINGLE_PUT_MAX_BYTES = 5 * GIB
 
 # The files the pipeline writes under a job's output prefix.

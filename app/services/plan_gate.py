@@ -12,7 +12,6 @@ from typing import Any
 from app.config import Settings
 from app.db.models import Account
 from app.domain.errors import QuotaExceeded, SourceTooLong, TierLimit, UploadTooLarge
-from app.domain.jobs import SINGLE_PUT_MAX_BYTES
 from app.domain.periods import Period
 from app.domain.plans import (
     PLANS,
@@ -61,12 +60,7 @@ def ensure_feature(settings: Settings, account: Account, feature: Feature) -> No
 
 
 def ensure_upload_size(settings: Settings, plan: Plan, size_bytes: int) -> None:
-    if size_bytes > SINGLE_PUT_MAX_BYTES:
-        raise UploadTooLarge(
-            f"Uploads are limited to {SINGLE_PUT_MAX_BYTES} bytes (one S3 PUT).",
-            size_bytes=size_bytes,
-            limit_bytes=SINGLE_PUT_MAX_BYTES,
-        )
+    # Sources too large for one S3 PUT upload in parts, so only the plans bound the size.
     if size_bytes <= plan.max_upload_bytes:
         return
     required = cheapest_plan_for_upload(size_bytes)

@@ -39,10 +39,13 @@ TEAM_SETTINGS = {
     "REFRAMER_WEBHOOK_ALLOW_PRIVATE_TARGETS",
 }
 SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "DATABASE_URL", "STORAGE_URI")
-# The API may presign and head objects in its bucket and send to its queues, nothing more.
+# The API may presign and head objects in its bucket (and list and abort multipart uploads
+# there) and send to its queues, nothing more.
 API_ACTIONS = {
     "s3:PutObject",
     "s3:GetObject",
+    "s3:ListMultipartUploadParts",
+    "s3:AbortMultipartUpload",
     "kms:GenerateDataKey",
     "kms:Decrypt",
     "sqs:SendMessage",
@@ -199,10 +202,12 @@ def test_a_wildcard_grant_is_reported(resources):
     ]
 
 
-def test_the_api_presigns_heads_and_sends_and_does_nothing_more(resources):
+def test_the_api_presigns_heads_manages_multipart_uploads_and_sends_and_nothing_more(resources):
     allowed = rules.allowed_actions(resources["ApiTaskRole"])
     assert set(allowed) == API_ACTIONS
     assert allowed["s3:PutObject"] == [{"Fn::Sub": "${MediaBucket.Arn}/uploads/*"}]
+    for multipart in ("s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"):
+        assert allowed[multipart] == [{"Fn::Sub": "${MediaBucket.Arn}/uploads/*"}]
     assert sorted(r["Fn::Sub"] for r in allowed["s3:GetObject"]) == [
         "${MediaBucket.Arn}/outputs/*",
         "${MediaBucket.Arn}/uploads/*",

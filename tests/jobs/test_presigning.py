@@ -13,7 +13,7 @@ from botocore.config import Config
 
 from app.aws.clients import AwsClients
 from app.aws.presigning import Presigner
-from app.aws.s3 import presign_get, presign_put
+from app.aws.s3 import presign_get, presign_part, presign_put
 from app.config import Settings
 from app.local.moto_server import MotoServer
 from app.local.provision import LocalAws
@@ -110,3 +110,55 @@ async def test_urls_match_the_client_on_aws_endpoints_with_temporary_credentials
     assert parse_qs(urlsplit(ours).query)["X-Amz-Security-Token"] == [
         "FwoGZXIvYXdzEXAMPLETOKEN//+="
     ]
+
+
+@pytest.mark.parametrize(("region", "bucket"), [("us-east-1", "reframer-media"),
+                                                ("eu-west-1", "media.example.com")])  # fmt: skip
+async def test_part_urls_are_the_clients_own_and_sign_the_parts_length(
+    region: str, bucket: str
+) -> None:
+    """S3 refuses an UploadPart whose Content-Length differs from the one signed, so a part
+    URL carries exactly its own part and nothing longer or shorter."""
+    session = aioboto3.Session(
+        aws_access_key_id="ASIAEXAMPLEKEY",
+        aws_secret_access_key="secret/with+chars",
+        aws_session_token="FwoGZXIvYXdzEXAMPLETOKEN//+=",
+        region_name=region,
+    )
+    upload_id = "2~Vb3Qz+9/xyz=="  # S3's upload ids hold characters that must be escaped
+    config = Config(signature_version="s3v4", s3={"addressing_style": "auto"})
+    async with session.client("s3", config=config) as s3:
+        presigner = await Presigner.for_bucket(session, s3, bucket, region)
+        ours, theirs = await _same_second(
+            lambda: presign_part(
+                presigner, KEY, upload_id=upload_id, part_number=3, size_bytes=8_388_608,
+                ttl_seconds=900,
+            ),
+            lambda: s3.generate_presigned_url(
+                "upload_part",
+                Params={"Bucket": bucket, "Key": KEY, "UploadId": upload_id, "PartNumber": 3,
+                        "ContentLength": 8_388_608},
+                ExpiresIn=900,
+            ),
+        )  # fmt: skip
+        other_length, same_length = await _same_second(
+            lambda: presign_part(
+                presigner, KEY, upload_id=upload_id, part_number=3, size_bytes=8_388_607,
+                ttl_seconds=900,
+            ),
+            lambda: presign_part(
+                presigner, KEY, upload_id=upload_id, part_number=3, size_bytes=8_388_608,
+                ttl_seconds=900,
+            ),
+        )  # fmt: skip
+    assert ours == theirs
+    query = parse_qs(urlsplit(ours).query)
+    assert query["X-Amz-SignedHeaders"] == ["content-length;host"]
+    assert (query["uploadId"], query["partNumber"]) == ([upload_id], ["3"])
+
+    # Signed in the same second, the URLs differ only by the length they bind.
+    def signature(url: str) -> list[str]:
+        return parse_qs(urlsplit(url).query)["X-Amz-Signature"]
+
+    assert signature(other_length) != signature(same_length)
+    assert other_length.split("X-Amz-Signature")[0] == same_length.split("X-Amz-Signature")[0]

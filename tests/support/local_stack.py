@@ -18,6 +18,7 @@ from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 60.0
+MULTIPART_THRESHOLD_BYTES = 16 * 1024**2
 
 
 @dataclass
@@ -47,6 +48,9 @@ class LocalStack:
             "REFRAMER_SMTP_SINK_DIR": str(self.workdir / "mail"),
             # The browser test asks for a second link; a person would wait the minute.
             "REFRAMER_EMAIL_RESEND_COOLDOWN_SECONDS": "4",
+            # Sources above 16 MiB upload in parts (8 MiB each), so a browser test sends a
+            # multi-part file of a few parts instead of gigabytes.
+            "REFRAMER_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD_BYTES),
             **(extra_env or {}),
         }
         # Appended: a stack started again after a crash keeps one log of its whole life.

@@ -71,8 +71,13 @@ def test_plan_refusals_carry_their_fields() -> None:
     with pytest.raises(TierLimit) as size:
         plan_gate.ensure_upload_size(settings, free, 300 * MIB)
     assert size.value.extra["limit_bytes"] == free.max_upload_bytes
+    # Past one S3 PUT's 5 GiB, sources go in parts: each plan's own limit is the bound.
+    plan_gate.ensure_upload_size(settings, business, 10 * GIB)
     with pytest.raises(UploadTooLarge):
-        plan_gate.ensure_upload_size(settings, business, 6 * GIB)
+        plan_gate.ensure_upload_size(settings, business, 10 * GIB + 1)
+    with pytest.raises(TierLimit) as seven_gib:
+        plan_gate.ensure_upload_size(settings, free, 7 * GIB)
+    assert seven_gib.value.extra["required_plan"] == "business"
     period = month_of(datetime(2026, 11, 5, tzinfo=UTC))
     with pytest.raises(QuotaExceeded) as monthly:
         plan_gate.ensure_monthly_jobs(settings, free, free.jobs_per_month, period)

@@ -20,6 +20,7 @@ ASSETS = {
     "api.js": "text/javascript; charset=utf-8",
     "dom.js": "text/javascript; charset=utf-8",
     "reframe.js": "text/javascript; charset=utf-8",
+    "uploads.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
 }
 

@@ -28,7 +28,7 @@ from app.api.schemas.jobs import (
 from app.api.schemas.problems import problem_responses
 from app.domain.api_key_scopes import Scope
 from app.domain.job_states import JobStatus
-from app.services.jobs import confirmation, creation, management, queries
+from app.services.jobs import confirmation, creation, management, multipart, queries
 from app.services.jobs.creation import CreatedJob, JobRequest
 
 router = APIRouter(
@@ -58,7 +58,7 @@ def _render_created(created: CreatedJob) -> dict[str, object]:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CreateJobResponse,
-    responses=problem_responses(403, 409),
+    responses=problem_responses(403, 409, 503),
     summary="Create a job and get the URL to upload its video to",
 )
 async def create_job(
@@ -84,6 +84,7 @@ async def create_job(
         ),
         render=_render_created,
         idempotency_key=idempotency_key,
+        s3=aws.s3,
     )
     headers = {"Idempotent-Replayed": "true"} if saved.replayed else None
     return JSONResponse(saved.body, status_code=saved.status, headers=headers)
@@ -138,9 +139,15 @@ async def confirm_job(
 
 @router.post("/{job_id}/cancel", response_model=JobResponse, responses=problem_responses(409))
 async def cancel_job(
-    job_id: uuid.UUID, caller: CurrentCaller, session: SessionDep, settings: SettingsDep
+    job_id: uuid.UUID,
+    caller: CurrentCaller,
+    session: SessionDep,
+    settings: SettingsDep,
+    aws: AwsDep,
 ) -> JobResponse:
-    return JobResponse.of(await management.cancel_job(session, settings, caller.account_id, job_id))
+    job = await management.cancel_job(session, settings, caller.account_id, job_id)
+    await multipart.discard_upload(session, settings, aws.s3, job)  # its parts, if any
+    return JobResponse.of(job)
 
 
 @router.get(

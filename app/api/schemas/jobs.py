@@ -6,11 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.api.schemas.uploads import MultipartUploadInstructions
 from app.db.models import Job, JobEvent
 from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import VIDEO_CONTENT_TYPES, ProgressStage, is_retryable
 from app.domain.plans import AspectRatio
 from app.services.jobs.creation import CreatedJob
+from app.services.jobs.multipart import MultipartTicket
 from app.services.jobs.queries import DownloadLink
 from contracts.jobs import JobOptions as JobOptions
 from contracts.jobs import Resolution as Resolution
@@ -170,16 +172,26 @@ class UploadInstructions(BaseModel):
 
 class CreateJobResponse(BaseModel):
     job: JobResponse
-    upload: UploadInstructions
+    upload: Annotated[
+        UploadInstructions | MultipartUploadInstructions,
+        Field(
+            discriminator="method",
+            description="`PUT`: one request; `multipart`: a source above the multipart "
+            "threshold, uploaded in parts",
+        ),
+    ]
 
     @classmethod
     def of(cls, created: CreatedJob) -> CreateJobResponse:
+        upload = created.upload
         return cls(
             job=JobResponse.of(created.job),
-            upload=UploadInstructions(
-                url=created.upload.url,
-                headers=created.upload.headers,
-                expires_at=created.upload.expires_at,
+            upload=(
+                MultipartUploadInstructions.of(upload)
+                if isinstance(upload, MultipartTicket)
+                else UploadInstructions(
+                    url=upload.url, headers=upload.headers, expires_at=upload.expires_at
+                )
             ),
         )
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, TimestampMixin
@@ -25,6 +25,13 @@ class Job(IdMixin, TimestampMixin, Base):
         Index("ix_jobs_status_upload_expires_at", "status", "upload_expires_at"),
         # The scrape's oldest job per state, and the sweeper's stuck queued jobs.
         Index("ix_jobs_status_status_changed_at", "status", "status_changed_at"),
+        # The sweeper's walk over multipart uploads S3 still holds open.
+        Index(
+            "ix_jobs_multipart_upload_id_open",
+            "status",
+            postgresql_where=text("multipart_upload_id IS NOT NULL"),
+            sqlite_where=text("multipart_upload_id IS NOT NULL"),
+        ),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
@@ -43,6 +50,10 @@ class Job(IdMixin, TimestampMixin, Base):
 
     upload_key: Mapped[str] = mapped_column(String(255), unique=True)
     upload_expires_at: Mapped[datetime]
+    # A source above the multipart threshold arrives in parts of this size (the last smaller);
+    # the S3 upload id is kept while the upload is open (cleared once completed or aborted).
+    part_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    multipart_upload_id: Mapped[str | None] = mapped_column(String(1024))
 
     batch_job_id: Mapped[str | None] = mapped_column(String(128))
     callback_token_hash: Mapped[str | None] = mapped_column(String(64))

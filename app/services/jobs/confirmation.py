@@ -73,7 +73,12 @@ async def confirm_job(
     stored = await head_object(s3, settings.s3_bucket, job.upload_key)
     if stored is None:
         raise UploadMissing(
-            "Nothing was uploaded for this job yet: PUT the file to the upload URL first.",
+            "Nothing was uploaded for this job yet: "
+            + (
+                "upload its parts and complete the multipart upload first."
+                if job.part_size_bytes is not None
+                else "PUT the file to the upload URL first."
+            ),
             job_status=job.status,
         )
     if stored.size_bytes != job.size_bytes:

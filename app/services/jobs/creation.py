@@ -6,7 +6,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
@@ -27,6 +27,8 @@ from app.domain.plans import AspectRatio
 from app.services import idempotency, plan_gate
 from app.services.email.verification import unverified_error
 from app.services.idempotency import IdempotentRequest, SavedResponse
+from app.services.jobs import multipart
+from app.services.jobs.multipart import MultipartTicket
 from app.services.usage import plan_and_usage
 
 CREATE_OPERATION = "POST /api/jobs"
@@ -55,7 +57,7 @@ class UploadTicket:
 @dataclass(frozen=True, slots=True)
 class CreatedJob:
     job: Job
-    upload: UploadTicket
+    upload: UploadTicket | MultipartTicket
 
 
 Render = Callable[[CreatedJob], dict[str, Any]]
@@ -69,6 +71,8 @@ async def create_job(
     request: JobRequest,
     render: Render,
     idempotency_key: str | None = None,
+    *,
+    s3: Any,
 ) -> SavedResponse:
     """Returns the response body `render` makes of the new job, or the one saved for the key."""
     keyed = (
@@ -100,7 +104,21 @@ async def create_job(
 
     now = utcnow()
     job_id = new_id()
-    expires_at = now + timedelta(seconds=settings.upload_url_ttl_seconds)
+    expires_at = now + multipart.upload_window(settings, request.size_bytes)
+    upload_key = new_upload_key(job_id)
+    # Above the threshold the source arrives in parts: S3 opens the upload before the row
+    # exists (should the commit fail, the bucket's lifecycle rule aborts it).
+    opened = (
+        await multipart.open_upload(
+            settings,
+            s3,
+            upload_key,
+            content_type=request.content_type,
+            size_bytes=request.size_bytes,
+        )
+        if multipart.is_multipart(settings, request.size_bytes)
+        else None
+    )
     job_row = {
         "id": job_id,
         "account_id": account_id,
@@ -112,8 +130,10 @@ async def create_job(
         "duration_seconds": request.duration_seconds,
         "aspect_ratio": request.aspect_ratio.value,
         "resolution": request.resolution,
-        "upload_key": new_upload_key(job_id),
+        "upload_key": upload_key,
         "upload_expires_at": expires_at,
+        "part_size_bytes": opened.layout.part_size_bytes if opened is not None else None,
+        "multipart_upload_id": opened.upload_id if opened is not None else None,
         "created_at": now,
         "updated_at": now,
     }
@@ -135,20 +155,27 @@ async def create_job(
         },
     )
     job = Job(**job_row)  # transient: what the response is rendered from
-    url = await presign_put(
-        presigner,
-        job.upload_key,
-        content_type=request.content_type,
-        size_bytes=request.size_bytes,
-        ttl_seconds=settings.upload_url_ttl_seconds,
-    )
-    ticket = UploadTicket(
-        url=url,
-        method="PUT",
-        # Both are signed: the upload must send exactly these.
-        headers={"Content-Type": request.content_type, "Content-Length": str(request.size_bytes)},
-        expires_at=expires_at,
-    )
+    ticket: UploadTicket | MultipartTicket
+    if opened is not None:
+        ticket = await multipart.ticket_for(settings, presigner, upload_key, opened, expires_at)
+    else:
+        url = await presign_put(
+            presigner,
+            job.upload_key,
+            content_type=request.content_type,
+            size_bytes=request.size_bytes,
+            ttl_seconds=settings.upload_url_ttl_seconds,
+        )
+        ticket = UploadTicket(
+            url=url,
+            method="PUT",
+            # Both are signed: the upload must send exactly these.
+            headers={
+                "Content-Type": request.content_type,
+                "Content-Length": str(request.size_bytes),
+            },
+            expires_at=expires_at,
+        )
     body = render(CreatedJob(job=job, upload=ticket))
     if keyed is not None:
         idempotency.save_response(
