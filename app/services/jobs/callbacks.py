@@ -38,7 +38,7 @@ from app.domain.jobs import (
 from app.domain.keyring import Purpose
 from app.domain.plans import Feature, get_plan
 from app.domain.secrets import new_opaque_token
-from app.services.jobs.transitions import lock_job, transition_job
+from app.services.jobs.transitions import lock_job, transition_job, transition_to_failed
 from app.services.plan_gate import source_limit_details
 from app.services.usage import add_usage
 
@@ -243,17 +243,9 @@ async def fail_job(
             f"the container refused the source as too long without measuring it over the "
             f"plan's {limit} seconds: {message}"
         )
-    transition = await transition_job(
-        session,
-        settings,
-        job_id,
-        JobStatus.FAILED,
-        actor=Actor.CONTAINER,
-        reason=f"failed: {code.value}",
+    transition = await transition_to_failed(
+        session, settings, job_id, code, message, actor=Actor.CONTAINER
     )
-    if transition.changed:
-        transition.job.error_code = code.value
-        transition.job.error_message = message
     await session.commit()
     return transition.job
 
@@ -267,18 +259,11 @@ async def _refuse_source(
 ) -> Job:
     """Fail the job with source_too_long, in the tier_limit shape, and take back what its
     confirm counted: a refused job is not charged."""
-    transition = await transition_job(
-        session,
-        settings,
-        job_id,
-        JobStatus.FAILED,
-        actor=Actor.CONTAINER,
-        reason=f"failed: {FailureCode.SOURCE_TOO_LONG.value}",
+    transition = await transition_to_failed(
+        session, settings, job_id, FailureCode.SOURCE_TOO_LONG, message, actor=Actor.CONTAINER
     )
     job = transition.job
     if transition.changed:
-        job.error_code = FailureCode.SOURCE_TOO_LONG.value
-        job.error_message = message
         job.metrics = source_limit_details(settings, get_plan(job.plan), measured)
         if job.usage_period is not None:
             await add_usage(

@@ -19,7 +19,7 @@ from app.domain.job_liveness import LivenessLimits, is_lost
 from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import FailureCode
 from app.services.jobs.confirmation import job_message
-from app.services.jobs.transitions import lock_job, transition_job
+from app.services.jobs.transitions import lock_job, transition_job, transition_to_failed
 from app.services.outbox import Destination, enqueue
 
 EXPIRE_BATCH = 100
@@ -157,16 +157,9 @@ async def _fail_if_still_lost(
         "submit the job again."
     )
     # is_lost holds only for running and submitted jobs, both of which may fail.
-    transition = await transition_job(
-        session,
-        settings,
-        job.id,
-        JobStatus.FAILED,
-        actor=Actor.SWEEPER,
-        reason=f"failed: {FailureCode.CONTAINER_LOST.value}",
+    transition = await transition_to_failed(
+        session, settings, job.id, FailureCode.CONTAINER_LOST, message, actor=Actor.SWEEPER
     )
-    transition.job.error_code = FailureCode.CONTAINER_LOST.value
-    transition.job.error_message = message
     await session.commit()
     return int(transition.changed)
 
@@ -263,18 +256,12 @@ async def _recover_if_still_stuck(
         )
         await session.commit()
         return step
-    transition = await transition_job(
-        session,
-        settings,
-        job.id,
-        JobStatus.FAILED,
-        actor=Actor.SWEEPER,
-        reason=f"failed: {FailureCode.DISPATCH_FAILED.value}",
-    )
-    transition.job.error_code = FailureCode.DISPATCH_FAILED.value
-    transition.job.error_message = (
+    message = (
         f"The job could not be handed to Batch: it stayed queued through "
         f"{job.dispatch_attempts + 1} dispatch attempts, {waited} s each; submit it again."
+    )
+    await transition_to_failed(
+        session, settings, job.id, FailureCode.DISPATCH_FAILED, message, actor=Actor.SWEEPER
     )
     await session.commit()
     return step

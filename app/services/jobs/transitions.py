@@ -14,6 +14,7 @@ from app.db.models import Job, JobEvent
 from app.domain.clock import utcnow
 from app.domain.errors import NotFound
 from app.domain.job_states import Actor, JobStatus, is_final, must_change
+from app.domain.jobs import FailureCode
 from app.services.jobs.announcements import announce_transition
 
 logger = logging.getLogger("app.jobs")
@@ -93,3 +94,23 @@ async def transition_job(
         },
     )
     return Transition(job=job, previous=previous, changed=True)
+
+
+async def transition_to_failed(
+    session: AsyncSession,
+    settings: Settings,
+    job_id: uuid.UUID,
+    code: FailureCode,
+    message: str,
+    *,
+    actor: Actor,
+) -> Transition:
+    """`transition_job` to failed, with the failure's code and message on the job; a job
+    already failed keeps the error it has. The caller commits."""
+    transition = await transition_job(
+        session, settings, job_id, JobStatus.FAILED, actor=actor, reason=f"failed: {code.value}"
+    )
+    if transition.changed:
+        transition.job.error_code = code.value
+        transition.job.error_message = message
+    return transition
