@@ -19,16 +19,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.db.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from app.db.models import WebhookDelivery
 from app.domain.clock import utcnow
 from app.domain.errors import NotFound
 from app.domain.job_states import JobStatus, is_final
 from app.domain.webhook_deliveries import DeliveryStatus
 from app.services.jobs.transitions import lock_job
+from app.services.webhooks.deliveries import delivery_with_event_and_endpoint
 from app.services.webhooks.events import queue_delivery
 
 # How long a read hides the messages it looks at (they are made visible again right after).
@@ -205,17 +205,10 @@ class DeadLetterQueues:
         if delivery_id is None:
             return "kept"
         async with self.sessionmaker() as session:
-            row = (
-                await session.execute(
-                    select(WebhookDelivery, WebhookEvent, WebhookEndpoint)
-                    .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-                    .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                    .where(WebhookDelivery.id == delivery_id)
-                )
-            ).one_or_none()
-            if row is None:
+            found = await delivery_with_event_and_endpoint(session, delivery_id)
+            if found is None:
                 return "skipped"  # the endpoint was deleted, or the event passed retention
-            delivery, event, endpoint = row
+            delivery, event, endpoint = found
             if delivery.status == DeliveryStatus.PENDING.value:
                 await self._send_back(DeadLetterSource.WEBHOOKS, message, None)
                 return "sent_back"

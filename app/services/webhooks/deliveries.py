@@ -128,9 +128,10 @@ class DeliveryToSend:
     require_https: bool
 
 
-async def delivery_to_send(
-    session: AsyncSession, settings: Settings, delivery_id: uuid.UUID
-) -> DeliveryToSend:
+async def delivery_with_event_and_endpoint(
+    session: AsyncSession, delivery_id: uuid.UUID
+) -> tuple[WebhookDelivery, WebhookEvent, WebhookEndpoint] | None:
+    """The delivery with what it sends and where; None once its endpoint or event is gone."""
     row = (
         await session.execute(
             select(WebhookDelivery, WebhookEvent, WebhookEndpoint)
@@ -139,9 +140,16 @@ async def delivery_to_send(
             .where(WebhookDelivery.id == delivery_id)
         )
     ).one_or_none()
-    if row is None:
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def delivery_to_send(
+    session: AsyncSession, settings: Settings, delivery_id: uuid.UUID
+) -> DeliveryToSend:
+    found = await delivery_with_event_and_endpoint(session, delivery_id)
+    if found is None:
         raise NotFound("No such webhook delivery (its endpoint may have been deleted).")
-    delivery, event, endpoint = row
+    delivery, event, endpoint = found
     reason: str | None = None
     if delivery.status != DeliveryStatus.PENDING.value:
         reason = delivery.status
