@@ -47,10 +47,10 @@ system-deps: ## install the Debian packages the project runs (PostgreSQL, Redis,
 	@scripts/ensure-system-packages.sh
 
 run: install ## run the whole system locally (SQLite, moto on loopback, local runners)
-	$(PY) -m app.local
+	$(PY) -m devstack
 
 demo: $(STAMP) ## with `make run` up: register, upload a generated clip, wait, fetch the result
-	$(PY) -m app.local.demo
+	$(PY) -m devstack.demo
 
 test: install tools ## lint, type-check and run the whole test suite
 	$(MAKE) --no-print-directory lint
@@ -59,7 +59,7 @@ test: install tools ## lint, type-check and run the whole test suite
 lint: $(STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy app contracts lambdas batch bench
+	$(VENV)/bin/mypy app contracts devstack lambdas batch bench
 
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -211,7 +211,7 @@ class Settings(BaseSettings):
     )
 
     # Email: sent by the outbox relay over SMTP. The defaults reach the local sink
-    # (`python -m app.local.smtp_sink`); production sets a real relay with STARTTLS and auth.
+    # (`python -m devstack.smtp_sink`); production sets a real relay with STARTTLS and auth.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(8025, ge=1, le=65535)
     smtp_username: str | None = None

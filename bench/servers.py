@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.local.moto_server import free_port
+from devstack.moto_server import free_port
 from tests.support.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[1]

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.config import Settings
-from app.local.moto_server import FAKE_CREDENTIALS, free_port
-from app.local.provision import LocalAws, provision_aws
+from devstack.moto_server import FAKE_CREDENTIALS, free_port
+from devstack.provision import LocalAws, provision_aws
 from tests.support import migrations
 from tests.support.postgres import PostgresCluster
 from tests.support.processes import stop_process

@@ -13,10 +13,10 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
-from app.local.moto_server import MotoServer, start_moto
-from app.local.provision import LocalAws, provision_aws
-from app.local.smtp_sink import SmtpSink, start_smtp_sink
 from app.main import create_app
+from devstack.moto_server import MotoServer, start_moto
+from devstack.provision import LocalAws, provision_aws
+from devstack.smtp_sink import SmtpSink, start_smtp_sink
 from tests.support import migrations
 from tests.support.local_stack import LocalStack, start_local_stack
 from tests.support.postgres import PostgresCluster

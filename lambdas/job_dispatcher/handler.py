@@ -10,7 +10,7 @@ submit the Batch job, and tell the API its Batch id (`/submitted`).
   later record of the same message group in this batch: SQS FIFO order holds per group.
 
 The handler always calls boto3's `batch` client; locally `AWS_ENDPOINT_URL_BATCH` points it at
-the local Batch runner (`app/local/batch_runner.py`).
+the local Batch runner (`devstack/batch_runner.py`).
 
 A submission overrides neither the retry strategy nor the attempt timeout: the job definition
 in `infra/template.yaml` is their one source (only infrastructure losses are retried).

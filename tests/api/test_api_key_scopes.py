@@ -13,7 +13,7 @@ from app.api.deps import get_caller
 from app.api.routes import ROUTERS
 from app.config import Settings
 from app.domain.plans import PlanName
-from app.local.smtp_sink import SmtpSink, plain_text
+from devstack.smtp_sink import SmtpSink, plain_text
 from tests.support.mailbox import Mailbox
 from tests.support.users import TestUser, UserFactory
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.local.moto_server import free_port
 from app.main import create_app
+from devstack.moto_server import free_port
 
 
 async def test_live_and_ready_answer_without_auth(client: httpx.AsyncClient) -> None:

@@ -22,8 +22,8 @@ import pytest
 from conftest import REPO
 from synthetic_clips import Path2D, Shot, make_clip
 
-from app.local.moto_server import MotoServer
-from app.local.provision import LocalAws
+from devstack.moto_server import MotoServer
+from devstack.provision import LocalAws
 
 TOKEN = "job-token-0123456789"
 JOB_ID = "6f1c1bde-9a4e-4a53-a8b6-3f0d2c0f4e11"

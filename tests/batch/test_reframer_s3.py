@@ -13,8 +13,8 @@ import boto3
 import pytest
 from conftest import run_reframer, streams
 
-from app.local.moto_server import MotoServer
-from app.local.provision import LocalAws
+from devstack.moto_server import MotoServer
+from devstack.provision import LocalAws
 
 
 def _s3(moto_server: MotoServer) -> Any:

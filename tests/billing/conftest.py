@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.local.stripe_standin import StripeStandIn
+from devstack.stripe_standin import StripeStandIn
 from tests.support.billing import (
     STRIPE_WEBHOOK_SECRET,
     running_stripe_standin,

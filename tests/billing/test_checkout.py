@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from app.config import DEV_STRIPE_SECRET_KEY, Settings
-from app.local.stripe_standin import StripeStandIn
+from devstack.stripe_standin import StripeStandIn
 from tests.support.billing import PRICE_BUSINESS, PRICE_PRO, start_checkout, subscribe
 from tests.support.replicas import replica
 from tests.support.stripe_webhooks import WebhookSender

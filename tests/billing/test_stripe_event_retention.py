@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.domain.clock import utcnow
-from app.local.stripe_standin import StripeStandIn
+from devstack.stripe_standin import StripeStandIn
 from tests.support.billing import inbox_size
 from tests.support.stripe_webhooks import WebhookSender
 

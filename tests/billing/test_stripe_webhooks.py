@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from app.local.stripe_standin import StripeStandIn
+from devstack.stripe_standin import StripeStandIn
 from tests.support.billing import PRICE_BUSINESS, inbox_size, plan_of, subscribe
 from tests.support.stripe_webhooks import WebhookSender, stripe_signature
 from tests.support.users import UserFactory

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.local.sample_clip import make_sample_clip
-from app.local.smtp_sink import verification_link
+from devstack.sample_clip import make_sample_clip
+from devstack.smtp_sink import verification_link
 from tests.support.accessibility import ARTIFACTS, capture, install_axe
 from tests.support.browser import chromium
 from tests.support.local_stack import LocalStack

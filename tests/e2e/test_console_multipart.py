@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
-from app.local.sample_clip import make_sample_clip
-from app.local.smtp_sink import verification_link
+from devstack.sample_clip import make_sample_clip
+from devstack.smtp_sink import verification_link
 from tests.support.accessibility import ARTIFACTS
 from tests.support.browser import chromium
 from tests.support.local_stack import MULTIPART_THRESHOLD_BYTES, LocalStack

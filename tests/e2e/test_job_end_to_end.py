@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from app.local.sample_clip import make_sample_clip
-from app.local.smtp_sink import verification_link
+from devstack.sample_clip import make_sample_clip
+from devstack.smtp_sink import verification_link
 from tests.support.local_stack import ROOT, LocalStack
 from tests.support.webhook_receiver import run_receiver
 

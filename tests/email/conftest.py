@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
-from app.local.smtp_sink import SmtpSink
+from devstack.smtp_sink import SmtpSink
 from tests.support.mailbox import Mailbox
 
 PUBLIC_URL = "https://reframer.example"

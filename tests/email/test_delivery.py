@@ -15,9 +15,9 @@ from sqlalchemy import select
 from app.config import Settings
 from app.db.models import OutboxMessage
 from app.domain.clock import utcnow
-from app.local.smtp_sink import SmtpSink, parse_email, start_smtp_sink
 from app.mail.smtp import REDACTED, SmtpPublisher
 from app.services.outbox import Destination
+from devstack.smtp_sink import SmtpSink, parse_email, start_smtp_sink
 from tests.support.mailbox import Mailbox, html_of, link_of
 from tests.support.tls import make_loopback_certificate
 from tests.support.users import UserFactory
@@ -147,12 +147,12 @@ async def test_the_sink_keeps_eml_files_and_logs_a_line_with_the_link(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     user = await users.create(verified=False)
-    with caplog.at_level(logging.INFO, logger="app.local.smtp_sink"):
+    with caplog.at_level(logging.INFO, logger="devstack.smtp_sink"):
         email = await mailbox.deliver_one("verify_email")
     [path] = smtp_sink.files()
     assert path.suffix == ".eml"
     assert parse_email(path.read_bytes())["Message-ID"] == email["Message-ID"]
-    [line] = [r.getMessage() for r in caplog.records if r.name == "app.local.smtp_sink"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "devstack.smtp_sink"]
     assert "\n" not in line
     assert user.email in line
     assert link_of(email) in line

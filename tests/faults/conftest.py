@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
-from app.local.moto_server import free_port
-from app.local.provision import LocalAws
+from devstack.moto_server import free_port
+from devstack.provision import LocalAws
 from tests.support import live_server, migrations
 from tests.support.jobs import JobDriver
 from tests.support.postgres import PostgresCluster

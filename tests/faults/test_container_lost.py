@@ -23,9 +23,9 @@ from app.config import Settings
 from app.db.models import Job, OutboxMessage, WebhookEvent
 from app.domain.clock import utcnow
 from app.domain.plans import PlanName
-from app.local.batch_runner import LocalBatch
-from app.local.moto_server import MotoServer
 from app.services.outbox import Destination
+from devstack.batch_runner import LocalBatch
+from devstack.moto_server import MotoServer
 from tests.faults.conftest import HEARTBEAT_TIMEOUT_SECONDS
 from tests.support.jobs import Dispatched, JobDriver
 from tests.support.users import TestUser, UserFactory

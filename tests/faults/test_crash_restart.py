@@ -23,9 +23,9 @@ import httpx
 import pytest
 
 from app.domain.job_states import FINAL_STATES, JobStatus, must_change
-from app.local.moto_server import FAKE_CREDENTIALS
-from app.local.provision import JOBS_QUEUE
-from app.local.sample_clip import make_sample_clip
+from devstack.moto_server import FAKE_CREDENTIALS
+from devstack.provision import JOBS_QUEUE
+from devstack.sample_clip import make_sample_clip
 from tests.e2e.test_job_end_to_end import PASSWORD, operator_cli, verify_email
 from tests.support.local_stack import LocalStack, start_local_stack
 

@@ -22,11 +22,11 @@ from app.config import Settings
 from app.db.models import Job, OutboxMessage
 from app.domain.clock import utcnow
 from app.domain.plans import PlanName
-from app.local.moto_server import MotoServer
-from app.local.provision import LocalAws
-from app.local.smtp_sink import SmtpSink
 from app.main import create_app
 from app.services.outbox import Destination
+from devstack.moto_server import MotoServer
+from devstack.provision import LocalAws
+from devstack.smtp_sink import SmtpSink
 from tests.support import live_server
 from tests.support.jobs import VIDEO_BYTES, JobDriver, job_body
 from tests.support.postgres import PostgresCluster

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from app.config import Settings
-from app.local.stripe_standin import StripeStandIn
+from devstack.stripe_standin import StripeStandIn
 from tests.support.billing import running_stripe_standin, with_stripe_standin
 from tests.support.postgres import PostgresCluster
 

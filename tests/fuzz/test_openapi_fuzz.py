@@ -32,7 +32,7 @@ from app.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 from app.config import Settings
 from app.domain.api_key_scopes import Scope
 from app.domain.plans import PlanName
-from app.local.provision import LocalAws
+from devstack.provision import LocalAws
 from tests.support import live_server
 from tests.support.jobs import JobDriver
 from tests.support.users import UserFactory

@@ -21,7 +21,7 @@ import pytest
 import trustme
 from botocore.exceptions import ClientError
 
-from app.local.moto_server import MotoServer
+from devstack.moto_server import MotoServer
 from tests.infra.checkers import REPO
 from tests.infra.conftest import ARTIFACTS_BUCKET, LAMBDA_PACKAGE_KEY, load_parameters
 

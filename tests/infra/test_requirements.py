@@ -27,10 +27,20 @@ ARTIFACTS = {
 # the benchmark's moto on PyPy 3.9. Neither ships.
 APART = [REPO / "infra" / "requirements-tools.txt", REPO / "bench" / "requirements-moto-pypy.txt"]
 PIN = re.compile(r"^([A-Za-z0-9_.\-\[\],]+)==(\S+)", re.MULTILINE)
-FIRST_PARTY = {"app", "contracts", "lambdas", "batch", "bench", "tests", "synthetic_clips"}
+FIRST_PARTY = {
+    "app",
+    "contracts",
+    "lambdas",
+    "batch",
+    "bench",
+    "devstack",
+    "tests",
+    "synthetic_clips",
+}
 # Which extras each package's code may import from (besides the standard library).
 PACKAGE_EXTRAS = {
-    "app": {"api", "local"},
+    "app": {"api"},
+    "devstack": {"api", "lambdas", "local"},
     "contracts": {"api", "lambdas", "batch"},
     "lambdas": {"lambdas"},
     "batch": {"batch"},

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.config import Settings
-from app.local import provision
 from contracts.dispatch import DispatchSpec
+from devstack import provision
 from lambdas.job_dispatcher.handler import DispatcherConfig, submit_job_request
 from tests.infra import rules
 from tests.infra.conftest import load_parameters

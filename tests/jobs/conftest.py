@@ -5,8 +5,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
-from app.local.provision import LocalAws
-from app.local.smtp_sink import SmtpSink
+from devstack.provision import LocalAws
+from devstack.smtp_sink import SmtpSink
 from tests.support.jobs import JobDriver
 from tests.support.mailbox import Mailbox
 

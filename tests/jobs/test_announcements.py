@@ -7,7 +7,7 @@ import httpx
 
 from app.config import Settings
 from app.domain.plans import PlanName
-from app.local.smtp_sink import plain_text
+from devstack.smtp_sink import plain_text
 from tests.support.jobs import JobDriver
 from tests.support.mailbox import Mailbox
 from tests.support.users import UserFactory

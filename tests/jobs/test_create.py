@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import delete
 
 from app.db.models import Account
-from app.local.provision import LocalAws
+from devstack.provision import LocalAws
 from tests.support.jobs import JobDriver, job_body
 from tests.support.users import UserFactory
 

@@ -18,7 +18,7 @@ from app.config import Settings
 from app.db.models import WebhookDelivery
 from app.domain.clock import utcnow
 from app.domain.plans import PlanName
-from app.local.provision import LocalAws
+from devstack.provision import LocalAws
 from tests.jobs.test_cli import cli
 from tests.support.jobs import JobDriver
 from tests.support.users import UserFactory

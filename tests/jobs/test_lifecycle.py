@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from app.local.provision import LocalAws
+from devstack.provision import LocalAws
 from tests.support.jobs import VIDEO_BYTES, Dispatched, JobDriver
 from tests.support.users import UserFactory
 

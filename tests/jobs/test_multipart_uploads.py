@@ -17,7 +17,7 @@ from app.config import Settings
 from app.db.models import Job
 from app.domain.clock import utcnow
 from app.domain.plans import GIB, MIB, PlanName
-from app.local.provision import LocalAws
+from devstack.provision import LocalAws
 from tests.support.jobs import JobDriver
 from tests.support.multipart import (
     MULTIPART_THRESHOLD,

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.aws.sqs import SqsPublisher
 from app.config import Settings
 from app.db.models import OutboxMessage
-from app.local.moto_server import MotoServer, free_port
 from app.outbox import OutboxRelay
 from app.services.outbox import Destination
+from devstack.moto_server import MotoServer, free_port
 from tests.support.jobs import JobDriver
 from tests.support.sqs import sqs_client_at
 from tests.support.users import UserFactory

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from app.aws.sqs import HELD_BEHIND_FAILURE, SqsPublisher
 from app.config import Settings
 from app.db.models import OutboxMessage
-from app.local.moto_server import free_port
 from app.outbox import OutboxRelay, message_backoff
 from app.services.outbox import Destination, enqueue
+from devstack.moto_server import free_port
 from tests.support.jobs import JobDriver
 from tests.support.sqs import sqs_client_at
 

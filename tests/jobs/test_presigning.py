@@ -15,8 +15,8 @@ from app.aws.clients import AwsClients
 from app.aws.presigning import Presigner
 from app.aws.s3 import presign_get, presign_part, presign_put
 from app.config import Settings
-from app.local.moto_server import MotoServer
-from app.local.provision import LocalAws
+from devstack.moto_server import MotoServer
+from devstack.provision import LocalAws
 
 KEY = "uploads/0190b7d4-8c1e-7a3b-9f00-5b1d6c2e9a11/Zk3-_q9xYh0aB7dTmL2pRw8eNsUvXc1J/source"
 

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.domain.clock import utcnow
 from app.domain.plans import PlanName
-from app.local.smtp_sink import plain_text
 from app.sweeper import SweepResult
+from devstack.smtp_sink import plain_text
 from tests.support.jobs import JobDriver
 from tests.support.mailbox import Mailbox
 from tests.support.users import UserFactory

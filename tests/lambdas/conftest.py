@@ -13,10 +13,10 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
-from app.local.batch_runner import LocalBatch, start_local_batch
-from app.local.lambda_runners import job_dispatcher_environment
-from app.local.moto_server import MotoServer, free_port
-from app.local.provision import LocalAws
+from devstack.batch_runner import LocalBatch, start_local_batch
+from devstack.lambda_runners import job_dispatcher_environment
+from devstack.moto_server import MotoServer, free_port
+from devstack.provision import LocalAws
 from tests.support import live_server
 from tests.support.jobs import JobDriver
 

@@ -27,11 +27,11 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.domain.plans import PlanName
-from app.local.batch_runner import LocalBatch
-from app.local.lambda_runners import webhook_delivery_environment
-from app.local.moto_server import MotoServer
-from app.local.provision import LocalAws
-from app.local.sqs_poller import SqsPoller
+from devstack.batch_runner import LocalBatch
+from devstack.lambda_runners import webhook_delivery_environment
+from devstack.moto_server import MotoServer
+from devstack.provision import LocalAws
+from devstack.sqs_poller import SqsPoller
 from tests.lambdas.test_job_dispatcher import batch_job_id_of, receive_event, submitted_jobs
 from tests.support.jobs import JobDriver
 from tests.support.users import UserFactory

@@ -14,15 +14,15 @@ from fastapi import FastAPI
 
 from app.db.models import Job
 from app.domain.plans import PlanName
-from app.local.batch_runner import LocalBatch, LocalBatchJob
-from app.local.lambda_runners import (
+from devstack.batch_runner import LocalBatch, LocalBatchJob
+from devstack.lambda_runners import (
     LOCAL_BATCH_JOB_DEFINITION,
     LOCAL_BATCH_JOB_QUEUE_PRIORITY,
     LOCAL_BATCH_JOB_QUEUE_STANDARD,
 )
-from app.local.moto_server import free_port
-from app.local.provision import LocalAws
-from app.local.sqs_poller import LocalLambdaContext, lambda_record
+from devstack.moto_server import free_port
+from devstack.provision import LocalAws
+from devstack.sqs_poller import LocalLambdaContext, lambda_record
 from lambdas.job_dispatcher.handler import batch_job_name, handler
 from tests.support.jobs import JobDriver
 from tests.support.users import UserFactory

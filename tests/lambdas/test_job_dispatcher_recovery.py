@@ -12,8 +12,8 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.domain.clock import utcnow
-from app.local.batch_runner import LocalBatch
-from app.local.provision import LocalAws
+from devstack.batch_runner import LocalBatch
+from devstack.provision import LocalAws
 from tests.lambdas.test_job_dispatcher import (
     batch_job_id_of,
     invoke,

@@ -11,7 +11,7 @@ import pytest
 
 from app.config import Settings
 from app.domain.plans import PlanName
-from app.local.lambda_runners import (
+from devstack.lambda_runners import (
     job_dispatcher_environment,
     run_job_dispatcher,
     run_local_batch,

@@ -1,4 +1,4 @@
-"""`make run` (`python -m app.local`) runs a confirmed job by itself: the dispatcher poller,
+"""`make run` (`python -m devstack`) runs a confirmed job by itself: the dispatcher poller,
 the local Batch runner and the container's callbacks are all part of the one process."""
 
 from __future__ import annotations

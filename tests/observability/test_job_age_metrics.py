@@ -16,8 +16,8 @@ from app.config import Settings
 from app.db.models import Job
 from app.domain.clock import utcnow
 from app.domain.plans import PlanName
-from app.local.provision import LocalAws
 from app.sweeper import JOB_AGES_MESSAGE
+from devstack.provision import LocalAws
 from tests.support.jobs import JobDriver
 from tests.support.scrape import sample, scrape
 from tests.support.users import UserFactory

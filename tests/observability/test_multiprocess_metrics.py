@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.local.moto_server import free_port
+from devstack.moto_server import free_port
 from tests.support.processes import stop_process
 from tests.support.scrape import sample
 

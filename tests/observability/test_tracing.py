@@ -20,10 +20,10 @@ from fastapi import APIRouter
 from app.api.deps import SessionDep
 from app.aws.clients import shared_session
 from app.config import Settings
-from app.local.provision import LocalAws
 from app.logging import JsonFormatter
 from app.observability.tracing import tracing_active
 from app.services.outbox import Destination, enqueue
+from devstack.provision import LocalAws
 from tests.support.apps import running_app
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db.models import StripeEvent
-from app.local.stripe_standin import StripeStandIn
+from devstack.stripe_standin import StripeStandIn
 from tests.support.stripe_webhooks import WebhookSender
 from tests.support.users import TestUser
 

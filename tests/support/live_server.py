@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from app.local.moto_server import free_port
+from devstack.moto_server import free_port
 
 START_TIMEOUT_SECONDS = 10.0
 

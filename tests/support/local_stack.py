@@ -1,4 +1,4 @@
-"""The real local system (`python -m app.local`, what `make run` starts) as a child process."""
+"""The real local system (`python -m devstack`, what `make run` starts) as a child process."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from app.local.moto_server import free_port
+from devstack.moto_server import free_port
 from tests.support.crash import kill_tree
 from tests.support.processes import stop_process
 
@@ -56,7 +56,7 @@ class LocalStack:
         # Appended: a stack started again after a crash keeps one log of its whole life.
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.local"],
+            [sys.executable, "-m", "devstack"],
             cwd=self.workdir,
             env=env,
             stdout=log,

@@ -1,4 +1,4 @@
-"""Reads what the outbox relay delivered to a real SMTP sink (app.local.smtp_sink)."""
+"""Reads what the outbox relay delivered to a real SMTP sink (devstack.smtp_sink)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from app.db.models import OutboxMessage
-from app.local.smtp_sink import SmtpSink, first_link, plain_text
 from app.services.email.links import token_of_link
 from app.services.outbox import Destination
+from devstack.smtp_sink import SmtpSink, first_link, plain_text
 
 
 class Mailbox:

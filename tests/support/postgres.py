@@ -18,7 +18,7 @@ from pathlib import Path
 
 import asyncpg
 
-from app.local.moto_server import free_port
+from devstack.moto_server import free_port
 
 
 def _bindir() -> Path:

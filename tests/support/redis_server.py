@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.local.moto_server import free_port
+from devstack.moto_server import free_port
 from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]

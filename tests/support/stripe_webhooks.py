@@ -1,5 +1,5 @@
 """Posts webhook payloads to the service, signed the way Stripe documents it
-(`app.local.stripe_standin.stripe_signature`, written out from the spec, not the library)."""
+(`devstack.stripe_standin.stripe_signature`, written out from the spec, not the library)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from app.local.stripe_standin import stripe_signature
+from devstack.stripe_standin import stripe_signature
 
 WEBHOOK_PATH = "/api/billing/stripe-webhook"
 

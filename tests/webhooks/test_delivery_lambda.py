@@ -18,10 +18,10 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from app.config import Settings
 from app.db.models import WebhookEndpoint
 from app.domain.plans import PlanName
-from app.local.moto_server import MotoServer
-from app.local.provision import LocalAws
-from app.local.sqs_poller import SqsPoller
 from contracts.webhook_signing import new_webhook_secret
+from devstack.moto_server import MotoServer
+from devstack.provision import LocalAws
+from devstack.sqs_poller import SqsPoller
 from lambdas.webhook_delivery.handler import handler
 from tests.support import live_server
 from tests.support.users import TestUser, UserFactory

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from app.db.models import OutboxMessage, WebhookDelivery, WebhookEvent
 from app.domain.plans import PlanName
-from app.local.provision import LocalAws
 from app.services.outbox import Destination
 from app.services.webhooks.events import emit_event
+from devstack.provision import LocalAws
 from tests.support.users import UserFactory
 from tests.webhooks.helpers import create_endpoint
 

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.domain.plans import PlanName
-from app.local.smtp_sink import SmtpSink, plain_text
 from contracts.webhook_signing import SECRET_PREFIX
+from devstack.smtp_sink import SmtpSink, plain_text
 from tests.support.mailbox import Mailbox
 from tests.support.users import UserFactory
 from tests.webhooks.conftest import TEST_DISABLE_AFTER, TEST_RETRY_SCHEDULE

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from app.local.moto_server import MotoServer
+from devstack.moto_server import MotoServer
 from lambdas.common import config
 from lambdas.common.sqs import batch_response, sqs_records
 from lambdas.webhook_delivery.handler import DeliveryConfig, handler

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from app.local.moto_server import free_port
 from contracts.webhook_signing import new_webhook_secret
+from devstack.moto_server import free_port
 from lambdas.webhook_delivery.sender import WebhookSender
 from tests.support.tls import make_pki
 from tests.support.webhook_receiver import run_receiver

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from app.aws.clients import shared_session
-from app.local.moto_server import MotoServer
-from app.local.provision import LocalAws
-from app.local.sqs_poller import LocalLambdaContext, SqsPoller
+from devstack.moto_server import MotoServer
+from devstack.provision import LocalAws
+from devstack.sqs_poller import LocalLambdaContext, SqsPoller
 
 REGION = "us-east-1"
 

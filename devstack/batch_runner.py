@@ -25,11 +25,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from app.local.moto_server import FAKE_CREDENTIALS, free_port
+from devstack.moto_server import FAKE_CREDENTIALS, free_port
 
 logger = logging.getLogger("batch")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 ENTRYPOINT = REPO_ROOT / "docker-entrypoint.sh"
 LOCAL_ACCOUNT = "000000000000"
 # Batch gives a container 30 s between SIGTERM and SIGKILL.

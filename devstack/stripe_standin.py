@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from app.local.stripe_pages import checkout_page, done_page, portal_page
+from devstack.stripe_pages import checkout_page, done_page, portal_page
 
 logger = logging.getLogger("local.stripe")
 

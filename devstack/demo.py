@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from app.local.sample_clip import make_sample_clip
-from app.local.smtp_sink import verification_link
 from app.services.email.links import token_of_link
+from devstack.sample_clip import make_sample_clip
+from devstack.smtp_sink import verification_link
 
 FINAL = {"succeeded", "failed", "canceled", "expired"}
 PASSWORD = "demo password 123"  # noqa: S105 - a throwaway local account

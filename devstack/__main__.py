@@ -20,12 +20,12 @@ from pathlib import Path
 import uvicorn
 
 from app.config import DEV_STRIPE_SECRET_KEY, Settings
-from app.local.lambda_runners import run_job_dispatcher, run_local_batch, run_webhook_delivery
-from app.local.moto_server import start_moto
-from app.local.provision import provision_aws
-from app.local.smtp_sink import start_smtp_sink
-from app.local.stripe_standin import StripeStandIn
 from app.logging import configure_logging
+from devstack.lambda_runners import run_job_dispatcher, run_local_batch, run_webhook_delivery
+from devstack.moto_server import start_moto
+from devstack.provision import provision_aws
+from devstack.smtp_sink import start_smtp_sink
+from devstack.stripe_standin import StripeStandIn
 
 logger = logging.getLogger("local")
 
@@ -83,7 +83,7 @@ def _migrate(database_url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    config = Config(str(Path(__file__).resolve().parents[2] / "alembic.ini"))
+    config = Config(str(Path(__file__).resolve().parents[1] / "alembic.ini"))
     config.set_main_option("sqlalchemy.url", database_url)
     config.attributes["configure_logger"] = False
     command.upgrade(config, "head")

@@ -12,8 +12,8 @@ from contextlib import asynccontextmanager
 
 from app.aws.clients import AwsClients
 from app.config import Settings
-from app.local.batch_runner import DEFAULT_STOP_GRACE_SECONDS, LocalBatch, start_local_batch
-from app.local.sqs_poller import LambdaHandler, SqsPoller
+from devstack.batch_runner import DEFAULT_STOP_GRACE_SECONDS, LocalBatch, start_local_batch
+from devstack.sqs_poller import LambdaHandler, SqsPoller
 
 # Long polls, so an idle local run does not spin; short enough to stop promptly.
 LOCAL_WAIT_TIME_SECONDS = 5

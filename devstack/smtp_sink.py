@@ -3,7 +3,7 @@
 `make run` starts it where the settings point (`REFRAMER_SMTP_HOST`/`PORT`, folder
 `REFRAMER_SMTP_SINK_DIR`); the tests start one on a free port. Each message is logged as one
 line with its first link, so a developer can click through verification and reset.
-Alone: `python -m app.local.smtp_sink`.
+Alone: `python -m devstack.smtp_sink`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from app.local.moto_server import free_port
+from devstack.moto_server import free_port
 
-logger = logging.getLogger("app.local.smtp_sink")
+logger = logging.getLogger("devstack.smtp_sink")
 
 _LINK = re.compile(r"https?://\S+")
 

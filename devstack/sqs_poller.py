@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-logger = logging.getLogger("app.local.sqs_poller")
+logger = logging.getLogger("devstack.sqs_poller")
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
