@@ -1,7 +1,9 @@
-"""Every relative link in the project's Markdown leads somewhere, and the README stays a page."""
+"""The project's Markdown stays true to the tree: every relative link leads somewhere, every
+path and `python -m` module it names exists, and the README stays a page."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -23,6 +25,12 @@ FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 CODE_SPAN = re.compile(r"`[^`\n]*`")
 LINK = re.compile(r"\[[^\]\n]*\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.MULTILINE)
+CODE_SPAN_TEXT = re.compile(r"`([^`\n]+)`")
+# A code span naming a file or folder of the repository: `app/api/deps.py`, `tests/faults/`.
+REPOSITORY_PATH = re.compile(
+    r"^(?:app|alembic|batch|bench|contracts|devstack|docs|infra|lambdas|scripts|tests)/[\w./-]*$"
+)
+RUNNABLE_MODULE = re.compile(r"python -m ([\w.]+)")
 
 
 def prose(markdown: str) -> str:
@@ -82,6 +90,42 @@ def test_headings_become_githubs_anchors() -> None:
         "dependencies-one-resolution-for-every-artifact"
     )
     assert slug("Locally, without Stripe") == "locally-without-stripe"
+
+
+def named_paths(document: Path) -> list[str]:
+    spans = CODE_SPAN_TEXT.findall(FENCE.sub("", document.read_text(encoding="utf-8")))
+    return [span.rstrip(".,;:") for span in spans if REPOSITORY_PATH.match(span)]
+
+
+def named_modules(document: Path) -> list[str]:
+    return RUNNABLE_MODULE.findall(document.read_text(encoding="utf-8"))
+
+
+def importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: str(path.relative_to(REPO)))
+def test_named_paths_and_modules_exist(document: Path) -> None:
+    missing = [path for path in named_paths(document) if not (REPO / path).exists()]
+    missing += [f"python -m {m}" for m in named_modules(document) if not importable(m)]
+
+    assert not missing, f"{document.relative_to(REPO)} names what is not there: {missing}"
+
+
+def test_a_path_or_module_that_is_not_there_is_found(tmp_path: Path) -> None:
+    document = tmp_path / "page.md"
+    document.write_text(
+        "`app/config.py`, `app/gone.py`; `python -m app.cli`, `python -m app.gone`, "
+        "`python -m gone.too`.\n"
+        "```\napp/in_a_block_is_a_sketch.py\n```\n"
+    )
+
+    assert named_paths(document) == ["app/config.py", "app/gone.py"]
+    assert [importable(module) for module in named_modules(document)] == [True, False, False]
 
 
 def test_the_readme_is_a_page() -> None:
