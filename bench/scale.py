@@ -46,10 +46,10 @@ from app.aws.clients import AwsClients
 from app.db.models import OutboxMessage
 from app.db.session import create_engine, create_sessionmaker
 from app.domain.clock import utcnow
-from app.outbox import OutboxRelay
-from app.publishers import build_publishers
+from app.outbox.messages import Destination, enqueue
+from app.outbox.publishers import build_publishers
+from app.outbox.relay import OutboxRelay
 from app.services.jobs import queries
-from app.services.outbox import Destination, enqueue
 from bench import loadgen
 from bench.loadgen import Request, Result
 from bench.seed import seed_account

@@ -25,7 +25,7 @@ from app.domain.clock import utcnow
 from app.domain.plans import PlanName
 from app.local.batch_runner import LocalBatch
 from app.local.moto_server import MotoServer
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
 from tests.faults.conftest import HEARTBEAT_TIMEOUT_SECONDS
 from tests.support.jobs import Dispatched, JobDriver
 from tests.support.users import TestUser, UserFactory

@@ -26,7 +26,7 @@ from app.local.moto_server import MotoServer
 from app.local.provision import LocalAws
 from app.local.smtp_sink import SmtpSink
 from app.main import create_app
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
 from tests.support import live_server
 from tests.support.jobs import VIDEO_BYTES, JobDriver, job_body
 from tests.support.postgres import PostgresCluster

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.config import Settings
 from app.db.models import OutboxMessage
 from app.local.moto_server import free_port
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
 from tests.support.apps import running_app
 from tests.support.jobs import JobDriver
 from tests.support.users import UserFactory

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.local.moto_server import free_port
 from app.local.provision import LocalAws
-from app.services.outbox import Destination, enqueue
+from app.outbox.messages import Destination, enqueue
 from tests.api.test_errors import assert_problem
 from tests.support.apps import running_app
 from tests.support.scrape import sample, samples, scrape

@@ -23,7 +23,7 @@ from app.config import Settings
 from app.local.provision import LocalAws
 from app.logging import JsonFormatter
 from app.observability.tracing import tracing_active
-from app.services.outbox import Destination, enqueue
+from app.outbox.messages import Destination, enqueue
 from tests.support.apps import running_app
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.config import Settings
 from app.db.models import OutboxMessage
 from app.local.provision import LocalAws
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
 from tests.support.users import TestUser
 
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from app.db.models import OutboxMessage
 from app.local.smtp_sink import SmtpSink, first_link, plain_text
+from app.outbox.messages import Destination
 from app.services.email.links import token_of_link
-from app.services.outbox import Destination
 
 
 class Mailbox:

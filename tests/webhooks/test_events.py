@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.db.models import OutboxMessage, WebhookDelivery, WebhookEvent
 from app.domain.plans import PlanName
 from app.local.provision import LocalAws
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
 from app.services.webhooks.events import emit_event
 from tests.support.users import UserFactory
 from tests.webhooks.helpers import create_endpoint

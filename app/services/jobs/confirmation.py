@@ -28,11 +28,11 @@ from app.domain.errors import (
 from app.domain.job_states import Actor, JobStatus
 from app.domain.periods import month_of
 from app.domain.plans import AspectRatio
+from app.outbox.messages import Destination, enqueue
 from app.services import plan_gate
 from app.services.email.verification import ensure_email_verified
 from app.services.jobs.queries import get_job
 from app.services.jobs.transitions import lock_job, transition_job
-from app.services.outbox import Destination, enqueue
 from app.services.usage import active_jobs, add_usage, period_usage
 from contracts.dispatch import JobMessage
 

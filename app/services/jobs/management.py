@@ -11,9 +11,9 @@ from app.db.models import Job
 from app.domain.clock import utcnow
 from app.domain.errors import InvalidTransition
 from app.domain.job_states import ACTIVE_STATES, Actor, JobStatus
+from app.outbox.messages import Destination, enqueue
 from app.services.jobs.confirmation import job_message
 from app.services.jobs.transitions import lock_job, transition_job
-from app.services.outbox import Destination, enqueue
 
 
 async def cancel_job(

@@ -18,9 +18,9 @@ from app.domain.job_dispatch import DispatchLimits, QueuedStep, queued_step, red
 from app.domain.job_liveness import LivenessLimits, is_lost
 from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import FailureCode
+from app.outbox.messages import Destination, enqueue
 from app.services.jobs.confirmation import job_message
 from app.services.jobs.transitions import lock_job, transition_job, transition_to_failed
-from app.services.outbox import Destination, enqueue
 
 EXPIRE_BATCH = 100
 
