@@ -20,17 +20,17 @@ async def cancel_job(
     session: AsyncSession, settings: Settings, account_id: uuid.UUID, job_id: uuid.UUID
 ) -> Job:
     """Canceled jobs stay canceled; a running container learns it on its next callback (409)."""
-    transition = await transition_job(
+    job = await lock_job(session, job_id, account_id=account_id)
+    await transition_job(
         session,
         settings,
-        job_id,
+        job,
         JobStatus.CANCELED,
         actor=Actor.CUSTOMER,
         reason="canceled by the customer",
-        account_id=account_id,
     )
     await session.commit()
-    return transition.job
+    return job
 
 
 async def requeue_job(
@@ -45,7 +45,7 @@ async def requeue_job(
             job_status=job.status,
         )
     await transition_job(
-        session, settings, job_id, JobStatus.QUEUED, actor=Actor.OPERATOR, reason=reason
+        session, settings, job, JobStatus.QUEUED, actor=Actor.OPERATOR, reason=reason
     )
     job.batch_job_id = None
     job.callback_token_hash = None
