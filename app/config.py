@@ -187,7 +187,7 @@ class Settings(BaseSettings):
     # Stripe keeps idempotency keys 24 h; a shorter window would replay nothing a client expects.
     idempotency_key_ttl_seconds: int = Field(24 * 3600, ge=24 * 3600)
 
-    # Retention: the sweeper deletes rows whose purpose is over (app.services.retention).
+    # Retention: the sweeper deletes rows whose purpose is over (app.retention.rules).
     webhook_event_retention_days: int = Field(
         30,
         ge=1,
