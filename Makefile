@@ -65,11 +65,11 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# axe-core for the console's accessibility checks (tests/e2e), from the npm registry.
-AXE := tests/e2e/axe/node_modules/axe-core/axe.min.js
-$(AXE): tests/e2e/axe/package.json tests/e2e/axe/package-lock.json
+# axe-core for the console's accessibility checks (tests/browser), from the npm registry.
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
 	@command -v npm >/dev/null || scripts/ensure-system-packages.sh npm
-	cd tests/e2e/axe && npm ci --no-audit --no-fund --silent
+	cd tests/browser/axe && npm ci --no-audit --no-fund --silent
 	touch $@
 
 # Line and branch coverage of every top-level package; the report prints one line per package

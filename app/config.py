@@ -236,7 +236,7 @@ class Settings(BaseSettings):
         24 * 3600, ge=24 * 3600, description="how long an Idempotency-Key replays its response"
     )
 
-    # Retention: the sweeper deletes rows whose purpose is over (app.services.retention).
+    # Retention: the sweeper deletes rows whose purpose is over (app.retention.rules).
     webhook_event_retention_days: int = Field(
         30,
         ge=1,

@@ -26,8 +26,8 @@ from app.db.session import create_engine, create_read_sessionmaker, create_sessi
 from app.logging import configure_logging
 from app.observability.runtime import observing
 from app.observability.tracing import create_tracing
-from app.outbox import OutboxRelay
-from app.publishers import build_publishers
+from app.outbox.publishers import build_publishers
+from app.outbox.relay import OutboxRelay
 from app.sweeper import JobSweeper
 
 API_DESCRIPTION = """

@@ -1,7 +1,7 @@
 """The job sweeper: expires stale uploads, sends jobs stuck in queued to the dispatcher again
-(and fails them after the last attempt), fails jobs whose container was lost, drops old
-idempotency keys, and deletes what retention lets go of (webhook events, emailed links,
-refresh tokens, Stripe event ids: `app.services.retention`), in the background.
+(and fails them after the last attempt), fails jobs whose container was lost, and runs the
+retention rules (idempotency keys, webhook events, emailed links, refresh tokens, Stripe event
+ids: `app.retention.rules`), in the background.
 
 Started by the API's lifespan (off with REFRAMER_JOB_SWEEPER_ENABLED=false). Safe on several
 replicas: each job changes under its row lock, and deleting a row twice is harmless.
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.domain.clock import utcnow
-from app.services import idempotency, retention
+from app.retention import rules as retention
 from app.services.jobs.ages import job_state_ages
 from app.services.jobs.multipart import abort_abandoned_uploads
 from app.services.jobs.sweeping import (
@@ -72,9 +72,6 @@ class JobSweeper:
         queued = await recover_queued_jobs(self.sessionmaker, self.settings, now)
         lost_jobs = await fail_lost_jobs(self.sessionmaker, self.settings, now)
         abandoned = await fail_abandoned_deliveries(self.sessionmaker, now)
-        deleted_idempotency_keys = await idempotency.delete_expired_in_batches(
-            self.sessionmaker, now, self.settings.retention_batch_size
-        )
         pruned = await retention.prune(self.sessionmaker, self.settings, now)
         result = SweepResult(
             expired_jobs=expired_jobs,
@@ -83,7 +80,7 @@ class JobSweeper:
             dispatch_failed_jobs=queued.failed,
             lost_jobs=lost_jobs,
             abandoned_webhook_deliveries=abandoned,
-            deleted_idempotency_keys=deleted_idempotency_keys,
+            deleted_idempotency_keys=pruned.idempotency_keys,
             deleted_webhook_events=pruned.webhook_events,
             deleted_email_tokens=pruned.email_tokens,
             deleted_refresh_tokens=pruned.refresh_tokens,

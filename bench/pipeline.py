@@ -32,12 +32,10 @@ import numpy as np
 
 from batch.reframer import render
 from batch.reframer.geometry import OutputSpec, crop_window
+from tests.batch.synthetic_clips import Path2D, Shot, make_clip
 
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = REPO / "var" / "bench"
-sys.path.insert(0, str(REPO / "tests" / "batch"))
-
-from synthetic_clips import Path2D, Shot, make_clip  # noqa: E402
 
 # Four shots like real footage: a walk across the frame, a still interview, an object with no
 # face, a return walk.

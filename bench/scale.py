@@ -6,7 +6,7 @@ up with a burst.
    (UUIDv7 ids and distinct `created_at`, 30 s apart), served by uvicorn as in the load
    benchmark; p50/p99 at both sizes, their ratio (goal <= 1.5x), and the plan PostgreSQL
    chose for the app's own list query (EXPLAIN of the statement it sent).
-2. The real outbox relay (`app/outbox.py`) draining 5 000 JOBS messages, written with the
+2. The real outbox relay (`app/outbox/relay.py`) draining 5 000 JOBS messages, written with the
    real `enqueue` across 50 message groups (accounts), to moto SQS FIFO; messages/s
    (goal >= 500/s) and CPU per message (this process and moto) next to raw
    `send_message_batch` calls of ten to the same queue in the same run, at the same
@@ -46,10 +46,10 @@ from app.aws.clients import AwsClients
 from app.db.models import OutboxMessage
 from app.db.session import create_engine, create_sessionmaker
 from app.domain.clock import utcnow
-from app.outbox import OutboxRelay
-from app.publishers import build_publishers
+from app.outbox.messages import Destination, enqueue
+from app.outbox.publishers import build_publishers
+from app.outbox.relay import OutboxRelay
 from app.services.jobs import queries
-from app.services.outbox import Destination, enqueue
 from bench import loadgen
 from bench.loadgen import Request, Result
 from bench.seed import seed_account

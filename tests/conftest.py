@@ -18,7 +18,9 @@ from devstack.moto_server import MotoServer, start_moto
 from devstack.provision import LocalAws, provision_aws
 from devstack.smtp_sink import SmtpSink, start_smtp_sink
 from tests.support import migrations
+from tests.support.jobs import JobDriver
 from tests.support.local_stack import LocalStack, start_local_stack
+from tests.support.mailbox import Mailbox
 from tests.support.postgres import PostgresCluster
 from tests.support.users import UserFactory
 
@@ -126,6 +128,17 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def users(client: httpx.AsyncClient, app: FastAPI) -> UserFactory:
     return UserFactory(client, app)
+
+
+@pytest.fixture
+def jobs(client: httpx.AsyncClient, app: FastAPI, aws: LocalAws, settings: Settings) -> JobDriver:
+    """Drives jobs through their life: create, upload, confirm, relay, callbacks."""
+    return JobDriver(client, app, aws, settings)
+
+
+@pytest.fixture
+def mailbox(app: FastAPI, smtp_sink: SmtpSink) -> Mailbox:
+    return Mailbox(app, smtp_sink)
 
 
 @pytest.fixture(scope="session")

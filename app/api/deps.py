@@ -148,7 +148,7 @@ async def get_caller(
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
 
 
-# Every authenticated route declares one of these two (tests/api/test_api_key_scopes.py
+# Every authenticated route declares one of these two (tests/auth/test_api_key_scopes.py
 # checks): an API key reaches only what its scopes name.
 def require_scope(scope: Scope) -> Callable[..., Awaitable[None]]:
     """A route dependency: a session passes, an API key only when it holds `scope`."""

@@ -1,6 +1,6 @@
 """The job state machine: one transition table, one decision function.
 
-    pending_upload -> queued -> submitted -> running -> succeeded | failed
+    (created) -> pending_upload -> queued -> submitted -> running -> succeeded | failed
     canceled from any state that is not final; expired for uploads never confirmed;
     queued -> failed when every dispatch attempt failed (dispatch_failed).
 
@@ -25,6 +25,9 @@ class Actor(StrEnum):
     OPERATOR = "operator"
     SWEEPER = "sweeper"
 
+
+# Every job begins here, waiting for its upload.
+INITIAL_STATUS = JobStatus.PENDING_UPLOAD
 
 FINAL_STATES = frozenset(
     {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.EXPIRED}

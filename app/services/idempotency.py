@@ -12,13 +12,12 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.batched_delete import delete_in_batches
 from app.db.models import IdempotencyKey
 from app.domain.clock import utcnow
 from app.domain.errors import IdempotencyKeyReused
@@ -87,14 +86,4 @@ def save_response(
             created_at=now,
             expires_at=now + timedelta(seconds=ttl_seconds),
         )
-    )
-
-
-async def delete_expired_in_batches(
-    sessionmaker: async_sessionmaker[AsyncSession], now: datetime, batch_size: int
-) -> int:
-    """The sweeper's round: expired keys in small transactions (`ix_idempotency_keys_expires_at`);
-    a backlog larger than a round waits for the next one."""
-    return await delete_in_batches(
-        sessionmaker, IdempotencyKey, IdempotencyKey.expires_at <= now, batch_size
     )

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from synthetic_clips import GroundTruth, Path2D, Shot, make_clip
+
+from tests.batch.synthetic_clips import GroundTruth, Path2D, Shot, make_clip
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,8 @@ import venv
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+
+from tests.batch.conftest import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from tests.batch.conftest import REPO
 
 BIN = Path(sys.executable).parent
 

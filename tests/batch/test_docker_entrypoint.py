@@ -19,11 +19,11 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import REPO
-from synthetic_clips import Path2D, Shot, make_clip
 
 from devstack.moto_server import MotoServer
 from devstack.provision import LocalAws
+from tests.batch.conftest import REPO
+from tests.batch.synthetic_clips import Path2D, Shot, make_clip
 
 TOKEN = "job-token-0123456789"
 JOB_ID = "6f1c1bde-9a4e-4a53-a8b6-3f0d2c0f4e11"

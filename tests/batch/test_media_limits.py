@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import run_reframer
+
+from tests.batch.conftest import run_reframer
 
 
 def _plain_clip(path: Path, seconds: int, fps: int, side: int) -> Path:

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import reframe
 
 from bench import quality_baselines as baselines
 from bench.quality_clips import ClipSpec, ShotSpec, Subject, Truth, generate
 from bench.quality_metrics import Scores, score
+from tests.batch.conftest import reframe
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import reframe, run_reframer, sample_clip, streams
-from synthetic_clips import Path2D, Shot, make_clip
+
+from tests.batch.conftest import reframe, run_reframer, sample_clip, streams
+from tests.batch.synthetic_clips import Path2D, Shot, make_clip
 
 
 def _top_level_boxes(path: Path) -> list[str]:

@@ -11,10 +11,10 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import run_reframer, streams
 
 from devstack.moto_server import MotoServer
 from devstack.provision import LocalAws
+from tests.batch.conftest import run_reframer, streams
 
 
 def _s3(moto_server: MotoServer) -> Any:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import Reframed, reframe
-from synthetic_clips import GroundTruth
+
+from tests.batch.conftest import Reframed, reframe
+from tests.batch.synthetic_clips import GroundTruth
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from app.config import Settings
 from app.db.models import OutboxMessage
 from app.domain.clock import utcnow
-from app.mail.smtp import REDACTED, SmtpPublisher
-from app.services.outbox import Destination
+from app.outbox.messages import REDACTED, Destination
+from app.outbox.publishers.smtp import SmtpPublisher
+from app.outbox.relay import envelope_of
 from devstack.smtp_sink import SmtpSink, parse_email, start_smtp_sink
 from tests.support.mailbox import Mailbox, html_of, link_of
 from tests.support.tls import make_loopback_certificate
@@ -112,12 +113,12 @@ async def test_starttls_and_auth_as_in_production(
                 "smtp_ca_bundle": str(certificate.ca_file),
             }
         )
-        assert await SmtpPublisher(production_like).publish([row]) == {row.id: None}
+        assert await SmtpPublisher(production_like).publish([envelope_of(row)]) == {row.id: None}
         [email] = relay.messages()
         assert email["Message-ID"] == f"<{row.id}@reframer.example>"
 
         wrong_password = production_like.model_copy(update={"smtp_password": "not it"})
-        [error] = (await SmtpPublisher(wrong_password).publish([row])).values()
+        [error] = (await SmtpPublisher(wrong_password).publish([envelope_of(row)])).values()
         assert error is not None
         assert "535" in error  # authentication failed
         assert len(relay.messages()) == 1
@@ -134,7 +135,7 @@ async def test_starttls_required_refuses_a_server_without_it(
     insist = settings.model_copy(
         update={"smtp_starttls": True, "smtp_username": SMTP_USER, "smtp_password": SMTP_PASSWORD}
     )
-    [error] = (await SmtpPublisher(insist).publish([row])).values()
+    [error] = (await SmtpPublisher(insist).publish([envelope_of(row)])).values()
     assert error is not None
     assert "STARTTLS" in error
     assert smtp_sink.messages() == []

@@ -23,7 +23,7 @@ from app.config import Settings
 from app.db.models import Job, OutboxMessage, WebhookEvent
 from app.domain.clock import utcnow
 from app.domain.plans import PlanName
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
 from devstack.batch_runner import LocalBatch
 from devstack.moto_server import MotoServer
 from tests.faults.conftest import HEARTBEAT_TIMEOUT_SECONDS

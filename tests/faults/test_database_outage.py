@@ -23,7 +23,7 @@ from app.db.models import Job, OutboxMessage
 from app.domain.clock import utcnow
 from app.domain.plans import PlanName
 from app.main import create_app
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
 from devstack.moto_server import MotoServer
 from devstack.provision import LocalAws
 from devstack.smtp_sink import SmtpSink

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db.models import OutboxMessage
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
 from devstack.moto_server import free_port
 from tests.support.apps import running_app
 from tests.support.jobs import JobDriver

@@ -35,7 +35,6 @@ FIRST_PARTY = {
     "bench",
     "devstack",
     "tests",
-    "synthetic_clips",
 }
 # Which extras each package's code may import from (besides the standard library).
 PACKAGE_EXTRAS = {

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
-from app.services.outbox import Destination, enqueue
+from app.outbox.messages import Destination, enqueue
 from devstack.moto_server import free_port
 from devstack.provision import LocalAws
 from tests.api.test_errors import assert_problem

@@ -22,7 +22,7 @@ from app.aws.clients import shared_session
 from app.config import Settings
 from app.logging import JsonFormatter
 from app.observability.tracing import tracing_active
-from app.services.outbox import Destination, enqueue
+from app.outbox.messages import Destination, enqueue
 from devstack.provision import LocalAws
 from tests.support.apps import running_app
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan

@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE_SCRIPT = ROOT / "tests/e2e/axe/node_modules/axe-core/axe.min.js"
+AXE_SCRIPT = ROOT / "tests/browser/axe/node_modules/axe-core/axe.min.js"
 ARTIFACTS = ROOT / "test-artifacts"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 BLOCKING = {"serious", "critical"}

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db.models import OutboxMessage
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
 from devstack.provision import LocalAws
 from tests.support.users import TestUser
 

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from app.db.models import OutboxMessage
+from app.outbox.messages import Destination
 from app.services.email.links import token_of_link
-from app.services.outbox import Destination
 from devstack.smtp_sink import SmtpSink, first_link, plain_text
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.db.models import OutboxMessage, WebhookDelivery, WebhookEvent
 from app.domain.plans import PlanName
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
 from app.services.webhooks.events import emit_event
 from devstack.provision import LocalAws
 from tests.support.users import UserFactory

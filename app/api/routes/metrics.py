@@ -19,8 +19,8 @@ from app.api.deps import SettingsDep, bearer_scheme
 from app.domain.errors import Forbidden, NotFound, Unauthenticated
 from app.observability import prometheus
 from app.observability.tracing import suppressed
+from app.outbox.backlog import OutboxBacklog, backlog
 from app.services.jobs.ages import StateAge, job_state_ages
-from app.services.outbox import OutboxBacklog, backlog
 
 logger = logging.getLogger("app.metrics")
 

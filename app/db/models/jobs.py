@@ -14,7 +14,7 @@ from app.domain.clock import utcnow
 class Job(IdMixin, TimestampMixin, Base):
     """One reframing job, from its upload to its outputs.
 
-    Its `status` only changes through `app.services.jobs.transitions.transition_job`.
+    Its `status` only changes through `app.services.jobs.transitions` (`transition_job`).
     Ids are UUIDv7, so ordering by id is ordering by creation (the list's cursor).
     """
 

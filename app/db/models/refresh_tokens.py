@@ -25,7 +25,7 @@ class RefreshToken(IdMixin, Base):
     family_id: Mapped[uuid.UUID] = mapped_column(index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Retention deletes by each (app.services.retention).
+    # Retention deletes by each (app.retention.rules).
     expires_at: Mapped[datetime] = mapped_column(index=True)
     rotated_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -47,7 +47,7 @@ class WebhookEvent(IdMixin, Base):
     )
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
-    # Retention deletes by age (app.services.retention).
+    # Retention deletes by age (app.retention.rules).
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -1,16 +1,17 @@
-"""An email into the outbox, in the caller's transaction; the relay sends it (`app.mail`)."""
+"""An email into the outbox, in the caller's transaction; the relay sends it over SMTP."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import OutboxMessage
+from app.outbox.messages import Destination, enqueue
 from app.services.email.rendering import RenderedEmail
-from app.services.outbox import Destination, enqueue
 
 
 def queue_email(session: AsyncSession, to: str, email: RenderedEmail) -> OutboxMessage:
-    """The payload is what `app.mail.smtp` sends; the sender comes from the settings then."""
+    """The payload is what `app.outbox.publishers.smtp` sends; the sender comes from the
+    settings then."""
     return enqueue(
         session,
         Destination.EMAIL,

@@ -1,6 +1,6 @@
 """The internal side of the lifecycle: the dispatcher Lambda and the Batch container.
 
-Every handler locks the job row, so duplicate and out-of-order callbacks serialise; each
+Every handler locks the job row once, so duplicate and out-of-order callbacks serialise; each
 answers a repeat of what already happened with success and changes nothing.
 """
 
@@ -100,23 +100,32 @@ async def dispatch_job(session: AsyncSession, settings: Settings, job_id: uuid.U
     return spec
 
 
+def _claim_batch_job(job: Job, batch_job_id: str, *, conflict: str) -> bool:
+    """Ties the locked job to `batch_job_id`: True when it already was (a repeated callback,
+    or the other of submitted/started came first). Another Batch job's claim is refused
+    with `conflict`: the job belongs to the first one reported."""
+    if job.batch_job_id == batch_job_id:
+        return True
+    if job.batch_job_id is not None:
+        raise BatchJobConflict(conflict, job_status=job.status)
+    job.batch_job_id = batch_job_id
+    return False
+
+
 async def mark_submitted(
     session: AsyncSession, settings: Settings, job_id: uuid.UUID, batch_job_id: str
 ) -> Job:
     job = await lock_job(session, job_id)
-    if job.batch_job_id == batch_job_id:
+    if _claim_batch_job(job, batch_job_id, conflict="The job was submitted as another Batch job."):
         return job  # a repeat, or the container's start came first
-    if job.batch_job_id is not None:
-        raise BatchJobConflict("The job was submitted as another Batch job.", job_status=job.status)
     await transition_job(
         session,
         settings,
-        job_id,
+        job,
         JobStatus.SUBMITTED,
         actor=Actor.DISPATCHER,
         reason=f"submitted as Batch job {batch_job_id}",
     )
-    job.batch_job_id = batch_job_id
     await session.commit()
     return job
 
@@ -126,25 +135,23 @@ async def start_job(
 ) -> Job:
     """submitted -> running. A second container for the same job gets 409 and exits."""
     job = await lock_job(session, job_id)
-    if job.batch_job_id is not None and job.batch_job_id != batch_job_id:
-        raise BatchJobConflict(
-            "The job belongs to another Batch job; exit without work.", job_status=job.status
-        )
+    _claim_batch_job(
+        job, batch_job_id, conflict="The job belongs to another Batch job; exit without work."
+    )
     if job.status == JobStatus.QUEUED:
         # The container started before the dispatcher reported the submission.
         await transition_job(
             session,
             settings,
-            job_id,
+            job,
             JobStatus.SUBMITTED,
             actor=Actor.CONTAINER,
             reason=f"Batch job {batch_job_id} started before its submission was reported",
         )
-    job.batch_job_id = batch_job_id
     await transition_job(
         session,
         settings,
-        job_id,
+        job,
         JobStatus.RUNNING,
         actor=Actor.CONTAINER,
         reason=f"started in Batch job {batch_job_id}",
@@ -185,14 +192,15 @@ async def complete_job(
     for name in OUTPUT_NAMES:
         output_key(outputs[name], settings.s3_bucket, job_id)
     measured = _measured_duration(metrics)
-    plan = get_plan((await lock_job(session, job_id)).plan)
+    job = await lock_job(session, job_id)
+    plan = get_plan(job.plan)
     if measured is not None and measured > plan.max_source_seconds:
         # The container should have refused this source at its probe; the API does not take
         # its word: a source over the plan's limit never succeeds, and is not charged.
         return await _refuse_source(
             session,
             settings,
-            job_id,
+            job,
             measured,
             f"the source is {measured:.0f} seconds long; the {plan.name.value} plan takes "
             f"sources up to {plan.max_source_seconds} seconds",
@@ -200,12 +208,11 @@ async def complete_job(
     transition = await transition_job(
         session,
         settings,
-        job_id,
+        job,
         JobStatus.SUCCEEDED,
         actor=Actor.CONTAINER,
         reason="pipeline finished",
     )
-    job = transition.job
     if transition.changed:
         job.outputs = {name: outputs[name] for name in OUTPUT_NAMES}
         job.metrics = metrics
@@ -232,10 +239,11 @@ async def fail_job(
     message: str,
     duration_seconds: float | None = None,
 ) -> Job:
+    job = await lock_job(session, job_id)
     if code == FailureCode.SOURCE_TOO_LONG:
-        limit = get_plan((await lock_job(session, job_id)).plan).max_source_seconds
+        limit = get_plan(job.plan).max_source_seconds
         if duration_seconds is not None and duration_seconds > limit:
-            return await _refuse_source(session, settings, job_id, duration_seconds, message)
+            return await _refuse_source(session, settings, job, duration_seconds, message)
         # A refund needs the measurement that earns it; without one this is the
         # container's fault, charged like any other failure.
         code = FailureCode.PIPELINE_ERROR
@@ -243,26 +251,23 @@ async def fail_job(
             f"the container refused the source as too long without measuring it over the "
             f"plan's {limit} seconds: {message}"
         )
-    transition = await transition_to_failed(
-        session, settings, job_id, code, message, actor=Actor.CONTAINER
-    )
+    await transition_to_failed(session, settings, job, code, message, actor=Actor.CONTAINER)
     await session.commit()
-    return transition.job
+    return job
 
 
 async def _refuse_source(
     session: AsyncSession,
     settings: Settings,
-    job_id: uuid.UUID,
+    job: Job,
     measured: float | None,
     message: str,
 ) -> Job:
-    """Fail the job with source_too_long, in the tier_limit shape, and take back what its
-    confirm counted: a refused job is not charged."""
+    """Fail the locked job with source_too_long, in the tier_limit shape, and take back what
+    its confirm counted: a refused job is not charged."""
     transition = await transition_to_failed(
-        session, settings, job_id, FailureCode.SOURCE_TOO_LONG, message, actor=Actor.CONTAINER
+        session, settings, job, FailureCode.SOURCE_TOO_LONG, message, actor=Actor.CONTAINER
     )
-    job = transition.job
     if transition.changed:
         job.metrics = source_limit_details(settings, get_plan(job.plan), measured)
         if job.usage_period is not None:

@@ -28,11 +28,11 @@ from app.domain.errors import (
 from app.domain.job_states import Actor, JobStatus
 from app.domain.periods import month_of
 from app.domain.plans import AspectRatio
+from app.outbox.messages import Destination, enqueue
 from app.services import plan_gate
 from app.services.email.verification import ensure_email_verified
 from app.services.jobs.queries import get_job
 from app.services.jobs.transitions import lock_job, transition_job
-from app.services.outbox import Destination, enqueue
 from app.services.usage import active_jobs, add_usage, period_usage
 from contracts.dispatch import JobMessage
 
@@ -55,17 +55,17 @@ async def confirm_job(
     ensure_email_verified(account)
     if utcnow() > confirm_deadline(settings, job):
         # The sweeper has not come by yet; the outcome must not depend on when it does.
-        transition = await transition_job(
+        job = await lock_job(session, job_id, account_id=account_id)
+        await transition_job(
             session,
             settings,
-            job_id,
+            job,
             JobStatus.EXPIRED,
             actor=Actor.CUSTOMER,
             reason="confirmed after the upload window closed",
-            account_id=account_id,
         )
         await session.commit()
-        _ensure_confirmable(transition.job)
+        _ensure_confirmable(job)
     # The plan may have changed since the job was created.
     plan = plan_gate.plan_of(account)
     plan_gate.ensure_source_duration(settings, plan, job.duration_seconds)
@@ -112,7 +112,7 @@ async def confirm_job(
     plan_gate.ensure_concurrency(settings, plan, await active_jobs(session, account_id))
 
     await transition_job(
-        session, settings, job_id, JobStatus.QUEUED, actor=Actor.CUSTOMER, reason="upload confirmed"
+        session, settings, job, JobStatus.QUEUED, actor=Actor.CUSTOMER, reason="upload confirmed"
     )
     job.plan = plan.name.value
     job.usage_period = period.key

@@ -7,20 +7,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.aws.presigning import Presigner
 from app.aws.s3 import presign_put
 from app.config import Settings
-from app.db.models import Job, JobEvent
+from app.db.models import Job
 from app.domain.clock import utcnow
 from app.domain.errors import TokenAccountGone
 from app.domain.ids import new_id
-from app.domain.job_states import Actor, JobStatus
+from app.domain.job_states import Actor
 from app.domain.jobs import new_upload_key
 from app.domain.periods import month_of
 from app.domain.plans import AspectRatio
@@ -29,11 +28,10 @@ from app.services.email.verification import unverified_error
 from app.services.idempotency import IdempotentRequest, SavedResponse
 from app.services.jobs import multipart
 from app.services.jobs.multipart import MultipartTicket
+from app.services.jobs.transitions import insert_new_job
 from app.services.usage import plan_and_usage
 
 CREATE_OPERATION = "POST /api/jobs"
-_INSERT_JOB = insert(cast(Table, Job.__table__))
-_INSERT_JOB_EVENT = insert(cast(Table, JobEvent.__table__))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +120,6 @@ async def create_job(
     job_row = {
         "id": job_id,
         "account_id": account_id,
-        "status": JobStatus.PENDING_UPLOAD.value,
         "plan": plan.name.value,
         "filename": request.filename,
         "content_type": request.content_type,
@@ -137,24 +134,7 @@ async def create_job(
         "created_at": now,
         "updated_at": now,
     }
-    # Core inserts on the session's connection (its transaction): on the busiest write path
-    # the ORM's unit of work and execute plumbing cost more than these two rows are worth,
-    # and nothing else in this session touches them.
-    connection = await session.connection()
-    await connection.execute(_INSERT_JOB, job_row)
-    await connection.execute(
-        _INSERT_JOB_EVENT,
-        {
-            "id": new_id(),
-            "job_id": job_id,
-            "from_status": None,
-            "to_status": JobStatus.PENDING_UPLOAD.value,
-            "actor": Actor.CUSTOMER.value,
-            "reason": "job created",
-            "created_at": now,
-        },
-    )
-    job = Job(**job_row)  # transient: what the response is rendered from
+    job = await insert_new_job(session, job_row, actor=Actor.CUSTOMER)
     ticket: UploadTicket | MultipartTicket
     if opened is not None:
         ticket = await multipart.ticket_for(settings, presigner, upload_key, opened, expires_at)

@@ -11,26 +11,26 @@ from app.db.models import Job
 from app.domain.clock import utcnow
 from app.domain.errors import InvalidTransition
 from app.domain.job_states import ACTIVE_STATES, Actor, JobStatus
+from app.outbox.messages import Destination, enqueue
 from app.services.jobs.confirmation import job_message
 from app.services.jobs.transitions import lock_job, transition_job
-from app.services.outbox import Destination, enqueue
 
 
 async def cancel_job(
     session: AsyncSession, settings: Settings, account_id: uuid.UUID, job_id: uuid.UUID
 ) -> Job:
     """Canceled jobs stay canceled; a running container learns it on its next callback (409)."""
-    transition = await transition_job(
+    job = await lock_job(session, job_id, account_id=account_id)
+    await transition_job(
         session,
         settings,
-        job_id,
+        job,
         JobStatus.CANCELED,
         actor=Actor.CUSTOMER,
         reason="canceled by the customer",
-        account_id=account_id,
     )
     await session.commit()
-    return transition.job
+    return job
 
 
 async def requeue_job(
@@ -45,7 +45,7 @@ async def requeue_job(
             job_status=job.status,
         )
     await transition_job(
-        session, settings, job_id, JobStatus.QUEUED, actor=Actor.OPERATOR, reason=reason
+        session, settings, job, JobStatus.QUEUED, actor=Actor.OPERATOR, reason=reason
     )
     job.batch_job_id = None
     job.callback_token_hash = None

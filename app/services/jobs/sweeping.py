@@ -18,9 +18,9 @@ from app.domain.job_dispatch import DispatchLimits, QueuedStep, queued_step, red
 from app.domain.job_liveness import LivenessLimits, is_lost
 from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import FailureCode
+from app.outbox.messages import Destination, enqueue
 from app.services.jobs.confirmation import job_message
 from app.services.jobs.transitions import lock_job, transition_job, transition_to_failed
-from app.services.outbox import Destination, enqueue
 
 EXPIRE_BATCH = 100
 
@@ -56,10 +56,11 @@ async def expire_stale_uploads(
         for job_id in stale:
             async with sessionmaker() as session:
                 try:
+                    job = await lock_job(session, job_id)
                     transition = await transition_job(
                         session,
                         settings,
-                        job_id,
+                        job,
                         JobStatus.EXPIRED,
                         actor=Actor.SWEEPER,
                         reason="the upload was never confirmed",
@@ -158,7 +159,7 @@ async def _fail_if_still_lost(
     )
     # is_lost holds only for running and submitted jobs, both of which may fail.
     transition = await transition_to_failed(
-        session, settings, job.id, FailureCode.CONTAINER_LOST, message, actor=Actor.SWEEPER
+        session, settings, job, FailureCode.CONTAINER_LOST, message, actor=Actor.SWEEPER
     )
     await session.commit()
     return int(transition.changed)
@@ -261,7 +262,7 @@ async def _recover_if_still_stuck(
         f"{job.dispatch_attempts + 1} dispatch attempts, {waited} s each; submit it again."
     )
     await transition_to_failed(
-        session, settings, job.id, FailureCode.DISPATCH_FAILED, message, actor=Actor.SWEEPER
+        session, settings, job, FailureCode.DISPATCH_FAILED, message, actor=Actor.SWEEPER
     )
     await session.commit()
     return step

@@ -15,7 +15,7 @@ from app.domain.ids import new_id
 from app.domain.plans import Feature, get_plan
 from app.domain.webhook_deliveries import DeliveryStatus
 from app.domain.webhook_events import WebhookEventType, event_envelope, format_timestamp
-from app.services.outbox import Destination, enqueue
+from app.outbox.messages import Destination, enqueue
 from app.services.webhooks.endpoints import get_endpoint
 from contracts.webhooks import DeliveryMessage
 

@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.aws.sqs import SqsPublisher
 from app.config import Settings
 from app.db.models import OutboxMessage
-from app.outbox import OutboxRelay
-from app.services.outbox import Destination
+from app.outbox.messages import Destination
+from app.outbox.publishers.sqs import SqsPublisher
+from app.outbox.relay import OutboxRelay
 from devstack.moto_server import MotoServer, free_port
 from tests.support.jobs import JobDriver
 from tests.support.sqs import sqs_client_at

@@ -1,13 +1,17 @@
-"""Which outbox destination goes where; one entry per kind of message."""
+"""Which outbox destination goes where; one entry per kind of message.
+
+`sqs` (the jobs and webhooks queues) and `smtp` (email) take `Envelope`s, never the
+database rows: what is written back (sent, retry, what a sent row keeps) is the relay's.
+"""
 
 from __future__ import annotations
 
 from app.aws.clients import AwsClients
-from app.aws.sqs import SqsPublisher
 from app.config import Settings
-from app.mail.smtp import SmtpPublisher
-from app.outbox import Publisher
-from app.services.outbox import Destination
+from app.outbox.envelope import Publisher
+from app.outbox.messages import Destination
+from app.outbox.publishers.smtp import SmtpPublisher
+from app.outbox.publishers.sqs import SqsPublisher
 
 
 def build_publishers(settings: Settings, aws: AwsClients) -> dict[str, Publisher]:

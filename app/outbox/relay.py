@@ -2,40 +2,48 @@
 
 Runs inside the API (started by the lifespan) and on its own: `python -m app.outbox`.
 On PostgreSQL, rows are claimed with FOR UPDATE SKIP LOCKED, so replicas share the work.
+Every so often a pass also runs the outbox's retention rule (`app.retention`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from app.config import Settings, get_settings
-from app.db.batched_delete import delete_in_batches, round_was_full
+from app.config import Settings
 from app.db.models import OutboxMessage
 from app.domain.clock import utcnow
 from app.metrics import OUTBOX_PUBLISHED
 from app.observability import tracing
 from app.observability.tracing import split_trace_context
+from app.outbox.envelope import Envelope, Publisher, PublishResults
+from app.outbox.messages import kept_after_sending
+from app.retention.batched_delete import round_was_full
+from app.retention.rules import prune_sent_outbox
 
 logger = logging.getLogger("app.outbox")
 
-SENT_RETENTION = timedelta(days=7)
 PRUNE_EVERY_SECONDS = 3600.0
 MAX_MESSAGE_BACKOFF_SECONDS = 300.0
 
 
-class Publisher(Protocol):
-    async def publish(self, messages: Sequence[OutboxMessage]) -> dict[uuid.UUID, str | None]: ...
+def envelope_of(message: OutboxMessage) -> Envelope:
+    """The plain copy of a row a publisher is handed."""
+    return Envelope(
+        id=message.id,
+        destination=message.destination,
+        payload=message.payload,
+        group_id=message.group_id,
+        dedup_id=message.dedup_id,
+    )
 
 
 def message_backoff(attempts: int) -> timedelta:
@@ -142,17 +150,20 @@ class OutboxRelay:
         self, session: AsyncSession, destination: str, messages: list[OutboxMessage]
     ) -> tuple[int, int]:
         publisher = self.publishers.get(destination)
-        results: dict[uuid.UUID, str | None]
+        results: PublishResults
         if publisher is None:
             results = {m.id: f"no publisher for {destination!r}" for m in messages}
         else:
-            results = await publisher.publish(messages)
+            results = await publisher.publish([envelope_of(m) for m in messages])
         sent_ids: list[uuid.UUID] = []
         failed = 0
         for message in messages:
             error = results.get(message.id, "no result from publisher")
             if error is None:
                 sent_ids.append(message.id)
+                kept = kept_after_sending(destination, message.payload)
+                if kept is not message.payload:
+                    message.payload = kept
             else:
                 message.attempts += 1
                 message.last_error = error
@@ -175,15 +186,8 @@ class OutboxRelay:
         return sent, failed
 
     async def prune_sent(self, now: datetime | None = None) -> int:
-        """Deletes rows sent more than SENT_RETENTION ago (by `ix_outbox_messages_pending`), one
-        bounded round of small batches; counts them."""
-        cutoff = (now or utcnow()) - SENT_RETENTION
-        return await delete_in_batches(
-            self.sessionmaker,
-            OutboxMessage,
-            OutboxMessage.sent_at < cutoff,
-            self.settings.retention_batch_size,
-        )
+        """One round of the outbox's retention rule (`prune_sent_outbox`); counts the rows."""
+        return await prune_sent_outbox(self.sessionmaker, self.settings, now or utcnow())
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
@@ -211,27 +215,3 @@ class OutboxRelay:
             await asyncio.wait(waiters, timeout=backoff, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
                 waiter.cancel()
-
-
-async def _main() -> None:
-    from app.aws.clients import AwsClients
-    from app.db.session import create_engine, create_sessionmaker
-    from app.logging import configure_logging
-    from app.publishers import build_publishers
-
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    engine = create_engine(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with AwsClients(settings) as aws:
-        relay = OutboxRelay(create_sessionmaker(engine), build_publishers(settings, aws), settings)
-        logger.info("outbox relay running")
-        await relay.run(stop)
-    await engine.dispose()
-
-
-if __name__ == "__main__":
-    asyncio.run(_main())

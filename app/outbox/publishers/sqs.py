@@ -1,26 +1,25 @@
-"""Publishing outbox rows to SQS, ten to a batch call, a few calls at once."""
+"""Publishing outbox messages to SQS, ten to a batch call, a few calls at once."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from app.db.models import OutboxMessage
 from app.metrics import SQS_MESSAGES_SENT, SQS_SEND_ERRORS
 from app.observability.tracing import split_trace_context, trace_carrier
+from app.outbox.envelope import Envelope, PublishResults
 
 SQS_BATCH_LIMIT = 10
 HELD_BEHIND_FAILURE = "held: an earlier message of its group was not sent"
 
 
 class SqsPublisher:
-    """One queue; FIFO queues get the row's group and deduplication ids.
+    """One queue; FIFO queues get the message's group and deduplication ids.
 
     Each message carries the W3C trace context (`traceparent`, `tracestate`) as String
-    message attributes while tracing is on: the one the row was enqueued in, else the
+    message attributes while tracing is on: the one the message was enqueued in, else the
     relay's own. Consumers copy `traceparent` into the headers of their calls back.
     """
 
@@ -31,7 +30,7 @@ class SqsPublisher:
         self.queue_name = queue_url.rstrip("/").rsplit("/", 1)[-1]
         self.fifo = queue_url.endswith(".fifo")
 
-    def _entry(self, index: int, message: OutboxMessage) -> dict[str, Any]:
+    def _entry(self, index: int, message: Envelope) -> dict[str, Any]:
         body, carrier = split_trace_context(message.payload)
         entry: dict[str, Any] = {
             "Id": str(index),
@@ -48,7 +47,7 @@ class SqsPublisher:
             entry["MessageDeduplicationId"] = message.dedup_id or str(message.id)
         return entry
 
-    async def publish(self, messages: Sequence[OutboxMessage]) -> dict[uuid.UUID, str | None]:
+    async def publish(self, messages: Sequence[Envelope]) -> PublishResults:
         """Returns each message's error, or None where SQS accepted it.
 
         Up to `concurrent_batches` batch calls are in flight at once. On a FIFO queue a
@@ -56,19 +55,17 @@ class SqsPublisher:
         messages reach SQS in the order given; once one of them is not sent, the group's later
         ones are held back (failed, to be retried after it) rather than overtake it.
         """
-        results: dict[uuid.UUID, str | None] = {}
+        results: PublishResults = {}
         lanes = _lanes(messages, self.concurrent_batches, by_group=self.fifo)
         await asyncio.gather(*(self._send_lane(lane, results) for lane in lanes))
         return results
 
-    async def _send_lane(
-        self, lane: list[OutboxMessage], results: dict[uuid.UUID, str | None]
-    ) -> None:
+    async def _send_lane(self, lane: list[Envelope], results: PublishResults) -> None:
         stopped_groups: set[str | None] = set()
         pending = lane
         while pending:
-            chunk: list[OutboxMessage] = []
-            rest: list[OutboxMessage] = []
+            chunk: list[Envelope] = []
+            rest: list[Envelope] = []
             for message in pending:
                 if self.fifo and message.group_id in stopped_groups:
                     results[message.id] = HELD_BEHIND_FAILURE
@@ -81,9 +78,7 @@ class SqsPublisher:
                 not_sent = await self._send_batch(chunk, results)
                 stopped_groups.update(m.group_id for m in not_sent)
 
-    async def _send_batch(
-        self, chunk: list[OutboxMessage], results: dict[uuid.UUID, str | None]
-    ) -> list[OutboxMessage]:
+    async def _send_batch(self, chunk: list[Envelope], results: PublishResults) -> list[Envelope]:
         """One SendMessageBatch call; records each entry's result, returns those not sent."""
         try:
             response = await self.sqs.send_message_batch(
@@ -99,7 +94,7 @@ class SqsPublisher:
             results[chunk[int(ok["Id"])].id] = None
         if accepted:
             SQS_MESSAGES_SENT.labels(self.queue_name).inc(len(accepted))
-        not_sent: list[OutboxMessage] = []
+        not_sent: list[Envelope] = []
         for failed in response.get("Failed", []):
             message = chunk[int(failed["Id"])]
             results[message.id] = f"{failed.get('Code')}: {failed.get('Message')}"[:500]
@@ -110,12 +105,10 @@ class SqsPublisher:
         return not_sent
 
 
-def _lanes(
-    messages: Sequence[OutboxMessage], count: int, *, by_group: bool
-) -> list[list[OutboxMessage]]:
+def _lanes(messages: Sequence[Envelope], count: int, *, by_group: bool) -> list[list[Envelope]]:
     """Splits the messages into at most `count` lanes, keeping their order within each lane;
     with `by_group`, all of a message group's messages share a lane."""
-    lanes: list[list[OutboxMessage]] = [[] for _ in range(count)]
+    lanes: list[list[Envelope]] = [[] for _ in range(count)]
     lane_of_group: dict[str | None, int] = {}
     for index, message in enumerate(messages):
         if by_group:

@@ -1,4 +1,4 @@
-"""The relay prunes the messages it sent once SENT_RETENTION has passed, in small batches:
+"""The relay prunes the messages it sent once OUTBOX_SENT_RETENTION has passed, in small batches:
 unsent ones stay, replicas pruning at once share the rows, and a backlog larger than one round
 is worked off pass after pass rather than an hour later."""
 
@@ -14,8 +14,9 @@ from app.config import Settings
 from app.db.models import OutboxMessage
 from app.domain.clock import utcnow
 from app.domain.plans import PlanName
-from app.outbox import SENT_RETENTION, OutboxRelay
-from app.services.outbox import Destination, enqueue
+from app.outbox.messages import Destination, enqueue
+from app.outbox.relay import OutboxRelay
+from app.retention.rules import OUTBOX_SENT_RETENTION
 from tests.support.jobs import JobDriver
 from tests.support.users import TestUser, UserFactory
 
@@ -58,10 +59,10 @@ async def test_sent_messages_go_after_the_retention_a_batch_at_a_time_and_unsent
     relay = _relay(app, settings, retention_batch_size=2)
     assert sent > 2  # more than one batch
 
-    assert await relay.prune_sent(now=utcnow() + SENT_RETENTION - timedelta(hours=1)) == 0
+    assert await relay.prune_sent(now=utcnow() + OUTBOX_SENT_RETENTION - timedelta(hours=1)) == 0
     assert await _sent_count(app) == sent
 
-    assert await relay.prune_sent(now=utcnow() + SENT_RETENTION + timedelta(hours=1)) == sent
+    assert await relay.prune_sent(now=utcnow() + OUTBOX_SENT_RETENTION + timedelta(hours=1)) == sent
     assert await _sent_count(app) == 0
     assert await _unsent_dedup_ids(app) == [waiting]
     assert await jobs.relay() == 1  # and it still goes out
@@ -73,7 +74,7 @@ async def test_relays_pruning_at_once_share_the_sent_rows(
     await _send_jobs(users, jobs, 4)
     sent = await _sent_count(app)
     replicas = [_relay(app, settings, retention_batch_size=2) for _ in range(2)]
-    past = utcnow() + SENT_RETENTION + timedelta(hours=1)
+    past = utcnow() + OUTBOX_SENT_RETENTION + timedelta(hours=1)
 
     rounds = await asyncio.gather(*(replica.prune_sent(now=past) for replica in replicas))
 
@@ -90,7 +91,7 @@ async def test_a_running_relay_works_off_a_backlog_larger_than_one_round(
         await session.commit()
     assert await app.state.outbox_relay.relay_once() == (25, 0)
     async with app.state.sessionmaker() as session:  # they went out long ago
-        long_ago = utcnow() - SENT_RETENTION - timedelta(days=1)
+        long_ago = utcnow() - OUTBOX_SENT_RETENTION - timedelta(days=1)
         await session.execute(update(OutboxMessage).values(sent_at=long_ago))
         await session.commit()
     relay = _relay(app, settings, retention_batch_size=1, outbox_poll_interval_seconds=0.05)

@@ -16,11 +16,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.aws.sqs import HELD_BEHIND_FAILURE, SqsPublisher
 from app.config import Settings
 from app.db.models import OutboxMessage
-from app.outbox import OutboxRelay, message_backoff
-from app.services.outbox import Destination, enqueue
+from app.outbox.messages import Destination, enqueue
+from app.outbox.publishers.sqs import HELD_BEHIND_FAILURE, SqsPublisher
+from app.outbox.relay import OutboxRelay, message_backoff
 from devstack.moto_server import free_port
 from tests.support.jobs import JobDriver
 from tests.support.sqs import sqs_client_at

@@ -1,54 +1,16 @@
-"""Writing to the outbox: the message commits with the change that implies it, or not at all."""
+"""What is waiting in the outbox, read for `/metrics` on each scrape."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import OutboxMessage
 from app.domain.clock import utcnow
-from app.observability.tracing import TRACE_CONTEXT_MEMBER, trace_carrier
-
-
-class Destination(StrEnum):
-    """Where the relay sends a message; `app.publishers` maps each to a publisher."""
-
-    JOBS = "jobs"
-    WEBHOOKS = "webhooks"
-    EMAIL = "email"
-
-
-# SQS carries the trace context as message attributes; email has nowhere to put it.
-TRACED_DESTINATIONS = frozenset({Destination.JOBS, Destination.WEBHOOKS})
-
-
-def enqueue(
-    session: AsyncSession,
-    destination: Destination,
-    payload: dict[str, Any],
-    *,
-    group_id: str | None = None,
-    dedup_id: str | None = None,
-) -> OutboxMessage:
-    """Adds the message to the caller's transaction; the caller commits.
-
-    While tracing is on, an SQS-bound message remembers the trace it was enqueued in.
-    """
-    if destination in TRACED_DESTINATIONS:
-        carrier = trace_carrier()
-        if carrier:
-            payload = {**payload, TRACE_CONTEXT_MEMBER: carrier}
-    message = OutboxMessage(
-        destination=destination.value, payload=payload, group_id=group_id, dedup_id=dedup_id
-    )
-    session.add(message)
-    return message
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,7 @@
-"""Publishes outbox email rows over SMTP, one connection per batch.
+"""Publishes outbox emails over SMTP (aiosmtplib), one connection per batch.
 
 A message that fails (server away, refused, timed out) stays pending: the relay backs it
-off and tries again. Sent messages lose their bodies: they may carry single-use links,
-and the outbox keeps sent rows for days.
+off and tries again. A sent one loses its body in the outbox (`messages.kept_after_sending`).
 """
 
 from __future__ import annotations
@@ -17,9 +16,8 @@ from typing import Any
 import aiosmtplib
 
 from app.config import Settings
-from app.db.models import OutboxMessage
+from app.outbox.envelope import Envelope, PublishResults
 
-REDACTED = "(removed after sending)"
 MAX_ERROR_CHARS = 500
 
 
@@ -63,9 +61,9 @@ class SmtpPublisher:
             timeout=settings.smtp_timeout_seconds,
         )
 
-    async def publish(self, messages: Sequence[OutboxMessage]) -> dict[uuid.UUID, str | None]:
+    async def publish(self, messages: Sequence[Envelope]) -> PublishResults:
         """Returns each message's error, or None where the server accepted it."""
-        results: dict[uuid.UUID, str | None] = {}
+        results: PublishResults = {}
         try:
             async with self._client() as smtp:
                 for message in messages:
@@ -76,7 +74,6 @@ class SmtpPublisher:
                         results[message.id] = _error(exc)
                         continue
                     results[message.id] = None
-                    message.payload = {**message.payload, "text": REDACTED, "html": REDACTED}
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             # Connecting, STARTTLS or login failed: whatever was not sent waits for a retry.
             for message in messages:

@@ -1,7 +1,10 @@
-"""Retention: the sweeper deletes rows whose purpose is over, so no table grows without bound.
+"""Every retention rule: rows whose purpose is over are deleted, so no table grows without bound.
 
-What goes, and why it is no longer needed:
+The sweeper (`app.sweeper`) runs `prune` each round; the outbox relay runs `prune_sent_outbox`
+about hourly. What goes, and why it is no longer needed:
 
+- an idempotency key once it expired (`idempotency_key_ttl_seconds`, at least 24 hours):
+  a retry that late is a new request.
 - a webhook event, with its deliveries and their attempts (ON DELETE CASCADE), once every
   delivery finished more than `webhook_event_retention_days` ago: the customer's delivery log
   keeps that long (Stripe and Svix keep about 30 days). An event with a delivery still
@@ -14,11 +17,13 @@ What goes, and why it is no longer needed:
 - a Stripe event id `stripe_event_retention_days` after it arrived. Stripe retries for up to
   3 days, and an older event that comes again changes nothing: subscriptions are ordered by
   Stripe's own timestamps, so it is recorded as stale.
+- an outbox message `OUTBOX_SENT_RETENTION` after it was sent (by `ix_outbox_messages_pending`);
+  unsent ones stay, however old.
 
 Job events are kept: they are the job's history the customer reads, a handful of rows per job,
 and they go with their job.
 
-Each kind goes through `app.db.batched_delete`: small batches, each its own short
+Each kind goes through `batched_delete`: small batches, each its own short
 transaction, a bounded number per round, shared safely between replicas.
 """
 
@@ -31,13 +36,24 @@ from sqlalchemy import ColumnElement, exists, or_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
-from app.db.batched_delete import delete_in_batches
-from app.db.models import EmailToken, RefreshToken, StripeEvent, WebhookDelivery, WebhookEvent
+from app.db.models import (
+    EmailToken,
+    IdempotencyKey,
+    OutboxMessage,
+    RefreshToken,
+    StripeEvent,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from app.domain.webhook_deliveries import DeliveryStatus
+from app.retention.batched_delete import delete_in_batches
+
+OUTBOX_SENT_RETENTION = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
 class PruneResult:
+    idempotency_keys: int
     webhook_events: int
     email_tokens: int
     refresh_tokens: int
@@ -47,9 +63,13 @@ class PruneResult:
 async def prune(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
 ) -> PruneResult:
-    """Deletes what each kind's retention lets go of; counts the rows deleted."""
+    """The sweeper's round: deletes what each kind's retention lets go of; counts the rows."""
     batch = settings.retention_batch_size
     return PruneResult(
+        # Index-backed: `ix_idempotency_keys_expires_at`.
+        idempotency_keys=await delete_in_batches(
+            sessionmaker, IdempotencyKey, IdempotencyKey.expires_at <= now, batch
+        ),
         webhook_events=await delete_in_batches(
             sessionmaker,
             WebhookEvent,
@@ -99,3 +119,15 @@ async def _delete_dead_refresh_tokens(
         sessionmaker, RefreshToken, RefreshToken.revoked_at < cutoff, batch
     )
     return expired + revoked
+
+
+async def prune_sent_outbox(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
+) -> int:
+    """The relay's round: outbox rows sent more than `OUTBOX_SENT_RETENTION` before `now`."""
+    return await delete_in_batches(
+        sessionmaker,
+        OutboxMessage,
+        OutboxMessage.sent_at < now - OUTBOX_SENT_RETENTION,
+        settings.retention_batch_size,
+    )

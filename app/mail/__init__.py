@@ -1,1 +1,0 @@
-"""Sending email over SMTP (aiosmtplib): the outbox relay's publisher for `Destination.EMAIL`."""

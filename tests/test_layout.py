@@ -1,0 +1,19 @@
+"""The test tree stays navigable: every folder of tests is a package, so a test module is
+imported by its full name (`tests.batch.conftest`) and two folders may hold files of one name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+
+
+def test_every_folder_holding_python_is_a_package() -> None:
+    folders = {
+        path.parent
+        for path in TESTS.rglob("*.py")
+        if "node_modules" not in path.parts and "__pycache__" not in path.parts
+    }
+    assert (
+        sorted(str(f.relative_to(TESTS)) for f in folders if not (f / "__init__.py").exists()) == []
+    )
