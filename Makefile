@@ -17,7 +17,7 @@ MOTO_PYPY_VENV := .venv-moto-pypy
 MOTO_PYPY_STAMP := $(MOTO_PYPY_VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools system-deps run demo test lint format typecheck pytest coverage migrate lock requirements lambda-package bench clean
+.PHONY: help install tools system-deps run demo test lint format typecheck pytest coverage migrate docs lock requirements lambda-package bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -59,7 +59,7 @@ test: install tools ## lint, type-check and run the whole test suite
 lint: $(STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy app contracts devstack lambdas batch bench
+	$(VENV)/bin/mypy app contracts devstack lambdas batch bench scripts
 
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -86,6 +86,9 @@ coverage: $(STAMP) ## the coverage of the last test run, per top-level package
 
 migrate: $(STAMP) ## upgrade the configured database to the newest schema
 	$(PY) -m alembic upgrade head
+
+docs: $(STAMP) ## regenerate docs/configuration.md from app/config.py (tests/docs checks it)
+	$(PY) -m scripts.configuration_docs
 
 # One resolution for every artifact: requirements-dev.txt (.venv) holds every extra of
 # pyproject.toml; each artifact's file is pinned from it (-c), with hashes, for the Linux x86_64 Python 3.11

@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "reseal-secrets",
         help="re-seal webhook signing secrets under the current secret key (a step of "
-        "rotating REFRAMER_SECRET_KEY; README)",
+        "rotating REFRAMER_SECRET_KEY; docs/security.md)",
     )
     return parser
 

@@ -51,14 +51,29 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REFRAMER_", env_file=".env", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
-    public_url: str = "http://127.0.0.1:8000"
-    upgrade_url: str = "http://127.0.0.1:8000/#/billing"
-    log_level: str = "INFO"
-    log_json: bool = True
+    environment: Literal["development", "test", "production"] = Field(
+        "development",
+        description="production refuses development secrets and local-only settings at start",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="the API's address as customers see it (emailed links, the console)",
+    )
+    upgrade_url: str = Field(
+        "http://127.0.0.1:8000/#/billing",
+        description="the upgrade_url a plan refusal (tier_limit, quota_exceeded) points to",
+    )
+    log_level: str = Field("INFO", description="the root log level")
+    log_json: bool = Field(
+        True,
+        description="one JSON object per log line, with the request, account, job and trace ids",
+    )
 
     # Data
-    database_url: str = "sqlite+aiosqlite:///./var/reframer.db"
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./var/reframer.db",
+        description="SQLAlchemy async URL; postgresql+asyncpg://... in production",
+    )
     database_pool_size: int = Field(10, ge=1, description="PostgreSQL: connections per process")
     database_max_overflow: int = Field(
         0,
@@ -71,10 +86,13 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(
         10.0, gt=0, description="PostgreSQL: give up waiting for a pooled connection after this"
     )
-    database_echo: bool = False
+    database_echo: bool = Field(False, description="log every SQL statement (debugging)")
 
     # Secrets: safe only on a developer's machine; production refuses them.
-    jwt_secret: str = DEV_JWT_SECRET
+    jwt_secret: str = Field(
+        DEV_JWT_SECRET,
+        description="HS256 key of access tokens; changing it only ends access tokens",
+    )
     secret_key: str = Field(
         DEV_SECRET_KEY,
         description="root of the keys (HKDF, one per purpose) that hash API keys and opaque "
@@ -83,7 +101,7 @@ class Settings(BaseSettings):
     previous_secret_keys: list[str] = Field(
         default_factory=list,
         description="earlier secret keys, still accepted for reading during a rotation "
-        "(README: rotating the secret key)",
+        "(docs/security.md: rotating the secret key)",
     )
     # One token per Lambda: the webhook sender, which talks to customers' servers, cannot
     # dispatch jobs, and the dispatcher cannot read webhook secrets.
@@ -91,36 +109,59 @@ class Settings(BaseSettings):
         DEV_SERVICE_TOKEN, description="bearer token of the job_dispatcher Lambda"
     )
     webhook_service_token: str = Field(
-        DEV_WEBHOOK_SERVICE_TOKEN, description="bearer token of the webhook_delivery Lambda"
+        DEV_WEBHOOK_SERVICE_TOKEN,
+        description="bearer token of the webhook_delivery Lambda; production refuses it equal "
+        "to the dispatcher's",
     )
 
     # Auth
-    jwt_algorithm: Literal["HS256"] = "HS256"
-    access_token_ttl_seconds: int = 900
-    refresh_token_ttl_seconds: int = 30 * 24 * 3600
-    bcrypt_rounds: int = Field(12, ge=4, le=16)
+    jwt_algorithm: Literal["HS256"] = Field(
+        "HS256", description="the one algorithm access tokens are signed and checked with"
+    )
+    access_token_ttl_seconds: int = Field(900, description="lifetime of an access token")
+    refresh_token_ttl_seconds: int = Field(
+        30 * 24 * 3600, description="lifetime of a refresh token (rotated on every use)"
+    )
+    bcrypt_rounds: int = Field(12, ge=4, le=16, description="password hashing cost")
     api_keys_max_per_account: int = Field(
         20, ge=1, description="active (unrevoked) API keys an account may hold"
     )
 
     # HTTP
-    cors_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
-    max_request_body_bytes: int = 1024 * 1024
+    cors_origins: list[str] = Field(
+        ["http://127.0.0.1:8000", "http://localhost:8000"],
+        description="the console's origins (a JSON list); production refuses '*'",
+    )
+    max_request_body_bytes: int = Field(
+        1024 * 1024, description="a larger request body is answered 413"
+    )
 
     # AWS
-    aws_region: str = "us-east-1"
-    aws_endpoint_url: str | None = None
-    s3_bucket: str = "reframer-media-local"
-    jobs_queue_url: str = "http://127.0.0.1:5000/123456789012/reframer-jobs.fifo"
-    webhooks_queue_url: str = "http://127.0.0.1:5000/123456789012/reframer-webhooks"
+    aws_region: str = Field("us-east-1", description="the region of the bucket and queues")
+    aws_endpoint_url: str | None = Field(
+        None, description="an S3 and SQS endpoint other than AWS's (moto in the local run)"
+    )
+    s3_bucket: str = Field("reframer-media-local", description="the bucket of sources and outputs")
+    jobs_queue_url: str = Field(
+        "http://127.0.0.1:5000/123456789012/reframer-jobs.fifo",
+        description="the SQS FIFO queue the job_dispatcher Lambda reads",
+    )
+    webhooks_queue_url: str = Field(
+        "http://127.0.0.1:5000/123456789012/reframer-webhooks",
+        description="the SQS queue the webhook_delivery Lambda reads",
+    )
     cap_pending_uploads: bool = Field(
         True,
         description="refuse a new job past the plan's jobs waiting for an upload; only a "
         "benchmark that creates thousands for one account turns it off (production refuses)",
     )
     # Short: a leaked upload URL can be replayed (up to the plan's size) until it expires.
-    upload_url_ttl_seconds: int = Field(900, ge=60, le=7 * 24 * 3600)
-    download_url_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    upload_url_ttl_seconds: int = Field(
+        900, ge=60, le=7 * 24 * 3600, description="lifetime of a presigned upload (or part) URL"
+    )
+    download_url_ttl_seconds: int = Field(
+        3600, ge=60, le=7 * 24 * 3600, description="lifetime of a presigned download URL"
+    )
     # Multipart uploads (app.services.jobs.multipart): above the threshold a source arrives in
     # parts, each with its own presigned URL (valid upload_url_ttl_seconds, renewable).
     multipart_threshold_bytes: int = Field(
@@ -156,8 +197,14 @@ class Settings(BaseSettings):
         description="how long after its upload URL expires a job may still be confirmed; "
         "then it expires",
     )
-    job_sweeper_enabled: bool = True
-    job_sweep_interval_seconds: float = Field(60.0, gt=0)
+    job_sweeper_enabled: bool = Field(
+        True,
+        description="run the sweeper in the API process: expires uploads never confirmed, "
+        "re-sends stuck queued jobs, fails lost containers, deletes rows past retention",
+    )
+    job_sweep_interval_seconds: float = Field(
+        60.0, gt=0, description="the pause between two sweeper rounds"
+    )
     job_heartbeat_timeout_seconds: int = Field(
         300,
         ge=CONTAINER_HEARTBEAT_INTERVAL_SECONDS * MISSED_HEARTBEATS_TOLERATED,
@@ -185,7 +232,9 @@ class Settings(BaseSettings):
         "that it fails as dispatch_failed",
     )
     # Stripe keeps idempotency keys 24 h; a shorter window would replay nothing a client expects.
-    idempotency_key_ttl_seconds: int = Field(24 * 3600, ge=24 * 3600)
+    idempotency_key_ttl_seconds: int = Field(
+        24 * 3600, ge=24 * 3600, description="how long an Idempotency-Key replays its response"
+    )
 
     # Retention: the sweeper deletes rows whose purpose is over (app.retention.rules).
     webhook_event_retention_days: int = Field(
@@ -212,66 +261,128 @@ class Settings(BaseSettings):
 
     # Email: sent by the outbox relay over SMTP. The defaults reach the local sink
     # (`python -m devstack.smtp_sink`); production sets a real relay with STARTTLS and auth.
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(8025, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool = False
+    smtp_host: str = Field(
+        "127.0.0.1", description="the SMTP server; production refuses a loopback one"
+    )
+    smtp_port: int = Field(8025, ge=1, le=65535, description="the SMTP server's port")
+    smtp_username: str | None = Field(
+        None, description="SMTP login; production sends credentials only over STARTTLS"
+    )
+    smtp_password: str | None = Field(None, description="SMTP password")
+    smtp_starttls: bool = Field(False, description="upgrade the SMTP connection with STARTTLS")
     smtp_ca_bundle: str | None = Field(
         None, description="PEM file of the CA to trust for the SMTP server; else the system's"
     )
-    smtp_timeout_seconds: float = Field(10.0, gt=0)
-    email_from: str = DEV_EMAIL_FROM
+    smtp_timeout_seconds: float = Field(
+        10.0, gt=0, description="give up on an SMTP connection or command after this long"
+    )
+    email_from: str = Field(
+        DEV_EMAIL_FROM, description="the From address; production refuses the development one"
+    )
     smtp_sink_dir: str = Field("var/mail", description="where the local sink stores .eml files")
-    email_verification_ttl_seconds: int = Field(24 * 3600, gt=0)
-    password_reset_ttl_seconds: int = Field(3600, gt=0)
+    email_verification_ttl_seconds: int = Field(
+        24 * 3600, gt=0, description="lifetime of an emailed verification link"
+    )
+    password_reset_ttl_seconds: int = Field(
+        3600, gt=0, description="lifetime of an emailed password-reset link"
+    )
     # forgot-password answers no sooner than this, known address or not: only a known one
     # writes, and the write must not show in the response time.
-    forgot_password_min_response_seconds: float = Field(0.25, ge=0)
+    forgot_password_min_response_seconds: float = Field(
+        0.25, ge=0, description="forgot-password answers no sooner than this"
+    )
     # Per account and kind of email: a short cooldown, then a cap per rolling hour.
-    email_resend_cooldown_seconds: int = Field(60, ge=0)
-    email_resend_max_per_hour: int = Field(5, ge=1)
+    email_resend_cooldown_seconds: int = Field(
+        60, ge=0, description="the wait before an email of the same kind is sent again"
+    )
+    email_resend_max_per_hour: int = Field(
+        5, ge=1, description="emails of one kind an account may ask for per rolling hour"
+    )
 
     # Billing (Stripe). The development key never reaches Stripe: billing answers 503 on it.
     stripe_secret_key: str = Field(DEV_STRIPE_SECRET_KEY, description="Stripe secret API key")
     stripe_webhook_secret: str = Field(
         DEV_STRIPE_WEBHOOK_SECRET, description="signing secret of the Stripe webhook endpoint"
     )
-    stripe_price_pro: str = "price_dev_pro"
-    stripe_price_business: str = "price_dev_business"
-    stripe_api_base: str = "https://api.stripe.com"
-    stripe_timeout_seconds: float = Field(20.0, gt=0)
-    stripe_max_network_retries: int = Field(2, ge=0, le=5)
-    stripe_webhook_tolerance_seconds: int = Field(300, gt=0)
+    stripe_price_pro: str = Field(
+        "price_dev_pro", description="the Stripe price that sells the pro plan"
+    )
+    stripe_price_business: str = Field(
+        "price_dev_business", description="the Stripe price that sells the business plan"
+    )
+    stripe_api_base: str = Field(
+        "https://api.stripe.com",
+        description="Stripe's API; tests and make run point it at a stand-in on loopback",
+    )
+    stripe_timeout_seconds: float = Field(20.0, gt=0, description="per call to Stripe")
+    stripe_max_network_retries: int = Field(
+        2, ge=0, le=5, description="retries of a call to Stripe (reusing its idempotency key)"
+    )
+    stripe_webhook_tolerance_seconds: int = Field(
+        300, gt=0, description="an older Stripe signature is refused (replay protection)"
+    )
 
     # Rate limits: `redis://` in production, so every replica spends from one budget.
-    rate_limit_storage_uri: str = "memory://"
-    rate_limit_storage_timeout_seconds: float = Field(0.25, gt=0)
+    rate_limit_storage_uri: str = Field(
+        "memory://",
+        description="where budgets are counted; production refuses memory:// (use redis://)",
+    )
+    rate_limit_storage_timeout_seconds: float = Field(
+        0.25,
+        gt=0,
+        description="a slower storage counts as down: the API fails open, sign-in fails closed",
+    )
     # Multiplies every plan's requests_per_minute (tests keep it generous).
-    rate_limit_plan_scale: float = Field(1.0, gt=0)
+    rate_limit_plan_scale: float = Field(
+        1.0, gt=0, description="multiplies each plan's requests_per_minute"
+    )
     # Per client IP, for register, refresh and sign-in (login and token share one budget).
-    rate_limit_auth_per_minute: int = Field(10, ge=1)
+    rate_limit_auth_per_minute: int = Field(
+        10, ge=1, description="per client IP, on each of register, sign-in and refresh"
+    )
     # Per account, from any address: failed sign-ins past the free ones make the next wait
     # 1, 2, 4 ... seconds, up to the cap; the count is forgotten after the window or a success.
-    login_free_failures: int = Field(5, ge=1)
-    login_max_delay_seconds: int = Field(300, ge=1, le=3600)
-    login_failure_window_seconds: int = Field(3600, ge=60)
+    login_free_failures: int = Field(
+        5, ge=1, description="failed sign-ins of an account before waits begin"
+    )
+    login_max_delay_seconds: int = Field(
+        300, ge=1, le=3600, description="the longest wait after failed sign-ins"
+    )
+    login_failure_window_seconds: int = Field(
+        3600, ge=60, description="how long an account's failed sign-ins are remembered"
+    )
     # How many proxies in front of the service append to X-Forwarded-For (1 behind an ALB).
-    trusted_proxy_hops: int = Field(0, ge=0, le=10)
+    trusted_proxy_hops: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="proxies that append to X-Forwarded-For (1 behind the ALB); production "
+        "refuses 0",
+    )
 
     # Outbox relay
-    outbox_relay_enabled: bool = True
-    outbox_poll_interval_seconds: float = 0.5
+    outbox_relay_enabled: bool = Field(True, description="run the relay in the API process")
+    outbox_poll_interval_seconds: float = Field(
+        0.5, description="the relay's pause between passes when nothing is waiting"
+    )
     # Rows claimed per pass: SQS takes ten a call, and the publisher sends a few calls at once.
-    outbox_batch_size: int = Field(100, ge=1)
+    outbox_batch_size: int = Field(
+        100, ge=1, description="messages the relay claims per pass (each group kept in order)"
+    )
     # SendMessageBatch calls in flight at once per queue and pass (message groups spread over
     # them). Against SQS a call mostly waits on the network, so a few at once multiply
     # throughput; against a CPU-bound endpoint (moto) one at a time is faster.
-    outbox_sqs_concurrent_batches: int = Field(4, ge=1, le=32)
-    outbox_max_backoff_seconds: float = 30.0
+    outbox_sqs_concurrent_batches: int = Field(
+        4, ge=1, le=32, description="SendMessageBatch calls in flight per queue"
+    )
+    outbox_max_backoff_seconds: float = Field(
+        30.0,
+        description="the longest pause of the relay after passes in which every send failed "
+        "(it doubles from the poll interval)",
+    )
 
     # Observability
-    metrics_enabled: bool = True
+    metrics_enabled: bool = Field(True, description="serve Prometheus metrics at /metrics")
     metrics_token: str | None = Field(
         None,
         description="bearer token a scraper sends to /metrics; production serves /metrics "
@@ -284,8 +395,14 @@ class Settings(BaseSettings):
         description="OTLP/HTTP base URL of a collector, e.g. http://127.0.0.1:4318",
     )
     # None: on in development, off elsewhere.
-    loop_watchdog_enabled: bool | None = None
-    loop_watchdog_threshold_ms: int = Field(100, ge=10)
+    loop_watchdog_enabled: bool | None = Field(
+        None,
+        description="log event-loop blocks with the stack that held the loop; unset, on in "
+        "development only",
+    )
+    loop_watchdog_threshold_ms: int = Field(
+        100, ge=10, description="the event-loop block worth a warning"
+    )
 
     # Webhooks
     webhook_allow_private_targets: bool = Field(

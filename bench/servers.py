@@ -77,7 +77,7 @@ def uvicorn_server(
     """Serves `factory` on a free loopback port; yields its URL and pid; stops it on exit.
 
     With several workers the Prometheus client needs a shared, empty directory, as in
-    production (README, Observability).
+    production (docs/operations.md, Metrics).
     """
     port = free_port()
     env = {**os.environ, **environment}

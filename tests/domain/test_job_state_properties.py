@@ -13,8 +13,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from app.domain.errors import InvalidTransition
 from app.domain.job_states import FINAL_STATES, TRANSITIONS, JobStatus, is_final, must_change
 
-# README ("Job states") and DESIGN (decision 4): succeeded and failed end a run; canceled and
-# expired end a job that never finished.
+# docs/jobs.md ("States"): succeeded and failed end a run; canceled and expired end a job that
+# never finished.
 DOCUMENTED_FINAL_STATES = {
     JobStatus.SUCCEEDED,
     JobStatus.FAILED,
