@@ -29,6 +29,7 @@ from app.domain.errors import (
     TokenAccountGone,
     Unauthenticated,
 )
+from app.domain.plan_gate import ensure_feature
 from app.domain.plans import Feature
 from app.domain.secrets import looks_like_api_key
 from app.logging import bind_log_context
@@ -36,7 +37,6 @@ from app.services.access_tokens import decode_access_token
 from app.services.accounts import get_account
 from app.services.api_keys import authenticate_api_key
 from app.services.jobs.callbacks import authenticate_callback
-from app.services.plan_gate import ensure_feature
 
 logger = logging.getLogger("app.db")
 
@@ -130,7 +130,9 @@ async def get_caller(
     if looks_like_api_key(token):
         key = await authenticate_api_key(session, settings, token)
         account = key.account
-        ensure_feature(settings, account, Feature.API_KEYS)  # keys stop working on a downgrade
+        ensure_feature(
+            settings.upgrade_url, account.plan, Feature.API_KEYS
+        )  # keys stop working on a downgrade
         caller = Caller(account.id, account.plan, account, key.scopes)
     else:
         claims = decode_access_token(settings, token)
@@ -207,7 +209,7 @@ def require_feature(feature: Feature) -> Callable[..., Awaitable[Account]]:
     """A route dependency that refuses with `tier_limit` when the plan lacks `feature`."""
 
     async def dependency(account: CurrentAccount, settings: SettingsDep) -> Account:
-        ensure_feature(settings, account, feature)
+        ensure_feature(settings.upgrade_url, account.plan, feature)
         return account
 
     return dependency

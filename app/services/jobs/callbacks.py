@@ -36,10 +36,10 @@ from app.domain.jobs import (
     s3_uri,
 )
 from app.domain.keyring import Purpose
+from app.domain.plan_gate import source_limit_details
 from app.domain.plans import Feature, get_plan
 from app.domain.secrets import new_opaque_token
 from app.services.jobs.transitions import lock_job, transition_job, transition_to_failed
-from app.services.plan_gate import source_limit_details
 from app.services.usage import add_usage
 
 
@@ -264,7 +264,7 @@ async def _refuse_source(
     )
     job = transition.job
     if transition.changed:
-        job.metrics = source_limit_details(settings, get_plan(job.plan), measured)
+        job.metrics = source_limit_details(settings.upgrade_url, get_plan(job.plan), measured)
         if job.usage_period is not None:
             await add_usage(
                 session,

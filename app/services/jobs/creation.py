@@ -17,6 +17,7 @@ from app.aws.presigning import Presigner
 from app.aws.s3 import presign_put
 from app.config import Settings
 from app.db.models import Job, JobEvent
+from app.domain import plan_gate
 from app.domain.clock import utcnow
 from app.domain.errors import TokenAccountGone
 from app.domain.ids import new_id
@@ -24,7 +25,7 @@ from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import new_upload_key
 from app.domain.periods import month_of
 from app.domain.plans import AspectRatio
-from app.services import idempotency, plan_gate
+from app.services import idempotency
 from app.services.email.verification import unverified_error
 from app.services.idempotency import IdempotentRequest, SavedResponse
 from app.services.jobs import multipart
@@ -95,12 +96,14 @@ async def create_job(
         raise unverified_error(standing.email)
     plan = standing.plan
     if settings.cap_pending_uploads:
-        plan_gate.ensure_pending_uploads(settings, plan, standing.pending_uploads)
-    plan_gate.ensure_upload_size(settings, plan, request.size_bytes)
-    plan_gate.ensure_source_duration(settings, plan, request.duration_seconds)
-    plan_gate.ensure_output_options(settings, plan, request.aspect_ratio, request.resolution)
+        plan_gate.ensure_pending_uploads(settings.upgrade_url, plan, standing.pending_uploads)
+    plan_gate.ensure_upload_size(settings.upgrade_url, plan, request.size_bytes)
+    plan_gate.ensure_source_duration(settings.upgrade_url, plan, request.duration_seconds)
+    plan_gate.ensure_output_options(
+        settings.upgrade_url, plan, request.aspect_ratio, request.resolution
+    )
     # Refuse early when the month is used up; confirm checks again, in its transaction.
-    plan_gate.ensure_monthly_jobs(settings, plan, standing.usage.jobs, period)
+    plan_gate.ensure_monthly_jobs(settings.upgrade_url, plan, standing.usage.jobs, period)
 
     now = utcnow()
     job_id = new_id()
