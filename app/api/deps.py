@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.idempotency import Idempotency
 from app.api.rate_limits import limit_caller
+from app.api.schemas.fields import PRINTABLE_ASCII_PATTERN
 from app.aws.clients import AwsClients
 from app.config import Settings
 from app.db.availability import DATABASE_ERROR_TYPES, is_database_unavailable
@@ -244,3 +246,36 @@ async def require_callback_token(
     if credentials is None:
         raise Unauthenticated("Send `Authorization: Bearer <callback token of this job>`.")
     await authenticate_callback(session, settings, job_id, credentials.credentials)
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=PRINTABLE_ASCII_PATTERN,
+        description="retry safely: the same key and body return the first response (24 h)",
+    ),
+]
+
+
+async def get_idempotency(
+    request: Request,
+    caller: CurrentCaller,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Idempotency:
+    """For a route that honours `Idempotency-Key`; the operation is its method and path."""
+    route_path: str = request.scope["route"].path
+    return Idempotency(
+        key=idempotency_key,
+        operation=f"{request.method} {route_path}",
+        account_id=caller.account_id,
+        session=session,
+        ttl_seconds=settings.idempotency_key_ttl_seconds,
+    )
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

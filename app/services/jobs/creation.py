@@ -1,8 +1,7 @@
-"""POST /api/jobs: check the request against the plan, store the job, hand out an upload URL."""
+"""A new job: check the request against the plan, store the job, hand out an upload URL."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +9,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.aws.presigning import Presigner
@@ -25,14 +23,11 @@ from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import new_upload_key
 from app.domain.periods import month_of
 from app.domain.plans import AspectRatio
-from app.services import idempotency
 from app.services.email.verification import unverified_error
-from app.services.idempotency import IdempotentRequest, SavedResponse
 from app.services.jobs import multipart
 from app.services.jobs.multipart import MultipartTicket
 from app.services.usage import plan_and_usage
 
-CREATE_OPERATION = "POST /api/jobs"
 _INSERT_JOB = insert(cast(Table, Job.__table__))
 _INSERT_JOB_EVENT = insert(cast(Table, JobEvent.__table__))
 
@@ -61,7 +56,8 @@ class CreatedJob:
     upload: UploadTicket | MultipartTicket
 
 
-Render = Callable[[CreatedJob], dict[str, Any]]
+# Runs inside the job's transaction, just before it commits: what it adds commits with the job.
+BeforeCommit = Callable[[CreatedJob], None]
 
 
 async def create_job(
@@ -70,23 +66,10 @@ async def create_job(
     presigner: Presigner,
     account_id: uuid.UUID,
     request: JobRequest,
-    render: Render,
-    idempotency_key: str | None = None,
     *,
     s3: Any,
-) -> SavedResponse:
-    """Returns the response body `render` makes of the new job, or the one saved for the key."""
-    keyed = (
-        IdempotentRequest(
-            key=idempotency_key,
-            fingerprint=idempotency.fingerprint(CREATE_OPERATION, _as_json(request)),
-        )
-        if idempotency_key is not None
-        else None
-    )
-    if keyed is not None and (saved := await idempotency.find_saved(session, account_id, keyed)):
-        return saved
-
+    before_commit: BeforeCommit | None = None,
+) -> CreatedJob:
     period = month_of(utcnow())
     standing = await plan_and_usage(session, account_id, period.key)
     if standing is None:
@@ -179,26 +162,8 @@ async def create_job(
             },
             expires_at=expires_at,
         )
-    body = render(CreatedJob(job=job, upload=ticket))
-    if keyed is not None:
-        idempotency.save_response(
-            session, account_id, keyed, 201, body, settings.idempotency_key_ttl_seconds
-        )
-    try:
-        await session.commit()
-    except IntegrityError:
-        # A concurrent request with the same key won; answer as it did (or 409 if it differs).
-        await session.rollback()
-        if keyed is None:
-            raise
-        saved = await idempotency.find_saved(session, account_id, keyed)
-        if saved is None:
-            raise
-        return saved
-    return SavedResponse(status=201, body=body, replayed=False)
-
-
-def _as_json(request: JobRequest) -> dict[str, Any]:
-    fields = dataclasses.asdict(request)
-    fields["aspect_ratio"] = request.aspect_ratio.value
-    return fields
+    created = CreatedJob(job=job, upload=ticket)
+    if before_commit is not None:
+        before_commit(created)
+    await session.commit()
+    return created
