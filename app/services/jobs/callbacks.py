@@ -56,7 +56,6 @@ class JobSpec:
     resolution: str
     max_source_seconds: int
     batch_queue: str
-    callback_url: str
     callback_token: str
 
 
@@ -93,7 +92,6 @@ async def dispatch_job(session: AsyncSession, settings: Settings, job_id: uuid.U
         resolution=job.resolution,
         max_source_seconds=get_plan(job.plan).max_source_seconds,
         batch_queue="priority" if get_plan(job.plan).allows(Feature.PRIORITY_QUEUE) else "standard",
-        callback_url=f"{settings.callback_base_url}/internal/jobs/{job.id}",
         callback_token=token,
     )
     await session.commit()
