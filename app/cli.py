@@ -25,7 +25,7 @@ from app.domain.clock import utcnow
 from app.domain.errors import DomainError, NotFound
 from app.domain.plans import PlanName
 from app.services.accounts import find_by_email, set_plan
-from app.services.auth import AuthService
+from app.services.auth.sessions import AuthService
 from app.services.dead_letters import DeadLetterQueues, DeadLetterSource
 from app.services.jobs.management import requeue_job
 from app.services.webhooks.endpoints import reseal_secrets

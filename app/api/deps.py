@@ -35,9 +35,9 @@ from app.domain.plan_gate import ensure_feature
 from app.domain.plans import Feature
 from app.domain.secrets import looks_like_api_key
 from app.logging import bind_log_context
-from app.services.access_tokens import decode_access_token
 from app.services.accounts import get_account
-from app.services.api_keys import authenticate_api_key
+from app.services.auth.access_tokens import decode_access_token
+from app.services.auth.api_keys import authenticate_api_key
 from app.services.jobs.callbacks import authenticate_callback
 
 logger = logging.getLogger("app.db")
@@ -114,7 +114,7 @@ class Caller:
     the plan its rate-limit budget follows, and an API key's scopes."""
 
     account_id: uuid.UUID
-    plan: str  # for the rate-limit budget only (app/services/access_tokens.py)
+    plan: str  # for the rate-limit budget only (app/services/auth/access_tokens.py)
     account: Account | None  # loaded by authentication (always, today)
     # What an API key may do; None for a user's session, which may do everything.
     scopes: frozenset[str] | None = None

@@ -10,7 +10,7 @@ from app.api.schemas.api_keys import ApiKeyResponse, CreateApiKeyRequest, Create
 from app.api.schemas.problems import problem_responses
 from app.db.models import Account
 from app.domain.plans import Feature
-from app.services import api_keys
+from app.services.auth import api_keys
 
 router = APIRouter(
     prefix="/api/api-keys",

@@ -21,8 +21,9 @@ from app.api.schemas.auth import (
 )
 from app.api.schemas.problems import problem_responses
 from app.domain.errors import InvalidCredentials
-from app.services.auth import AuthService, TokenPair
-from app.services.email import password_reset, verification
+from app.services.auth import password_reset
+from app.services.auth.sessions import AuthService, TokenPair
+from app.services.email import verification
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=problem_responses(401, 422))
 

@@ -12,7 +12,7 @@ from app.api.deps import (
 from app.api.schemas.auth import AccountResponse, ChangePasswordRequest
 from app.api.schemas.me import ChangeEmailRequest, UpdateMeRequest
 from app.api.schemas.problems import problem_responses
-from app.services.auth import AuthService
+from app.services.auth.sessions import AuthService
 from app.services.email.address_change import change_unverified_email
 from app.services.email.notifications import set_job_notifications
 
