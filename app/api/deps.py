@@ -1,4 +1,6 @@
-"""Dependencies every route draws on: settings, the session, the caller, the plan gate."""
+"""Dependencies every route draws on: settings, the session, the caller, the plan gate, and
+what the lifespan keeps on `app.state` (AWS clients, Stripe, the engine, the outbox relay).
+Routes read `app.state` only through these."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.adapters.stripe_gateway import StripeGateway
 from app.api.idempotency import Idempotency
 from app.api.rate_limits import limit_caller
 from app.api.schemas.fields import PRINTABLE_ASCII_PATTERN
@@ -177,6 +180,10 @@ def require_resource_scope(read: Scope, write: Scope) -> Callable[..., Awaitable
     return dependency
 
 
+# The jobs routes and their uploads' (a job's upload is part of the job).
+require_jobs_scope = require_resource_scope(Scope.JOBS_READ, Scope.JOBS_WRITE)
+
+
 async def allow_any_api_key(caller: CurrentCaller) -> None:
     """A route dependency saying so: any API key may call it (reading who it belongs to)."""
 
@@ -234,6 +241,41 @@ async def get_aws(request: Request) -> AwsClients:
 
 
 AwsDep = Annotated[AwsClients, Depends(get_aws)]
+
+
+async def get_stripe(request: Request) -> StripeGateway:
+    gateway: StripeGateway = request.app.state.stripe
+    return gateway
+
+
+StripeDep = Annotated[StripeGateway, Depends(get_stripe)]
+
+
+async def get_engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+
+
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For a route that opens its own session (and bounds its wait), not the request's."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
+
+
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+async def get_outbox_waker(request: Request) -> Callable[[], None]:
+    """Call it once the request's messages are committed: the relay sends them now instead of
+    at its next poll."""
+    wake: Callable[[], None] = request.app.state.outbox_relay.wake
+    return wake
+
+
+WakeOutbox = Annotated[Callable[[], None], Depends(get_outbox_waker)]
 
 
 async def require_callback_token(

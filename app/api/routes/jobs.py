@@ -4,7 +4,7 @@ import dataclasses
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import (
@@ -14,7 +14,8 @@ from app.api.deps import (
     IdempotencyDep,
     SessionDep,
     SettingsDep,
-    require_resource_scope,
+    WakeOutbox,
+    require_jobs_scope,
 )
 from app.api.schemas.jobs import (
     CreateJobRequest,
@@ -27,7 +28,6 @@ from app.api.schemas.jobs import (
     JobResponse,
 )
 from app.api.schemas.problems import problem_responses
-from app.domain.api_key_scopes import Scope
 from app.domain.job_states import JobStatus
 from app.services.jobs import confirmation, creation, management, multipart, queries
 from app.services.jobs.creation import BeforeCommit, CreatedJob, JobRequest
@@ -36,7 +36,7 @@ router = APIRouter(
     prefix="/api/jobs",
     tags=["jobs"],
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[Depends(require_resource_scope(Scope.JOBS_READ, Scope.JOBS_WRITE))],
+    dependencies=[Depends(require_jobs_scope)],
 )
 
 
@@ -123,14 +123,14 @@ async def get_job(job_id: uuid.UUID, caller: CurrentCaller, session: SessionDep)
 )
 async def confirm_job(
     job_id: uuid.UUID,
-    request: Request,
     account: CurrentAccount,
     session: SessionDep,
     settings: SettingsDep,
     aws: AwsDep,
+    wake_outbox: WakeOutbox,
 ) -> JobResponse:
     job = await confirmation.confirm_job(session, settings, aws.s3, account, job_id)
-    request.app.state.outbox_relay.wake()
+    wake_outbox()
     return JobResponse.of(job)
 
 

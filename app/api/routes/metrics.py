@@ -12,10 +12,11 @@ import hmac
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.api.deps import SettingsDep, bearer_scheme
+from app.api.deps import SessionmakerDep, SettingsDep, bearer_scheme
 from app.domain.errors import Forbidden, NotFound, Unauthenticated
 from app.observability import prometheus
 from app.observability.tracing import suppressed
@@ -44,7 +45,7 @@ async def require_scraper(
 
 
 async def _read_from_database(
-    request: Request,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> tuple[OutboxBacklog | None, list[StateAge] | None]:
     """None for what the database does not answer in time: the page still serves the rest."""
     try:
@@ -52,7 +53,7 @@ async def _read_from_database(
         with suppressed():
             async with (
                 asyncio.timeout(BACKLOG_TIMEOUT_SECONDS),
-                request.app.state.sessionmaker() as session,
+                sessionmaker() as session,
             ):
                 return await backlog(session), await job_state_ages(session)
     except Exception:
@@ -61,6 +62,6 @@ async def _read_from_database(
 
 
 @router.get("/metrics", include_in_schema=False, dependencies=[Depends(require_scraper)])
-async def metrics(request: Request) -> Response:
-    body = prometheus.render(*await _read_from_database(request))
+async def metrics(sessionmaker: SessionmakerDep) -> Response:
+    body = prometheus.render(*await _read_from_database(sessionmaker))
     return Response(body, media_type=prometheus.CONTENT_TYPE)

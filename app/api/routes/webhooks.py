@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.api.deps import (
     CurrentAccount,
     SessionDep,
     SettingsDep,
+    WakeOutbox,
     require_feature,
     require_resource_scope,
 )
@@ -40,11 +41,6 @@ router = APIRouter(
 # Like API keys: creating and changing need the plan; reading and deleting stay open after a
 # downgrade (and a downgraded account's events are no longer sent).
 WebhooksAccount = Annotated[Account, Depends(require_feature(Feature.WEBHOOKS))]
-
-
-def _wake_outbox(request: Request) -> None:
-    # The message is committed; the relay need not wait for its next poll.
-    request.app.state.outbox_relay.wake()
 
 
 @router.post(
@@ -145,10 +141,13 @@ async def rotate_webhook_secret(
     summary="Send a webhook.test event to this endpoint",
 )
 async def send_webhook_test_event(
-    endpoint_id: uuid.UUID, request: Request, account: WebhooksAccount, session: SessionDep
+    endpoint_id: uuid.UUID,
+    account: WebhooksAccount,
+    session: SessionDep,
+    wake_outbox: WakeOutbox,
 ) -> object:
     delivery = await events.send_test_event(session, account, endpoint_id)
-    _wake_outbox(request)
+    wake_outbox()
     return delivery
 
 
@@ -189,8 +188,11 @@ async def list_webhook_deliveries(
     responses=problem_responses(404, 409),
 )
 async def redeliver_webhook(
-    delivery_id: uuid.UUID, request: Request, account: WebhooksAccount, session: SessionDep
+    delivery_id: uuid.UUID,
+    account: WebhooksAccount,
+    session: SessionDep,
+    wake_outbox: WakeOutbox,
 ) -> object:
     delivery = await deliveries.redeliver(session, account, delivery_id)
-    _wake_outbox(request)
+    wake_outbox()
     return delivery
