@@ -75,8 +75,8 @@ async def open_billing_portal(
 )
 async def get_billing_subscription(
     account: CurrentAccount, session: SessionDep, settings: SettingsDep
-) -> object:
-    return await checkout.get_subscription(session, settings, account)
+) -> SubscriptionResponse:
+    return SubscriptionResponse.of(await checkout.get_subscription(session, settings, account))
 
 
 @router.post(

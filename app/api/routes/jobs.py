@@ -20,9 +20,7 @@ from app.api.deps import (
 from app.api.schemas.jobs import (
     CreateJobRequest,
     CreateJobResponse,
-    DownloadLinkResponse,
     JobEventResponse,
-    JobListItem,
     JobListResponse,
     JobOutputsResponse,
     JobResponse,
@@ -103,10 +101,7 @@ async def list_jobs(
         session, caller.account_id, limit=limit, starting_after=starting_after, status=job_status
     )
     thumbnails = await queries.thumbnail_links(settings, aws.presigner, page.jobs)
-    return JobListResponse(
-        data=[JobListItem.listed(j, thumbnails.get(j.id)) for j in page.jobs],
-        has_more=page.has_more,
-    )
+    return JobListResponse.of(page, thumbnails)
 
 
 @router.get("/{job_id}", response_model=JobResponse)
@@ -173,9 +168,4 @@ async def get_job_outputs(
     aws: AwsDep,
 ) -> JobOutputsResponse:
     links = await queries.output_links(session, settings, aws.presigner, caller.account_id, job_id)
-    return JobOutputsResponse(
-        video=DownloadLinkResponse.of(links["video"]),
-        thumbnail=DownloadLinkResponse.of(links["thumbnail"]),
-        manifest=DownloadLinkResponse.of(links["manifest"]),
-        source=DownloadLinkResponse.of(links["source"]),
-    )
+    return JobOutputsResponse.of(links)

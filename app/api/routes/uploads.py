@@ -12,7 +12,6 @@ from app.api.schemas.problems import problem_responses
 from app.api.schemas.uploads import (
     CompleteUploadRequest,
     MultipartUploadStatus,
-    PartUploadUrl,
     PartUrlsRequest,
     PartUrlsResponse,
 )
@@ -58,7 +57,7 @@ async def create_part_urls(
     urls, expire_at = await multipart.renew_part_urls(
         session, settings, aws.presigner, caller.account_id, job_id, body.part_numbers
     )
-    return PartUrlsResponse(parts=[PartUploadUrl.of(u) for u in urls], urls_expire_at=expire_at)
+    return PartUrlsResponse.of(urls, expire_at)
 
 
 @router.post(

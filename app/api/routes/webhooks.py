@@ -63,16 +63,14 @@ async def create_webhook_endpoint(
         event_types=[WebhookEventType(e) for e in body.events],
         description=body.description,
     )
-    shown = WebhookEndpointResponse.model_validate(created.endpoint)
-    return CreatedWebhookEndpointResponse(**shown.model_dump(), secret=created.secret)
+    return CreatedWebhookEndpointResponse.of_created(created)
 
 
 @router.get("/endpoints", response_model=WebhookEndpointList)
 async def list_webhook_endpoints(
     account: CurrentAccount, session: SessionDep
 ) -> WebhookEndpointList:
-    found = await endpoints.list_endpoints(session, account)
-    return WebhookEndpointList(data=[WebhookEndpointResponse.model_validate(e) for e in found])
+    return WebhookEndpointList.of(await endpoints.list_endpoints(session, account))
 
 
 @router.get(
@@ -82,8 +80,10 @@ async def list_webhook_endpoints(
 )
 async def get_webhook_endpoint(
     endpoint_id: uuid.UUID, account: CurrentAccount, session: SessionDep
-) -> object:
-    return await endpoints.get_endpoint(session, account.id, endpoint_id)
+) -> WebhookEndpointResponse:
+    return WebhookEndpointResponse.of(
+        await endpoints.get_endpoint(session, account.id, endpoint_id)
+    )
 
 
 @router.patch(
@@ -96,8 +96,8 @@ async def update_webhook_endpoint(
     body: UpdateWebhookEndpointRequest,
     account: WebhooksAccount,
     session: SessionDep,
-) -> object:
-    return await endpoints.update_endpoint(
+) -> WebhookEndpointResponse:
+    updated = await endpoints.update_endpoint(
         session,
         account,
         endpoint_id,
@@ -105,6 +105,7 @@ async def update_webhook_endpoint(
         description=body.description,
         enabled=body.enabled,
     )
+    return WebhookEndpointResponse.of(updated)
 
 
 @router.delete(
@@ -128,9 +129,7 @@ async def rotate_webhook_secret(
     endpoint_id: uuid.UUID, account: WebhooksAccount, session: SessionDep, settings: SettingsDep
 ) -> RotatedSecretResponse:
     rotated = await endpoints.rotate_secret(session, settings, account, endpoint_id)
-    expires_at = rotated.endpoint.previous_secret_expires_at
-    assert expires_at is not None
-    return RotatedSecretResponse(secret=rotated.secret, previous_secret_expires_at=expires_at)
+    return RotatedSecretResponse.of(rotated)
 
 
 @router.post(
@@ -145,10 +144,10 @@ async def send_webhook_test_event(
     account: WebhooksAccount,
     session: SessionDep,
     wake_outbox: WakeOutbox,
-) -> object:
+) -> WebhookDeliveryResponse:
     delivery = await events.send_test_event(session, account, endpoint_id)
     wake_outbox()
-    return delivery
+    return WebhookDeliveryResponse.of(delivery)
 
 
 @router.get(
@@ -175,10 +174,7 @@ async def list_webhook_deliveries(
         limit=limit,
         starting_after=starting_after,
     )
-    return WebhookDeliveryList(
-        data=[WebhookDeliveryResponse.model_validate(d) for d in page.deliveries],
-        has_more=page.has_more,
-    )
+    return WebhookDeliveryList.of(page)
 
 
 @router.post(
@@ -192,7 +188,7 @@ async def redeliver_webhook(
     account: WebhooksAccount,
     session: SessionDep,
     wake_outbox: WakeOutbox,
-) -> object:
+) -> WebhookDeliveryResponse:
     delivery = await deliveries.redeliver(session, account, delivery_id)
     wake_outbox()
-    return delivery
+    return WebhookDeliveryResponse.of(delivery)
