@@ -77,10 +77,6 @@ class EmailTaken(Conflict):
     code, title = "email_taken", "An account with this email already exists"
 
 
-class PayloadTooLarge(DomainError):
-    status, code, title = 413, "payload_too_large", "The request body is too large"
-
-
 class ServiceUnavailable(DomainError):
     status, code, title = 503, "service_unavailable", "A dependency is unavailable"
 
