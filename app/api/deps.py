@@ -1,6 +1,7 @@
-"""Dependencies every route draws on: settings, the session, the caller, the plan gate, and
-what the lifespan keeps on `app.state` (AWS clients, Stripe, the engine, the outbox relay).
-Routes read `app.state` only through these."""
+"""Dependencies every route draws on: settings, the session, the caller and their scopes,
+the plan gate, `Idempotency-Key`, the Lambdas', the container's and the scraper's
+credentials, and what the lifespan keeps on `app.state` (AWS clients, Stripe, the engine,
+the outbox relay): routes read `app.state` only through these."""
 
 from __future__ import annotations
 
@@ -224,15 +225,50 @@ def require_feature(feature: Feature) -> Callable[..., Awaitable[Account]]:
     return dependency
 
 
-async def require_service_token(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> None:
-    """The Lambdas' credential for /internal routes; a user's JWT or API key never passes."""
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+# The Lambdas' credentials for /internal routes: one token per function. The webhook_delivery
+# Lambda talks to customers' servers; its token opens the webhook routes and nothing else,
+# and the job_dispatcher's token opens the dispatch routes and nothing else, so neither
+# function's compromise reaches the other's side. A user's JWT or API key never passes.
+INTERNAL_RAW_PREFIX = b"/internal/"
+
+
+async def require_plain_internal_path(request: Request) -> None:
+    """The load balancer forwards `/internal/*` from the NAT gateways only; a path spelled
+    another way (`/%69nternal/...`) would pass its rule and be decoded into an internal route
+    here, so only the literal spelling reaches these routes."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    if not raw_path.startswith(INTERNAL_RAW_PREFIX):
+        raise NotFound("No such route.")
+
+
+def _require_token(
+    function_name: str, token_of: Callable[[Settings], str]
+) -> Callable[..., Awaitable[None]]:
+    async def dependency(settings: SettingsDep, credentials: Credentials) -> None:
+        if credentials is None:
+            raise Unauthenticated(f"Send `Authorization: Bearer <{function_name} token>`.")
+        if not hmac.compare_digest(credentials.credentials.encode(), token_of(settings).encode()):
+            raise Forbidden(f"This credential may not call the {function_name} routes.")
+
+    return dependency
+
+
+require_dispatcher_token = _require_token("job_dispatcher", lambda s: s.service_token)
+require_webhook_sender_token = _require_token("webhook_delivery", lambda s: s.webhook_service_token)
+
+
+async def require_scraper(settings: SettingsDep, credentials: Credentials) -> None:
+    """/metrics: served only where configured; with a metrics token, only to its bearer."""
+    if not settings.metrics_served:
+        raise NotFound("Not Found")
+    if settings.metrics_token is None:
+        return
     if credentials is None:
-        raise Unauthenticated("Send `Authorization: Bearer <service token>`.")
-    if not hmac.compare_digest(credentials.credentials.encode(), settings.service_token.encode()):
-        raise Forbidden("This credential may not call internal routes.")
+        raise Unauthenticated("Send `Authorization: Bearer <metrics token>`.")
+    if not hmac.compare_digest(credentials.credentials.encode(), settings.metrics_token.encode()):
+        raise Forbidden("This credential may not read metrics.")
 
 
 async def get_aws(request: Request) -> AwsClients:

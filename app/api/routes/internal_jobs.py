@@ -10,8 +10,13 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import SessionDep, SettingsDep, require_callback_token
-from app.api.routes.internal_auth import require_dispatcher_token, require_plain_internal_path
+from app.api.deps import (
+    SessionDep,
+    SettingsDep,
+    require_callback_token,
+    require_dispatcher_token,
+    require_plain_internal_path,
+)
 from app.api.schemas.internal_jobs import dispatch_spec, job_state
 from app.api.schemas.problems import problem_responses
 from app.config import Settings

@@ -8,16 +8,12 @@ only then (without a token it answers 404, as if there were nothing here).
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.api.deps import SessionmakerDep, SettingsDep, bearer_scheme
-from app.domain.errors import Forbidden, NotFound, Unauthenticated
+from app.api.deps import SessionmakerDep, require_scraper
 from app.observability import prometheus
 from app.observability.tracing import suppressed
 from app.services.jobs.ages import StateAge, job_state_ages
@@ -28,20 +24,6 @@ logger = logging.getLogger("app.metrics")
 router = APIRouter(tags=["operations"])
 
 BACKLOG_TIMEOUT_SECONDS = 2.0
-
-
-async def require_scraper(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> None:
-    if not settings.metrics_served:
-        raise NotFound("Not Found")
-    if settings.metrics_token is None:
-        return
-    if credentials is None:
-        raise Unauthenticated("Send `Authorization: Bearer <metrics token>`.")
-    if not hmac.compare_digest(credentials.credentials.encode(), settings.metrics_token.encode()):
-        raise Forbidden("This credential may not read metrics.")
 
 
 async def _read_from_database(

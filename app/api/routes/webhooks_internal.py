@@ -9,8 +9,12 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import SessionDep, SettingsDep
-from app.api.routes.internal_auth import require_plain_internal_path, require_webhook_sender_token
+from app.api.deps import (
+    SessionDep,
+    SettingsDep,
+    require_plain_internal_path,
+    require_webhook_sender_token,
+)
 from app.api.schemas.problems import problem_responses
 from app.api.schemas.webhooks_internal import attempt_outcome, delivery_to_send
 from app.services.webhooks import deliveries
