@@ -56,10 +56,11 @@ test: install tools ## lint, type-check and run the whole test suite
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory pytest
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy and the layering contracts (import-linter, pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy app contracts devstack lambdas batch bench scripts
+	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.api.openapi import operators_document
 from app.aws.clients import AwsClients
 from app.config import Settings, get_settings
 from app.db.models import Account, Job, JobEvent
@@ -25,7 +26,7 @@ from app.domain.clock import utcnow
 from app.domain.errors import DomainError, NotFound
 from app.domain.plans import PlanName
 from app.services.accounts import find_by_email, set_plan
-from app.services.auth import AuthService
+from app.services.auth.sessions import AuthService
 from app.services.dead_letters import DeadLetterQueues, DeadLetterSource
 from app.services.jobs.management import requeue_job
 from app.services.webhooks.endpoints import reseal_secrets
@@ -79,7 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-seal webhook signing secrets under the current secret key (a step of "
         "rotating REFRAMER_SECRET_KEY; docs/security.md)",
     )
+    openapi = commands.add_parser("openapi", help="print the API's OpenAPI document")
+    openapi.add_argument(
+        "--operators", action="store_true", help="the whole document, /internal routes included"
+    )
     return parser
+
+
+def _print_openapi(operators: bool, out: TextIO) -> None:
+    # Builds the app without serving it: no database is opened.
+    from app.main import create_app
+
+    app = create_app()
+    document = operators_document(app) if operators else app.openapi()
+    out.write(json.dumps(document, indent=2) + "\n")
 
 
 async def run(
@@ -233,6 +247,9 @@ async def _job_report(session: AsyncSession, job_id: uuid.UUID) -> dict[str, Any
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "openapi":
+        _print_openapi(args.operators, sys.stdout)
+        return EXIT_OK
     return asyncio.run(run(args, get_settings(), sys.stdout))
 
 

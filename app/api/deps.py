@@ -1,4 +1,7 @@
-"""Dependencies every route draws on: settings, the session, the caller, the plan gate."""
+"""Dependencies every route draws on: settings, the session, the caller and their scopes,
+the plan gate, `Idempotency-Key`, the Lambdas', the container's and the scraper's
+credentials, and what the lifespan keeps on `app.state` (AWS clients, Stripe, the engine,
+the outbox relay): routes read `app.state` only through these."""
 
 from __future__ import annotations
 
@@ -10,11 +13,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.adapters.stripe_gateway import StripeGateway
+from app.api.idempotency import Idempotency
 from app.api.rate_limits import limit_caller
+from app.api.schemas.fields import PRINTABLE_ASCII_PATTERN
 from app.aws.clients import AwsClients
 from app.config import Settings
 from app.db.availability import DATABASE_ERROR_TYPES, is_database_unavailable
@@ -29,14 +35,14 @@ from app.domain.errors import (
     TokenAccountGone,
     Unauthenticated,
 )
+from app.domain.plan_gate import ensure_feature
 from app.domain.plans import Feature
 from app.domain.secrets import looks_like_api_key
 from app.logging import bind_log_context
-from app.services.access_tokens import decode_access_token
 from app.services.accounts import get_account
-from app.services.api_keys import authenticate_api_key
+from app.services.auth.access_tokens import decode_access_token
+from app.services.auth.api_keys import authenticate_api_key
 from app.services.jobs.callbacks import authenticate_callback
-from app.services.plan_gate import ensure_feature
 
 logger = logging.getLogger("app.db")
 
@@ -112,7 +118,7 @@ class Caller:
     the plan its rate-limit budget follows, and an API key's scopes."""
 
     account_id: uuid.UUID
-    plan: str  # for the rate-limit budget only (app/services/access_tokens.py)
+    plan: str  # for the rate-limit budget only (app/services/auth/access_tokens.py)
     account: Account | None  # loaded by authentication (always, today)
     # What an API key may do; None for a user's session, which may do everything.
     scopes: frozenset[str] | None = None
@@ -130,7 +136,9 @@ async def get_caller(
     if looks_like_api_key(token):
         key = await authenticate_api_key(session, settings, token)
         account = key.account
-        ensure_feature(settings, account, Feature.API_KEYS)  # keys stop working on a downgrade
+        ensure_feature(
+            settings.upgrade_url, account.plan, Feature.API_KEYS
+        )  # keys stop working on a downgrade
         caller = Caller(account.id, account.plan, account, key.scopes)
     else:
         claims = decode_access_token(settings, token)
@@ -173,6 +181,10 @@ def require_resource_scope(read: Scope, write: Scope) -> Callable[..., Awaitable
     return dependency
 
 
+# The jobs routes and their uploads' (a job's upload is part of the job).
+require_jobs_scope = require_resource_scope(Scope.JOBS_READ, Scope.JOBS_WRITE)
+
+
 async def allow_any_api_key(caller: CurrentCaller) -> None:
     """A route dependency saying so: any API key may call it (reading who it belongs to)."""
 
@@ -207,21 +219,56 @@ def require_feature(feature: Feature) -> Callable[..., Awaitable[Account]]:
     """A route dependency that refuses with `tier_limit` when the plan lacks `feature`."""
 
     async def dependency(account: CurrentAccount, settings: SettingsDep) -> Account:
-        ensure_feature(settings, account, feature)
+        ensure_feature(settings.upgrade_url, account.plan, feature)
         return account
 
     return dependency
 
 
-async def require_service_token(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> None:
-    """The Lambdas' credential for /internal routes; a user's JWT or API key never passes."""
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+# The Lambdas' credentials for /internal routes: one token per function. The webhook_delivery
+# Lambda talks to customers' servers; its token opens the webhook routes and nothing else,
+# and the job_dispatcher's token opens the dispatch routes and nothing else, so neither
+# function's compromise reaches the other's side. A user's JWT or API key never passes.
+INTERNAL_RAW_PREFIX = b"/internal/"
+
+
+async def require_plain_internal_path(request: Request) -> None:
+    """The load balancer forwards `/internal/*` from the NAT gateways only; a path spelled
+    another way (`/%69nternal/...`) would pass its rule and be decoded into an internal route
+    here, so only the literal spelling reaches these routes."""
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    if not raw_path.startswith(INTERNAL_RAW_PREFIX):
+        raise NotFound("No such route.")
+
+
+def _require_token(
+    function_name: str, token_of: Callable[[Settings], str]
+) -> Callable[..., Awaitable[None]]:
+    async def dependency(settings: SettingsDep, credentials: Credentials) -> None:
+        if credentials is None:
+            raise Unauthenticated(f"Send `Authorization: Bearer <{function_name} token>`.")
+        if not hmac.compare_digest(credentials.credentials.encode(), token_of(settings).encode()):
+            raise Forbidden(f"This credential may not call the {function_name} routes.")
+
+    return dependency
+
+
+require_dispatcher_token = _require_token("job_dispatcher", lambda s: s.service_token)
+require_webhook_sender_token = _require_token("webhook_delivery", lambda s: s.webhook_service_token)
+
+
+async def require_scraper(settings: SettingsDep, credentials: Credentials) -> None:
+    """/metrics: served only where configured; with a metrics token, only to its bearer."""
+    if not settings.metrics_served:
+        raise NotFound("Not Found")
+    if settings.metrics_token is None:
+        return
     if credentials is None:
-        raise Unauthenticated("Send `Authorization: Bearer <service token>`.")
-    if not hmac.compare_digest(credentials.credentials.encode(), settings.service_token.encode()):
-        raise Forbidden("This credential may not call internal routes.")
+        raise Unauthenticated("Send `Authorization: Bearer <metrics token>`.")
+    if not hmac.compare_digest(credentials.credentials.encode(), settings.metrics_token.encode()):
+        raise Forbidden("This credential may not read metrics.")
 
 
 async def get_aws(request: Request) -> AwsClients:
@@ -230,6 +277,41 @@ async def get_aws(request: Request) -> AwsClients:
 
 
 AwsDep = Annotated[AwsClients, Depends(get_aws)]
+
+
+async def get_stripe(request: Request) -> StripeGateway:
+    gateway: StripeGateway = request.app.state.stripe
+    return gateway
+
+
+StripeDep = Annotated[StripeGateway, Depends(get_stripe)]
+
+
+async def get_engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
+EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+
+
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For a route that opens its own session (and bounds its wait), not the request's."""
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
+
+
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+async def get_outbox_waker(request: Request) -> Callable[[], None]:
+    """Call it once the request's messages are committed: the relay sends them now instead of
+    at its next poll."""
+    wake: Callable[[], None] = request.app.state.outbox_relay.wake
+    return wake
+
+
+WakeOutbox = Annotated[Callable[[], None], Depends(get_outbox_waker)]
 
 
 async def require_callback_token(
@@ -242,3 +324,36 @@ async def require_callback_token(
     if credentials is None:
         raise Unauthenticated("Send `Authorization: Bearer <callback token of this job>`.")
     await authenticate_callback(session, settings, job_id, credentials.credentials)
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=PRINTABLE_ASCII_PATTERN,
+        description="retry safely: the same key and body return the first response (24 h)",
+    ),
+]
+
+
+async def get_idempotency(
+    request: Request,
+    caller: CurrentCaller,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Idempotency:
+    """For a route that honours `Idempotency-Key`; the operation is its method and path."""
+    route_path: str = request.scope["route"].path
+    return Idempotency(
+        key=idempotency_key,
+        operation=f"{request.method} {route_path}",
+        account_id=caller.account_id,
+        session=session,
+        ttl_seconds=settings.idempotency_key_ttl_seconds,
+    )
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

@@ -13,7 +13,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.problems import problem_response
 from app.db.availability import DATABASE_ERROR_TYPES, is_database_unavailable
-from app.domain.errors import DomainError
+from app.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PaymentProviderError,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthenticated,
+    ValidationFailed,
+)
 
 logger = logging.getLogger("app.errors")
 
@@ -32,6 +42,25 @@ CODES_BY_STATUS = {
     500: "internal_error",
     503: "service_unavailable",
 }
+
+# The HTTP status of each family of refusals: an error answers with the status of its nearest
+# ancestor listed here (a plain DomainError, or an unlisted family, is a 400).
+STATUS_OF_ERROR: dict[type[DomainError], int] = {
+    DomainError: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    ValidationFailed: 422,
+    RateLimited: 429,
+    PaymentProviderError: 502,
+    ServiceUnavailable: 503,
+}
+
+
+def status_of(error: DomainError) -> int:
+    return next(STATUS_OF_ERROR[kind] for kind in type(error).__mro__ if kind in STATUS_OF_ERROR)
+
 
 # How long a client should wait before retrying while the database is away: PostgreSQL
 # restarts and RDS fail-overs take seconds to a minute.
@@ -54,7 +83,7 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, DomainError)
     retry_after = exc.extra.get("retry_after")
     return problem_response(
-        exc.status,
+        status_of(exc),
         exc.code,
         exc.title,
         exc.detail,

@@ -11,15 +11,12 @@ it answers 503 (with Retry-After) while the database is unreachable.
 
 The public document (`/openapi.json`) leaves out the /internal routes: they are the Lambdas'
 and the container's (`contracts/`), unreachable from the internet. Operators get the whole
-document from `operators_document(app)`, or `python -m app.api.openapi --operators`.
+document from `operators_document(app)`, or `python -m app.cli openapi --operators`.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
-from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -116,20 +113,3 @@ def install_openapi(app: FastAPI) -> None:
         return public_document(operators_document(app))
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Prints the API's OpenAPI document.")
-    parser.add_argument(
-        "--operators", action="store_true", help="the whole document, /internal routes included"
-    )
-    arguments = parser.parse_args(argv)
-    from app.main import create_app
-
-    app = create_app()
-    document = operators_document(app) if arguments.operators else app.openapi()
-    print(json.dumps(document, indent=2))
-
-
-if __name__ == "__main__":
-    main()

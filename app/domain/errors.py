@@ -1,7 +1,8 @@
 """Every refusal the service can give, as one exception family.
 
-Services raise these; `app.api.errors` maps them to RFC 9457 problem details.
-Each class carries its HTTP status and a stable machine `code`.
+Services raise these; `app.api.errors` maps them to RFC 9457 problem details, with the HTTP
+status of their family (`Conflict`, `NotFound`, ...). Each class carries a stable machine
+`code` and a title.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "requ
 
 
 class DomainError(Exception):
-    status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
 
@@ -29,11 +29,11 @@ class DomainError(Exception):
 
 
 class ValidationFailed(DomainError):
-    status, code, title = 422, "validation_error", "The request is not valid"
+    code, title = "validation_error", "The request is not valid"
 
 
 class Unauthenticated(DomainError):
-    status, code, title = 401, "unauthenticated", "Authentication required"
+    code, title = "unauthenticated", "Authentication required"
 
 
 class InvalidCredentials(Unauthenticated):
@@ -62,27 +62,23 @@ class SessionEnded(InvalidToken):
 
 
 class Forbidden(DomainError):
-    status, code, title = 403, "forbidden", "Not allowed"
+    code, title = "forbidden", "Not allowed"
 
 
 class NotFound(DomainError):
-    status, code, title = 404, "not_found", "Not found"
+    code, title = "not_found", "Not found"
 
 
 class Conflict(DomainError):
-    status, code, title = 409, "conflict", "Conflict"
+    code, title = "conflict", "Conflict"
 
 
 class EmailTaken(Conflict):
     code, title = "email_taken", "An account with this email already exists"
 
 
-class PayloadTooLarge(DomainError):
-    status, code, title = 413, "payload_too_large", "The request body is too large"
-
-
 class ServiceUnavailable(DomainError):
-    status, code, title = 503, "service_unavailable", "A dependency is unavailable"
+    code, title = "service_unavailable", "A dependency is unavailable"
 
 
 class TierLimit(Forbidden):
@@ -100,7 +96,7 @@ class QuotaExceeded(Forbidden):
 class RateLimited(DomainError):
     """A request budget is spent; carries `limit` and `retry_after` (seconds)."""
 
-    status, code, title = 429, "rate_limited", "Too many requests"
+    code, title = "rate_limited", "Too many requests"
 
 
 class RateLimiterUnavailable(ServiceUnavailable):
@@ -226,11 +222,11 @@ class StaleWebhookAttempt(Conflict):
 
 
 class InvalidWebhookSignature(DomainError):
-    status, code, title = 400, "invalid_signature", "The webhook signature is not valid"
+    code, title = "invalid_signature", "The webhook signature is not valid"
 
 
 class InvalidWebhookPayload(DomainError):
-    status, code, title = 400, "invalid_payload", "The webhook payload is not understood"
+    code, title = "invalid_payload", "The webhook payload is not understood"
 
 
 class SubscriptionExists(Conflict):
@@ -250,7 +246,7 @@ class PaymentProviderUnavailable(ServiceUnavailable):
 
 
 class PaymentProviderError(DomainError):
-    status, code, title = 502, "payment_provider_error", "The payment provider refused the request"
+    code, title = "payment_provider_error", "The payment provider refused the request"
 
 
 class SessionRequired(Forbidden):

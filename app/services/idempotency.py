@@ -1,9 +1,7 @@
-"""`Idempotency-Key` with Stripe's semantics.
-
-The first successful response to a key is saved with a fingerprint of the request; a retry
-with the same key and request gets that response again, a different request under the same
-key gets 409 `idempotency_key_reused`. Keys live at least 24 hours (then the sweeper drops
-them). Refusals are not saved: a retry after fixing the cause may succeed.
+"""Saved responses of idempotent requests: stored with a fingerprint of the request, found
+again for a retry (a different request under the same key is refused with
+`idempotency_key_reused`). Keys live at least 24 hours (then the sweeper drops them).
+The API decides what to save and when to replay it (app/api/idempotency.py).
 """
 
 from __future__ import annotations
@@ -33,7 +31,6 @@ class IdempotentRequest:
 class SavedResponse:
     status: int
     body: dict[str, Any]
-    replayed: bool
 
 
 def fingerprint(operation: str, request: dict[str, Any]) -> str:
@@ -63,7 +60,7 @@ async def find_saved(
             "This Idempotency-Key was sent with a different request; use a new key.",
             idempotency_key=request.key,
         )
-    return SavedResponse(status=row.response_status, body=row.response_body, replayed=True)
+    return SavedResponse(status=row.response_status, body=row.response_body)
 
 
 def save_response(

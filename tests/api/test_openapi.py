@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import httpx
 from fastapi import FastAPI
 
@@ -64,3 +68,16 @@ async def test_the_public_document_leaves_out_the_internal_routes_and_their_mode
     assert "/internal/webhooks/deliveries/{delivery_id}/attempts" in internal
     assert internal_models <= set(operators["components"]["schemas"])
     assert set(public["paths"]) == set(operators["paths"]) - internal
+
+
+def test_operators_print_the_whole_document_from_the_command_line() -> None:
+    """`python -m app.cli openapi`: the public document by default, /internal with --operators."""
+    def printed(*flags: str) -> dict[str, object]:
+        command = [sys.executable, "-m", "app.cli", "openapi", *flags]
+        done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+        return json.loads(done.stdout)["paths"]  # type: ignore[no-any-return]
+
+    public, operators = printed(), printed("--operators")
+    assert "/api/jobs" in public
+    assert not any(path.startswith("/internal") for path in public)
+    assert any(path.startswith("/internal") for path in operators)

@@ -12,7 +12,7 @@ import pytest
 from jose import jwt
 
 from app.config import Settings
-from app.services.access_tokens import AUDIENCE, ISSUER
+from app.services.auth.access_tokens import AUDIENCE, ISSUER
 from tests.support.users import UserFactory
 
 
@@ -66,7 +66,7 @@ async def test_expired_tampered_and_unsigned_tokens_are_refused(
 async def test_a_token_that_was_accepted_is_refused_once_it_expires(
     client: httpx.AsyncClient, users: UserFactory, settings: Settings
 ) -> None:
-    """Verified tokens are remembered (app/services/access_tokens.py): never past their expiry."""
+    """Verified tokens are remembered (services/auth/access_tokens.py): never past their expiry."""
     user = await users.create()
     token = jwt.encode(
         _claims(str(user.id), exp=int(time.time()) + 2), settings.jwt_secret, "HS256"

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.config import Settings
+from app.domain import plan_gate
 from app.domain.errors import (
     DomainError,
     OutputOutsidePrefix,
@@ -19,7 +20,6 @@ from app.domain.errors import (
 from app.domain.jobs import ProgressStage, new_upload_key, output_key, progress_advances
 from app.domain.periods import month_of
 from app.domain.plans import GIB, MIB, PLANS, AspectRatio, PlanName
-from app.services import plan_gate
 
 
 def test_periods_are_calendar_months_in_utc() -> None:
@@ -66,24 +66,24 @@ def test_plan_refusals_carry_their_fields() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     free, business = PLANS[PlanName.FREE], PLANS[PlanName.BUSINESS]
     with pytest.raises(TierLimit) as square:
-        plan_gate.ensure_output_options(settings, free, AspectRatio.SQUARE, "720p")
+        plan_gate.ensure_output_options(settings.upgrade_url, free, AspectRatio.SQUARE, "720p")
     assert square.value.extra["required_plan"] == "pro"
     with pytest.raises(TierLimit) as size:
-        plan_gate.ensure_upload_size(settings, free, 300 * MIB)
+        plan_gate.ensure_upload_size(settings.upgrade_url, free, 300 * MIB)
     assert size.value.extra["limit_bytes"] == free.max_upload_bytes
     # Past one S3 PUT's 5 GiB, sources go in parts: each plan's own limit is the bound.
-    plan_gate.ensure_upload_size(settings, business, 10 * GIB)
+    plan_gate.ensure_upload_size(settings.upgrade_url, business, 10 * GIB)
     with pytest.raises(UploadTooLarge):
-        plan_gate.ensure_upload_size(settings, business, 10 * GIB + 1)
+        plan_gate.ensure_upload_size(settings.upgrade_url, business, 10 * GIB + 1)
     with pytest.raises(TierLimit) as seven_gib:
-        plan_gate.ensure_upload_size(settings, free, 7 * GIB)
+        plan_gate.ensure_upload_size(settings.upgrade_url, free, 7 * GIB)
     assert seven_gib.value.extra["required_plan"] == "business"
     period = month_of(datetime(2026, 11, 5, tzinfo=UTC))
     with pytest.raises(QuotaExceeded) as monthly:
-        plan_gate.ensure_monthly_jobs(settings, free, free.jobs_per_month, period)
+        plan_gate.ensure_monthly_jobs(settings.upgrade_url, free, free.jobs_per_month, period)
     assert monthly.value.extra["resets_at"] == "2026-12-01T00:00:00+00:00"
-    plan_gate.ensure_monthly_jobs(settings, free, free.jobs_per_month - 1, period)
-    plan_gate.ensure_concurrency(settings, business, business.concurrent_jobs - 1)
+    plan_gate.ensure_monthly_jobs(settings.upgrade_url, free, free.jobs_per_month - 1, period)
+    plan_gate.ensure_concurrency(settings.upgrade_url, business, business.concurrent_jobs - 1)
 
 
 def test_problem_members_cannot_be_shadowed() -> None:

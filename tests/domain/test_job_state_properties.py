@@ -10,6 +10,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from app.api.errors import status_of
 from app.domain.errors import InvalidTransition
 from app.domain.job_states import FINAL_STATES, TRANSITIONS, JobStatus, is_final, must_change
 
@@ -56,7 +57,7 @@ class JobLifecycle(RuleBasedStateMachine):
         if wanted != before and wanted not in TRANSITIONS[before]:
             with pytest.raises(InvalidTransition) as refused:
                 must_change(before, wanted)
-            assert refused.value.status == 409
+            assert status_of(refused.value) == 409
             assert refused.value.extra == {
                 "job_status": before.value,
                 "requested_status": wanted.value,

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from app.api.errors import status_of
 from app.domain.errors import InvalidTransition
 from app.domain.job_states import (
     ACTIVE_STATES,
@@ -60,5 +61,5 @@ def test_repeating_a_transition_already_made_is_a_no_op(status: JobStatus) -> No
 def test_illegal_transitions_name_the_current_status(current: JobStatus, target: JobStatus) -> None:
     with pytest.raises(InvalidTransition) as refused:
         must_change(current, target)
-    assert refused.value.status == 409
+    assert status_of(refused.value) == 409
     assert refused.value.extra["job_status"] == current.value

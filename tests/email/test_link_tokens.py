@@ -88,3 +88,45 @@ async def test_the_reset_page_reads_the_fragment_and_no_access_log_holds_a_token
     )
     assert token not in served
     assert OLD_STYLE_TOKEN not in served
+
+
+def _verify_in_the_browser(link: str) -> str:
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(link)
+        page.get_by_role("button", name="Confirm my address").click()
+        expect(page.locator("#result")).to_contain_text("is confirmed")
+        return page.url
+
+
+async def test_the_verify_page_reads_the_fragment_with_the_shared_script(
+    app: FastAPI, client: httpx.AsyncClient, users: UserFactory, mailbox: Mailbox
+) -> None:
+    user = await users.create(verified=False)
+    email = await mailbox.deliver_one("verify_email")
+    async with serve(app) as base:
+        link = link_of(email).replace(PUBLIC_URL, base)
+        address_bar = await asyncio.to_thread(_verify_in_the_browser, link)
+    assert token_of(email) not in address_bar
+    me = await client.post("/api/auth/login", json={"email": user.email, "password": user.password})
+    account = await client.get(
+        "/api/me", headers={"Authorization": f"Bearer {me.json()['access_token']}"}
+    )
+    assert account.json()["email_verified"] is True
+
+
+async def test_the_pages_scripts_come_from_an_allow_list(client: httpx.AsyncClient) -> None:
+    for page, script in (
+        ("/verify-email", "verify_email.js"),
+        ("/reset-password", "reset_password.js"),
+    ):
+        html = (await client.get(page)).text
+        assert f'src="/pages/{script}"' in html
+        assert "<script>" not in html  # no inline script: the CSP allows only our own files
+        served = await client.get(f"/pages/{script}")
+        assert served.status_code == 200
+        assert served.headers["content-type"].startswith("text/javascript")
+        assert "/pages/link_token.js" in served.text
+    assert "linkToken" in (await client.get("/pages/link_token.js")).text
+    for name in ("verify_email.html", "..%2Fdeps.py", "nothing.js"):
+        assert (await client.get(f"/pages/{name}")).status_code == 404

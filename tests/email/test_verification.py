@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
+from app.api.errors import status_of
 from app.config import Settings
 from app.db.models import EmailToken
 from app.domain.clock import utcnow
@@ -158,7 +159,7 @@ async def test_ensure_email_verified_refuses_until_the_link_is_opened(
         account = await get_account(session, user.id)
         with pytest.raises(EmailUnverified) as refused:
             ensure_email_verified(account)
-    assert refused.value.status == 403
+    assert status_of(refused.value) == 403
     assert refused.value.code == "email_unverified"
     assert user.email in refused.value.detail
     assert refused.value.extra == {"resend_verification": "/api/auth/resend-verification"}

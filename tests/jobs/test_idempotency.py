@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.db.models import IdempotencyKey
 from app.domain.clock import utcnow
 from app.domain.plans import PlanName
+from app.services.idempotency import fingerprint
 from tests.support.jobs import job_body
 from tests.support.users import TestUser, UserFactory
 
@@ -95,3 +96,25 @@ async def test_malformed_keys_are_422(client: httpx.AsyncClient, users: UserFact
         response = await post(client, user, key)
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "header.Idempotency-Key"
+
+
+async def test_saved_keys_keep_their_fingerprint_so_a_retry_across_a_deploy_replays(
+    client: httpx.AsyncClient, users: UserFactory, app: FastAPI
+) -> None:
+    """Keys live a day: one saved by an earlier release must still match its retry, so the
+    fingerprint stays the operation and the request's fields as they were hashed first."""
+    user = await users.create()
+    assert (await post(client, user, "kept", duration_seconds=12.5)).status_code == 201
+    async with app.state.sessionmaker() as session:
+        saved = (await session.scalars(select(IdempotencyKey))).one()
+    assert saved.request_hash == fingerprint(
+        "POST /api/jobs",
+        {
+            "filename": "talk.mp4",
+            "content_type": "video/mp4",
+            "size_bytes": job_body()["size_bytes"],
+            "duration_seconds": 12.5,
+            "aspect_ratio": "9:16",
+            "resolution": "720p",
+        },
+    )

@@ -13,7 +13,7 @@ import pytest
 from fastapi import APIRouter, Depends
 from prometheus_client import REGISTRY
 
-from app.api.deps import require_service_token
+from app.api.deps import require_dispatcher_token
 from app.api.rate_limits import STORAGE_RETRY_SECONDS
 from app.config import Settings
 from app.domain.plans import PlanName
@@ -170,7 +170,7 @@ async def test_the_api_keeps_answering_while_redis_is_down(
 async def test_health_and_internal_routes_are_never_limited(
     settings: Settings, users: UserFactory
 ) -> None:
-    probe = APIRouter(prefix="/internal", dependencies=[Depends(require_service_token)])
+    probe = APIRouter(prefix="/internal", dependencies=[Depends(require_dispatcher_token)])
 
     @probe.get("/probe")
     async def internal_probe() -> dict[str, str]:

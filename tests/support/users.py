@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from app.db.models import OutboxMessage
 from app.domain.plans import PlanName
+from app.outbox.messages import Destination
 from app.services.accounts import find_by_email, set_plan
-from app.services.email.verification import mark_email_verified
+from app.services.email.links import token_of_link
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 
@@ -68,8 +71,26 @@ class UserFactory:
             await set_plan(session, account, plan)
 
     async def verify_email(self, email: str) -> None:
-        """Stands in for opening the emailed link (tests/email/ go through the real one)."""
+        """Opens the link of the verification email waiting in the outbox, as its owner would
+        (tests/email/ relay it through SMTP first; set-up need not)."""
+        verified = await self.client.post(
+            "/api/auth/verify-email", json={"token": await self._verification_token(email)}
+        )
+        assert verified.status_code == 200, verified.text
+
+    async def _verification_token(self, email: str) -> str:
         async with self.app.state.sessionmaker() as session:
-            account = await find_by_email(session, email)
-            assert account is not None
-            await mark_email_verified(session, account)
+            emails = await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.destination == Destination.EMAIL.value)
+                .order_by(OutboxMessage.id.desc())
+            )
+            newest = next(
+                m.payload
+                for m in emails
+                if m.payload["kind"] == "verify_email" and m.payload["to"] == email
+            )
+        link = next(word for word in newest["text"].split() if "/verify-email#" in word)
+        token = token_of_link(link)
+        assert token is not None, link
+        return token

@@ -10,7 +10,7 @@ from app.api.schemas.api_keys import ApiKeyResponse, CreateApiKeyRequest, Create
 from app.api.schemas.problems import problem_responses
 from app.db.models import Account
 from app.domain.plans import Feature
-from app.services import api_keys
+from app.services.auth import api_keys
 
 router = APIRouter(
     prefix="/api/api-keys",
@@ -34,14 +34,12 @@ async def create_api_key(
     body: CreateApiKeyRequest, account: ApiKeysAccount, session: SessionDep, settings: SettingsDep
 ) -> CreatedApiKeyResponse:
     created = await api_keys.create_api_key(session, settings, account, body.name, body.scopes)
-    return CreatedApiKeyResponse(
-        **ApiKeyResponse.model_validate(created.record).model_dump(), key=created.secret
-    )
+    return CreatedApiKeyResponse.of_created(created)
 
 
 @router.get("", response_model=list[ApiKeyResponse])
-async def list_api_keys(account: CurrentAccount, session: SessionDep) -> object:
-    return await api_keys.list_api_keys(session, account)
+async def list_api_keys(account: CurrentAccount, session: SessionDep) -> list[ApiKeyResponse]:
+    return [ApiKeyResponse.of(key) for key in await api_keys.list_api_keys(session, account)]
 
 
 @router.delete(

@@ -21,8 +21,9 @@ from app.api.schemas.auth import (
 )
 from app.api.schemas.problems import problem_responses
 from app.domain.errors import InvalidCredentials
-from app.services.auth import AuthService, TokenPair
-from app.services.email import password_reset, verification
+from app.services.auth import password_reset
+from app.services.auth.sessions import AuthService
+from app.services.email import verification
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=problem_responses(401, 422))
 
@@ -33,15 +34,6 @@ REGISTER_BUDGET = [Depends(limit_by_client_ip("register"))]
 REFRESH_BUDGET = [Depends(limit_by_client_ip("refresh"))]
 
 
-def _tokens(pair: TokenPair) -> TokenResponse:
-    return TokenResponse(
-        access_token=pair.access_token,
-        refresh_token=pair.refresh_token,
-        token_type=pair.token_type,
-        expires_in=pair.expires_in,
-    )
-
-
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
@@ -49,8 +41,12 @@ def _tokens(pair: TokenPair) -> TokenResponse:
     dependencies=REGISTER_BUDGET,
     responses=problem_responses(409, 429, 503),
 )
-async def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep) -> object:
-    return await AuthService(session, settings).register(body.email, body.password)
+async def register(
+    body: RegisterRequest, session: SessionDep, settings: SettingsDep
+) -> AccountResponse:
+    return AccountResponse.of(
+        await AuthService(session, settings).register(body.email, body.password)
+    )
 
 
 @router.post(
@@ -93,7 +89,7 @@ async def _sign_in(
         await throttle.failed()
         raise
     await throttle.succeeded()
-    return _tokens(pair)
+    return TokenResponse.of(pair)
 
 
 @router.post(
@@ -105,7 +101,7 @@ async def _sign_in(
 async def refresh(
     body: RefreshRequest, session: SessionDep, settings: SettingsDep
 ) -> TokenResponse:
-    return _tokens(await AuthService(session, settings).refresh(body.refresh_token))
+    return TokenResponse.of(await AuthService(session, settings).refresh(body.refresh_token))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -136,8 +132,8 @@ async def logout_everywhere(
 )
 async def verify_email(
     body: VerifyEmailRequest, session: SessionDep, settings: SettingsDep
-) -> object:
-    return await verification.verify_email(session, settings, body.token)
+) -> AccountResponse:
+    return AccountResponse.of(await verification.verify_email(session, settings, body.token))
 
 
 @router.post(

@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 
-from app.adapters.stripe_gateway import StripeGateway
-from app.api.deps import CurrentAccount, SessionDep, SettingsDep, require_session
+from app.api.deps import CurrentAccount, SessionDep, SettingsDep, StripeDep, require_session
 from app.api.schemas.billing import (
     CheckoutRequest,
     RedirectResponse,
@@ -24,14 +23,6 @@ SESSION_ONLY = [Depends(require_session)]
 
 # Stripe's idempotency keys hold 255 characters; ours wraps the caller's in ~60 more.
 MAX_IDEMPOTENCY_KEY_LENGTH = 190
-
-
-async def get_stripe(request: Request) -> StripeGateway:
-    gateway: StripeGateway = request.app.state.stripe
-    return gateway
-
-
-StripeDep = Annotated[StripeGateway, Depends(get_stripe)]
 
 
 @router.post(
@@ -84,8 +75,8 @@ async def open_billing_portal(
 )
 async def get_billing_subscription(
     account: CurrentAccount, session: SessionDep, settings: SettingsDep
-) -> object:
-    return await checkout.get_subscription(session, settings, account)
+) -> SubscriptionResponse:
+    return SubscriptionResponse.of(await checkout.get_subscription(session, settings, account))
 
 
 @router.post(

@@ -10,10 +10,16 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import SessionDep, SettingsDep, require_callback_token
-from app.api.routes.internal_auth import require_dispatcher_token, require_plain_internal_path
+from app.api.deps import (
+    SessionDep,
+    SettingsDep,
+    require_callback_token,
+    require_dispatcher_token,
+    require_plain_internal_path,
+)
 from app.api.schemas.internal_jobs import dispatch_spec, job_state
 from app.api.schemas.problems import problem_responses
+from app.config import Settings
 from app.services.jobs import callbacks
 from contracts.callbacks import (
     CompleteCallback,
@@ -38,11 +44,17 @@ container = APIRouter(
 )
 
 
+def callback_url(settings: Settings, job_id: uuid.UUID) -> str:
+    """Where the job's container calls back: this job's routes of the `container` router."""
+    return f"{settings.callback_base_url}{container.prefix}/{job_id}"
+
+
 @dispatcher.post("/{job_id}/dispatch", response_model=DispatchSpec)
 async def dispatch_job(
     job_id: uuid.UUID, session: SessionDep, settings: SettingsDep
 ) -> DispatchSpec:
-    return dispatch_spec(await callbacks.dispatch_job(session, settings, job_id))
+    spec = await callbacks.dispatch_job(session, settings, job_id)
+    return dispatch_spec(spec, callback_url(settings, job_id))
 
 
 @dispatcher.post("/{job_id}/submitted", response_model=JobState)

@@ -1,57 +1,41 @@
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
 from app.api.deps import (
     AwsDep,
     CurrentAccount,
     CurrentCaller,
+    IdempotencyDep,
     SessionDep,
     SettingsDep,
-    require_resource_scope,
+    WakeOutbox,
+    require_jobs_scope,
 )
-from app.api.schemas.fields import PRINTABLE_ASCII_PATTERN
 from app.api.schemas.jobs import (
     CreateJobRequest,
     CreateJobResponse,
-    DownloadLinkResponse,
     JobEventResponse,
-    JobListItem,
     JobListResponse,
     JobOutputsResponse,
     JobResponse,
 )
 from app.api.schemas.problems import problem_responses
-from app.domain.api_key_scopes import Scope
 from app.domain.job_states import JobStatus
 from app.services.jobs import confirmation, creation, management, multipart, queries
-from app.services.jobs.creation import CreatedJob, JobRequest
+from app.services.jobs.creation import BeforeCommit, CreatedJob, JobRequest
 
 router = APIRouter(
     prefix="/api/jobs",
     tags=["jobs"],
     responses=problem_responses(401, 403, 404, 422),
-    dependencies=[Depends(require_resource_scope(Scope.JOBS_READ, Scope.JOBS_WRITE))],
+    dependencies=[Depends(require_jobs_scope)],
 )
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        pattern=PRINTABLE_ASCII_PATTERN,
-        description="retry safely: the same key and body return the first response (24 h)",
-    ),
-]
-
-
-def _render_created(created: CreatedJob) -> dict[str, object]:
-    return CreateJobResponse.of(created).model_dump(mode="json")
 
 
 @router.post(
@@ -67,27 +51,38 @@ async def create_job(
     session: SessionDep,
     settings: SettingsDep,
     aws: AwsDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: IdempotencyDep,
 ) -> JSONResponse:
-    saved = await creation.create_job(
-        session,
-        settings,
-        aws.presigner,
-        caller.account_id,
-        JobRequest(
-            filename=body.filename,
-            content_type=body.content_type,
-            size_bytes=body.size_bytes,
-            duration_seconds=body.duration_seconds,
-            aspect_ratio=body.options.aspect_ratio,
-            resolution=body.options.resolution,
-        ),
-        render=_render_created,
-        idempotency_key=idempotency_key,
-        s3=aws.s3,
+    request = JobRequest(
+        filename=body.filename,
+        content_type=body.content_type,
+        size_bytes=body.size_bytes,
+        duration_seconds=body.duration_seconds,
+        aspect_ratio=body.options.aspect_ratio,
+        resolution=body.options.resolution,
     )
-    headers = {"Idempotent-Replayed": "true"} if saved.replayed else None
-    return JSONResponse(saved.body, status_code=saved.status, headers=headers)
+
+    async def create(before_commit: BeforeCommit) -> CreatedJob:
+        return await creation.create_job(
+            session,
+            settings,
+            aws.presigner,
+            caller.account_id,
+            request,
+            s3=aws.s3,
+            before_commit=before_commit,
+        )
+
+    return await idempotency.respond(
+        _fingerprinted(request), create, CreateJobResponse.of, status.HTTP_201_CREATED
+    )
+
+
+def _fingerprinted(request: JobRequest) -> dict[str, object]:
+    """What a retry must repeat to be answered from the saved response."""
+    fields = dataclasses.asdict(request)
+    fields["aspect_ratio"] = request.aspect_ratio.value
+    return fields
 
 
 @router.get("", response_model=JobListResponse, summary="This account's jobs, newest first")
@@ -106,10 +101,7 @@ async def list_jobs(
         session, caller.account_id, limit=limit, starting_after=starting_after, status=job_status
     )
     thumbnails = await queries.thumbnail_links(settings, aws.presigner, page.jobs)
-    return JobListResponse(
-        data=[JobListItem.listed(j, thumbnails.get(j.id)) for j in page.jobs],
-        has_more=page.has_more,
-    )
+    return JobListResponse.of(page, thumbnails)
 
 
 @router.get("/{job_id}", response_model=JobResponse)
@@ -126,14 +118,14 @@ async def get_job(job_id: uuid.UUID, caller: CurrentCaller, session: SessionDep)
 )
 async def confirm_job(
     job_id: uuid.UUID,
-    request: Request,
     account: CurrentAccount,
     session: SessionDep,
     settings: SettingsDep,
     aws: AwsDep,
+    wake_outbox: WakeOutbox,
 ) -> JobResponse:
     job = await confirmation.confirm_job(session, settings, aws.s3, account, job_id)
-    request.app.state.outbox_relay.wake()
+    wake_outbox()
     return JobResponse.of(job)
 
 
@@ -176,9 +168,4 @@ async def get_job_outputs(
     aws: AwsDep,
 ) -> JobOutputsResponse:
     links = await queries.output_links(session, settings, aws.presigner, caller.account_id, job_id)
-    return JobOutputsResponse(
-        video=DownloadLinkResponse.of(links["video"]),
-        thumbnail=DownloadLinkResponse.of(links["thumbnail"]),
-        manifest=DownloadLinkResponse.of(links["manifest"]),
-        source=DownloadLinkResponse.of(links["source"]),
-    )
+    return JobOutputsResponse.of(links)

@@ -12,7 +12,7 @@ from app.api.deps import (
 from app.api.schemas.auth import AccountResponse, ChangePasswordRequest
 from app.api.schemas.me import ChangeEmailRequest, UpdateMeRequest
 from app.api.schemas.problems import problem_responses
-from app.services.auth import AuthService
+from app.services.auth.sessions import AuthService
 from app.services.email.address_change import change_unverified_email
 from app.services.email.notifications import set_job_notifications
 
@@ -20,8 +20,8 @@ router = APIRouter(prefix="/api/me", tags=["me"], responses=problem_responses(40
 
 
 @router.get("", response_model=AccountResponse, dependencies=[Depends(allow_any_api_key)])
-async def get_me(account: CurrentAccount) -> object:
-    return account
+async def get_me(account: CurrentAccount) -> AccountResponse:
+    return AccountResponse.of(account)
 
 
 @router.patch(
@@ -30,10 +30,12 @@ async def get_me(account: CurrentAccount) -> object:
     dependencies=[Depends(require_session)],
     responses=problem_responses(403),
 )
-async def update_me(body: UpdateMeRequest, account: CurrentAccount, session: SessionDep) -> object:
+async def update_me(
+    body: UpdateMeRequest, account: CurrentAccount, session: SessionDep
+) -> AccountResponse:
     if body.notify_on_job_done is not None:
         account = await set_job_notifications(session, account, body.notify_on_job_done)
-    return account
+    return AccountResponse.of(account)
 
 
 @router.put(
@@ -45,8 +47,8 @@ async def update_me(body: UpdateMeRequest, account: CurrentAccount, session: Ses
 )
 async def change_email(
     body: ChangeEmailRequest, account: CurrentAccount, session: SessionDep, settings: SettingsDep
-) -> object:
-    return await change_unverified_email(session, settings, account, body.email)
+) -> AccountResponse:
+    return AccountResponse.of(await change_unverified_email(session, settings, account, body.email))
 
 
 @router.post(

@@ -8,15 +8,12 @@ only then (without a token it answers 404, as if there were nothing here).
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.api.deps import SettingsDep, bearer_scheme
-from app.domain.errors import Forbidden, NotFound, Unauthenticated
+from app.api.deps import SessionmakerDep, require_scraper
 from app.observability import prometheus
 from app.observability.tracing import suppressed
 from app.outbox.backlog import OutboxBacklog, backlog
@@ -29,22 +26,8 @@ router = APIRouter(tags=["operations"])
 BACKLOG_TIMEOUT_SECONDS = 2.0
 
 
-async def require_scraper(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> None:
-    if not settings.metrics_served:
-        raise NotFound("Not Found")
-    if settings.metrics_token is None:
-        return
-    if credentials is None:
-        raise Unauthenticated("Send `Authorization: Bearer <metrics token>`.")
-    if not hmac.compare_digest(credentials.credentials.encode(), settings.metrics_token.encode()):
-        raise Forbidden("This credential may not read metrics.")
-
-
 async def _read_from_database(
-    request: Request,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> tuple[OutboxBacklog | None, list[StateAge] | None]:
     """None for what the database does not answer in time: the page still serves the rest."""
     try:
@@ -52,7 +35,7 @@ async def _read_from_database(
         with suppressed():
             async with (
                 asyncio.timeout(BACKLOG_TIMEOUT_SECONDS),
-                request.app.state.sessionmaker() as session,
+                sessionmaker() as session,
             ):
                 return await backlog(session), await job_state_ages(session)
     except Exception:
@@ -61,6 +44,6 @@ async def _read_from_database(
 
 
 @router.get("/metrics", include_in_schema=False, dependencies=[Depends(require_scraper)])
-async def metrics(request: Request) -> Response:
-    body = prometheus.render(*await _read_from_database(request))
+async def metrics(sessionmaker: SessionmakerDep) -> Response:
+    body = prometheus.render(*await _read_from_database(sessionmaker))
     return Response(body, media_type=prometheus.CONTENT_TYPE)

@@ -6,25 +6,22 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import AwsDep, CurrentCaller, SessionDep, SettingsDep, require_resource_scope
+from app.api.deps import AwsDep, CurrentCaller, SessionDep, SettingsDep, require_jobs_scope
 from app.api.schemas.jobs import JobResponse
 from app.api.schemas.problems import problem_responses
 from app.api.schemas.uploads import (
     CompleteUploadRequest,
     MultipartUploadStatus,
-    PartUploadUrl,
     PartUrlsRequest,
     PartUrlsResponse,
 )
-from app.domain.api_key_scopes import Scope
 from app.services.jobs import multipart
 
-# A job's upload is part of the job: the same scopes as the jobs routes.
 router = APIRouter(
     prefix="/api/jobs/{job_id}/upload",
     tags=["uploads"],
     responses=problem_responses(401, 403, 404, 409, 422, 503),
-    dependencies=[Depends(require_resource_scope(Scope.JOBS_READ, Scope.JOBS_WRITE))],
+    dependencies=[Depends(require_jobs_scope)],
 )
 
 
@@ -60,7 +57,7 @@ async def create_part_urls(
     urls, expire_at = await multipart.renew_part_urls(
         session, settings, aws.presigner, caller.account_id, job_id, body.part_numbers
     )
-    return PartUrlsResponse(parts=[PartUploadUrl.of(u) for u in urls], urls_expire_at=expire_at)
+    return PartUrlsResponse.of(urls, expire_at)
 
 
 @router.post(

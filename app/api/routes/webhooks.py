@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.api.deps import (
     CurrentAccount,
     SessionDep,
     SettingsDep,
+    WakeOutbox,
     require_feature,
     require_resource_scope,
 )
@@ -42,11 +43,6 @@ router = APIRouter(
 WebhooksAccount = Annotated[Account, Depends(require_feature(Feature.WEBHOOKS))]
 
 
-def _wake_outbox(request: Request) -> None:
-    # The message is committed; the relay need not wait for its next poll.
-    request.app.state.outbox_relay.wake()
-
-
 @router.post(
     "/endpoints",
     status_code=status.HTTP_201_CREATED,
@@ -67,16 +63,14 @@ async def create_webhook_endpoint(
         event_types=[WebhookEventType(e) for e in body.events],
         description=body.description,
     )
-    shown = WebhookEndpointResponse.model_validate(created.endpoint)
-    return CreatedWebhookEndpointResponse(**shown.model_dump(), secret=created.secret)
+    return CreatedWebhookEndpointResponse.of_created(created)
 
 
 @router.get("/endpoints", response_model=WebhookEndpointList)
 async def list_webhook_endpoints(
     account: CurrentAccount, session: SessionDep
 ) -> WebhookEndpointList:
-    found = await endpoints.list_endpoints(session, account)
-    return WebhookEndpointList(data=[WebhookEndpointResponse.model_validate(e) for e in found])
+    return WebhookEndpointList.of(await endpoints.list_endpoints(session, account))
 
 
 @router.get(
@@ -86,8 +80,10 @@ async def list_webhook_endpoints(
 )
 async def get_webhook_endpoint(
     endpoint_id: uuid.UUID, account: CurrentAccount, session: SessionDep
-) -> object:
-    return await endpoints.get_endpoint(session, account.id, endpoint_id)
+) -> WebhookEndpointResponse:
+    return WebhookEndpointResponse.of(
+        await endpoints.get_endpoint(session, account.id, endpoint_id)
+    )
 
 
 @router.patch(
@@ -100,8 +96,8 @@ async def update_webhook_endpoint(
     body: UpdateWebhookEndpointRequest,
     account: WebhooksAccount,
     session: SessionDep,
-) -> object:
-    return await endpoints.update_endpoint(
+) -> WebhookEndpointResponse:
+    updated = await endpoints.update_endpoint(
         session,
         account,
         endpoint_id,
@@ -109,6 +105,7 @@ async def update_webhook_endpoint(
         description=body.description,
         enabled=body.enabled,
     )
+    return WebhookEndpointResponse.of(updated)
 
 
 @router.delete(
@@ -132,9 +129,7 @@ async def rotate_webhook_secret(
     endpoint_id: uuid.UUID, account: WebhooksAccount, session: SessionDep, settings: SettingsDep
 ) -> RotatedSecretResponse:
     rotated = await endpoints.rotate_secret(session, settings, account, endpoint_id)
-    expires_at = rotated.endpoint.previous_secret_expires_at
-    assert expires_at is not None
-    return RotatedSecretResponse(secret=rotated.secret, previous_secret_expires_at=expires_at)
+    return RotatedSecretResponse.of(rotated)
 
 
 @router.post(
@@ -145,11 +140,14 @@ async def rotate_webhook_secret(
     summary="Send a webhook.test event to this endpoint",
 )
 async def send_webhook_test_event(
-    endpoint_id: uuid.UUID, request: Request, account: WebhooksAccount, session: SessionDep
-) -> object:
+    endpoint_id: uuid.UUID,
+    account: WebhooksAccount,
+    session: SessionDep,
+    wake_outbox: WakeOutbox,
+) -> WebhookDeliveryResponse:
     delivery = await events.send_test_event(session, account, endpoint_id)
-    _wake_outbox(request)
-    return delivery
+    wake_outbox()
+    return WebhookDeliveryResponse.of(delivery)
 
 
 @router.get(
@@ -176,10 +174,7 @@ async def list_webhook_deliveries(
         limit=limit,
         starting_after=starting_after,
     )
-    return WebhookDeliveryList(
-        data=[WebhookDeliveryResponse.model_validate(d) for d in page.deliveries],
-        has_more=page.has_more,
-    )
+    return WebhookDeliveryList.of(page)
 
 
 @router.post(
@@ -189,8 +184,11 @@ async def list_webhook_deliveries(
     responses=problem_responses(404, 409),
 )
 async def redeliver_webhook(
-    delivery_id: uuid.UUID, request: Request, account: WebhooksAccount, session: SessionDep
-) -> object:
+    delivery_id: uuid.UUID,
+    account: WebhooksAccount,
+    session: SessionDep,
+    wake_outbox: WakeOutbox,
+) -> WebhookDeliveryResponse:
     delivery = await deliveries.redeliver(session, account, delivery_id)
-    _wake_outbox(request)
-    return delivery
+    wake_outbox()
+    return WebhookDeliveryResponse.of(delivery)

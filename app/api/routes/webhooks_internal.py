@@ -9,9 +9,14 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import SessionDep, SettingsDep
-from app.api.routes.internal_auth import require_plain_internal_path, require_webhook_sender_token
+from app.api.deps import (
+    SessionDep,
+    SettingsDep,
+    require_plain_internal_path,
+    require_webhook_sender_token,
+)
 from app.api.schemas.problems import problem_responses
+from app.api.schemas.webhooks_internal import attempt_outcome, delivery_to_send
 from app.services.webhooks import deliveries
 from contracts.webhooks import AttemptOutcome, AttemptReport, DeliveryToSend
 
@@ -26,8 +31,8 @@ router = APIRouter(
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryToSend)
 async def get_delivery_to_send(
     delivery_id: uuid.UUID, session: SessionDep, settings: SettingsDep
-) -> object:
-    return await deliveries.delivery_to_send(session, settings, delivery_id)
+) -> DeliveryToSend:
+    return delivery_to_send(await deliveries.delivery_to_send(session, settings, delivery_id))
 
 
 @router.post(
@@ -37,8 +42,8 @@ async def get_delivery_to_send(
 )
 async def report_delivery_attempt(
     delivery_id: uuid.UUID, body: AttemptReport, session: SessionDep, settings: SettingsDep
-) -> object:
-    return await deliveries.record_attempt(
+) -> AttemptOutcome:
+    result = await deliveries.record_attempt(
         session,
         settings,
         delivery_id,
@@ -51,3 +56,4 @@ async def report_delivery_attempt(
             refused_reason=body.refused_reason,
         ),
     )
+    return attempt_outcome(result)

@@ -7,7 +7,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.schemas.fields import SingleLineText
+from app.db.models import ApiKey
 from app.domain.api_key_scopes import DEFAULT_SCOPES, Scope
+from app.services.auth.api_keys import CreatedApiKey
 
 
 class CreateApiKeyRequest(BaseModel):
@@ -35,6 +37,14 @@ class ApiKeyResponse(BaseModel):
     created_at: datetime
     last_used_at: datetime | None = Field(description="within a minute; null until first used")
 
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyResponse:
+        return cls.model_validate(key)
+
 
 class CreatedApiKeyResponse(ApiKeyResponse):
     key: str = Field(description="the full key; shown only this once")
+
+    @classmethod
+    def of_created(cls, created: CreatedApiKey) -> CreatedApiKeyResponse:
+        return cls(**ApiKeyResponse.of(created.record).model_dump(), key=created.secret)

@@ -7,6 +7,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from app.api.schemas.fields import SingleLineText
+from app.db.models import Account
+from app.services.auth.sessions import TokenPair
 
 # Any Unicode, 8 to 1024 characters; nothing is truncated (bcrypt_sha256 hashes every byte).
 Password = Annotated[str, Field(min_length=8, max_length=1024, examples=["correct horse battery"])]
@@ -73,6 +75,15 @@ class TokenResponse(BaseModel):
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int = Field(description="seconds until the access token expires")
 
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenResponse:
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type=pair.token_type,
+            expires_in=pair.expires_in,
+        )
+
 
 class AccountResponse(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -83,3 +94,7 @@ class AccountResponse(BaseModel):
     email_verified: bool = Field(description="the owner opened a link sent to `email`")
     notify_on_job_done: bool = Field(description="email when a job succeeds or fails")
     created_at: datetime
+
+    @classmethod
+    def of(cls, account: Account) -> AccountResponse:
+        return cls.model_validate(account)

@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.services.billing.checkout import SubscriptionView
+
 
 class PaidPlan(StrEnum):
     PRO = "pro"
@@ -36,6 +38,10 @@ class SubscriptionResponse(BaseModel):
     cancel_at_period_end: bool = Field(
         description="the subscription ends, and the plan falls back to free, at period end"
     )
+
+    @classmethod
+    def of(cls, view: SubscriptionView) -> SubscriptionResponse:
+        return cls.model_validate(view)
 
 
 class WebhookReceipt(BaseModel):

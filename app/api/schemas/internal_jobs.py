@@ -9,7 +9,7 @@ from contracts.dispatch import DispatchSpec
 from contracts.jobs import AspectRatio, JobOptions, JobStatus, ProgressStage
 
 
-def dispatch_spec(spec: JobSpec) -> DispatchSpec:
+def dispatch_spec(spec: JobSpec, callback_url: str) -> DispatchSpec:
     return DispatchSpec(
         job_id=spec.job_id,
         account_id=spec.account_id,
@@ -19,7 +19,7 @@ def dispatch_spec(spec: JobSpec) -> DispatchSpec:
         options=JobOptions(aspect_ratio=AspectRatio(spec.aspect_ratio), resolution=spec.resolution),
         max_source_seconds=spec.max_source_seconds,
         batch_queue=spec.batch_queue,
-        callback_url=spec.callback_url,
+        callback_url=callback_url,
         callback_token=spec.callback_token,
     )
 

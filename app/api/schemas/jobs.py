@@ -13,7 +13,7 @@ from app.domain.jobs import VIDEO_CONTENT_TYPES, ProgressStage, is_retryable
 from app.domain.plans import AspectRatio
 from app.services.jobs.creation import CreatedJob
 from app.services.jobs.multipart import MultipartTicket
-from app.services.jobs.queries import DownloadLink
+from app.services.jobs.queries import DownloadLink, JobPage
 from contracts.jobs import JobOptions as JobOptions
 from contracts.jobs import Resolution as Resolution
 
@@ -221,6 +221,13 @@ class JobListResponse(BaseModel):
     data: list[JobListItem]
     has_more: bool = Field(description="pass the last job's id as `starting_after` for more")
 
+    @classmethod
+    def of(cls, page: JobPage, thumbnails: dict[uuid.UUID, str]) -> JobListResponse:
+        return cls(
+            data=[JobListItem.listed(j, thumbnails.get(j.id)) for j in page.jobs],
+            has_more=page.has_more,
+        )
+
 
 class JobEventResponse(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -253,3 +260,12 @@ class JobOutputsResponse(BaseModel):
     source: DownloadLinkResponse = Field(
         description="the uploaded source video, until storage's upload retention removes it"
     )
+
+    @classmethod
+    def of(cls, links: dict[str, DownloadLink]) -> JobOutputsResponse:
+        return cls(
+            video=DownloadLinkResponse.of(links["video"]),
+            thumbnail=DownloadLinkResponse.of(links["thumbnail"]),
+            manifest=DownloadLinkResponse.of(links["manifest"]),
+            source=DownloadLinkResponse.of(links["source"]),
+        )

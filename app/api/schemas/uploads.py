@@ -107,6 +107,10 @@ class PartUrlsResponse(BaseModel):
     parts: list[PartUploadUrl]
     urls_expire_at: datetime
 
+    @classmethod
+    def of(cls, urls: list[PartUrl], expire_at: datetime) -> PartUrlsResponse:
+        return cls(parts=[PartUploadUrl.of(u) for u in urls], urls_expire_at=expire_at)
+
 
 class CompletedPart(BaseModel):
     model_config = ConfigDict(extra="forbid")

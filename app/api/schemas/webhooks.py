@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.schemas.fields import SingleLineText
+from app.db.models import WebhookDelivery, WebhookEndpoint
+from app.services.webhooks.deliveries import DeliveryPage
+from app.services.webhooks.endpoints import EndpointWithSecret
 from contracts.ssrf import MAX_URL_LENGTH
 
 # The event types an endpoint can subscribe to (`webhook.test` is sent on request only).
@@ -61,14 +64,29 @@ class WebhookEndpointResponse(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def of(cls, endpoint: WebhookEndpoint) -> WebhookEndpointResponse:
+        return cls.model_validate(endpoint)
+
 
 class CreatedWebhookEndpointResponse(WebhookEndpointResponse):
     secret: str = Field(description="the signing secret (whsec_...); shown only this once")
+
+    @classmethod
+    def of_created(cls, created: EndpointWithSecret) -> CreatedWebhookEndpointResponse:
+        shown = WebhookEndpointResponse.of(created.endpoint)
+        return cls(**shown.model_dump(), secret=created.secret)
 
 
 class RotatedSecretResponse(BaseModel):
     secret: str = Field(description="the new signing secret; shown only this once")
     previous_secret_expires_at: datetime
+
+    @classmethod
+    def of(cls, rotated: EndpointWithSecret) -> RotatedSecretResponse:
+        expires_at = rotated.endpoint.previous_secret_expires_at
+        assert expires_at is not None  # a rotation always sets it
+        return cls(secret=rotated.secret, previous_secret_expires_at=expires_at)
 
 
 class WebhookAttemptResponse(BaseModel):
@@ -96,12 +114,26 @@ class WebhookDeliveryResponse(BaseModel):
     created_at: datetime
     attempts: list[WebhookAttemptResponse]
 
+    @classmethod
+    def of(cls, delivery: WebhookDelivery) -> WebhookDeliveryResponse:
+        return cls.model_validate(delivery)
+
 
 class WebhookEndpointList(BaseModel):
     data: list[WebhookEndpointResponse]
     has_more: bool = Field(False, description="always false: every endpoint fits on one page")
 
+    @classmethod
+    def of(cls, endpoints: list[WebhookEndpoint]) -> WebhookEndpointList:
+        return cls(data=[WebhookEndpointResponse.of(e) for e in endpoints])
+
 
 class WebhookDeliveryList(BaseModel):
     data: list[WebhookDeliveryResponse]
     has_more: bool = Field(description="pass the last delivery's id as `starting_after` for more")
+
+    @classmethod
+    def of(cls, page: DeliveryPage) -> WebhookDeliveryList:
+        return cls(
+            data=[WebhookDeliveryResponse.of(d) for d in page.deliveries], has_more=page.has_more
+        )

@@ -101,10 +101,3 @@ def mark_verified(account: Account) -> None:
     """Opening a link mailed to the address proves it; the first proof's time is kept."""
     if account.email_verified_at is None:
         account.email_verified_at = utcnow()
-
-
-async def mark_email_verified(session: AsyncSession, account: Account) -> Account:
-    """For operators and test set-up: confirms the address without a link."""
-    mark_verified(account)
-    await session.commit()
-    return account

@@ -36,10 +36,10 @@ from app.domain.jobs import (
     s3_uri,
 )
 from app.domain.keyring import Purpose
+from app.domain.plan_gate import source_limit_details
 from app.domain.plans import Feature, get_plan
 from app.domain.secrets import new_opaque_token
 from app.services.jobs.transitions import lock_job, transition_job, transition_to_failed
-from app.services.plan_gate import source_limit_details
 from app.services.usage import add_usage
 
 
@@ -56,7 +56,6 @@ class JobSpec:
     resolution: str
     max_source_seconds: int
     batch_queue: str
-    callback_url: str
     callback_token: str
 
 
@@ -93,7 +92,6 @@ async def dispatch_job(session: AsyncSession, settings: Settings, job_id: uuid.U
         resolution=job.resolution,
         max_source_seconds=get_plan(job.plan).max_source_seconds,
         batch_queue="priority" if get_plan(job.plan).allows(Feature.PRIORITY_QUEUE) else "standard",
-        callback_url=f"{settings.callback_base_url}/internal/jobs/{job.id}",
         callback_token=token,
     )
     await session.commit()
@@ -269,7 +267,7 @@ async def _refuse_source(
         session, settings, job, FailureCode.SOURCE_TOO_LONG, message, actor=Actor.CONTAINER
     )
     if transition.changed:
-        job.metrics = source_limit_details(settings, get_plan(job.plan), measured)
+        job.metrics = source_limit_details(settings.upgrade_url, get_plan(job.plan), measured)
         if job.usage_period is not None:
             await add_usage(
                 session,

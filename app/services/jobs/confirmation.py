@@ -17,6 +17,7 @@ from app.aws.s3 import head_object
 from app.config import Settings
 from app.db.locking import select_for_update
 from app.db.models import Account, Job
+from app.domain import plan_gate
 from app.domain.clock import utcnow
 from app.domain.errors import (
     InvalidTransition,
@@ -27,9 +28,8 @@ from app.domain.errors import (
 )
 from app.domain.job_states import Actor, JobStatus
 from app.domain.periods import month_of
-from app.domain.plans import AspectRatio
+from app.domain.plans import AspectRatio, get_plan
 from app.outbox.messages import Destination, enqueue
-from app.services import plan_gate
 from app.services.email.verification import ensure_email_verified
 from app.services.jobs.queries import get_job
 from app.services.jobs.transitions import lock_job, transition_job
@@ -67,9 +67,12 @@ async def confirm_job(
         await session.commit()
         _ensure_confirmable(job)
     # The plan may have changed since the job was created.
-    plan = plan_gate.plan_of(account)
-    plan_gate.ensure_source_duration(settings, plan, job.duration_seconds)
-    plan_gate.ensure_output_options(settings, plan, AspectRatio(job.aspect_ratio), job.resolution)
+    plan = get_plan(account.plan)
+    upgrade_url = settings.upgrade_url
+    plan_gate.ensure_source_duration(upgrade_url, plan, job.duration_seconds)
+    plan_gate.ensure_output_options(
+        upgrade_url, plan, AspectRatio(job.aspect_ratio), job.resolution
+    )
     stored = await head_object(s3, settings.s3_bucket, job.upload_key)
     if stored is None:
         raise UploadMissing(
@@ -108,8 +111,8 @@ async def confirm_job(
     _ensure_confirmable(job)
     period = month_of(utcnow())
     used = await period_usage(session, account_id, period.key)
-    plan_gate.ensure_monthly_jobs(settings, plan, used.jobs, period)
-    plan_gate.ensure_concurrency(settings, plan, await active_jobs(session, account_id))
+    plan_gate.ensure_monthly_jobs(upgrade_url, plan, used.jobs, period)
+    plan_gate.ensure_concurrency(upgrade_url, plan, await active_jobs(session, account_id))
 
     await transition_job(
         session, settings, job, JobStatus.QUEUED, actor=Actor.CUSTOMER, reason="upload confirmed"

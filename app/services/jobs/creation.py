@@ -1,21 +1,20 @@
-"""POST /api/jobs: check the request against the plan, store the job, hand out an upload URL."""
+"""A new job: check the request against the plan, store the job, hand out an upload URL."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.aws.presigning import Presigner
 from app.aws.s3 import presign_put
 from app.config import Settings
 from app.db.models import Job
+from app.domain import plan_gate
 from app.domain.clock import utcnow
 from app.domain.errors import TokenAccountGone
 from app.domain.ids import new_id
@@ -23,15 +22,11 @@ from app.domain.job_states import Actor
 from app.domain.jobs import new_upload_key
 from app.domain.periods import month_of
 from app.domain.plans import AspectRatio
-from app.services import idempotency, plan_gate
 from app.services.email.verification import unverified_error
-from app.services.idempotency import IdempotentRequest, SavedResponse
 from app.services.jobs import multipart
 from app.services.jobs.multipart import MultipartTicket
 from app.services.jobs.transitions import insert_new_job
 from app.services.usage import plan_and_usage
-
-CREATE_OPERATION = "POST /api/jobs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +53,8 @@ class CreatedJob:
     upload: UploadTicket | MultipartTicket
 
 
-Render = Callable[[CreatedJob], dict[str, Any]]
+# Runs inside the job's transaction, just before it commits: what it adds commits with the job.
+BeforeCommit = Callable[[CreatedJob], None]
 
 
 async def create_job(
@@ -67,23 +63,10 @@ async def create_job(
     presigner: Presigner,
     account_id: uuid.UUID,
     request: JobRequest,
-    render: Render,
-    idempotency_key: str | None = None,
     *,
     s3: Any,
-) -> SavedResponse:
-    """Returns the response body `render` makes of the new job, or the one saved for the key."""
-    keyed = (
-        IdempotentRequest(
-            key=idempotency_key,
-            fingerprint=idempotency.fingerprint(CREATE_OPERATION, _as_json(request)),
-        )
-        if idempotency_key is not None
-        else None
-    )
-    if keyed is not None and (saved := await idempotency.find_saved(session, account_id, keyed)):
-        return saved
-
+    before_commit: BeforeCommit | None = None,
+) -> CreatedJob:
     period = month_of(utcnow())
     standing = await plan_and_usage(session, account_id, period.key)
     if standing is None:
@@ -93,12 +76,14 @@ async def create_job(
         raise unverified_error(standing.email)
     plan = standing.plan
     if settings.cap_pending_uploads:
-        plan_gate.ensure_pending_uploads(settings, plan, standing.pending_uploads)
-    plan_gate.ensure_upload_size(settings, plan, request.size_bytes)
-    plan_gate.ensure_source_duration(settings, plan, request.duration_seconds)
-    plan_gate.ensure_output_options(settings, plan, request.aspect_ratio, request.resolution)
+        plan_gate.ensure_pending_uploads(settings.upgrade_url, plan, standing.pending_uploads)
+    plan_gate.ensure_upload_size(settings.upgrade_url, plan, request.size_bytes)
+    plan_gate.ensure_source_duration(settings.upgrade_url, plan, request.duration_seconds)
+    plan_gate.ensure_output_options(
+        settings.upgrade_url, plan, request.aspect_ratio, request.resolution
+    )
     # Refuse early when the month is used up; confirm checks again, in its transaction.
-    plan_gate.ensure_monthly_jobs(settings, plan, standing.usage.jobs, period)
+    plan_gate.ensure_monthly_jobs(settings.upgrade_url, plan, standing.usage.jobs, period)
 
     now = utcnow()
     job_id = new_id()
@@ -156,26 +141,8 @@ async def create_job(
             },
             expires_at=expires_at,
         )
-    body = render(CreatedJob(job=job, upload=ticket))
-    if keyed is not None:
-        idempotency.save_response(
-            session, account_id, keyed, 201, body, settings.idempotency_key_ttl_seconds
-        )
-    try:
-        await session.commit()
-    except IntegrityError:
-        # A concurrent request with the same key won; answer as it did (or 409 if it differs).
-        await session.rollback()
-        if keyed is None:
-            raise
-        saved = await idempotency.find_saved(session, account_id, keyed)
-        if saved is None:
-            raise
-        return saved
-    return SavedResponse(status=201, body=body, replayed=False)
-
-
-def _as_json(request: JobRequest) -> dict[str, Any]:
-    fields = dataclasses.asdict(request)
-    fields["aspect_ratio"] = request.aspect_ratio.value
-    return fields
+    created = CreatedJob(job=job, upload=ticket)
+    if before_commit is not None:
+        before_commit(created)
+    await session.commit()
+    return created

@@ -18,11 +18,11 @@ from app.domain.errors import EmailTaken, InvalidCredentials, InvalidToken
 from app.domain.ids import new_id
 from app.domain.keyring import Purpose
 from app.domain.secrets import new_opaque_token
-from app.services.access_tokens import issue_access_token
 from app.services.accounts import find_by_email, normalise_email
+from app.services.auth.access_tokens import issue_access_token
+from app.services.auth.passwords import PasswordHasher
 from app.services.email.notifications import enqueue_password_changed_email
 from app.services.email.verification import queue_verification_email
-from app.services.passwords import PasswordHasher
 
 
 @dataclass(frozen=True)

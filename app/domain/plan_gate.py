@@ -2,15 +2,14 @@
 
 Features and per-job limits refuse with `tier_limit` (`feature`, `required_plan`,
 `upgrade_url`); counted quotas refuse with `quota_exceeded` (`quota`, `limit`, `usage`,
-`resets_at`). Limits no plan can lift are plain 422s with the figures.
+`resets_at`). Limits no plan can lift are plain 422s with the figures. Pure: the caller says
+where to upgrade (`settings.upgrade_url`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.config import Settings
-from app.db.models import Account
 from app.domain.errors import QuotaExceeded, SourceTooLong, TierLimit, UploadTooLarge
 from app.domain.periods import Period
 from app.domain.plans import (
@@ -30,36 +29,32 @@ from app.domain.plans import (
 FOUR_K_SHORT_SIDE = 2160
 
 
-def plan_of(account: Account) -> Plan:
-    return get_plan(account.plan)
-
-
 def tier_limit(
-    settings: Settings, feature: str, required: Plan, detail: str, **figures: Any
+    upgrade_url: str, feature: str, required: Plan, detail: str, **figures: Any
 ) -> TierLimit:
     return TierLimit(
         detail,
         feature=feature,
         required_plan=required.name.value,
-        upgrade_url=settings.upgrade_url,
+        upgrade_url=upgrade_url,
         **figures,
     )
 
 
-def ensure_feature(settings: Settings, account: Account, feature: Feature) -> None:
-    if plan_of(account).allows(feature):
+def ensure_feature(upgrade_url: str, plan_name: str, feature: Feature) -> None:
+    if get_plan(plan_name).allows(feature):
         return
     required = cheapest_plan_with(feature)
     raise tier_limit(
-        settings,
+        upgrade_url,
         feature.value,
         required,
-        f"The {account.plan} plan does not include {feature.value}; "
+        f"The {plan_name} plan does not include {feature.value}; "
         f"upgrade to {required.name.value} to use it.",
     )
 
 
-def ensure_upload_size(settings: Settings, plan: Plan, size_bytes: int) -> None:
+def ensure_upload_size(upgrade_url: str, plan: Plan, size_bytes: int) -> None:
     # Sources too large for one S3 PUT upload in parts, so only the plans bound the size.
     if size_bytes <= plan.max_upload_bytes:
         return
@@ -71,7 +66,7 @@ def ensure_upload_size(settings: Settings, plan: Plan, size_bytes: int) -> None:
             limit_bytes=plan.max_upload_bytes,
         )
     raise tier_limit(
-        settings,
+        upgrade_url,
         "upload_size",
         required,
         f"The {plan.name.value} plan accepts uploads up to {plan.max_upload_bytes} bytes.",
@@ -80,7 +75,7 @@ def ensure_upload_size(settings: Settings, plan: Plan, size_bytes: int) -> None:
     )
 
 
-def ensure_source_duration(settings: Settings, plan: Plan, seconds: float | None) -> None:
+def ensure_source_duration(upgrade_url: str, plan: Plan, seconds: float | None) -> None:
     if seconds is None or seconds <= plan.max_source_seconds:
         return
     required = cheapest_plan_for_duration(seconds)
@@ -91,7 +86,7 @@ def ensure_source_duration(settings: Settings, plan: Plan, seconds: float | None
             limit_seconds=plan.max_source_seconds,
         )
     raise tier_limit(
-        settings,
+        upgrade_url,
         "source_duration",
         required,
         f"The {plan.name.value} plan accepts sources up to {plan.max_source_seconds} seconds.",
@@ -100,7 +95,7 @@ def ensure_source_duration(settings: Settings, plan: Plan, seconds: float | None
     )
 
 
-def source_limit_details(settings: Settings, plan: Plan, measured: float | None) -> dict[str, Any]:
+def source_limit_details(upgrade_url: str, plan: Plan, measured: float | None) -> dict[str, Any]:
     """What a job refused for its measured length reports, in the tier_limit shape: the plan
     that takes it (None when no plan does) and where to upgrade."""
     required = cheapest_plan_for_duration(measured) if measured is not None else None
@@ -116,18 +111,18 @@ def source_limit_details(settings: Settings, plan: Plan, measured: float | None)
         "tier_limit": {
             "feature": "source_duration",
             "required_plan": required.name.value if required is not None else None,
-            "upgrade_url": settings.upgrade_url,
+            "upgrade_url": upgrade_url,
             "limit_seconds": plan.max_source_seconds,
         },
     }
 
 
 def ensure_output_options(
-    settings: Settings, plan: Plan, aspect_ratio: AspectRatio, resolution: str
+    upgrade_url: str, plan: Plan, aspect_ratio: AspectRatio, resolution: str
 ) -> None:
     if aspect_ratio not in plan.aspect_ratios:
         raise tier_limit(
-            settings,
+            upgrade_url,
             "aspect_ratio",
             cheapest_plan_for_aspect(aspect_ratio),
             f"The {plan.name.value} plan does not include the {aspect_ratio.value} aspect ratio.",
@@ -136,7 +131,7 @@ def ensure_output_options(
         )
     if RESOLUTIONS[resolution] >= FOUR_K_SHORT_SIDE and not plan.allows(Feature.OUTPUT_4K):
         raise tier_limit(
-            settings,
+            upgrade_url,
             Feature.OUTPUT_4K.value,
             cheapest_plan_with(Feature.OUTPUT_4K),
             f"The {plan.name.value} plan does not include 4K output.",
@@ -145,7 +140,7 @@ def ensure_output_options(
         )
     if not plan.allows_resolution(resolution):
         raise tier_limit(
-            settings,
+            upgrade_url,
             "output_resolution",
             cheapest_plan_for_resolution(resolution),
             f"The {plan.name.value} plan renders up to {plan.max_resolution}.",
@@ -154,7 +149,7 @@ def ensure_output_options(
         )
 
 
-def ensure_monthly_jobs(settings: Settings, plan: Plan, used: int, period: Period) -> None:
+def ensure_monthly_jobs(upgrade_url: str, plan: Plan, used: int, period: Period) -> None:
     if used < plan.jobs_per_month:
         return
     raise QuotaExceeded(
@@ -164,11 +159,11 @@ def ensure_monthly_jobs(settings: Settings, plan: Plan, used: int, period: Perio
         limit=plan.jobs_per_month,
         usage=used,
         resets_at=period.resets_at.isoformat(),
-        upgrade_url=settings.upgrade_url,
+        upgrade_url=upgrade_url,
     )
 
 
-def ensure_pending_uploads(settings: Settings, plan: Plan, pending: int) -> None:
+def ensure_pending_uploads(upgrade_url: str, plan: Plan, pending: int) -> None:
     """Each job waiting for its upload holds a live upload URL: a plan holds a few at once."""
     if pending < plan.pending_uploads:
         return
@@ -180,11 +175,11 @@ def ensure_pending_uploads(settings: Settings, plan: Plan, pending: int) -> None
         usage=pending,
         # Frees up when a waiting job is confirmed, canceled or expires.
         resets_at=None,
-        upgrade_url=settings.upgrade_url,
+        upgrade_url=upgrade_url,
     )
 
 
-def ensure_concurrency(settings: Settings, plan: Plan, active: int) -> None:
+def ensure_concurrency(upgrade_url: str, plan: Plan, active: int) -> None:
     if active < plan.concurrent_jobs:
         return
     raise QuotaExceeded(
@@ -195,5 +190,5 @@ def ensure_concurrency(settings: Settings, plan: Plan, active: int) -> None:
         usage=active,
         # Frees up when a running job finishes, not at a fixed time.
         resets_at=None,
-        upgrade_url=settings.upgrade_url,
+        upgrade_url=upgrade_url,
     )

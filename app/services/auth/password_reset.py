@@ -15,7 +15,7 @@ from app.db.session import release_connection
 from app.domain.clock import utcnow
 from app.domain.errors import InvalidEmailToken
 from app.services.accounts import find_by_email, get_account, normalise_email
-from app.services.auth import AuthService
+from app.services.auth.sessions import AuthService
 from app.services.email import links
 from app.services.email.notifications import enqueue_password_changed_email
 from app.services.email.rendering import EmailKind, humanise_duration, render
