@@ -72,6 +72,7 @@ async def test_the_public_document_leaves_out_the_internal_routes_and_their_mode
 
 def test_operators_print_the_whole_document_from_the_command_line() -> None:
     """`python -m app.cli openapi`: the public document by default, /internal with --operators."""
+
     def printed(*flags: str) -> dict[str, object]:
         command = [sys.executable, "-m", "app.cli", "openapi", *flags]
         done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
