@@ -29,8 +29,10 @@ LK_WINDOW = 15
 LK_LEVELS = 3
 # At least this many points must come back to where they started...
 MIN_RELIABLE_POINTS = 8
-# ...within this many pixels (median forward-backward error) for the move to be trusted.
-MAX_MEDIAN_ERROR = 3.0
+# ...and the median point within this share of the box's larger side (forward-backward
+# error; Kalal et al. give up past 10 pixels) for the move to be trusted: blurred fur or
+# the background inside the box send many points astray, the reliable half still agrees.
+MAX_MEDIAN_ERROR_SHARE = 0.1
 # Between two samples a box grows or shrinks by at most this factor.
 MAX_SCALE_STEP = 1.25
 
@@ -78,7 +80,7 @@ def median_flow(before: Gray, after: Gray, box: Box) -> Box | None:
         return None
     error = np.linalg.norm((start - back).reshape(-1, 2), axis=1)
     median_error = float(np.median(error[valid]))
-    if median_error > MAX_MEDIAN_ERROR:
+    if median_error > MAX_MEDIAN_ERROR_SHARE * max(box.w, box.h):
         return None
     reliable = valid & (error <= median_error)
     if reliable.sum() < MIN_RELIABLE_POINTS:
