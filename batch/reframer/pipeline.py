@@ -93,7 +93,7 @@ def _analyse(
 ) -> _Analysis:
     """One pass over the frames feeding shots, faces and saliency as they stream by."""
     detector = shots.ShotDetector(info.fps)
-    motion = MotionDetector(info.fps, layout.thumbnail_scale)
+    motion = MotionDetector(info.fps, layout.step, layout.detection_scale)
     sampler = FaceSampler(layout.detection_scale)
     follower = Follower(
         max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
