@@ -220,7 +220,9 @@ def _goals(
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench quality")
     parser.add_argument("--quick", action="store_true", help="one clip per class, no real clips")
-    parser.add_argument("--only", help="run the clips whose name contains this")
+    parser.add_argument(
+        "--only", help="run the clips (generated and real) whose name contains this"
+    )
     parser.add_argument("--save", type=Path, help="write the figures as JSON to this file")
     args = parser.parse_args(argv)
     specs = QUICK if args.quick else SUITE
@@ -235,8 +237,10 @@ def main(argv: list[str]) -> int:
             source, truth = generate(spec, CLIPS)
             generated.append(evaluate(spec.name, spec.kind, source, truth, spec.aspect, work))
             print(f"  {spec.name}: {generated[-1].seconds:.1f} s", file=sys.stderr, flush=True)
-        if not args.quick and not args.only:
+        if not args.quick:
             for clip in real_clips():
+                if args.only and args.only not in clip.name:
+                    continue
                 real.append(evaluate(clip.name, "real", clip.path, clip.truth, "9:16", work))
                 print(f"  {clip.name}: {real[-1].seconds:.1f} s", file=sys.stderr, flush=True)
     lines, met = report(generated, real)

@@ -32,7 +32,7 @@ def naive(source: Path, aspect: str) -> tuple[FloatArray, FloatArray]:
     every = decode.AnalysisGeometry(1, layout.detection_size, layout.thumbnail_size,
                                     layout.source_size)  # fmt: skip
     w, h = window_for(info.width, info.height, aspect)
-    motion = MotionDetector(info.fps, layout.thumbnail_scale)
+    motion = MotionDetector(info.fps, 1, layout.detection_scale)
     target = (info.width / 2, info.height / 2)
     xs, ys = [], []
     for frame in decode.analysis_frames(info, every):

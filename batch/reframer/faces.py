@@ -35,6 +35,9 @@ class Face:
     frame: int
     box: Box
     confidence: float
+    # None for a detection; for a face followed by optical flow where the detector missed it
+    # (batch/reframer/follow.py), the frame it was last detected on.
+    detected_at: int | None = None
 
 
 def detect_faces(

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from batch.reframer import camera, decode, outputs, probe, quality, render, shots, storage, tracking
 from batch.reframer.faces import Face, FaceSampler
+from batch.reframer.follow import Follower, gray
 from batch.reframer.geometry import OutputSpec, crop_window
 from batch.reframer.saliency import Motion, MotionDetector
 
@@ -29,6 +30,14 @@ _ENDS_AT = {
 _STARTS_AT = {"decode": 2, "render": 45}
 
 Reporter = Callable[[str, int], None]
+
+# A face the detector misses is followed by optical flow for at most this long after its
+# last detection (past that a flow-only box has more often drifted than not)...
+MAX_FOLLOW_SECONDS = 3.0
+# A face detected for the first time is followed back this long (the samples are kept).
+FOLLOW_BACK_SECONDS = 1.0
+# A followed face counts for this share of its detection's confidence.
+FOLLOWED_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -84,8 +93,12 @@ def _analyse(
 ) -> _Analysis:
     """One pass over the frames feeding shots, faces and saliency as they stream by."""
     detector = shots.ShotDetector(info.fps)
-    motion = MotionDetector(info.fps, layout.thumbnail_scale)
+    motion = MotionDetector(info.fps, layout.step, layout.detection_scale)
     sampler = FaceSampler(layout.detection_scale)
+    follower = Follower(
+        max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
+        max(1, round(FOLLOW_BACK_SECONDS * info.fps / layout.step)),
+    )
     faces: list[Face] = []
     motions: list[Motion] = []
     times: list[float] = []
@@ -103,19 +116,21 @@ def _analyse(
             detector.add(frame)
         if frame.bgr is not None:
             with clock.stage("faces"):
-                faces += sampler.faces(
+                found = sampler.faces(
                     frame.index, frame.bgr, frame.luma, frame.bgr_large, layout.large_scale
                 )
+            with clock.stage("following"):
+                faces += found + _followed(follower, frame.index, frame.bgr, found, layout)
         with clock.stage("saliency"):
-            found = motion.add(frame)
-            if found is not None:
-                motions.append(found)
+            moving = motion.add(frame)
+            if moving is not None:
+                motions.append(moving)
         span = _ENDS_AT["decode"] - _STARTS_AT["decode"]
         percent = _STARTS_AT["decode"] + int(span * min(1.0, (frame.index + 1) / expected))
         if percent >= reported + 5:
             reported = percent
             report("decode", percent)
-    busy = clock.seconds["shots"] + clock.seconds["faces"] + clock.seconds["saliency"]
+    busy = sum(clock.seconds[s] for s in ("shots", "faces", "following", "saliency"))
     clock.seconds["decode"] += time.perf_counter() - started - busy
     return _Analysis(
         detector.shots(),
@@ -126,6 +141,27 @@ def _analyse(
         sampler.detected,
         sampler.reused,
     )
+
+
+def _followed(
+    follower: Follower,
+    frame: int,
+    bgr: NDArray[np.uint8],
+    detected: list[Face],
+    layout: decode.AnalysisGeometry,
+) -> list[Face]:
+    """Faces carried by optical flow from other detections where none was detected."""
+    scale = layout.detection_scale
+    boxes = [(face.box.scaled(1 / scale), face.confidence) for face in detected]
+    return [
+        Face(
+            item.frame,
+            item.box.scaled(scale),
+            FOLLOWED_CONFIDENCE * item.confidence,
+            item.detected_at,
+        )
+        for item in follower.update(frame, gray(bgr), boxes)
+    ]
 
 
 def run(
@@ -167,7 +203,13 @@ def run(
             tracks = [
                 tracking.subject_of_shot(
                     shot,
-                    [f for f in faces if shot.start <= f.frame < shot.end],
+                    [
+                        f
+                        for f in faces
+                        if shot.start <= f.frame < shot.end
+                        # A face followed across the cut was detected in another scene.
+                        and (f.detected_at is None or shot.start <= f.detected_at < shot.end)
+                    ],
                     # Motion measured across the cut compares two different scenes.
                     [m for m in motions if shot.start + motion_lag <= m.frame < shot.end],
                     window,

@@ -28,8 +28,11 @@ FloatArray = NDArray[np.float64]
 MIN_CUT_SCORE = 0.3
 # ...and it must stand this many times above the typical change around it.
 CUT_CONTRAST = 3.0
-# Shots shorter than this are merged: a camera cannot settle in less.
+# Shots shorter than this are merged: a camera cannot settle in less...
 MIN_SHOT_SECONDS = 0.4
+# ...except the first and the last, which have no neighbour on one side to merge into: a clear
+# cut this close to the start or the end still starts another scene.
+MIN_EDGE_SHOT_SECONDS = 0.2
 # Gradual transitions: each frame of the run changes at least this much and this many times
 # the typical change of the second around it...
 GRADUAL_MIN_STEP = 0.03
@@ -141,9 +144,10 @@ def find_cuts(scores: FloatArray, skip_scores: FloatArray, fps: float) -> list[i
             continue
         candidates.append(i)
     min_gap = max(1, round(MIN_SHOT_SECONDS * fps))
+    min_edge = max(2, round(MIN_EDGE_SHOT_SECONDS * fps))
     cuts: list[int] = []
     for i in candidates:
-        if i < min_gap or n - i < min_gap:
+        if i < min_edge or n - i < min_edge:
             continue
         if cuts and i - cuts[-1] < min_gap:
             if scores[i] > scores[cuts[-1]]:

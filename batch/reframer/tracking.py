@@ -45,6 +45,11 @@ class _Track:
         return self.faces[-1]
 
     @property
+    def looks(self) -> int:
+        """Detections in the track (followed boxes only carry a detection on)."""
+        return sum(1 for face in self.faces if face.detected_at is None)
+
+    @property
     def score(self) -> float:
         return float(sum(face.confidence * math.sqrt(face.box.area) for face in self.faces))
 
@@ -203,10 +208,10 @@ def subject_of_shot(
     max_gap = max(step, round(MAX_GAP_SECONDS * fps))
     tracks = link_faces(faces, max_gap, step)
     needed = min(MIN_FACE_COVERAGE * samples, max(1.0, fps / step))
-    worthy = [t for t in tracks if len(t.faces) >= max(2.0, needed) or samples <= 2]
+    worthy = [t for t in tracks if t.looks >= max(2.0, needed) or (samples <= 2 and t.looks)]
     if worthy:
         # Shorter tracks may carry the subject where the strong ones are absent.
-        shorter = [t for t in tracks if t not in worthy and len(t.faces) >= MIN_LOOKS]
+        shorter = [t for t in tracks if t not in worthy and t.looks >= MIN_LOOKS]
         chosen = _subject_tracks(worthy, shorter)
         others = [t for t in worthy if all(t is not c for c in chosen)]
         frames, boxes = [], []

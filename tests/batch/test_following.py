@@ -1,0 +1,93 @@
+"""Following a subject between detections (median flow), on pictures made here: a textured
+patch moved by known amounts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from batch.reframer.follow import Follower, median_flow
+from batch.reframer.geometry import Box
+
+SIZE = (240, 320)
+PATCH = 48
+
+
+def _texture(seed: int, shape: tuple[int, int]) -> np.ndarray:
+    """Smooth random texture: noise blurred by block averaging, so flow has gradients."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (shape[0] // 4 + 1, shape[1] // 4 + 1)).astype(np.float64)
+    fine = np.kron(coarse, np.ones((4, 4)))[: shape[0], : shape[1]]
+    return fine.astype(np.uint8)
+
+
+BACKGROUND = (_texture(1, SIZE) // 3 + 60).astype(np.uint8)
+SUBJECT = _texture(2, (PATCH, PATCH))
+
+
+def _picture(x: int, y: int) -> np.ndarray:
+    picture = BACKGROUND.copy()
+    visible = picture[y : y + PATCH, x : x + PATCH]
+    visible[:] = SUBJECT[: visible.shape[0], : visible.shape[1]]
+    return picture
+
+
+def test_a_box_moves_with_its_subject() -> None:
+    box = median_flow(_picture(100, 80), _picture(112, 74), Box(100, 80, PATCH, PATCH))
+
+    assert box is not None
+    assert box.x == pytest.approx(112, abs=1.0)
+    assert box.y == pytest.approx(74, abs=1.0)
+    assert box.w == pytest.approx(PATCH, rel=0.05)
+
+
+def test_a_box_is_not_followed_into_another_scene() -> None:
+    other = _texture(3, SIZE)
+
+    assert median_flow(_picture(100, 80), other, Box(100, 80, PATCH, PATCH)) is None
+
+
+def test_a_box_leaving_the_picture_is_dropped() -> None:
+    # The subject slides out on the right: most of the box would be outside the picture.
+    assert median_flow(_picture(260, 80), _picture(300, 80), Box(260, 80, PATCH, PATCH)) is None
+
+
+def test_the_follower_carries_a_missed_subject_for_a_while_then_lets_go() -> None:
+    follower = Follower(max_frames=9, back_samples=0)
+    found = follower.update(0, _picture(60, 100), [(Box(60, 100, PATCH, PATCH), 0.9)])
+    assert found == []
+
+    positions = {3: 70, 6: 80, 9: 90, 12: 100}
+    followed = {f: follower.update(f, _picture(x, 100), []) for f, x in positions.items()}
+
+    for frame in (3, 6, 9):
+        (item,) = followed[frame]
+        assert item.frame == frame
+        assert item.detected_at == 0
+        assert item.confidence == 0.9
+        assert item.box.x == pytest.approx(positions[frame], abs=1.5)
+    # Twelve frames after the last detection is past `max_frames`: not guessed.
+    assert followed[12] == []
+
+
+def test_a_detected_subject_is_not_reported_twice_and_is_followed_from_its_new_box() -> None:
+    follower = Follower(max_frames=30, back_samples=0)
+    follower.update(0, _picture(60, 100), [(Box(60, 100, PATCH, PATCH), 0.9)])
+
+    assert follower.update(3, _picture(70, 100), [(Box(70, 100, PATCH, PATCH), 0.8)]) == []
+    (item,) = follower.update(6, _picture(80, 100), [])
+    assert item.detected_at == 3
+    assert item.confidence == 0.8
+
+
+def test_a_subject_found_late_is_followed_back_to_where_it_was_before() -> None:
+    follower = Follower(max_frames=30, back_samples=3)
+    for frame, x in ((0, 40), (3, 55), (6, 70)):
+        assert follower.update(frame, _picture(x, 90), []) == []
+
+    earlier = follower.update(9, _picture(85, 90), [(Box(85, 90, PATCH, PATCH), 0.9)])
+
+    assert [item.frame for item in earlier] == [6, 3, 0]
+    assert all(item.detected_at == 9 for item in earlier)
+    for item, x in zip(earlier, (70, 55, 40), strict=True):
+        assert item.box.x == pytest.approx(x, abs=1.5)

@@ -1,0 +1,56 @@
+"""Finding the moving subject once the camera's own motion is undone, on pictures made here:
+a textured subject moving one way while the camera pans the other, and a subject on a plain
+wall (nothing but the subject can be followed there)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from batch.reframer.saliency import moving_region
+
+SIZE = (135, 240)
+
+
+def _texture(seed: int, shape: tuple[int, int], block: int = 4) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (shape[0] // block + 1, shape[1] // block + 1))
+    return np.kron(coarse, np.ones((block, block)))[: shape[0], : shape[1]].astype(np.uint8)
+
+
+SCENE = _texture(1, (SIZE[0], SIZE[1] * 2), block=6)
+# A furry subject: finer, stronger texture than the scene behind it.
+SUBJECT = _texture(2, (50, 40), block=2)
+
+
+def _picture(pan: int, x: int, background: np.ndarray | None = None) -> np.ndarray:
+    picture = SCENE[:, pan : pan + SIZE[1]].copy() if background is None else background.copy()
+    picture[40:90, x : x + 40] = SUBJECT
+    return picture
+
+
+def test_a_subject_crossing_a_panning_shot_is_found_not_the_background() -> None:
+    # The camera pans 4 pixels right (the scene slides left) while the subject moves 5 right.
+    found = moving_region(_picture(20, 100), _picture(24, 105))
+
+    assert found is not None
+    (x, y, w, h), share = found
+    assert 95 <= x <= 110
+    assert x + w <= 150
+    assert y >= 35
+    assert y + h <= 95
+    assert share < 0.15
+
+
+def test_on_a_plain_wall_the_subject_moves_and_the_camera_stays() -> None:
+    wall = np.full(SIZE, 120, np.uint8)
+
+    found = moving_region(_picture(0, 60, wall), _picture(0, 66, wall))
+
+    assert found is not None
+    (x, _y, w, _h), _share = found
+    assert 55 <= x <= 70
+    assert 35 <= w <= 55
+
+
+def test_a_still_picture_has_no_moving_subject() -> None:
+    assert moving_region(_picture(10, 100), _picture(10, 100)) is None
