@@ -30,6 +30,7 @@ from app.domain.jobs import (
     OUTPUT_NAMES,
     FailureCode,
     ProgressStage,
+    children_percent,
     output_key,
     output_prefix_key,
     progress_advances,
@@ -58,6 +59,8 @@ class JobSpec:
     batch_queue: str
     callback_url: str
     callback_token: str
+    source_seconds: float | None
+    render_split: tuple[int, int, int]  # threshold, segment seconds, most children
 
 
 async def authenticate_callback(
@@ -95,6 +98,12 @@ async def dispatch_job(session: AsyncSession, settings: Settings, job_id: uuid.U
         batch_queue="priority" if get_plan(job.plan).allows(Feature.PRIORITY_QUEUE) else "standard",
         callback_url=f"{settings.callback_base_url}/internal/jobs/{job.id}",
         callback_token=token,
+        source_seconds=job.duration_seconds,
+        render_split=(
+            settings.render_split_threshold_seconds,
+            settings.render_segment_seconds,
+            settings.render_split_max_children,
+        ),
     )
     await session.commit()
     return spec
@@ -155,12 +164,17 @@ async def start_job(
 
 
 async def report_progress(
-    session: AsyncSession, job_id: uuid.UUID, stage: ProgressStage, percent: int
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    stage: ProgressStage,
+    percent: int,
+    child: tuple[int, int] | None = None,
 ) -> Job:
     """Only while running (a canceled job answers 409: the container stops); never backwards.
 
     Every report, a repeat included, is the container's heartbeat: the sweeper fails a
-    running job whose container stopped sending them.
+    running job whose container stopped sending them. `child` (index, children): a child of
+    a split render, whose percents add up with its siblings'.
     """
     job = await lock_job(session, job_id)
     if job.status != JobStatus.RUNNING:
@@ -168,6 +182,8 @@ async def report_progress(
             f"The job is {job.status}; progress is only taken while it runs.", job_status=job.status
         )
     job.heartbeat_at = utcnow()
+    if child is not None:
+        percent = _children_progress(job, child, percent)
     if progress_advances(job.stage, job.percent, stage, percent):
         job.stage = stage.value
         job.percent = percent
@@ -276,6 +292,23 @@ async def _refuse_source(
             job.counted_source_seconds = 0.0
     await session.commit()
     return job
+
+
+# Where a running split render keeps its children's percents, until complete replaces it.
+CHILDREN_PROGRESS = "render_children"
+
+
+def _children_progress(job: Job, child: tuple[int, int], percent: int) -> int:
+    index, children = child
+    metrics = dict(job.metrics or {})
+    kept = metrics.get(CHILDREN_PROGRESS)
+    if not isinstance(kept, dict) or kept.get("children") != children:
+        kept = {"base": min(job.percent or 0, percent), "children": children, "percents": {}}
+    percents = dict(kept["percents"])
+    percents[str(index)] = max(percent, int(percents.get(str(index), 0)))
+    metrics[CHILDREN_PROGRESS] = {**kept, "percents": percents}
+    job.metrics = metrics  # a new value: the JSON column sees the change
+    return children_percent(int(kept["base"]), percents, children)
 
 
 def _measured_duration(metrics: dict[str, Any]) -> float | None:
