@@ -114,8 +114,9 @@ def probe(path: Path) -> dict[str, Any]:
 
 
 def of_type(info: dict[str, Any], kind: str) -> dict[str, Any]:
-    [stream] = [s for s in info["streams"] if s["codec_type"] == kind]
-    return stream
+    streams: list[dict[str, Any]] = [s for s in info["streams"] if s["codec_type"] == kind]
+    assert len(streams) == 1
+    return streams[0]
 
 
 def test_the_split_render_has_the_whole_renders_frames_duration_and_audio(
