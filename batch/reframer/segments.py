@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
 import subprocess
 import tempfile
 import time
@@ -78,11 +77,6 @@ def plan_segments(
     if start < frame_count:
         segments.append((start, frame_count))
     return segments
-
-
-def children_for(duration: float, segment_seconds: float, most: int) -> int:
-    """Array children for a source of `duration` seconds: one per segment, at least two."""
-    return max(2, min(most, math.ceil(duration / segment_seconds)))
 
 
 def work_prefix(output_prefix: str) -> str:
