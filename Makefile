@@ -124,7 +124,7 @@ $(MOTO_PYPY_STAMP): bench/requirements-moto-pypy.txt $(UV_STAMP)
 	fi
 
 BENCH ?=
-bench: install $(MOTO_PYPY_STAMP) ## benchmarks (goals live here, not in tests); one of them: make bench BENCH=load|scale|pipeline|quality
+bench: install $(MOTO_PYPY_STAMP) ## benchmarks (goals live here, not in tests); one of them: make bench BENCH=load|scale|pipeline|quality|long
 	@command -v wrk >/dev/null 2>&1 || scripts/ensure-system-packages.sh wrk
 	$(PY) -m bench $(BENCH)
 

@@ -13,6 +13,14 @@
 # that stays silent for REFRAMER_JOB_HEARTBEAT_TIMEOUT_SECONDS). Exit status: 0 done (or
 # another container already runs the job), non-zero when the job failed or could not be
 # reported.
+#
+# A long source renders in steps (batch/reframer/segments.py), one Batch job each, chosen by
+# RENDER_STEP: `analyse` (posts start, then the analysis' progress; no complete),
+# `segment` (an array child: AWS_BATCH_JOB_ARRAY_INDEX of RENDER_CHILDREN; progress only) and
+# `join` (posts complete); unset or `whole` is the one-container render. A failed child or join
+# posts fail with segment_failed, except before its last attempt (AWS_BATCH_JOB_ATTEMPT below
+# RENDER_ATTEMPTS, the segment job definition's retry attempts): it exits 75 for Batch to run
+# it again, and the new attempt renders only the segments not stored yet.
 set -uo pipefail
 
 PYTHON="${PYTHON:-python3}"
@@ -33,6 +41,20 @@ for name in JOB_ID INPUT_URI OUTPUT_PREFIX OPTIONS CALLBACK_URL CALLBACK_TOKEN; 
         exit 2
     fi
 done
+RENDER_STEP="${RENDER_STEP:-whole}"
+step_args=()
+case "$RENDER_STEP" in
+whole) ;;
+analyse) step_args=(--step analyse --children "${RENDER_CHILDREN:-}" --segment-seconds "${SEGMENT_SECONDS:-}") ;;
+segment) step_args=(--step segment --children "${RENDER_CHILDREN:-}") ;;
+join) step_args=(--step join) ;;
+*)
+    log "RENDER_STEP must be whole, analyse, segment or join, not '$RENDER_STEP'"
+    exit 2
+    ;;
+esac
+# Exit status that asks Batch for another attempt (the segment job definition retries on it).
+RETRY_STATUS=75
 if [[ ! "$HEARTBEAT_INTERVAL_SECONDS" =~ ^[1-9][0-9]*$ ]]; then
     log "HEARTBEAT_INTERVAL_SECONDS must be a whole number of seconds, not '$HEARTBEAT_INTERVAL_SECONDS'"
     exit 2
@@ -159,25 +181,35 @@ on_signal() { # CODE MESSAGE EXIT_STATUS
 }
 # Batch sends SIGTERM on a timeout and on a cancel alike. A cancel is already known to the API
 # (it asked for it), a timeout is not, so SIGTERM reports `timeout`; Ctrl-C is a cancel.
-trap 'on_signal timeout "the job was stopped by SIGTERM (time limit reached or cancelled)" 143' TERM
+# A child of a split render stopped so reports segment_failed: the job is worth retrying.
+stopped_code=timeout
+if [[ "$RENDER_STEP" == segment || "$RENDER_STEP" == join ]]; then
+    stopped_code=segment_failed
+fi
+trap 'on_signal "$stopped_code" "the job was stopped by SIGTERM (time limit reached or cancelled)" 143' TERM
 trap 'on_signal canceled "the job was interrupted" 130' INT
 
-if ! start_body="$(callback_body start "$BATCH_JOB_ID")"; then
+if [[ "$RENDER_STEP" == segment || "$RENDER_STEP" == join ]]; then
+    # The analysis' container started the job; this one goes on with it.
+    log "running step $RENDER_STEP (batch job $BATCH_JOB_ID)"
+elif ! start_body="$(callback_body start "$BATCH_JOB_ID")"; then
     log "cannot report the start of Batch job '$BATCH_JOB_ID': not running the job"
     exit 1
-fi
-post_json start "$start_body" "$CALLBACK_ATTEMPTS"
-started=$?
-if ((started != 0)); then
-    if [[ "$http_status" == 409 ]]; then
-        log "another container already runs job $JOB_ID: nothing to do"
-        exit 0
+else
+    post_json start "$start_body" "$CALLBACK_ATTEMPTS"
+    started=$?
+    if ((started != 0)); then
+        if [[ "$http_status" == 409 ]]; then
+            log "another container already runs job $JOB_ID: nothing to do"
+            exit 0
+        fi
+        log "could not POST start (status $http_status): not running the job"
+        exit 1
     fi
-    log "could not POST start (status $http_status): not running the job"
-    exit 1
+    log "started (batch job $BATCH_JOB_ID)"
 fi
-log "started (batch job $BATCH_JOB_ID)"
-record_progress '{"stage": "probe", "percent": 0}'
+progress_fields='"stage": "probe", "percent": 0'
+record_progress "{$progress_fields}"
 heartbeat_loop &
 heartbeat_pid=$!
 
@@ -187,12 +219,17 @@ if [[ -n "${MAX_SOURCE_SECONDS:-}" ]]; then
     limit_args=(--max-duration "$MAX_SOURCE_SECONDS")
 fi
 exec 3< <(exec "$PYTHON" -m batch.reframer "$INPUT_URI" --out "$OUTPUT_PREFIX" \
-    --options "$OPTIONS" "${limit_args[@]}" --progress-lines --result "$result")
+    --options "$OPTIONS" "${limit_args[@]}" "${step_args[@]}" --progress-lines --result "$result")
 pipeline_pid=$!
-while IFS=' ' read -r -u 3 tag stage percent; do
+while IFS=' ' read -r -u 3 tag stage percent child children; do
     # A stage name and a number only: the API's ProgressCallback refuses anything else.
     if [[ "$tag" == PROGRESS && "$stage" =~ ^[a-z_]+$ && "$percent" =~ ^[0-9]+$ ]]; then
-        record_progress "{\"stage\": \"$stage\", \"percent\": $percent}"
+        of_child=""
+        if [[ "$child" =~ ^[0-9]+$ && "$children" =~ ^[0-9]+$ ]]; then
+            of_child=", \"child\": $child, \"children\": $children"
+        fi
+        progress_fields="\"stage\": \"$stage\", \"percent\": $percent$of_child"
+        record_progress "{$progress_fields}"
         post progress "$latest_progress" "$PROGRESS_ATTEMPTS" ||
             log "progress $stage $percent% not reported (ignored)"
     fi
@@ -203,6 +240,19 @@ pipeline_pid=""
 exec 3<&-
 stop_heartbeat
 
+if [[ "$status" == 0 && ("$RENDER_STEP" == analyse || "$RENDER_STEP" == segment) ]]; then
+    log "step $RENDER_STEP done: the next Batch job goes on"
+    # Until that job starts (it may wait for capacity) nothing heartbeats: the API is told, so
+    # the sweeper waits as for a submitted job rather than failing the job as lost.
+    post_json progress "{$progress_fields, \"handed_off\": true}" "$CALLBACK_ATTEMPTS" ||
+        log "the hand-off was not reported (status $http_status)"
+    exit 0
+fi
+if [[ "$status" != 0 && ("$RENDER_STEP" == segment || "$RENDER_STEP" == join) &&
+    "${AWS_BATCH_JOB_ATTEMPT:-1}" -lt "${RENDER_ATTEMPTS:-1}" ]]; then
+    log "step $RENDER_STEP failed on attempt ${AWS_BATCH_JOB_ATTEMPT:-1} of ${RENDER_ATTEMPTS}: left to Batch's retry"
+    exit "$RETRY_STATUS"
+fi
 if [[ ! -s "$result" ]]; then
     fail pipeline_error "the pipeline stopped unexpectedly (exit status $status)"
 fi

@@ -231,6 +231,19 @@ class Settings(BaseSettings):
         description="how many times the sweeper enqueues a stuck queued job again; after "
         "that it fails as dispatch_failed",
     )
+    # Long sources render as an AWS Batch array job (analyse, segments in parallel, join).
+    render_split_threshold_seconds: int = Field(
+        1200,
+        gt=0,
+        description="a source declared longer than this renders in segments on parallel "
+        "containers; shorter ones (or undeclared) in one container",
+    )
+    render_segment_seconds: int = Field(
+        180, gt=0, description="about how long each segment of a split render is"
+    )
+    render_split_max_children: int = Field(
+        64, ge=2, le=10_000, description="the most containers one split render uses at once"
+    )
     # Stripe keeps idempotency keys 24 h; a shorter window would replay nothing a client expects.
     idempotency_key_ttl_seconds: int = Field(
         24 * 3600, ge=24 * 3600, description="how long an Idempotency-Key replays its response"

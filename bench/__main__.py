@@ -1,7 +1,8 @@
 """`make bench` (python -m bench): the project's benchmarks. Speed and memory goals live here,
 not in the test suite, because they depend on the machine and take minutes.
 
-`python -m bench` runs them all; `python -m bench load|scale|pipeline|quality [options]` runs one.
+`python -m bench` runs them all; `python -m bench load|scale|pipeline|quality|long [options]`
+runs one.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import signal
 import sys
 from collections.abc import Callable
 
-from bench import load, pipeline, quality, scale
+from bench import load, long, pipeline, quality, scale
 
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "pipeline": pipeline.main,
     "quality": quality.main,
     "load": load.main,
     "scale": scale.main,
+    "long": long.main,
 }
 
 

@@ -7,7 +7,7 @@ import math
 import uuid
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from contracts.dispatch import BatchJobId, BatchJobReport
 from contracts.fields import StorableText
@@ -46,10 +46,28 @@ def _storable_metrics(value: dict[str, Any]) -> dict[str, Any]:
 
 
 class ProgressCallback(BaseModel):
+    """`percent` is the job's; from a child of a split render, the job's if every child were
+    as far along as this one (the API adds the children up)."""
+
     model_config = ConfigDict(extra="forbid")
 
     stage: ProgressStage
     percent: int = Field(ge=0, le=100)
+    child: int | None = Field(None, ge=0, lt=10_000, description="the array child's index")
+    children: int | None = Field(None, ge=1, le=10_000, description="the array's size")
+    handed_off: bool = Field(
+        False,
+        description="this container's step of a split render is done and the render goes on "
+        "in another Batch job, which may wait for capacity: no heartbeat until it starts",
+    )
+
+    @model_validator(mode="after")
+    def _child_of_children(self) -> ProgressCallback:
+        if (self.child is None) != (self.children is None):
+            raise ValueError("child and children come together")
+        if self.child is not None and self.children is not None and self.child >= self.children:
+            raise ValueError("child must be below children")
+        return self
 
 
 class Outputs(BaseModel):

@@ -24,6 +24,16 @@ class JobMessage(BaseModel):
     account_id: uuid.UUID
 
 
+class RenderSplit(BaseModel):
+    """When and how a long source renders as an AWS Batch array job (the API's settings)."""
+
+    threshold_seconds: int = Field(
+        gt=0, description="a source declared longer than this renders in segments"
+    )
+    segment_seconds: int = Field(gt=0, description="about how long each segment is")
+    max_children: int = Field(ge=2, le=10_000, description="the array job's largest size")
+
+
 class DispatchSpec(BaseModel):
     """`POST /internal/jobs/{id}/dispatch`: what the dispatcher submits to Batch."""
 
@@ -37,6 +47,12 @@ class DispatchSpec(BaseModel):
         gt=0, description="the plan's longest source: the container refuses a longer one"
     )
     batch_queue: BatchQueue
+    source_seconds: float | None = Field(
+        None, ge=0, allow_inf_nan=False, description="the source's duration as declared"
+    )
+    render_split: RenderSplit | None = Field(
+        None, description="absent: every source renders in one container"
+    )
     callback_url: str
     callback_token: str = Field(description="for this job's callbacks only; replaces any earlier")
 

@@ -48,6 +48,9 @@ class FailureCode(StrEnum):
     # Set by the sweeper: the job stayed queued through every dispatch attempt (the
     # dispatcher, the API or Batch was unavailable, or its message went to the DLQ).
     DISPATCH_FAILED = "dispatch_failed"
+    # A child of a long source's split render (or its join) failed: the source was analysed,
+    # the render is worth another attempt.
+    SEGMENT_FAILED = "segment_failed"
 
 
 class AspectRatio(StrEnum):

@@ -2,13 +2,17 @@
 
 A running container proves it is alive by its callbacks (start, then progress at least every
 heartbeat interval, repeated when a stage is long). A job submitted to Batch that never
-starts is given far longer: Batch queues can legitimately hold a job for hours.
+starts is given far longer: Batch queues can legitimately hold a job for hours. So is a
+running job whose split render was handed from one Batch job to the next (the analysis to the
+array's children, the children to the join): the next one may wait in the queue as long.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.domain.job_states import JobStatus
 
@@ -16,6 +20,13 @@ from app.domain.job_states import JobStatus
 CONTAINER_HEARTBEAT_INTERVAL_SECONDS = 30
 # The timeout must outlast this many missed heartbeats, so one slow callback never kills a job.
 MISSED_HEARTBEATS_TOLERATED = 3
+# Set in a job's metrics by a split render's step that handed off to the next Batch job;
+# cleared by the next report of a container that runs.
+AWAITING_BATCH = "render_awaiting_batch"
+
+
+def awaits_batch(metrics: Mapping[str, Any] | None) -> bool:
+    return bool((metrics or {}).get(AWAITING_BATCH))
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +34,13 @@ class LivenessLimits:
     running_timeout: timedelta
     submitted_timeout: timedelta
 
-    def deadline(self, status: JobStatus, now: datetime) -> datetime | None:
+    def deadline(
+        self, status: JobStatus, now: datetime, *, awaiting_batch: bool = False
+    ) -> datetime | None:
         """Jobs in `status` whose last sign of life is before this are lost; None: never."""
-        if status is JobStatus.RUNNING:
+        if status is JobStatus.RUNNING and not awaiting_batch:
             return now - self.running_timeout
-        if status is JobStatus.SUBMITTED:
+        if status in (JobStatus.RUNNING, JobStatus.SUBMITTED):
             return now - self.submitted_timeout
         return None
 
@@ -53,8 +66,9 @@ def is_lost(
     updated_at: datetime,
     limits: LivenessLimits,
     now: datetime,
+    awaiting_batch: bool = False,
 ) -> bool:
-    deadline = limits.deadline(status, now)
+    deadline = limits.deadline(status, now, awaiting_batch=awaiting_batch)
     if deadline is None:
         return False
     seen = last_sign_of_life(

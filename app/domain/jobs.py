@@ -39,12 +39,24 @@ _STAGE_ORDER = {stage: index for index, stage in enumerate(ProgressStage)}
 # Failures of the infrastructure rather than of the video: the same upload, submitted again
 # as a new job, can be expected to succeed.
 RETRYABLE_FAILURES = frozenset(
-    {FailureCode.CONTAINER_LOST, FailureCode.UPLOAD_FAILED, FailureCode.DISPATCH_FAILED}
+    {
+        FailureCode.CONTAINER_LOST,
+        FailureCode.UPLOAD_FAILED,
+        FailureCode.DISPATCH_FAILED,
+        FailureCode.SEGMENT_FAILED,
+    }
 )
 
 
 def is_retryable(code: str) -> bool:
     return code in RETRYABLE_FAILURES
+
+
+def children_percent(base: int, percents: dict[str, int], children: int) -> int:
+    """A split render's progress: each child's advance past `base` (where the job stood when
+    the children began) counts for 1/children of the way."""
+    gained = sum(max(0, min(100, p) - base) for p in percents.values())
+    return min(100, base + gained // max(1, children))
 
 
 def progress_advances(

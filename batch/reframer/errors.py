@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 FailureCode = Literal[
-    "invalid_media", "source_too_long", "pipeline_error", "timeout", "canceled", "upload_failed"
+    "invalid_media",
+    "source_too_long",
+    "pipeline_error",
+    "timeout",
+    "canceled",
+    "upload_failed",
+    "segment_failed",
 ]
 
 

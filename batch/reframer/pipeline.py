@@ -20,6 +20,7 @@ from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, gray
 from batch.reframer.geometry import OutputSpec, crop_window
 from batch.reframer.saliency import Motion, MotionDetector
+from batch.reframer.segments import Split, hand_off
 
 # The overall progress (percent) at which each stage ends, in the order they run. The analysis
 # pass (decode, shots, faces, saliency) is one sweep over the frames; the render is the rest.
@@ -170,9 +171,14 @@ def run(
     spec: OutputSpec,
     report: Reporter,
     max_duration: float | None = None,
+    split: Split | None = None,
 ) -> Result:
-    """Reframe one video; raises `PipelineError` (with its failure code) when it cannot."""
+    """Reframe one video; raises `PipelineError` (with its failure code) when it cannot.
+
+    With `split`, only the analysis: the render plan goes to the children (segments.py)."""
     wall = time.perf_counter()
+    if split is not None:
+        report = _analysis_only(report)
     clock = _Stopwatch()
     with tempfile.TemporaryDirectory(prefix="reframer-") as scratch:
         workdir = Path(scratch)
@@ -242,7 +248,8 @@ def run(
 
         with clock.stage("render", cpu=True):
             crop = render.CropPath(window[0], window[1], times, x, y)
-            render.render(info, crop, size, video, render_progress)
+            if split is None:
+                render.render(info, crop, size, video, render_progress)
         report("render", _ENDS_AT["render"])
 
         with clock.stage("outputs"):
@@ -273,9 +280,10 @@ def run(
                 "quality": quality_block,
             }
             uris = outputs.output_uris(output_prefix)
-            outputs.thumbnail(
-                video, _thumbnail_time(tracks, info.fps), workdir / outputs.THUMBNAIL_NAME
-            )
+            if split is None:
+                outputs.thumbnail(
+                    video, _thumbnail_time(tracks, info.fps), workdir / outputs.THUMBNAIL_NAME
+                )
             metrics["wall_seconds"] = round(time.perf_counter() - wall, 3)
             metrics["stage_seconds"] = {k: round(v, 3) for k, v in clock.seconds.items()}
             metrics["cpu_seconds"] = {k: round(v, 3) for k, v in clock.cpu.items()}
@@ -306,11 +314,29 @@ def run(
                 "metrics": metrics,
             }
             outputs.write_manifest(workdir / outputs.MANIFEST_NAME, manifest)
-            stored = outputs.publish(workdir, output_prefix)
+            if split is None:
+                stored = outputs.publish(workdir, output_prefix)
+            else:
+                shot_starts = [shot.start for shot in found_shots]
+                metrics["render_split"] = hand_off(
+                    split, info, crop, size, shot_starts, manifest,
+                    _thumbnail_time(tracks, info.fps), output_prefix, workdir,
+                )  # fmt: skip
+                stored = {}
         metrics["stage_seconds"]["outputs"] = round(clock.seconds["outputs"], 3)
         metrics["wall_seconds"] = round(time.perf_counter() - wall, 3)
         report("outputs", _ENDS_AT["outputs"])
         return Result(outputs=stored, metrics=metrics)
+
+
+def _analysis_only(report: Reporter) -> Reporter:
+    """The analysis step of a split render reports up to its camera path; children go on."""
+
+    def reporting(stage: str, percent: int) -> None:
+        if stage not in ("render", "outputs"):
+            report(stage, percent)
+
+    return reporting
 
 
 def _rounded(value: float | None) -> float | None:

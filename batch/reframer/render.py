@@ -137,10 +137,14 @@ def ffmpeg_command(
     output: Path,
     crop: tuple[int, int, int | str, int | str],
     size: tuple[int, int],
-    copy_audio: bool,
+    copy_audio: bool | None,
     commands_file: Path | None = None,
+    window: tuple[float, int] | None = None,
 ) -> list[str]:
-    """The ffmpeg invocation: a (moving, with `commands_file`) crop, scaled to `size`."""
+    """The ffmpeg invocation: a (moving, with `commands_file`) crop, scaled to `size`.
+
+    `copy_audio` None leaves the audio out; `window` (seek seconds, frames) renders only
+    those frames: a segment of a split render (batch/reframer/segments.py)."""
     width, height, x, y = crop
     steps = []
     if commands_file is not None:
@@ -151,12 +155,21 @@ def ffmpeg_command(
         "setsar=1",
         "format=yuv420p",
     ]
+    if window is not None and window[0] > 0:
+        # The first kept frame sits half a frame after the seek point: start it at zero, or
+        # the constant-rate output would repeat it to fill that half frame.
+        steps.append("setpts=PTS-STARTPTS")
     audio = ["-c:a", "copy"] if copy_audio else ["-c:a", "aac", "-b:a", AUDIO_BITRATE]
+    if copy_audio is None:
+        audio = ["-an"]
+    # An input seek decodes from the keyframe before it and drops the frames before it.
+    seek = ["-ss", f"{window[0]:.6f}"] if window is not None and window[0] > 0 else []
+    frames = ["-frames:v", str(window[1])] if window is not None else []
     return [
         "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y",
-        *media_policy.INPUT_ARGS, "-i", media_policy.local_input(source),
+        *seek, *media_policy.INPUT_ARGS, "-i", media_policy.local_input(source),
         "-filter_complex", f"[0:v:0]{','.join(steps)}[v]",
-        "-map", "[v]", "-map", "0:a:0?",
+        "-map", "[v]", *([] if copy_audio is None else ["-map", "0:a:0?"]), *frames,
         "-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF,
         "-profile:v", "high", "-pix_fmt", "yuv420p",
         *audio,
@@ -199,12 +212,16 @@ def render(
     size: tuple[int, int],
     output: Path,
     progress: Progress | None = None,
+    seek: float | None = None,
 ) -> None:
+    """The whole video; with `seek`, only the path's frames from that second on, no audio."""
     source = (info.width, info.height)
     positions = _positions(path, source)
     first_x, first_y = (linear_pieces(positions[:, axis])[0].expression() for axis in (0, 1))
     with tempfile.TemporaryDirectory(prefix="reframer-render-") as scratch:
-        text = crop_commands(path, source, info.video_start)
+        # After an input seek, the filters' clock starts at the seek point.
+        start = info.video_start - (seek or 0.0)
+        text = crop_commands(path, source, start)
         commands = Path(scratch) / "crop.cmd" if text.strip() else None
         if commands is not None:
             commands.write_text(text)
@@ -213,7 +230,9 @@ def render(
             output,
             (path.width, path.height, first_x, first_y),
             size,
-            copy_audio=info.audio_codec == "aac",
+            copy_audio=info.audio_codec == "aac" if seek is None else None,
             commands_file=commands,
+            window=None if seek is None else (seek, len(path.times)),
         )
-        run_ffmpeg(command, info.duration, progress)
+        duration = info.duration if seek is None else float(path.times[-1] - path.times[0])
+        run_ffmpeg(command, duration, progress)

@@ -36,12 +36,16 @@ def _client() -> S3Client:
 
 def fetch(uri: str, workdir: Path) -> Path:
     """A local path to the input: the path itself, or a download of the S3 object."""
+    return fetch_to(uri, workdir / ("input" + Path(_split(uri)[1]).suffix.lower()))
+
+
+def fetch_to(uri: str, target: Path) -> Path:
+    """A local path to the object: the path itself, or its download to `target`."""
     if not is_s3(uri):
         return Path(uri)
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, key = _split(uri)
-    target = workdir / ("input" + Path(key).suffix.lower())
     try:
         _client().download_file(bucket, key, str(target))
     except ClientError as error:
@@ -52,6 +56,24 @@ def fetch(uri: str, workdir: Path) -> Path:
     except BotoCoreError as error:
         raise PipelineError(f"the input {uri} could not be downloaded ({error})") from error
     return target
+
+
+def exists(uri: str) -> bool:
+    """Whether the object (or local file) is there."""
+    if not is_s3(uri):
+        return Path(uri).is_file()
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, key = _split(uri)
+    try:
+        _client().head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code", "") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise PipelineError(f"{uri} could not be looked up ({error})") from error
+    except BotoCoreError as error:
+        raise PipelineError(f"{uri} could not be looked up ({error})") from error
+    return True
 
 
 def join(prefix: str, name: str) -> str:

@@ -14,12 +14,20 @@ the local Batch runner (`devstack/batch_runner.py`).
 
 A submission overrides neither the retry strategy nor the attempt timeout: the job definition
 in `infra/template.yaml` is their one source (only infrastructure losses are retried).
+
+A source declared longer than the spec's `render_split.threshold_seconds` renders in parallel
+(batch/reframer/segments.py), as three submissions: the analysis (the job's Batch job: its
+container posts start), an array job of one child per segment (`arrayProperties.size`, on the
+segment job definition) that depends on it, and the join, which depends on the whole array.
+Batch starts none of the later ones if an earlier one fails.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -56,6 +64,8 @@ class DispatcherConfig:
     api_url: str
     job_queues: dict[str, str]
     job_definition: str
+    # The array children's definition (its own retry rules); the whole job's when unset.
+    segment_job_definition: str = ""
 
     @classmethod
     def from_env(cls) -> DispatcherConfig:
@@ -66,6 +76,7 @@ class DispatcherConfig:
                 "priority": require_env("BATCH_JOB_QUEUE_PRIORITY"),
             },
             job_definition=require_env("BATCH_JOB_DEFINITION"),
+            segment_job_definition=os.environ.get("BATCH_SEGMENT_JOB_DEFINITION", ""),
         )
 
 
@@ -125,7 +136,10 @@ def traceparent_of(record: SqsRecord) -> str | None:
 
 
 def submit_job_request(
-    spec: DispatchSpec, config: DispatcherConfig, traceparent: str | None
+    spec: DispatchSpec,
+    config: DispatcherConfig,
+    traceparent: str | None,
+    step: dict[str, str] | None = None,
 ) -> SubmitJobRequestTypeDef:
     job_id = str(spec.job_id)
     if spec.batch_queue not in config.job_queues:
@@ -141,6 +155,7 @@ def submit_job_request(
     }
     if traceparent:
         environment["TRACEPARENT"] = traceparent
+    environment |= step or {}
     # No retryStrategy and no timeout: the job definition's (the template's) apply.
     return {
         "jobName": batch_job_name(job_id),
@@ -150,6 +165,61 @@ def submit_job_request(
             "environment": [{"name": k, "value": v} for k, v in environment.items()]
         },
     }
+
+
+def split_children(spec: DispatchSpec) -> int | None:
+    """The array's size when the source renders in segments, None for one container."""
+    split, declared = spec.render_split, spec.source_seconds
+    if split is None or declared is None or declared <= split.threshold_seconds:
+        return None
+    return max(2, min(split.max_children, math.ceil(declared / split.segment_seconds)))
+
+
+def split_requests(
+    spec: DispatchSpec, config: DispatcherConfig, traceparent: str | None, children: int
+) -> list[SubmitJobRequestTypeDef]:
+    """The analysis, the array of `children` and the join, in order; dependencies are filled
+    in with the ids Batch gives (`submit`)."""
+    assert spec.render_split is not None
+    steps = {
+        "analyse": {
+            "RENDER_STEP": "analyse",
+            "RENDER_CHILDREN": str(children),
+            "SEGMENT_SECONDS": str(spec.render_split.segment_seconds),
+        },
+        "segments": {"RENDER_STEP": "segment", "RENDER_CHILDREN": str(children)},
+        "join": {"RENDER_STEP": "join"},
+    }
+    requests = []
+    for name, variables in steps.items():
+        request = submit_job_request(spec, config, traceparent, variables)
+        request["jobName"] = batch_job_name(f"{spec.job_id}-{name}")
+        if name == "segments":
+            request["arrayProperties"] = {"size": children}
+            request["jobDefinition"] = config.segment_job_definition or config.job_definition
+        requests.append(request)
+    return requests
+
+
+def submit(
+    spec: DispatchSpec, config: DispatcherConfig, traceparent: str | None, batch: BatchClient
+) -> str:
+    """Submit the job's Batch job(s); returns the id of the one whose container starts it."""
+    children = split_children(spec)
+    if children is None:
+        return batch.submit_job(**submit_job_request(spec, config, traceparent))["jobId"]
+    analyse, segments, join = split_requests(spec, config, traceparent, children)
+    first = batch.submit_job(**analyse)["jobId"]
+    # A plain dependency: every child waits for the analysis, the join for every child.
+    segments["dependsOn"] = [{"jobId": first}]
+    array = batch.submit_job(**segments)["jobId"]
+    join["dependsOn"] = [{"jobId": array}]
+    joined = batch.submit_job(**join)["jobId"]
+    logger.info(
+        "split render submitted",
+        extra={"job_id": str(spec.job_id), "children": children, "array": array, "join": joined},
+    )
+    return first
 
 
 def _dispatch(
@@ -166,8 +236,7 @@ def _dispatch(
             )
             return
         raise
-    submitted = batch.submit_job(**submit_job_request(spec, config, traceparent_of(record)))
-    batch_job_id = submitted["jobId"]
+    batch_job_id = submit(spec, config, traceparent_of(record), batch)
     try:
         api.post(
             f"/internal/jobs/{job_id}/submitted",

@@ -394,3 +394,80 @@ def test_the_plans_source_limit_reaches_the_pipeline_and_its_refusal_the_api(
     assert abs(failure["duration_seconds"] - 2.0) < 0.1
     assert "complete" not in receiver.actions()
     assert not (tmp_path / "outputs" / "video.mp4").exists()
+
+
+@pytest.mark.slow
+def test_a_split_render_runs_as_analysis_children_and_join_each_reporting_its_part(
+    receiver, short_clip, aws: LocalAws, moto_server: MotoServer
+) -> None:
+    prefix, s3_env = _s3_outputs(aws, moto_server)
+    children = {"RENDER_CHILDREN": "2", **s3_env}
+
+    analysed = _run(
+        receiver, short_clip, prefix, RENDER_STEP="analyse", SEGMENT_SECONDS="1",
+        AWS_BATCH_JOB_ID="batch-analyse", **children,
+    )  # fmt: skip
+    assert analysed.returncode == 0, analysed.stderr
+    # The analysis starts the job and reports up to its camera path; it completes nothing.
+    assert receiver.actions()[0] == "start"
+    assert receiver.bodies("start") == [{"batch_job_id": "batch-analyse"}]
+    assert {"complete", "fail"}.isdisjoint(receiver.actions())
+    assert max(body["percent"] for body in receiver.bodies("progress")) == 45
+    # The children may wait for capacity: the analysis says it handed the render on.
+    assert receiver.bodies("progress")[-1]["handed_off"] is True
+    assert not any(b.get("handed_off") for b in receiver.bodies("progress")[:-1])
+
+    for index in ("0", "1"):
+        receiver.calls.clear()
+        child = _run(
+            receiver, short_clip, prefix, RENDER_STEP="segment",
+            AWS_BATCH_JOB_ID=f"batch-array:{index}", AWS_BATCH_JOB_ARRAY_INDEX=index, **children,
+        )  # fmt: skip
+        assert child.returncode == 0, child.stderr
+        # A child never starts the job again; its progress names it among its siblings.
+        assert set(receiver.actions()) == {"progress"}
+        bodies = receiver.bodies("progress")
+        assert all(b["child"] == int(index) and b["children"] == 2 for b in bodies)
+        # Its last word hands the render on: the join may wait for capacity.
+        last = {"stage": "render", "percent": 95, "child": int(index), "children": 2}
+        assert bodies[-1] == {**last, "handed_off": True}
+        assert bodies[-2] == last
+
+    receiver.calls.clear()
+    joined = _run(receiver, short_clip, prefix, RENDER_STEP="join", **s3_env)
+    assert joined.returncode == 0, joined.stderr
+    assert "start" not in receiver.actions()
+    [complete] = receiver.bodies("complete")
+    assert complete["outputs"]["video"] == prefix + "video.mp4"
+    assert complete["metrics"]["render_split"]["segments"] == 2
+    _assert_authenticated(receiver)
+
+
+def test_a_failed_child_is_left_to_batchs_retry_then_fails_the_job_as_retryable(
+    receiver, short_clip, tmp_path
+) -> None:
+    # No analysis ran under this prefix: the child has nothing to render and fails.
+    child = {"RENDER_STEP": "segment", "RENDER_CHILDREN": "2", "AWS_BATCH_JOB_ARRAY_INDEX": "0"}
+    early = _run(
+        receiver, short_clip, tmp_path, AWS_BATCH_JOB_ATTEMPT="1", RENDER_ATTEMPTS="3", **child
+    )
+    assert early.returncode == 75  # the segment job definition retries on it
+    assert "fail" not in receiver.actions()
+
+    last = _run(
+        receiver, short_clip, tmp_path, AWS_BATCH_JOB_ATTEMPT="3", RENDER_ATTEMPTS="3", **child
+    )
+    assert last.returncode == 1
+    [failed] = receiver.bodies("fail")
+    assert failed["code"] == "segment_failed"
+    assert "render plan" in failed["message"]
+    assert "start" not in receiver.actions()
+
+
+def test_an_unknown_render_step_is_refused_before_any_callback(
+    receiver, short_clip, tmp_path
+) -> None:
+    done = _run(receiver, short_clip, tmp_path, RENDER_STEP="everything")
+    assert done.returncode == 2
+    assert "RENDER_STEP" in done.stderr
+    assert receiver.calls == []

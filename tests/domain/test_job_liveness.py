@@ -9,7 +9,13 @@ import pytest
 from pydantic import ValidationError
 
 from app.config import Settings
-from app.domain.job_liveness import LivenessLimits, is_lost, last_sign_of_life
+from app.domain.job_liveness import (
+    AWAITING_BATCH,
+    LivenessLimits,
+    awaits_batch,
+    is_lost,
+    last_sign_of_life,
+)
 from app.domain.job_states import JobStatus
 from app.domain.jobs import FailureCode, is_retryable
 
@@ -54,6 +60,25 @@ def test_a_running_job_without_heartbeats_is_judged_by_its_start() -> None:
 def test_a_submitted_job_waits_for_the_longer_timeout() -> None:
     assert not lost(JobStatus.SUBMITTED, updated_ago=timedelta(hours=23))
     assert lost(JobStatus.SUBMITTED, updated_ago=timedelta(hours=25))
+
+
+def test_a_split_render_handed_to_the_next_batch_job_waits_as_long_as_a_submitted_one() -> None:
+    def awaiting(heartbeat_ago: timedelta) -> bool:
+        return is_lost(
+            JobStatus.RUNNING,
+            heartbeat_at=NOW - heartbeat_ago,
+            started_at=NOW - timedelta(hours=30),
+            updated_at=NOW - heartbeat_ago,
+            limits=LIMITS,
+            now=NOW,
+            awaiting_batch=True,
+        )
+
+    assert not awaiting(timedelta(hours=2))
+    assert awaiting(timedelta(hours=25))
+    assert awaits_batch({AWAITING_BATCH: True})
+    assert not awaits_batch({AWAITING_BATCH: False})
+    assert not awaits_batch(None)
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,11 @@ def test_lambdas_run_the_agreed_handlers_with_the_agreed_environment(resources):
         "BATCH_JOB_QUEUE_STANDARD",
         "BATCH_JOB_QUEUE_PRIORITY",
         "BATCH_JOB_DEFINITION",
+        "BATCH_SEGMENT_JOB_DEFINITION",
     }
+    assert rules.referenced(
+        dispatcher["Environment"]["Variables"]["BATCH_SEGMENT_JOB_DEFINITION"]
+    ) == ("ReframerSegmentJobDefinition")
     assert set(delivery["Environment"]["Variables"]) == {
         "REFRAMER_API_URL",
         "REFRAMER_WEBHOOK_SERVICE_TOKEN_SECRET_ARN",
@@ -229,9 +233,14 @@ def test_the_webhook_lambda_may_pace_retries_on_its_queue_only(resources):
 
 
 def test_batch_containers_read_uploads_and_write_outputs_only(resources):
+    """And read back a split render's work files (plan, audio, segments), nothing else."""
     allowed = rules.allowed_actions(resources["BatchJobRole"])
-    assert allowed["s3:GetObject"] == [{"Fn::Sub": "${MediaBucket.Arn}/uploads/*"}]
+    assert allowed["s3:GetObject"] == [
+        {"Fn::Sub": "${MediaBucket.Arn}/uploads/*"},
+        {"Fn::Sub": "${MediaBucket.Arn}/outputs/*/render-work/*"},
+    ]
     assert allowed["s3:PutObject"] == [{"Fn::Sub": "${MediaBucket.Arn}/outputs/*"}]
+    assert allowed["s3:ListBucket"] == [{"Fn::GetAtt": ["MediaBucket", "Arn"]}]
 
 
 def test_the_migration_task_gets_the_database_url_and_no_aws_role(resources):
@@ -419,6 +428,39 @@ def test_batch_has_fargate_and_spot_a_queue_per_tier_and_a_retried_timed_job(res
         "VCPU",
         "MEMORY",
     }
+
+
+def test_a_long_sources_array_children_retry_their_own_failures_until_the_last_attempt(
+    resources,
+):
+    """The split render's children run on a definition of their own: the whole job's image,
+    size and timeout, and a retry on the entrypoint's exit 75 (a child that failed before its
+    last attempt) as many times as the container is told (RENDER_ATTEMPTS)."""
+    whole = properties(resources, "ReframerJobDefinition")
+    segment = properties(resources, "ReframerSegmentJobDefinition")
+    for same in ("Timeout", "PlatformCapabilities"):
+        assert segment[same] == whole[same]
+    for same in ("Image", "ResourceRequirements", "JobRoleArn", "EphemeralStorage"):
+        assert segment["ContainerProperties"][same] == whole["ContainerProperties"][same]
+    retry = segment["RetryStrategy"]
+    assert len(retry["EvaluateOnExit"]) <= 5  # Batch's limit
+    assert retry["EvaluateOnExit"][0] == {"OnExitCode": "75", "Action": "RETRY"}
+    assert retry["EvaluateOnExit"][-1] == {"OnReason": "*", "Action": "EXIT"}
+    environment = {e["Name"]: e["Value"] for e in segment["ContainerProperties"]["Environment"]}
+    assert environment["RENDER_ATTEMPTS"] == str(retry["Attempts"])
+    # The dispatcher may submit on it, and the children may read the plan and segments.
+    granted = [
+        r
+        for statement in rules.statements(resources["JobDispatcherRole"])
+        for r in (statement["Resource"] if isinstance(statement["Resource"], list) else [])
+    ]
+    assert any("reframer-segment:*" in str(r) for r in granted)
+    reads = [
+        s["Resource"]
+        for s in rules.statements(resources["BatchJobRole"])
+        if s["Action"] == "s3:GetObject"
+    ]
+    assert {"Fn::Sub": "${MediaBucket.Arn}/outputs/*/render-work/*"} in reads
 
 
 def test_alarms_watch_both_dlqs_api_5xx_and_batch_failures(resources):

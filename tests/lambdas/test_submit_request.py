@@ -15,6 +15,8 @@ from lambdas.job_dispatcher.handler import (
     MalformedMessage,
     batch_job_name,
     job_id_of,
+    split_children,
+    split_requests,
     submit_job_request,
     traceparent_of,
 )
@@ -130,3 +132,58 @@ def test_the_configuration_names_what_is_missing(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("BATCH_JOB_DEFINITION")
     with pytest.raises(MissingConfiguration, match="BATCH_JOB_DEFINITION"):
         DispatcherConfig.from_env()
+
+
+SPLIT = {"threshold_seconds": 1200, "segment_seconds": 180, "max_children": 64}
+
+
+def test_a_source_declared_over_the_threshold_splits_into_one_child_per_segment() -> None:
+    assert split_children(spec(render_split=SPLIT, source_seconds=3 * 3600)) == 60
+    assert split_children(spec(render_split=SPLIT, source_seconds=1201)) == 7
+    # The array never outgrows the setting, and is never a single child.
+    assert split_children(spec(render_split=SPLIT, source_seconds=4 * 3600)) == 64
+    several = {**SPLIT, "segment_seconds": 5000}
+    assert split_children(spec(render_split=several, source_seconds=1300)) == 2
+
+
+def test_a_short_undeclared_or_unconfigured_source_stays_in_one_container() -> None:
+    assert split_children(spec(render_split=SPLIT, source_seconds=1200)) is None
+    assert split_children(spec(render_split=SPLIT, source_seconds=None)) is None
+    assert split_children(spec(source_seconds=3 * 3600)) is None  # an API without the setting
+
+
+def test_a_split_submits_analysis_array_and_join_each_with_its_step() -> None:
+    config = DispatcherConfig(
+        api_url=CONFIG.api_url,
+        job_queues=CONFIG.job_queues,
+        job_definition="reframer-pipeline:3",
+        segment_job_definition="reframer-segment:1",
+    )
+    analyse, segments, join = split_requests(
+        spec(render_split=SPLIT, source_seconds=3600), config, TRACEPARENT, 20
+    )
+
+    def variables(request: object) -> dict[str, str]:
+        assert isinstance(request, dict)
+        return {e["name"]: e["value"] for e in request["containerOverrides"]["environment"]}
+
+    assert variables(analyse)["RENDER_STEP"] == "analyse"
+    assert variables(analyse)["RENDER_CHILDREN"] == "20"
+    assert variables(analyse)["SEGMENT_SECONDS"] == "180"
+    assert variables(segments)["RENDER_STEP"] == "segment"
+    assert variables(segments)["RENDER_CHILDREN"] == "20"
+    assert variables(join)["RENDER_STEP"] == "join"
+    assert segments["arrayProperties"] == {"size": 20}
+    assert segments["jobDefinition"] == "reframer-segment:1"
+    assert analyse["jobDefinition"] == join["jobDefinition"] == "reframer-pipeline:3"
+    assert "arrayProperties" not in analyse
+    assert "arrayProperties" not in join
+    for request in (analyse, segments, join):
+        assert variables(request)["JOB_ID"] == JOB_ID
+        assert variables(request)["TRACEPARENT"] == TRACEPARENT
+        assert request["jobQueue"] == "queue-priority"
+    assert [r["jobName"] for r in (analyse, segments, join)] == [
+        f"reframer-{JOB_ID}-analyse",
+        f"reframer-{JOB_ID}-segments",
+        f"reframer-{JOB_ID}-join",
+    ]

@@ -54,7 +54,9 @@ async def test_a_blocking_endpoint_is_logged_with_its_stack(
 
     blocked = [r for r in _warnings(caplog) if "block_the_loop_on_purpose" in r.__dict__["stack"]]
     assert blocked, [r.getMessage() for r in _warnings(caplog)]
-    record = blocked[0]
+    # Under load the warm-up's cold path can block too, and be sampled inside the same
+    # function (sleeping 0 s): the purposeful block is the longest one.
+    record = max(blocked, key=lambda r: int(r.__dict__["blocked_ms"]))
     assert record.levelno == logging.WARNING
     assert record.__dict__["blocked_ms"] >= 250
     assert record.__dict__["threshold_ms"] == 100

@@ -73,7 +73,11 @@ async def job_started(
 
 @container.post("/{job_id}/progress", response_model=JobState)
 async def job_progress(job_id: uuid.UUID, body: ProgressCallback, session: SessionDep) -> JobState:
-    return job_state(await callbacks.report_progress(session, job_id, body.stage, body.percent))
+    child = None if body.child is None or body.children is None else (body.child, body.children)
+    job = await callbacks.report_progress(
+        session, job_id, body.stage, body.percent, child, handed_off=body.handed_off
+    )
+    return job_state(job)
 
 
 @container.post("/{job_id}/complete", response_model=JobState)

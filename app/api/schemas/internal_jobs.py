@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.db.models import Job
 from app.services.jobs.callbacks import JobSpec
 from contracts.callbacks import JobState
-from contracts.dispatch import DispatchSpec
+from contracts.dispatch import DispatchSpec, RenderSplit
 from contracts.jobs import AspectRatio, JobOptions, JobStatus, ProgressStage
 
 
@@ -21,6 +21,12 @@ def dispatch_spec(spec: JobSpec, callback_url: str) -> DispatchSpec:
         batch_queue=spec.batch_queue,
         callback_url=callback_url,
         callback_token=spec.callback_token,
+        source_seconds=spec.source_seconds,
+        render_split=RenderSplit(
+            threshold_seconds=spec.render_split[0],
+            segment_seconds=spec.render_split[1],
+            max_children=spec.render_split[2],
+        ),
     )
 
 

@@ -25,11 +25,13 @@ from app.domain.errors import (
     InvalidTransition,
     ValidationFailed,
 )
+from app.domain.job_liveness import AWAITING_BATCH, awaits_batch
 from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import (
     OUTPUT_NAMES,
     FailureCode,
     ProgressStage,
+    children_percent,
     output_key,
     output_prefix_key,
     progress_advances,
@@ -57,6 +59,8 @@ class JobSpec:
     max_source_seconds: int
     batch_queue: str
     callback_token: str
+    source_seconds: float | None
+    render_split: tuple[int, int, int]  # threshold, segment seconds, most children
 
 
 async def authenticate_callback(
@@ -93,6 +97,12 @@ async def dispatch_job(session: AsyncSession, settings: Settings, job_id: uuid.U
         max_source_seconds=get_plan(job.plan).max_source_seconds,
         batch_queue="priority" if get_plan(job.plan).allows(Feature.PRIORITY_QUEUE) else "standard",
         callback_token=token,
+        source_seconds=job.duration_seconds,
+        render_split=(
+            settings.render_split_threshold_seconds,
+            settings.render_segment_seconds,
+            settings.render_split_max_children,
+        ),
     )
     await session.commit()
     return spec
@@ -160,12 +170,21 @@ async def start_job(
 
 
 async def report_progress(
-    session: AsyncSession, job_id: uuid.UUID, stage: ProgressStage, percent: int
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    stage: ProgressStage,
+    percent: int,
+    child: tuple[int, int] | None = None,
+    *,
+    handed_off: bool = False,
 ) -> Job:
     """Only while running (a canceled job answers 409: the container stops); never backwards.
 
     Every report, a repeat included, is the container's heartbeat: the sweeper fails a
-    running job whose container stopped sending them.
+    running job whose container stopped sending them. `child` (index, children): a child of
+    a split render, whose percents add up with its siblings'; `handed_off`: its step is done
+    and the next Batch job of the render may wait for capacity (the sweeper waits as long as
+    for a submitted job) until a running container reports again.
     """
     job = await lock_job(session, job_id)
     if job.status != JobStatus.RUNNING:
@@ -173,6 +192,10 @@ async def report_progress(
             f"The job is {job.status}; progress is only taken while it runs.", job_status=job.status
         )
     job.heartbeat_at = utcnow()
+    if child is not None:
+        percent = _children_progress(job, child, percent)
+    if awaits_batch(job.metrics) != handed_off:
+        job.metrics = {**(job.metrics or {}), AWAITING_BATCH: handed_off}
     if progress_advances(job.stage, job.percent, stage, percent):
         job.stage = stage.value
         job.percent = percent
@@ -279,6 +302,23 @@ async def _refuse_source(
             job.counted_source_seconds = 0.0
     await session.commit()
     return job
+
+
+# Where a running split render keeps its children's percents, until complete replaces it.
+CHILDREN_PROGRESS = "render_children"
+
+
+def _children_progress(job: Job, child: tuple[int, int], percent: int) -> int:
+    index, children = child
+    metrics = dict(job.metrics or {})
+    kept = metrics.get(CHILDREN_PROGRESS)
+    if not isinstance(kept, dict) or kept.get("children") != children:
+        kept = {"base": min(job.percent or 0, percent), "children": children, "percents": {}}
+    percents = dict(kept["percents"])
+    percents[str(index)] = max(percent, int(percents.get(str(index), 0)))
+    metrics[CHILDREN_PROGRESS] = {**kept, "percents": percents}
+    job.metrics = metrics  # a new value: the JSON column sees the change
+    return children_percent(int(kept["base"]), percents, children)
 
 
 def _measured_duration(metrics: dict[str, Any]) -> float | None:

@@ -15,7 +15,7 @@ from app.config import Settings
 from app.db.models import Job
 from app.domain.errors import InvalidTransition
 from app.domain.job_dispatch import DispatchLimits, QueuedStep, queued_step, redispatch_dedup_id
-from app.domain.job_liveness import LivenessLimits, is_lost
+from app.domain.job_liveness import LivenessLimits, awaits_batch, is_lost
 from app.domain.job_states import Actor, JobStatus
 from app.domain.jobs import FailureCode
 from app.outbox.messages import Destination, enqueue
@@ -139,6 +139,7 @@ async def _fail_if_still_lost(
 ) -> int:
     job = await lock_job(session, job_id)
     status = JobStatus(job.status)
+    awaiting_batch = awaits_batch(job.metrics)
     if not is_lost(
         status,
         heartbeat_at=job.heartbeat_at,
@@ -146,14 +147,16 @@ async def _fail_if_still_lost(
         updated_at=job.updated_at,
         limits=limits,
         now=now,
+        awaiting_batch=awaiting_batch,
     ):
         await session.rollback()
         return 0
-    silence = limits.running_timeout if status is JobStatus.RUNNING else limits.submitted_timeout
+    running = status is JobStatus.RUNNING and not awaiting_batch
+    silence = limits.running_timeout if running else limits.submitted_timeout
     message = (
         f"The container stopped reporting for more than {int(silence.total_seconds())} s "
         "(killed or its host was lost); submit the job again."
-        if status is JobStatus.RUNNING
+        if running
         else f"The Batch job did not start within {int(silence.total_seconds())} s; "
         "submit the job again."
     )
