@@ -17,6 +17,7 @@ from app.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    NextStep,
     NotFound,
     PaymentProviderError,
     RateLimited,
@@ -58,6 +59,25 @@ STATUS_OF_ERROR: dict[type[DomainError], int] = {
 }
 
 
+# The route that takes each next step a refusal names, and how the problem's detail says it.
+NEXT_STEPS: dict[NextStep, tuple[str, str]] = {
+    NextStep.RESEND_VERIFICATION: ("Ask for a new link", "/api/auth/resend-verification"),
+    NextStep.FORGOT_PASSWORD: ("Ask for a new link", "/api/auth/forgot-password"),
+    NextStep.BILLING_CHECKOUT: ("Subscribe first", "/api/billing/checkout"),
+    NextStep.BILLING_PORTAL: ("Change or cancel it in the billing portal", "/api/billing/portal"),
+}
+
+
+def detail_and_members(error: DomainError) -> tuple[str, dict[str, Any]]:
+    """The problem's detail and extra members: the error's own, and the route of its next
+    step (as a sentence, and as a member named after the step)."""
+    if error.next_step is None:
+        return error.detail, error.extra
+    sentence, path = NEXT_STEPS[error.next_step]
+    detail = f"{error.detail} {sentence} with POST {path}."
+    return detail, {**error.extra, error.next_step.value: path}
+
+
 def status_of(error: DomainError) -> int:
     return next(STATUS_OF_ERROR[kind] for kind in type(error).__mro__ if kind in STATUS_OF_ERROR)
 
@@ -82,14 +102,15 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     retry_after = exc.extra.get("retry_after")
+    detail, members = detail_and_members(exc)
     return problem_response(
         status_of(exc),
         exc.code,
         exc.title,
-        exc.detail,
+        detail,
         headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
         request_id=_request_id(request),
-        **exc.extra,
+        **members,
     )
 
 

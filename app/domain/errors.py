@@ -7,6 +7,7 @@ status of their family (`Conflict`, `NotFound`, ...). Each class carries a stabl
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, ClassVar
 
 # Members every problem document has; extras may not take these names (the job's status
@@ -14,13 +15,26 @@ from typing import Any, ClassVar
 RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "request_id"})
 
 
+class NextStep(StrEnum):
+    """What the caller can do about a refusal. The API names the route that does it
+    (`app.api.errors`): services and the domain know no routes."""
+
+    RESEND_VERIFICATION = "resend_verification"
+    FORGOT_PASSWORD = "forgot_password"  # noqa: S105 - a step, not a secret
+    BILLING_CHECKOUT = "billing_checkout"
+    BILLING_PORTAL = "billing_portal"
+
+
 class DomainError(Exception):
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
 
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str | None = None, *, next_step: NextStep | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
+        self.next_step = next_step
         # Extra members land at the top level of the problem document.
         clashes = RESERVED_MEMBERS & extra.keys()
         if clashes:
@@ -106,7 +120,7 @@ class RateLimiterUnavailable(ServiceUnavailable):
 
 
 class EmailUnverified(Forbidden):
-    """The account has not proved its address yet; carries `resend_verification`."""
+    """The account has not proved its address yet (next step: resend the verification)."""
 
     code, title = "email_unverified", "Verify your email address first"
 

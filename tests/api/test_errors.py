@@ -6,6 +6,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.api.errors import NEXT_STEPS
+from app.api.openapi import operators_document
+from app.domain.errors import NextStep
 from tests.support.users import UserFactory
 
 PROBLEM = "application/problem+json"
@@ -121,3 +124,22 @@ async def test_cors_allows_the_configured_spa_origin_only(client: httpx.AsyncCli
         "/api/jobs", headers={"Origin": "https://evil.example", **preflight}
     )
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_every_next_step_a_refusal_names_is_a_route_of_the_api(app: FastAPI) -> None:
+    """Services say what to do next (`NextStep`); the API names the route, which must exist."""
+    paths = operators_document(app)["paths"]
+    posts = {path for path, operations in paths.items() if "post" in operations}
+    assert set(NEXT_STEPS) == set(NextStep)
+    for _sentence, path in NEXT_STEPS.values():
+        assert path in posts, path
+
+
+async def test_a_refusal_names_its_next_step_in_the_detail_and_as_a_member(
+    client: httpx.AsyncClient, users: UserFactory
+) -> None:
+    user = await users.create()
+    response = await client.post("/api/billing/portal", headers=user.headers)
+    body = assert_problem(response, 409, "no_billing_account")
+    assert body["billing_checkout"] == "/api/billing/checkout"
+    assert str(body["detail"]).endswith("Subscribe first with POST /api/billing/checkout.")

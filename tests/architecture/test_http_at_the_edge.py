@@ -2,10 +2,11 @@
 decide no HTTP status (their imports are checked by import-linter, in `make lint`).
 
 Read from the source: a string that is an operation (`"POST /api/jobs"`), a URL put together
-with one of our paths (`f"{base}/internal/jobs/{id}"`), an HTTP status given as a number to a
-`status` or `status_code`. Messages may still name a route for the person reading them
-("Subscribe first with POST /api/billing/checkout."), and the webhook rules read the status
-a customer's server answered; neither is the API's own HTTP.
+with one of our paths (`f"{base}/internal/jobs/{id}"`), any other string naming one of our
+routes (a message's "Subscribe first with POST /api/billing/checkout." is the API's to write,
+from the error's `next_step`), an HTTP status given as a number to a `status` or
+`status_code`. Docstrings may say which route calls a function, and the webhook rules read the
+status a customer's server answered; neither is the API's own HTTP.
 """
 
 from __future__ import annotations
@@ -57,8 +58,12 @@ def http_knowledge(source: str) -> list[str]:
     for node in ast.walk(tree):
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if id(node) not in docstrings and OPERATION.match(node.value):
+            if id(node) in docstrings:
+                continue
+            if OPERATION.match(node.value):
                 found.append(f"line {line}: the operation {node.value!r}")
+            elif any(path in node.value for path in OUR_PATHS):
+                found.append(f"line {line}: our route named in {node.value!r}")
         elif isinstance(node, ast.JoinedStr):
             literal = "".join(
                 part.value
@@ -104,6 +109,8 @@ def test_services_and_domain_know_no_http(module: Path) -> None:
         'url = f"{settings.callback_base_url}/internal/jobs/{job.id}"',
         "raise Refused(status_code=409)",
         "class Gone(DomainError):\n    status, code = 410, 'gone'",
+        'raise NoBillingAccount("Subscribe first with POST /api/billing/checkout.")',
+        'RESEND_ROUTE = "/api/auth/resend-verification"',
     ],
 )
 def test_the_check_finds_http_in_code(source: str) -> None:
@@ -114,7 +121,7 @@ def test_the_check_finds_http_in_code(source: str) -> None:
     "source",
     [
         '"""POST /api/jobs: a docstring may say which route calls this."""',
-        'raise NoBillingAccount("Subscribe first with POST /api/billing/checkout.")',
+        "raise NoBillingAccount(next_step=NextStep.BILLING_CHECKOUT)",
         "if 200 <= report.status_code < 300:\n    pass",
         'link = f"{base}/verify-email#{fragment}"',
     ],

@@ -13,7 +13,7 @@ from app.api.errors import status_of
 from app.config import Settings
 from app.db.models import EmailToken
 from app.domain.clock import utcnow
-from app.domain.errors import EmailUnverified
+from app.domain.errors import EmailUnverified, NextStep
 from app.services.accounts import get_account
 from app.services.email.verification import ensure_email_verified
 from tests.email.conftest import PUBLIC_URL
@@ -162,7 +162,7 @@ async def test_ensure_email_verified_refuses_until_the_link_is_opened(
     assert status_of(refused.value) == 403
     assert refused.value.code == "email_unverified"
     assert user.email in refused.value.detail
-    assert refused.value.extra == {"resend_verification": "/api/auth/resend-verification"}
+    assert refused.value.next_step is NextStep.RESEND_VERIFICATION
 
     email = await mailbox.deliver_one("verify_email")
     await client.post("/api/auth/verify-email", json={"token": token_of(email)})

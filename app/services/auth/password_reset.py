@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.db.session import release_connection
 from app.domain.clock import utcnow
-from app.domain.errors import InvalidEmailToken
+from app.domain.errors import InvalidEmailToken, NextStep
 from app.services.accounts import find_by_email, get_account, normalise_email
 from app.services.auth.sessions import AuthService
 from app.services.email import links
@@ -32,8 +32,6 @@ from app.services.email.tokens import (
     send_throttle,
 )
 from app.services.email.verification import mark_verified
-
-ASK_AGAIN = "Ask for a new link (POST /api/auth/forgot-password)."
 
 
 async def request_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:
@@ -79,19 +77,18 @@ async def _request_password_reset(session: AsyncSession, settings: Settings, ema
 async def reset_password(
     session: AsyncSession, settings: Settings, secret: str, new_password: str
 ) -> None:
-    token = await find_usable_token(
-        session, settings, TokenPurpose.RESET_PASSWORD, secret, ASK_AGAIN
-    )
+    token = await find_usable_token(session, settings, TokenPurpose.RESET_PASSWORD, secret)
     account = await get_account(session, token.account_id)
     if token.email != account.email:
         raise InvalidEmailToken(
-            f"This link was sent to an address the account no longer uses. {ASK_AGAIN}",
+            "This link was sent to an address the account no longer uses.",
             reason="address_changed",
+            next_step=NextStep.FORGOT_PASSWORD,
         )
     auth = AuthService(session, settings)
     await release_connection(session)  # while bcrypt runs; using the token is atomic
     password_hash = await auth.passwords.hash(new_password)
-    await mark_token_used(session, token, ASK_AGAIN)
+    await mark_token_used(session, token)
     account.password_hash = password_hash
     # The link reached the address, which proves it as well as a verification link would.
     mark_verified(account)

@@ -13,7 +13,7 @@ from app.adapters.stripe_gateway import StripeGateway
 from app.config import Settings
 from app.db.models import Account
 from app.domain.billing import plan_granted
-from app.domain.errors import NoBillingAccount, SubscriptionExists
+from app.domain.errors import NextStep, NoBillingAccount, SubscriptionExists
 from app.domain.plans import PlanName
 from app.services.billing.customers import ensure_customer, find_for_account, stored_snapshot
 from app.services.billing.prices import plans_by_price, price_of
@@ -53,8 +53,8 @@ async def start_checkout(
     current = stored_snapshot(customer) if customer is not None else None
     if current is not None and current.entitled:
         raise SubscriptionExists(
-            "The account already pays for a subscription; change or cancel it in the "
-            "billing portal (POST /api/billing/portal).",
+            "The account already pays for a subscription.",
+            next_step=NextStep.BILLING_PORTAL,
             subscription_status=current.status,
         )
     customer = await ensure_customer(session, gateway, account_id, email)
@@ -80,7 +80,9 @@ async def open_portal(
     account_id = account.id
     customer = await find_for_account(session, account_id)
     if customer is None:
-        raise NoBillingAccount("Subscribe first with POST /api/billing/checkout.")
+        raise NoBillingAccount(
+            "There is no subscription to manage yet.", next_step=NextStep.BILLING_CHECKOUT
+        )
     stripe_customer_id = customer.stripe_customer_id
     await session.commit()  # hold no connection while Stripe answers
     return await gateway.create_portal_session(

@@ -17,7 +17,7 @@ from app.config import Settings
 from app.db.models import Account, EmailToken
 from app.domain.clock import utcnow
 from app.domain.email_throttle import WINDOW, SendThrottle
-from app.domain.errors import InvalidEmailToken
+from app.domain.errors import InvalidEmailToken, NextStep
 from app.domain.keyring import Purpose
 from app.domain.secrets import new_opaque_token
 
@@ -28,6 +28,13 @@ NO_ACCOUNT = uuid.UUID(int=0)
 class TokenPurpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose, not a secret
+
+
+# How to get a new link once one is refused.
+ASK_AGAIN = {
+    TokenPurpose.VERIFY_EMAIL: NextStep.RESEND_VERIFICATION,
+    TokenPurpose.RESET_PASSWORD: NextStep.FORGOT_PASSWORD,
+}
 
 
 @dataclass(frozen=True)
@@ -78,9 +85,9 @@ async def recent_issue_times(
 
 
 async def find_usable_token(
-    session: AsyncSession, settings: Settings, purpose: TokenPurpose, secret: str, ask_again: str
+    session: AsyncSession, settings: Settings, purpose: TokenPurpose, secret: str
 ) -> EmailToken:
-    """The token if it is known, unused and unexpired; `ask_again` tells how to get a new one."""
+    """The token if it is known, unused and unexpired; a refusal names how to get a new one."""
     result = await session.execute(
         select(EmailToken).where(
             EmailToken.token_hash.in_(
@@ -91,15 +98,21 @@ async def find_usable_token(
     )
     row = result.scalar_one_or_none()
     if row is None:
-        raise InvalidEmailToken(f"This link is not valid. {ask_again}", reason="unknown")
+        raise InvalidEmailToken(
+            "This link is not valid.", reason="unknown", next_step=ASK_AGAIN[purpose]
+        )
     if row.used_at is not None:
-        raise InvalidEmailToken(f"This link was already used. {ask_again}", reason="used")
+        raise InvalidEmailToken(
+            "This link was already used.", reason="used", next_step=ASK_AGAIN[purpose]
+        )
     if row.expires_at <= utcnow():
-        raise InvalidEmailToken(f"This link has expired. {ask_again}", reason="expired")
+        raise InvalidEmailToken(
+            "This link has expired.", reason="expired", next_step=ASK_AGAIN[purpose]
+        )
     return row
 
 
-async def mark_token_used(session: AsyncSession, token: EmailToken, ask_again: str) -> None:
+async def mark_token_used(session: AsyncSession, token: EmailToken) -> None:
     """Of two concurrent uses of one token, the second fails here."""
     used = await session.execute(
         update(EmailToken)
@@ -107,14 +120,18 @@ async def mark_token_used(session: AsyncSession, token: EmailToken, ask_again: s
         .values(used_at=utcnow())
     )
     if used.rowcount != 1:  # type: ignore[attr-defined]
-        raise InvalidEmailToken(f"This link was already used. {ask_again}", reason="used")
+        raise InvalidEmailToken(
+            "This link was already used.",
+            reason="used",
+            next_step=ASK_AGAIN[TokenPurpose(token.purpose)],
+        )
 
 
 async def consume_token(
-    session: AsyncSession, settings: Settings, purpose: TokenPurpose, secret: str, ask_again: str
+    session: AsyncSession, settings: Settings, purpose: TokenPurpose, secret: str
 ) -> EmailToken:
-    token = await find_usable_token(session, settings, purpose, secret, ask_again)
-    await mark_token_used(session, token, ask_again)
+    token = await find_usable_token(session, settings, purpose, secret)
+    await mark_token_used(session, token)
     return token
 
 

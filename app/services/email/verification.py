@@ -12,6 +12,7 @@ from app.domain.errors import (
     EmailAlreadyVerified,
     EmailUnverified,
     InvalidEmailToken,
+    NextStep,
     RateLimited,
 )
 from app.services.accounts import get_account
@@ -28,9 +29,6 @@ from app.services.email.tokens import (
     send_throttle,
 )
 
-RESEND_ROUTE = "/api/auth/resend-verification"
-ASK_AGAIN = f"Sign in and ask for a new link (POST {RESEND_ROUTE})."
-
 
 def ensure_email_verified(account: Account) -> None:
     """Raises `EmailUnverified` (403) until the account has opened its verification link."""
@@ -42,8 +40,8 @@ def ensure_email_verified(account: Account) -> None:
 def unverified_error(email: str) -> EmailUnverified:
     return EmailUnverified(
         f"Confirm {email} before uploading or starting jobs: open the link in the email we "
-        f"sent to it, or ask for a new one with POST {RESEND_ROUTE}.",
-        resend_verification=RESEND_ROUTE,
+        "sent to it.",
+        next_step=NextStep.RESEND_VERIFICATION,
     )
 
 
@@ -83,11 +81,12 @@ async def resend_verification(session: AsyncSession, settings: Settings, account
 
 
 async def verify_email(session: AsyncSession, settings: Settings, secret: str) -> Account:
-    token = await consume_token(session, settings, TokenPurpose.VERIFY_EMAIL, secret, ASK_AGAIN)
+    token = await consume_token(session, settings, TokenPurpose.VERIFY_EMAIL, secret)
     account = await get_account(session, token.account_id)
     if token.email != account.email:
         raise InvalidEmailToken(
-            f"This link was sent to an address the account no longer uses. {ASK_AGAIN}",
+            "This link was sent to an address the account no longer uses.",
+            next_step=NextStep.RESEND_VERIFICATION,
             reason="address_changed",
         )
     mark_verified(account)
