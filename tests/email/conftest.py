@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI
 
 from app.config import Settings
-from devstack.smtp_sink import SmtpSink
-from tests.support.mailbox import Mailbox
 
 PUBLIC_URL = "https://reframer.example"
 
@@ -20,8 +17,3 @@ def settings(settings: Settings) -> Settings:
             "email_from": "Reframer <no-reply@reframer.example>",
         }
     )
-
-
-@pytest.fixture
-def mailbox(app: FastAPI, smtp_sink: SmtpSink) -> Mailbox:
-    return Mailbox(app, smtp_sink)

@@ -8,15 +8,12 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
 from devstack.moto_server import free_port
-from devstack.provision import LocalAws
 from tests.support import live_server, migrations
-from tests.support.jobs import JobDriver
 from tests.support.postgres import PostgresCluster
 
 # The shortest timeout the settings accept (three missed 30 s heartbeats).
@@ -42,11 +39,6 @@ def settings(settings: Settings, api_port: int) -> Settings:
 async def api_url(app: FastAPI, api_port: int) -> AsyncIterator[str]:
     async with live_server.serve(app, api_port) as url:
         yield url
-
-
-@pytest.fixture
-def jobs(client: httpx.AsyncClient, app: FastAPI, aws: LocalAws, settings: Settings) -> JobDriver:
-    return JobDriver(client, app, aws, settings)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -16,9 +15,7 @@ from app.config import Settings
 from devstack.batch_runner import LocalBatch, start_local_batch
 from devstack.lambda_runners import job_dispatcher_environment
 from devstack.moto_server import MotoServer, free_port
-from devstack.provision import LocalAws
 from tests.support import live_server
-from tests.support.jobs import JobDriver
 
 # Stopping a container at teardown must not hold the suite up.
 TEST_STOP_GRACE_SECONDS = 5.0
@@ -65,11 +62,6 @@ def dispatcher_env(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     return environment
-
-
-@pytest.fixture
-def jobs(client: httpx.AsyncClient, app: FastAPI, aws: LocalAws, settings: Settings) -> JobDriver:
-    return JobDriver(client, app, aws, settings)
 
 
 @pytest.fixture(scope="session")
