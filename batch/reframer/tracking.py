@@ -91,6 +91,8 @@ def densify(
             # Past the last look the subject keeps going as it went between the last two.
             tail = np.arange(last + 1, end)
             speed = (boxes[run[-1]] - boxes[run[-2]]) / max(1, local[run[-1]] - local[run[-2]])
+            # ...at its last size: a shrinking box extrapolated would turn inside out.
+            speed[2:] = 0.0
             dense[tail] = boxes[run[-1]] + np.outer(tail - last, speed)
     return dense
 
