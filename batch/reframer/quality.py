@@ -88,8 +88,9 @@ def _kept_while_lost(
 
 
 def unfound_frames(tracks: list[SubjectTrack]) -> int:
-    """Frames of the shots where no subject was found at all."""
-    return sum(t.shot.frames for t in tracks if np.isnan(t.dense_raw[:, 0]).all())
+    """Frames of the shots where no subject was found although something moved (a shot where
+    nothing moves and no face shows has nothing to lose)."""
+    return sum(t.shot.frames for t in tracks if t.kind == "none" and t.unfollowed_motion)
 
 
 def retention(
@@ -103,8 +104,9 @@ def retention(
     smoothed) on which the crop keeps it (None when no frame had a subject), and how many
     frames that share is over. With `source`, frames where a face was lost inside the picture
     count too, as not kept unless it was in the crop on both sides of the gap, and so do the
-    frames of shots where no subject was found: nobody knows the crop kept anything there
-    (measured: leaving them out claimed 0.99 on a real clip whose truth is 0.55)."""
+    frames of shots where no subject was found but something moved: nobody knows the crop
+    kept what the shot is about (measured: leaving them out claimed 0.99 on a real clip whose
+    truth is 0.55)."""
     kept_frames = total = 0
     for track in tracks:
         known = ~np.isnan(track.dense_raw[:, 0])

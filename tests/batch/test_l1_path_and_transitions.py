@@ -145,16 +145,20 @@ def test_a_box_carried_past_its_last_look_keeps_its_size() -> None:
     assert dense[34, 2:].tolist() == [20.0, 20.0]  # ...without turning inside out
 
 
-def test_shots_where_no_subject_was_found_count_as_lost_in_the_claimed_retention() -> None:
+def test_shots_where_something_moved_but_no_subject_was_found_count_as_lost() -> None:
     followed = np.tile([100.0, 100, 50, 50], (10, 1))
     with_subject = SubjectTrack(Shot(0, 10), "face", np.arange(10), followed, followed,
                                 followed, followed)  # fmt: skip
     nothing = np.full((10, 4), np.nan)
     without = SubjectTrack(Shot(10, 20), "none", np.arange(0), nothing[:0], nothing[:0],
-                           nothing, nothing)  # fmt: skip
+                           nothing, nothing, unfollowed_motion=True)  # fmt: skip
+    still = SubjectTrack(Shot(10, 20), "none", np.arange(0), nothing[:0], nothing[:0],
+                         nothing, nothing)  # fmt: skip
     x, y = np.full(20, 50.0), np.full(20, 50.0)
 
     assert retention([with_subject, without], x, y, (200, 200), (1000, 1000)) == (0.5, 20)
+    # A shot where nothing moved and no face showed has nothing to lose.
+    assert retention([with_subject, still], x, y, (200, 200), (1000, 1000)) == (1.0, 10)
     # A clip where nothing was found anywhere makes no claim at all.
     assert retention([without], x, y, (200, 200), (1000, 1000)) == (None, 0)
     block = summary(0.5, 20, 20, unfound=10)
