@@ -40,6 +40,10 @@ FACE_PADDING = (0.3, 0.5, 0.3, 0.8)
 MOTION_PADDING = (0.05, 0.05, 0.05, 0.05)
 # The share of the box kept as a margin even by the hard corridor, where it fits.
 HARD_MARGIN = 0.25
+# The soft corridor keeps this share of the box further from its edges, where it is wide
+# enough: a detected box is often smaller than the subject (a blocky or low-resolution
+# face), and a path that rides the padded box's edge cuts off what the box missed.
+COMFORT_MARGIN = 0.15
 # Tracking, the L1-optimal path: weights of the path's first, second and third differences
 # (at 30 fps; Grundmann et al.'s 10, 1, 100) and of a pixel outside the soft corridor for a
 # frame. A pixel of camera travel costs as much as being a pixel off for a third of a second.
@@ -100,6 +104,9 @@ def _axis_corridor(
     # The band and asymmetric padding can disagree for large subjects: meet halfway.
     empty = soft_low > soft_high
     soft_low[empty] = soft_high[empty] = (soft_low[empty] + soft_high[empty]) / 2
+    middle, comfort = (soft_low + soft_high) / 2, COMFORT_MARGIN * size
+    soft_low = np.minimum(soft_low + comfort, middle)
+    soft_high = np.maximum(soft_high - comfort, middle)
     too_big = hard_low > hard_high
     for low, high in ((soft_low, soft_high), (hard_low, hard_high)):
         low[too_big] = centred[too_big]

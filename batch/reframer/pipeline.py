@@ -254,7 +254,9 @@ def run(
 
         with clock.stage("outputs"):
             kept, judged = quality.retention(tracks, x, y, window, source)
-            quality_block = quality.summary(kept, judged, frame_count)
+            quality_block = quality.summary(
+                kept, judged, frame_count, quality.unfound_frames(tracks)
+            )
             metrics: dict[str, Any] = {
                 "duration_seconds": round(info.duration, 3),
                 "width": size[0],

@@ -10,7 +10,7 @@ wobble by a few pixels from frame to frame and the camera should not.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -68,6 +68,9 @@ class SubjectTrack:
     raw_boxes: NDArray[np.float64]
     dense: NDArray[np.float64]
     dense_raw: NDArray[np.float64]
+    # No subject, yet something moved: too scattered or too brief to follow. Whatever the
+    # shot is about may be out of the crop (unlike a shot where nothing moves at all).
+    unfollowed_motion: bool = False
 
 
 def densify(
@@ -91,6 +94,8 @@ def densify(
             # Past the last look the subject keeps going as it went between the last two.
             tail = np.arange(last + 1, end)
             speed = (boxes[run[-1]] - boxes[run[-2]]) / max(1, local[run[-1]] - local[run[-2]])
+            # ...at its last size: a shrinking box extrapolated would turn inside out.
+            speed[2:] = 0.0
             dense[tail] = boxes[run[-1]] + np.outer(tail - last, speed)
     return dense
 
@@ -227,6 +232,7 @@ def subject_of_shot(
             frames.append(face.frame)
             boxes.append(box)
         return _track_from(shot, "face", frames, boxes, max_gap, step)
+    moved = bool(motions)
     # Motion spread far wider than the crop is scattered (traffic, foliage, a shaking camera),
     # not a subject to follow.
     motions = [
@@ -238,4 +244,5 @@ def subject_of_shot(
         return _track_from(
             shot, "motion", [m.frame for m in motions], [m.box for m in motions], max_gap, step
         )
-    return _track_from(shot, "none", [], [], max_gap, step)
+    empty = _track_from(shot, "none", [], [], max_gap, step)
+    return replace(empty, unfollowed_motion=moved)

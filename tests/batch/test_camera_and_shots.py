@@ -5,10 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from batch.reframer.camera import Corridor, plan_axis, slowest_pan
+from batch.reframer.camera import (
+    COMFORT_MARGIN,
+    FACE_PADDING,
+    Corridor,
+    plan_axis,
+    plan_shot,
+    slowest_pan,
+)
 from batch.reframer.geometry import OutputSpec, crop_window
-from batch.reframer.shots import find_cuts
-from batch.reframer.tracking import smooth_boxes
+from batch.reframer.shots import Shot, find_cuts
+from batch.reframer.tracking import SubjectTrack, smooth_boxes
 
 
 def _corridor(low: np.ndarray, high: np.ndarray, preferred: float) -> Corridor:
@@ -109,3 +116,21 @@ def test_the_crop_window_is_the_largest_even_window_of_the_aspect() -> None:
     # A portrait source turned square crops vertically.
     assert crop_window(1080, 1920, "1:1") == (1080, 1080)
     assert crop_window(641, 361, "9:16") == (202, 360)
+
+
+def test_a_large_face_crossing_at_constant_speed_is_panned_with_room_beyond_its_padding() -> None:
+    # A detected box is often smaller than the face (a blocky or low-resolution one): the
+    # pan keeps a margin beyond the padding instead of riding the padded box's edge.
+    frames, width = 150, 300.0
+    boxes = np.array([[400 + 2 * t, 300, width, width] for t in range(frames)], dtype=float)
+    track = SubjectTrack(Shot(0, frames), "face", np.arange(frames), boxes, boxes, boxes, boxes)
+    window = crop_window(1920, 1080, "9:16")
+
+    path = plan_shot(track, (1920, 1080), window, fps=25)
+
+    assert path.mode == "panning"
+    assert np.allclose(np.diff(path.x, 2), 0, atol=1e-9)
+    room_left = boxes[:, 0] - path.x
+    room_right = path.x + window[0] - (boxes[:, 0] + width)
+    assert room_left.min() >= (FACE_PADDING[0] + COMFORT_MARGIN) * width - 1e-6
+    assert room_right.min() >= (FACE_PADDING[2] + COMFORT_MARGIN) * width - 1e-6

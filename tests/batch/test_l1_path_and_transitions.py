@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 
 from batch.reframer.camera import Corridor, l1_path
-from batch.reframer.quality import kept, lost_frames, summary
+from batch.reframer.quality import kept, lost_frames, retention, summary
 from batch.reframer.shots import Shot, find_gradual, merge_cuts
 from batch.reframer.tracking import SubjectTrack, densify
 
@@ -134,3 +134,36 @@ def test_low_retention_says_so() -> None:
         "low_retention": False, "warnings": [],
     }  # fmt: skip
     assert summary(None, 0, 100)["warnings"] == ["no subject was found: the crop holds the centre"]
+
+
+def test_a_box_carried_past_its_last_look_keeps_its_size() -> None:
+    shot = Shot(0, 40)
+    boxes = np.array([[100.0, 100, 40, 40], [110, 100, 20, 20]])  # shrinking as it moves
+    dense = densify(shot, np.array([0, 4]), boxes, max_gap=10, reach=30)
+
+    assert dense[34, 0] == 110 + 2.5 * 30  # it keeps going as it went...
+    assert dense[34, 2:].tolist() == [20.0, 20.0]  # ...without turning inside out
+
+
+def test_shots_where_something_moved_but_no_subject_was_found_count_as_lost() -> None:
+    followed = np.tile([100.0, 100, 50, 50], (10, 1))
+    with_subject = SubjectTrack(Shot(0, 10), "face", np.arange(10), followed, followed,
+                                followed, followed)  # fmt: skip
+    nothing = np.full((10, 4), np.nan)
+    without = SubjectTrack(Shot(10, 20), "none", np.arange(0), nothing[:0], nothing[:0],
+                           nothing, nothing, unfollowed_motion=True)  # fmt: skip
+    still = SubjectTrack(Shot(10, 20), "none", np.arange(0), nothing[:0], nothing[:0],
+                         nothing, nothing)  # fmt: skip
+    x, y = np.full(20, 50.0), np.full(20, 50.0)
+
+    assert retention([with_subject, without], x, y, (200, 200), (1000, 1000)) == (0.5, 20)
+    # A shot where nothing moved and no face showed has nothing to lose.
+    assert retention([with_subject, still], x, y, (200, 200), (1000, 1000)) == (1.0, 10)
+    # A clip where nothing was found anywhere makes no claim at all.
+    assert retention([without], x, y, (200, 200), (1000, 1000)) == (None, 0)
+    block = summary(0.5, 20, 20, unfound=10)
+    assert block["subject_coverage"] == 0.5
+    assert (
+        "no subject was found on 50% of the frames (whole shots): they count as lost"
+        in (block["warnings"])
+    )
