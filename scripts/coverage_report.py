@@ -23,6 +23,9 @@ FLOORS: dict[str, tuple[float, float]] = {
     "app": (90.0, 71.0),
     "contracts": (97.0, 94.0),
     "lambdas": (90.0, 76.0),
+    # devstack/ (was app/local/, moved out of the API image): 86.5/71.0 on 2026-12-03 before
+    # the local Batch runner learned array jobs; a point under, until measured again.
+    "devstack": (85.0, 69.0),
     "batch": (93.0, 80.0),
     "bench": (0.0, 0.0),
 }
