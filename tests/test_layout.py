@@ -3,6 +3,7 @@ imported by its full name (`tests.batch.conftest`) and two folders may hold file
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -17,3 +18,15 @@ def test_every_folder_holding_python_is_a_package() -> None:
     assert (
         sorted(str(f.relative_to(TESTS)) for f in folders if not (f / "__init__.py").exists()) == []
     )
+
+
+def test_no_test_imports_a_helper_by_its_bare_name() -> None:
+    """`from conftest import ...` works only when pytest happens to put that folder on
+    sys.path first; `from tests.batch.conftest import ...` works from anywhere."""
+    bare = re.compile(r"^\s*(from|import) (conftest|synthetic_clips)\b", re.MULTILINE)
+    offenders = sorted(
+        str(path.relative_to(TESTS))
+        for path in TESTS.rglob("*.py")
+        if "node_modules" not in path.parts and bare.search(path.read_text())
+    )
+    assert offenders == []

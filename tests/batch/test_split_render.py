@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import reframe, run_reframer
-from synthetic_clips import Path2D, Shot, make_clip
 
 from batch.reframer.segments import plan_segments
+from tests.batch.conftest import reframe, run_reframer
+from tests.batch.synthetic_clips import Path2D, Shot, make_clip
 
 FPS = 25
 SEGMENT_SECONDS = "2"
