@@ -14,10 +14,10 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
-from devstack.moto_server import MotoServer, start_moto
+from devstack.moto_server import MotoServer, free_port, start_moto
 from devstack.provision import LocalAws, provision_aws
 from devstack.smtp_sink import SmtpSink, start_smtp_sink
-from tests.support import migrations
+from tests.support import live_server, migrations
 from tests.support.jobs import JobDriver
 from tests.support.local_stack import LocalStack, start_local_stack
 from tests.support.mailbox import Mailbox
@@ -134,6 +134,19 @@ def users(client: httpx.AsyncClient, app: FastAPI) -> UserFactory:
 def jobs(client: httpx.AsyncClient, app: FastAPI, aws: LocalAws, settings: Settings) -> JobDriver:
     """Drives jobs through their life: create, upload, confirm, relay, callbacks."""
     return JobDriver(client, app, aws, settings)
+
+
+@pytest.fixture
+def api_port() -> int:
+    """A free loopback port for a test that serves the app over real HTTP (api_url)."""
+    return free_port()
+
+
+@pytest.fixture
+async def api_url(app: FastAPI, api_port: int) -> AsyncIterator[str]:
+    """The app served by uvicorn on api_port, for callers outside the process (a container)."""
+    async with live_server.serve(app, api_port) as url:
+        yield url
 
 
 @pytest.fixture

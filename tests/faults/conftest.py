@@ -5,24 +5,17 @@ tests may stop and start without touching the session's shared one."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 
 from app.config import Settings
-from devstack.moto_server import free_port
-from tests.support import live_server, migrations
+from tests.support import migrations
 from tests.support.postgres import PostgresCluster
 
 # The shortest timeout the settings accept (three missed 30 s heartbeats).
 HEARTBEAT_TIMEOUT_SECONDS = 90
-
-
-@pytest.fixture
-def api_port() -> int:
-    return free_port()
 
 
 @pytest.fixture
@@ -33,12 +26,6 @@ def settings(settings: Settings, api_port: int) -> Settings:
             "job_heartbeat_timeout_seconds": HEARTBEAT_TIMEOUT_SECONDS,
         }
     )
-
-
-@pytest.fixture
-async def api_url(app: FastAPI, api_port: int) -> AsyncIterator[str]:
-    async with live_server.serve(app, api_port) as url:
-        yield url
 
 
 @pytest.fixture(scope="session")

@@ -9,32 +9,19 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 
 from app.config import Settings
 from devstack.batch_runner import LocalBatch, start_local_batch
 from devstack.lambda_runners import job_dispatcher_environment
-from devstack.moto_server import MotoServer, free_port
-from tests.support import live_server
+from devstack.moto_server import MotoServer
 
 # Stopping a container at teardown must not hold the suite up.
 TEST_STOP_GRACE_SECONDS = 5.0
 
 
 @pytest.fixture
-def api_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
 def settings(settings: Settings, api_port: int) -> Settings:
     return settings.model_copy(update={"callback_base_url": f"http://127.0.0.1:{api_port}"})
-
-
-@pytest.fixture
-async def api_url(app: FastAPI, api_port: int) -> AsyncIterator[str]:
-    async with live_server.serve(app, api_port) as url:
-        yield url
 
 
 @pytest.fixture
