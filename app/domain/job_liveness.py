@@ -34,15 +34,29 @@ class LivenessLimits:
     running_timeout: timedelta
     submitted_timeout: timedelta
 
+    @staticmethod
+    def owes_heartbeats(status: JobStatus, *, awaiting_batch: bool = False) -> bool:
+        """A container runs the job (rather than Batch holding its next step in a queue)."""
+        return status is JobStatus.RUNNING and not awaiting_batch
+
+    def silence_allowed(
+        self, status: JobStatus, *, awaiting_batch: bool = False
+    ) -> timedelta | None:
+        """How long a job in `status` may go without a sign of life; None: for ever. A running
+        container owes heartbeats; a Batch job waiting to start (submitted, or the next step
+        of a split render) owes nothing until it starts."""
+        if self.owes_heartbeats(status, awaiting_batch=awaiting_batch):
+            return self.running_timeout
+        if status in (JobStatus.RUNNING, JobStatus.SUBMITTED):
+            return self.submitted_timeout
+        return None
+
     def deadline(
         self, status: JobStatus, now: datetime, *, awaiting_batch: bool = False
     ) -> datetime | None:
         """Jobs in `status` whose last sign of life is before this are lost; None: never."""
-        if status is JobStatus.RUNNING and not awaiting_batch:
-            return now - self.running_timeout
-        if status in (JobStatus.RUNNING, JobStatus.SUBMITTED):
-            return now - self.submitted_timeout
-        return None
+        allowed = self.silence_allowed(status, awaiting_batch=awaiting_batch)
+        return None if allowed is None else now - allowed
 
 
 def last_sign_of_life(

@@ -151,16 +151,16 @@ async def _fail_if_still_lost(
     ):
         await session.rollback()
         return 0
-    running = status is JobStatus.RUNNING and not awaiting_batch
-    silence = limits.running_timeout if running else limits.submitted_timeout
+    silence = limits.silence_allowed(status, awaiting_batch=awaiting_batch)
+    assert silence is not None  # is_lost holds only for running and submitted jobs
     message = (
         f"The container stopped reporting for more than {int(silence.total_seconds())} s "
         "(killed or its host was lost); submit the job again."
-        if running
+        if limits.owes_heartbeats(status, awaiting_batch=awaiting_batch)
         else f"The Batch job did not start within {int(silence.total_seconds())} s; "
         "submit the job again."
     )
-    # is_lost holds only for running and submitted jobs, both of which may fail.
+    # Both running and submitted jobs may fail.
     transition = await transition_to_failed(
         session, settings, job, FailureCode.CONTAINER_LOST, message, actor=Actor.SWEEPER
     )
