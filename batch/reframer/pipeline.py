@@ -130,7 +130,7 @@ def _analyse(
             with clock.stage("following"):
                 faces += found + _followed(follower, frame.index, frame.bgr, found, layout)
             with clock.stage("objects"):
-                objects += object_sampler.objects(frame.index, frame.bgr)
+                objects += object_sampler.objects(frame.index, frame.bgr, bool(found))
         with clock.stage("saliency"):
             moving = motion.add(frame)
             if moving is not None:

@@ -349,7 +349,4 @@ def subject_of_shot(
             shot, "motion", [m.frame for m in motions], [m.box for m in motions], max_gap, step
         )
     empty = _track_from(shot, "none", [], [], max_gap, step)
-    # Motion with nothing recognisable in it (water, foliage, an empty street) is scenery;
-    # people, animals or vehicles seen in a shot where none could be chosen may be what the
-    # shot is about, and the crop may have missed them.
-    return replace(empty, unfollowed_motion=moved and bool(objects))
+    return replace(empty, unfollowed_motion=moved)
