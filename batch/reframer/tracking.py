@@ -237,15 +237,18 @@ def _family(label: str) -> str:
     return "animal" if label in ANIMALS else label
 
 
-def _agreement(track: _Track, motions: list[Motion], step: int) -> float:
-    """Share of the track's sightings that the moving region overlaps (measured within a
-    sample of them)."""
-    agreeing = 0
+def _agreement(track: _Track, motions: list[Motion], step: int) -> tuple[float, float]:
+    """How the moving region (measured within a sample of each sighting) agrees with the
+    track: the share of its sightings it overlaps, and how closely it outlines them (mean
+    overlap, IoU; 0 where nothing moved near)."""
+    agreeing, outline = 0, 0.0
     for seen in track.faces:
         near = [m for m in motions if abs(m.frame - seen.frame) <= step]
         if any(m.box.iou(seen.box) > 0.1 or _holds(seen.box, m.box) for m in near):
             agreeing += 1
-    return agreeing / max(1, len(track.faces))
+        outline += max((m.box.iou(seen.box) for m in near), default=0.0)
+    count = max(1, len(track.faces))
+    return agreeing / count, outline / count
 
 
 def _holds(outer: Box, inner: Box) -> bool:
@@ -273,7 +276,15 @@ def object_tracks(
             track.weight = max(o.weight for o in members if any(o is f for f in track.faces))
             tracks.append(track)
     if motions:
-        tracks = [t for t in tracks if _agreement(t, motions, step) >= MIN_MOTION_AGREEMENT]
+        agreeing = []
+        for track in tracks:
+            share, outline = _agreement(track, motions, step)
+            if share >= MIN_MOTION_AGREEMENT:
+                # The object the motion outlines, not a large one it merely crosses (a
+                # person walking past a parked lorry moves inside the lorry's box too).
+                track.weight *= 0.5 + outline
+                agreeing.append(track)
+        tracks = agreeing
     worthy = [t for t in tracks if t.looks >= needed or (looks <= 2 and t.looks)]
     shorter = [t for t in tracks if t not in worthy and t.looks >= 2]
     if worthy:

@@ -190,3 +190,17 @@ def test_a_single_sighting_is_no_subject_and_a_face_outranks_a_person() -> None:
 
     faces = [Face(f, Box(300, 40, 40, 50), 0.9) for f in range(0, SHOT.end, STEP)]
     assert _subject(_looks("person", walker), _motion_over(walker), faces).kind == "face"
+
+
+def test_the_object_the_motion_outlines_wins_over_a_large_one_it_crosses() -> None:
+    # A person walks past a parked lorry: the moving region is the person, inside the
+    # lorry's box all along.
+    walker = [Box(200 + 2.0 * i * OBJECT_STEP, 30, 90, 240) for i in range(10)]
+    lorry = _looks("truck", [Box(150, 10, 420, 260)] * 10, 0.8)
+
+    track = _subject(_looks("person", walker) + lorry, _motion_over(walker))
+
+    assert track.kind == "object"
+    known = track.dense_raw[~np.isnan(track.dense_raw[:, 0])]
+    assert known[0, 2] == pytest.approx(90, abs=1)
+    assert known[-1, 0] > 300
