@@ -19,6 +19,7 @@ from batch.reframer import camera, decode, outputs, probe, quality, render, shot
 from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, gray
 from batch.reframer.geometry import OutputSpec, crop_window
+from batch.reframer.objects import DetectedObject, ObjectSampler
 from batch.reframer.saliency import Motion, MotionDetector
 from batch.reframer.segments import Split, hand_off
 
@@ -87,6 +88,10 @@ class _Analysis:
     # Sampled frames the face detector ran on, and those whose detections were reused.
     faces_detected: int
     faces_reused: int
+    objects: list[DetectedObject]
+    # Frames between two looks of the object detector.
+    object_step: int
+    objects_detected: int
 
 
 def _analyse(
@@ -96,11 +101,13 @@ def _analyse(
     detector = shots.ShotDetector(info.fps)
     motion = MotionDetector(info.fps, layout.step, layout.detection_scale)
     sampler = FaceSampler(layout.detection_scale)
+    object_sampler = ObjectSampler(layout.detection_scale, info.fps / layout.step)
     follower = Follower(
         max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
         max(1, round(FOLLOW_BACK_SECONDS * info.fps / layout.step)),
     )
     faces: list[Face] = []
+    objects: list[DetectedObject] = []
     motions: list[Motion] = []
     times: list[float] = []
     expected = max(1, info.frame_count or round(info.duration * info.fps))
@@ -122,6 +129,8 @@ def _analyse(
                 )
             with clock.stage("following"):
                 faces += found + _followed(follower, frame.index, frame.bgr, found, layout)
+            with clock.stage("objects"):
+                objects += object_sampler.objects(frame.index, frame.bgr, bool(found))
         with clock.stage("saliency"):
             moving = motion.add(frame)
             if moving is not None:
@@ -131,7 +140,7 @@ def _analyse(
         if percent >= reported + 5:
             reported = percent
             report("decode", percent)
-    busy = sum(clock.seconds[s] for s in ("shots", "faces", "following", "saliency"))
+    busy = sum(clock.seconds[s] for s in ("shots", "faces", "following", "objects", "saliency"))
     clock.seconds["decode"] += time.perf_counter() - started - busy
     return _Analysis(
         detector.shots(),
@@ -141,6 +150,9 @@ def _analyse(
         motion.lag,
         sampler.detected,
         sampler.reused,
+        objects,
+        layout.step * object_sampler.every,
+        object_sampler.detected,
     )
 
 
@@ -221,6 +233,8 @@ def run(
                     window,
                     info.fps,
                     layout.step,
+                    [o for o in analysis.objects if shot.start <= o.frame < shot.end],
+                    analysis.object_step,
                 )
                 for shot in found_shots
             ]
@@ -279,6 +293,7 @@ def run(
                     "detected": analysis.faces_detected,
                     "reused": analysis.faces_reused,
                 },
+                "object_detection": {"detected": analysis.objects_detected},
                 "quality": quality_block,
             }
             uris = outputs.output_uris(output_prefix)

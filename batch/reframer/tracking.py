@@ -2,26 +2,31 @@
 
 Faces are linked from sample to sample by overlap into tracks; the strongest track (long-lived,
 large, confident) is the subject, and other faces join it where both fit in the crop. A shot
-without a face falls back to the moving region, and a shot with neither has no subject (the
-camera holds the centre). The subject's box is then smoothed over time, because detector boxes
-wobble by a few pixels from frame to frame and the camera should not.
+without a face falls back to a detected object (a person, an animal, a vehicle: chosen by class
+weight, size and persistence, and, where something in the shot moves, only one that moves with
+it: a parked car in a photograph must not steal the subject), then to the moving region, and a
+shot with none of these has no subject (the camera holds the centre). The subject's box is
+then smoothed over time, because detector boxes wobble by a few pixels from frame to frame and
+the camera should not.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
+from batch.reframer.objects import ANIMALS, VEHICLES, DetectedObject
 from batch.reframer.saliency import Motion
 from batch.reframer.shots import Shot
 
-SubjectKind = Literal["face", "motion", "none"]
+SubjectKind = Literal["face", "object", "motion", "none"]
 
 # A face missing from up to this many seconds of samples is still the same face.
 MAX_GAP_SECONDS = 1.0
@@ -34,14 +39,39 @@ MAX_MOTION_SPREAD = 1.5
 # A shorter face track carries the subject where no stronger one runs if it has this many
 # sightings (one or two can be a texture that looks like a face).
 MIN_LOOKS = 3
+# An object track must be seen on this share of the shot's object looks (and at least twice)
+# to be its subject: one or two hits are as often a texture or a photograph's detail.
+MIN_OBJECT_COVERAGE = 0.3
+# Where something in the shot moves, an object is its subject only if at least this share of
+# its sightings agree with the motion (the moving region overlaps it).
+MIN_MOTION_AGREEMENT = 0.5
+# The strongest object track is the subject only if it outweighs this share of all the worthy
+# object tracks running beside it: several cars of similar weight are traffic, the scenery
+# of the shot, not what it is about.
+MIN_OBJECT_DOMINANCE = 0.5
+
+
+class Sighting(Protocol):
+    """A face or an object seen on one frame."""
+
+    @property
+    def frame(self) -> int: ...
+    @property
+    def box(self) -> Box: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def detected_at(self) -> int | None: ...
 
 
 @dataclass
 class _Track:
-    faces: list[Face] = field(default_factory=list)
+    faces: list[Sighting] = field(default_factory=list)
+    # How much the track's kind counts (objects.CLASS_WEIGHTS; faces 1).
+    weight: float = 1.0
 
     @property
-    def last(self) -> Face:
+    def last(self) -> Sighting:
         return self.faces[-1]
 
     @property
@@ -51,7 +81,9 @@ class _Track:
 
     @property
     def score(self) -> float:
-        return float(sum(face.confidence * math.sqrt(face.box.area) for face in self.faces))
+        return self.weight * float(
+            sum(face.confidence * math.sqrt(face.box.area) for face in self.faces)
+        )
 
 
 @dataclass(frozen=True)
@@ -100,7 +132,7 @@ def densify(
     return dense
 
 
-def _same_face(track: _Track, face: Face, max_gap: int, step: int) -> float:
+def _same_face(track: _Track, face: Sighting, max_gap: int, step: int) -> float:
     """How well `face` continues `track` (0 = not at all): overlap with its last box, or
     nearness to where it was heading (a fast subject moves more than its width between
     looks)."""
@@ -122,10 +154,10 @@ def _same_face(track: _Track, face: Face, max_gap: int, step: int) -> float:
     return max(overlap, 0.5 * near)
 
 
-def link_faces(faces: list[Face], max_gap: int, step: int = 1) -> list[_Track]:
+def link_faces(faces: Sequence[Sighting], max_gap: int, step: int = 1) -> list[_Track]:
     """Greedy frame-by-frame linking, most confident detections first."""
     tracks: list[_Track] = []
-    by_frame: dict[int, list[Face]] = {}
+    by_frame: dict[int, list[Sighting]] = {}
     for face in faces:
         by_frame.setdefault(face.frame, []).append(face)
     for frame in sorted(by_frame):
@@ -197,6 +229,76 @@ def _subject_tracks(worthy: list[_Track], shorter: list[_Track]) -> list[_Track]
     return chosen
 
 
+def _family(label: str) -> str:
+    """Classes the detector confuses with each other (a car for a truck, a bicycle for a
+    motorcycle) are one object seen differently."""
+    if label in VEHICLES:
+        return "vehicle"
+    return "animal" if label in ANIMALS else label
+
+
+def _agreement(track: _Track, motions: list[Motion], step: int) -> tuple[float, float]:
+    """How the moving region (measured within a sample of each sighting) agrees with the
+    track: the share of its sightings it overlaps, and how closely it outlines them (mean
+    overlap, IoU; 0 where nothing moved near)."""
+    agreeing, outline = 0, 0.0
+    for seen in track.faces:
+        near = [m for m in motions if abs(m.frame - seen.frame) <= step]
+        if any(m.box.iou(seen.box) > 0.1 or _holds(seen.box, m.box) for m in near):
+            agreeing += 1
+        outline += max((m.box.iou(seen.box) for m in near), default=0.0)
+    count = max(1, len(track.faces))
+    return agreeing / count, outline / count
+
+
+def _holds(outer: Box, inner: Box) -> bool:
+    return outer.x <= inner.cx <= outer.right and outer.y <= inner.cy <= outer.bottom
+
+
+def object_tracks(
+    shot: Shot,
+    objects: Sequence[DetectedObject],
+    motions: list[Motion],
+    max_gap: int,
+    step: int,
+    object_step: int,
+) -> tuple[list[_Track], list[_Track]]:
+    """The object tracks that may be the shot's subject (persistent; moving with the motion
+    where the shot has some to follow) and shorter ones that may carry it where they run.
+
+    `object_step` is the number of frames between two looks of the object detector."""
+    looks = max(1, -(-shot.frames // object_step))
+    needed = max(2.0, MIN_OBJECT_COVERAGE * looks)
+    tracks: list[_Track] = []
+    for family in sorted({_family(o.label) for o in objects}):
+        members = [o for o in objects if _family(o.label) == family]
+        for track in link_faces(members, max(max_gap, 2 * object_step), object_step):
+            track.weight = max(o.weight for o in members if any(o is f for f in track.faces))
+            tracks.append(track)
+    if motions:
+        agreeing = []
+        for track in tracks:
+            share, outline = _agreement(track, motions, step)
+            if share >= MIN_MOTION_AGREEMENT:
+                # The object the motion outlines, not a large one it merely crosses (a
+                # person walking past a parked lorry moves inside the lorry's box too).
+                track.weight *= 0.5 + outline
+                agreeing.append(track)
+        tracks = agreeing
+    worthy = [t for t in tracks if t.looks >= needed or (looks <= 2 and t.looks)]
+    shorter = [t for t in tracks if t not in worthy and t.looks >= 2]
+    if worthy:
+        best = max(worthy, key=lambda t: t.score)
+        beside = [t for t in worthy if _overlap_in_time(t, best)]
+        if best.score < MIN_OBJECT_DOMINANCE * sum(t.score for t in beside):
+            return [], []
+    return worthy, shorter
+
+
+def _overlap_in_time(a: _Track, b: _Track) -> bool:
+    return a.faces[0].frame <= b.last.frame and b.faces[0].frame <= a.last.frame
+
+
 def subject_of_shot(
     shot: Shot,
     faces: list[Face],
@@ -204,10 +306,13 @@ def subject_of_shot(
     window: tuple[int, int],
     fps: float,
     step: int,
+    objects: Sequence[DetectedObject] = (),
+    object_step: int = 1,
 ) -> SubjectTrack:
     """The subject track of one shot from its detections (all inside the shot).
 
-    `step` is the number of frames between two sampled frames.
+    `step` is the number of frames between two sampled frames, `object_step` between two
+    looks of the object detector.
     """
     samples = max(1, -(-shot.frames // step))
     max_gap = max(step, round(MAX_GAP_SECONDS * fps))
@@ -240,7 +345,17 @@ def subject_of_shot(
         for m in motions
         if m.box.w <= MAX_MOTION_SPREAD * window[0] and m.box.h <= MAX_MOTION_SPREAD * window[1]
     ]
-    if len(motions) >= max(1.0, MIN_MOTION_COVERAGE * samples):
+    followable = len(motions) >= max(1.0, MIN_MOTION_COVERAGE * samples)
+    worthy_objects, shorter_objects = object_tracks(
+        shot, objects, motions if followable else [], max_gap, step, object_step
+    )
+    if worthy_objects:
+        chosen = _subject_tracks(worthy_objects, shorter_objects)
+        seen = sorted((o for t in chosen for o in t.faces), key=lambda o: o.frame)
+        return _track_from(
+            shot, "object", [o.frame for o in seen], [o.box for o in seen], max_gap, object_step
+        )
+    if followable:
         return _track_from(
             shot, "motion", [m.frame for m in motions], [m.box for m in motions], max_gap, step
         )

@@ -1,0 +1,225 @@
+"""Stage 4b, objects: people, animals and vehicles on some of the sampled analysis frames.
+
+Faces are the strongest subject, but many shots have none: a person seen from behind, a
+cyclist, a dog, a car. As AutoFlip does, a COCO object detector runs beside the face detector
+and the shot's subject is chosen among its classes by weight (person > animal > vehicle),
+size, persistence and motion (tracking.py).
+
+The model is MediaPipe's EfficientDet-Lite0 (int8, 320x320, COCO's 90 class ids), vendored in
+`models/` (Apache-2.0, see models/NOTICE) and run by LiteRT on one thread: nothing is
+downloaded at run time. Its outputs are raw (no NMS inside): per anchor, 90 class scores
+(already sigmoid) and a box encoding (dy, dx, dh, dw) relative to one of 19206 fixed anchors,
+which are rebuilt here exactly as the model's metadata lists them (the unit tests compare).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from batch.reframer.geometry import Box
+
+MODEL_PATH = Path(__file__).with_name("models") / "efficientdet_lite0.tflite"
+INPUT_SIZE = 320
+# The anchors: feature levels 3-7 (grids of 40, 20, 10, 5 and 3 cells on a side), on each
+# cell 3 octave scales x 3 aspect ratios (width:height 1, 2, 1/2), the base side 3 cells.
+_GRIDS = (40, 20, 10, 5, 3)
+_OCTAVES = (0.0, 1 / 3, 2 / 3)
+_RATIOS = (1.0, 2.0, 0.5)
+_ANCHOR_CELLS = 3.0
+
+# Below this score the detector's hits on textures and photographs creep in (measured on
+# the generated suite's backgrounds); a subject is also required to persist (tracking.py).
+MIN_SCORE = 0.4
+# Boxes of one class overlapping more than this are one object (non-maximum suppression).
+NMS_OVERLAP = 0.5
+MAX_OBJECTS = 8
+# Objects smaller than this share of the picture's short side are background.
+MIN_SIDE_SHARE = 0.08
+
+# What a shot can be about, and how much it counts when several are there (AutoFlip's order:
+# face > person > animal > vehicle). Other COCO classes (furniture, food, signs...) are
+# never the subject of a shot. Class names from the model's labels.txt.
+PERSON = "person"
+ANIMALS = ("bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe")
+VEHICLES = ("bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat")
+CLASS_WEIGHTS: dict[str, float] = (
+    {PERSON: 1.0} | dict.fromkeys(ANIMALS, 0.7) | dict.fromkeys(VEHICLES, 0.5)
+)
+# The model's class ids (COCO's 90, with gaps) of the classes above.
+_CLASS_IDS: dict[int, str] = {
+    0: "person", 1: "bicycle", 2: "car", 3: "motorcycle", 4: "airplane", 5: "bus", 6: "train",
+    7: "truck", 8: "boat", 15: "bird", 16: "cat", 17: "dog", 18: "horse", 19: "sheep", 20: "cow",
+    21: "elephant", 22: "bear", 23: "zebra", 24: "giraffe",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DetectedObject:
+    frame: int
+    box: Box
+    confidence: float
+    label: str
+    # Always None: detections are not carried by optical flow (see tracking.Sighting).
+    detected_at: int | None = None
+
+    @property
+    def weight(self) -> float:
+        return CLASS_WEIGHTS[self.label]
+
+
+def anchors() -> NDArray[np.float64]:
+    """The model's anchors, (x centre, y centre, width, height) in input shares, in its order:
+    level by level, cell by cell (rows of cells, x fastest), octave then aspect ratio."""
+    rows = []
+    for grid in _GRIDS:
+        centres = (np.arange(grid) + 0.5) / grid
+        cy, cx = np.meshgrid(centres, centres, indexing="ij")
+        sizes = [
+            (
+                _ANCHOR_CELLS / grid * 2**octave * np.sqrt(ratio),
+                _ANCHOR_CELLS / grid * 2**octave / np.sqrt(ratio),
+            )
+            for octave in _OCTAVES
+            for ratio in _RATIOS
+        ]
+        per_cell = np.array(sizes)
+        level = np.empty((grid * grid, len(sizes), 4))
+        level[:, :, 0] = cx.ravel()[:, None]
+        level[:, :, 1] = cy.ravel()[:, None]
+        level[:, :, 2:] = per_cell[None]
+        rows.append(level.reshape(-1, 4))
+    return np.concatenate(rows)
+
+
+_ANCHORS = anchors()
+
+
+def letterbox(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
+    """The picture shrunk to fit the model's square input, padded with black at the right or
+    bottom (as the model was trained), and the input pixels per picture pixel."""
+    height, width = rgb.shape[:2]
+    factor = INPUT_SIZE / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    square = np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    square[: size[1], : size[0]] = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return square, factor
+
+
+def decode(
+    scores: NDArray[np.float32], encodings: NDArray[np.float32], factor: float, min_score: float
+) -> list[tuple[str, float, Box]]:
+    """(class, score, box in picture pixels) of the subject classes scoring at least
+    `min_score`, one box per object (greedy non-maximum suppression per class)."""
+    ids = np.array(sorted(_CLASS_IDS))
+    wanted = scores[:, ids]
+    anchor_index, column = np.nonzero(wanted >= min_score)
+    if len(anchor_index) == 0:
+        return []
+    found = wanted[anchor_index, column]
+    anchor = _ANCHORS[anchor_index]
+    code = encodings[anchor_index].astype(np.float64)
+    cy = code[:, 0] * anchor[:, 3] + anchor[:, 1]
+    cx = code[:, 1] * anchor[:, 2] + anchor[:, 0]
+    h = np.exp(code[:, 2]) * anchor[:, 3]
+    w = np.exp(code[:, 3]) * anchor[:, 2]
+    to_picture = INPUT_SIZE / factor
+    kept: list[tuple[str, float, Box]] = []
+    for i in np.argsort(-found):
+        label = _CLASS_IDS[int(ids[column[i]])]
+        box = Box(
+            float(cx[i] - w[i] / 2) * to_picture,
+            float(cy[i] - h[i] / 2) * to_picture,
+            float(w[i]) * to_picture,
+            float(h[i]) * to_picture,
+        )
+        if any(k[0] == label and k[2].iou(box) > NMS_OVERLAP for k in kept):
+            continue
+        kept.append((label, float(found[i]), box))
+        if len(kept) == MAX_OBJECTS:
+            break
+    return kept
+
+
+class _Model:
+    """The LiteRT interpreter, loaded once per process (about 50 ms) and used by one thread
+    at a time."""
+
+    def __init__(self) -> None:
+        from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-untyped]
+
+        self._interpreter: Any = Interpreter(model_path=str(MODEL_PATH), num_threads=1)
+        self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        outputs = self._interpreter.get_output_details()
+        self._scores = next(o["index"] for o in outputs if o["shape"][-1] != 4)
+        self._boxes = next(o["index"] for o in outputs if o["shape"][-1] == 4)
+        self._lock = threading.Lock()
+
+    def run(self, square: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        with self._lock:
+            self._interpreter.set_tensor(self._input, square[None])
+            self._interpreter.invoke()
+            scores = np.array(self._interpreter.get_tensor(self._scores)[0], np.float32)
+            boxes = np.array(self._interpreter.get_tensor(self._boxes)[0], np.float32)
+        return scores, boxes
+
+
+@cache
+def _model() -> _Model:
+    return _Model()
+
+
+def detect_objects(
+    frame_index: int, bgr: NDArray[np.uint8], scale: float, min_score: float = MIN_SCORE
+) -> list[DetectedObject]:
+    """People, animals and vehicles in one BGR analysis frame; boxes scaled by `scale` into
+    source pixels and clipped to the picture."""
+    height, width = bgr.shape[:2]
+    square, factor = letterbox(np.ascontiguousarray(bgr[:, :, ::-1]))
+    scores, encodings = _model().run(square)
+    found = []
+    for label, score, box in decode(scores, encodings, factor, min_score):
+        left, top = max(box.x, 0.0), max(box.y, 0.0)
+        right, bottom = min(box.right, float(width)), min(box.bottom, float(height))
+        if min(right - left, bottom - top) < MIN_SIDE_SHARE * min(width, height):
+            continue
+        clipped = Box(left, top, right - left, bottom - top).scaled(scale)
+        found.append(DetectedObject(frame_index, clipped, score, label))
+    return found
+
+
+# Objects are looked for this many times a second (the face detector runs on every sample):
+# the detector costs about 15-20 ms of CPU a look, and tracking interpolates between looks.
+LOOKS_PER_SECOND = 3.0
+
+
+class ObjectSampler:
+    """Object detection on every few sampled frames of one video, fed in order.
+
+    A sample where faces were found is skipped (the look waits for the next one): a shot with
+    a face is about the face, and objects only choose the subject of shots without one. On
+    footage full of faces the detector then costs next to nothing."""
+
+    def __init__(self, scale: float, samples_per_second: float) -> None:
+        self.scale = scale
+        self.every = max(1, round(samples_per_second / LOOKS_PER_SECOND))
+        self.detected = 0
+        self._since = self.every
+
+    def objects(
+        self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False
+    ) -> list[DetectedObject]:
+        self._since += 1
+        if self._since < self.every or faces_found:
+            return []
+        self._since = 0
+        self.detected += 1
+        return detect_objects(frame_index, bgr, self.scale)

@@ -1,0 +1,206 @@
+"""The COCO object detector (batch/reframer/objects.py) on pictures scikit-image ships, and the
+choice of a shot's subject among detected objects (tracking.py) as pure logic."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from skimage import data
+
+from batch.reframer.faces import Face
+from batch.reframer.geometry import Box
+from batch.reframer.objects import MODEL_PATH, DetectedObject, anchors, detect_objects
+from batch.reframer.saliency import Motion
+from batch.reframer.shots import Shot
+from batch.reframer.tracking import SubjectTrack, subject_of_shot
+
+# -- the model's own description of its anchors ------------------------------------------------
+
+
+def _metadata_anchors() -> np.ndarray:
+    """The anchors listed in the model's DETECTOR_METADATA (MediaPipe's object detector
+    metadata, a flatbuffer: ObjectDetectorOptions.ssd_anchors_options.fixed_anchors_schema)."""
+    model = MODEL_PATH.read_bytes()
+    base = model.index(b"V001") - 4  # the buffer's file identifier follows its root offset
+
+    def u32(at: int) -> int:
+        return int(struct.unpack_from("<I", model, at)[0])
+
+    def field(table: int, index: int) -> int | None:
+        vtable = table - struct.unpack_from("<i", model, table)[0]
+        size = struct.unpack_from("<H", model, vtable)[0]
+        if 4 + 2 * index >= size:
+            return None
+        offset = struct.unpack_from("<H", model, vtable + 4 + 2 * index)[0]
+        return table + offset if offset else None
+
+    def child(table: int, index: int) -> int:
+        at = field(table, index)
+        assert at is not None
+        return at + u32(at)
+
+    root = base + u32(base)
+    vector = child(child(child(root, 1), 0), 0)
+    rows = []
+    for k in range(u32(vector)):
+        at = vector + 4 + 4 * k
+        anchor = at + u32(at)
+        values = []
+        for index in range(4):
+            place = field(anchor, index)
+            values.append(0.0 if place is None else struct.unpack_from("<f", model, place)[0])
+        rows.append(values)
+    return np.array(rows)
+
+
+def test_the_anchors_are_those_the_model_lists() -> None:
+    listed = _metadata_anchors()
+
+    assert listed.shape == (19206, 4)
+    np.testing.assert_allclose(anchors(), listed, atol=1e-6)
+
+
+# -- detection on real pictures -------------------------------------------------------------
+
+
+def _bgr(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _people(found: list[DetectedObject]) -> list[DetectedObject]:
+    return [o for o in found if o.label == "person"]
+
+
+def test_the_astronaut_is_found_as_a_person_where_she_is() -> None:
+    (person,) = _people(detect_objects(0, _bgr(data.astronaut()), 1.0))
+
+    # She fills the left two thirds of the 512x512 picture, head to the bottom edge.
+    assert person.box.iou(Box(0, 0, 360, 512)) >= 0.85
+    assert person.confidence >= 0.6
+
+
+def test_boxes_follow_the_subject_in_a_wide_picture_and_scale_to_source_pixels() -> None:
+    canvas = np.full((512, 1536, 3), 128, np.uint8)
+    canvas[:, 900:1412] = data.astronaut()
+
+    (person,) = _people(detect_objects(7, _bgr(canvas), 2.0))
+
+    assert person.frame == 7
+    # The same place, moved 900 pixels, in a source twice the size.
+    assert person.box.iou(Box(1800, 0, 720, 1024)) >= 0.8
+
+
+def test_a_cat_is_an_animal_and_a_cup_of_coffee_is_nothing() -> None:
+    cats = detect_objects(0, _bgr(data.chelsea()), 1.0)
+    coffee = detect_objects(0, _bgr(data.coffee()), 1.0)
+
+    assert [o.label for o in cats] == ["cat"]
+    assert cats[0].box.iou(Box(0, 0, 451, 300)) >= 0.8
+    assert coffee == []
+
+
+# -- the subject of a shot among objects ------------------------------------------------------
+
+FPS = 25.0
+STEP = 2  # frames between two samples
+OBJECT_STEP = 8  # frames between two looks of the object detector
+WINDOW = (152, 272)
+SHOT = Shot(0, 80)
+
+
+def _looks(label: str, boxes: list[Box], confidence: float = 0.7) -> list[DetectedObject]:
+    return [DetectedObject(i * OBJECT_STEP, box, confidence, label) for i, box in enumerate(boxes)]
+
+
+def _walking(start: float, speed: float) -> list[Box]:
+    return [Box(start + speed * i * OBJECT_STEP, 20, 90, 240) for i in range(10)]
+
+
+def _motion_over(boxes: list[Box]) -> list[Motion]:
+    """The moving region on every sample, where the boxes (one a look) are then."""
+    motions = []
+    for frame in range(0, SHOT.end, STEP):
+        box = boxes[min(len(boxes) - 1, frame // OBJECT_STEP)]
+        motions.append(Motion(frame, box, 0.05))
+    return motions
+
+
+def _subject(
+    objects: list[DetectedObject], motions: list[Motion], faces: list[Face] | None = None
+) -> SubjectTrack:
+    return subject_of_shot(SHOT, faces or [], motions, WINDOW, FPS, STEP, objects, OBJECT_STEP)
+
+
+def test_a_walking_person_is_the_subject_not_the_larger_parked_car() -> None:
+    walker = _walking(40, 4.0)
+    parked = _looks("car", [Box(380, 60, 250, 200)] * 10, 0.8)
+
+    track = _subject(_looks("person", walker) + parked, _motion_over(walker))
+
+    assert track.kind == "object"
+    # The track follows the walker, left to right.
+    known = track.dense_raw[~np.isnan(track.dense_raw[:, 0])]
+    assert known[0, 0] == pytest.approx(40, abs=1)
+    assert known[-1, 0] > 300
+
+
+def test_a_still_object_is_the_subject_of_a_shot_where_nothing_moves() -> None:
+    bicycle = _looks("bicycle", [Box(220, 30, 115, 240)] * 10)
+
+    track = _subject(bicycle, [])
+
+    assert track.kind == "object"
+    assert np.nanmedian(track.dense_raw[:, 0]) == pytest.approx(220, abs=1)
+
+
+def test_a_still_object_does_not_steal_the_subject_from_what_moves() -> None:
+    # A person in the background photograph, larger and weighted above the moving animal.
+    pictured = _looks("person", [Box(400, 0, 200, 272)] * 10, 0.9)
+    runner = _walking(20, 3.0)
+
+    track = _subject(pictured + _looks("dog", runner), _motion_over(runner))
+
+    assert track.kind == "object"
+    known = track.dense_raw[~np.isnan(track.dense_raw[:, 0])]
+    assert known[0, 0] == pytest.approx(20, abs=1)
+
+
+def test_traffic_is_not_a_subject_and_counts_as_unfollowed() -> None:
+    cars = [
+        o
+        for x, speed in ((0, 3.0), (200, 2.5), (400, -3.0), (560, -2.0))
+        for o in _looks("car", [Box(x + speed * i * OBJECT_STEP, 100, 90, 60) for i in range(10)])
+    ]
+    # The moving region spans all of them: too wide to follow.
+    spread = [Motion(frame, Box(0, 100, 640, 60), 0.2) for frame in range(0, SHOT.end, STEP)]
+
+    track = _subject(cars, spread)
+
+    assert track.kind == "none"
+    assert track.unfollowed_motion
+
+
+def test_a_single_sighting_is_no_subject_and_a_face_outranks_a_person() -> None:
+    walker = _walking(40, 4.0)
+    once = _looks("person", walker[:1])
+
+    assert _subject(once, _motion_over(walker)).kind == "motion"
+
+    faces = [Face(f, Box(300, 40, 40, 50), 0.9) for f in range(0, SHOT.end, STEP)]
+    assert _subject(_looks("person", walker), _motion_over(walker), faces).kind == "face"
+
+
+def test_the_object_the_motion_outlines_wins_over_a_large_one_it_crosses() -> None:
+    # A person walks past a parked lorry: the moving region is the person, inside the
+    # lorry's box all along.
+    walker = [Box(200 + 2.0 * i * OBJECT_STEP, 30, 90, 240) for i in range(10)]
+    lorry = _looks("truck", [Box(150, 10, 420, 260)] * 10, 0.8)
+
+    track = _subject(_looks("person", walker) + lorry, _motion_over(walker))
+
+    assert track.kind == "object"
+    known = track.dense_raw[~np.isnan(track.dense_raw[:, 0])]
+    assert known[0, 2] == pytest.approx(90, abs=1)
+    assert known[-1, 0] > 300
