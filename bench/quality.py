@@ -55,6 +55,8 @@ class ClipResult:
     modes: list[str] = field(default_factory=list)
     # Why pyautoflip has no scores on this clip (it failed on it), when it does not.
     autoflip_error: str | None = None
+    # pyautoflip's key frames with a face found, of those it sampled ("3/15").
+    autoflip_faces: str | None = None
 
     @property
     def truth_retention(self) -> float | None:
@@ -115,11 +117,13 @@ def evaluate(
     nx, ny = baselines.naive(source, aspect)
     scores["naive"] = score(truth, nx, ny, window, out_width, None)
     modes = [str(shot.get("camera_mode")) for shot in manifest["shots"]]
-    error = None
+    error = faces = None
     if autoflip_run is not None:
         error = _score_autoflip(autoflip_run, truth, window, out_width, scores)
+        if "key_frames" in autoflip_run:
+            faces = f"{autoflip_run['with_face']}/{autoflip_run['key_frames']}"
     return ClipResult(name, kind, truth.frames, scores, self_measured(manifest), seconds, modes,
-                      error)  # fmt: skip
+                      error, faces)  # fmt: skip
 
 
 def _score_autoflip(
@@ -196,9 +200,10 @@ def report(
         lines.append(f"pyautoflip failed on {len(failed)} clip(s): {'; '.join(failed)}")
     lines += ["", "per clip", HEADER]
     for result in [*generated, *real]:
+        faces = f"  (flip faces {result.autoflip_faces})" if result.autoflip_faces else ""
         lines.append(
             _row(result.name, result.frames, result.scores, result.self_error)
-            + f"  {','.join(result.modes)}"
+            + f"  {','.join(result.modes)}{faces}"
         )
     lines += ["", "per class (generated clips pooled; real clips one by one)", HEADER]
     classes = list(dict.fromkeys(r.kind for r in generated))
@@ -221,7 +226,8 @@ def report(
         "recall/precision within ±2 frames; v, a = crop-centre speed and acceleration inside "
         "shots (px of a 1080-wide output per frame); naive a95, flip a95 = the baselines' p95 "
         "acceleration; flip cutR/P = pyautoflip's cut recall/precision; still = largest move "
-        "in still shots (px); lag = frames the crop trails the subject (median over moving shots)"
+        "in still shots (px); lag = frames the crop trails the subject (median over moving shots); "
+        "flip faces = pyautoflip's key frames with a face found / key frames it sampled"
     )
     return lines, all(ok for _text, ok in goals)
 
@@ -299,6 +305,11 @@ def _autoflip_runs(
         f"{built}; {sum(seconds) / max(len(seconds), 1):.2f} s a clip inside pyautoflip "
         f"(max {max(seconds, default=0.0):.2f} s); {fresh} clip(s) run now in {wall:.0f} s "
         f"(with its start-up), {len(runs) - fresh} from var/bench/autoflip/cache"
+    )
+    looked, with_face = (sum(int(r.get(k, 0)) for r in done) for k in ("key_frames", "with_face"))
+    note += (
+        f"\npyautoflip's face detector found a face on {with_face} of the {looked} key frames "
+        f"it sampled; without a face (or a person) in a key frame it crops the centre there"
     )
     short = sum(1 for r in done if len(r["windows"]) < 900)
     if short:

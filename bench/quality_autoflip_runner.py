@@ -70,6 +70,9 @@ def _windows(processor: Any, source: str) -> dict[str, Any]:
     scenes = processor._detect_scenes(source, metadata["frame_count"])
     windows: dict[int, list[list[float]]] = {}
     sizes: set[tuple[int, int]] = set()
+    # Key frames it looked at, and those where its face detector found a face: what its
+    # crop had to go on.
+    looked = {"key_frames": 0, "with_face": 0}
 
     def record(
         _reader: Any, _writer: Any, start: int, length: int, key_frame_data: dict[str, Any]
@@ -89,6 +92,9 @@ def _windows(processor: Any, source: str) -> dict[str, Any]:
         )
         if not found:
             raise ValueError("No crop windows generated")
+        looked["key_frames"] += len(key_frame_data["key_frames"])
+        looked["with_face"] += sum(1 for faces in key_frame_data["face_detections"].values()
+                                   if faces)  # fmt: skip
         first = next(iter(key_frame_data["key_frames"].values()))
         sizes.add((int(first.shape[1]), int(first.shape[0])))
         windows[start] = [[float(v) for v in window] for window in found]
@@ -104,6 +110,7 @@ def _windows(processor: Any, source: str) -> dict[str, Any]:
         "decoded_size": list(decoded),
         "scenes": [[int(a), int(b)] for a, b in scenes],
         "windows": per_frame,
+        **looked,
     }
 
 
