@@ -9,7 +9,7 @@ overall with every goal marked met or unmet; `--quick` runs one clip per class a
 real clips. Smoothness figures are in pixels of a 1080-wide output, per frame.
 
 pyautoflip runs in a virtualenv of its own (var/bench/autoflip/venv, built from PyPI on first
-use, about a minute; never the project's environments) with its default "detection" method,
+use, 11 s and 743 MiB; never the project's environments) with its default "detection" method,
 except that the MediaPipe BlazeFace face detector it ships stands in for its default
 InsightFace one, which downloads weights. Its per-frame crop windows come from its
 `SceneCropper` (not from its output video) and are cached per clip under var/bench/autoflip, so

@@ -113,7 +113,7 @@ def environment(home: Path = HOME, base_python: str = sys.executable) -> Environ
         raise Unavailable(f"uv is not installed beside {sys.executable} (run make install)")
     shutil.rmtree(venv, ignore_errors=True)
     started = time.perf_counter()
-    print("  building pyautoflip's virtualenv (var/bench/autoflip/venv) ...", file=sys.stderr)
+    print(f"  building pyautoflip's virtualenv ({venv}) ...", file=sys.stderr, flush=True)
     steps = [
         [str(uv), "venv", "--quiet", "--python", base_python, str(venv)],
         [str(uv), "pip", "install", "--quiet", "--no-deps", "--require-hashes",
