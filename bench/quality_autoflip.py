@@ -96,6 +96,10 @@ def _why(returncode: int, stderr: str) -> str:
     lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
     if "Traceback (most recent call last):" in lines:
         return lines[-1]
+    # uv: "error: ..." and the line that gives its cause.
+    errors = [i for i, line in enumerate(lines) if line.lower().startswith("error")]
+    if errors:
+        return " ".join(lines[errors[0] : errors[0] + 2])[:400]
     return f"exit status {returncode}, last output: {lines[-1] if lines else 'none'}"
 
 

@@ -141,3 +141,17 @@ def test_a_failed_install_says_why_and_leaves_no_half_built_environment(
 
     assert "no-such-python" in str(failure.value)
     assert not (tmp_path / "venv").exists()
+
+
+def test_without_pypi_the_benchmark_is_told_what_the_installer_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uv with the network off and an empty cache: what a machine without PyPI sees.
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+
+    with pytest.raises(autoflip.Unavailable, match=r"`uv pip` failed: error: .*cache") as failure:
+        autoflip.environment(tmp_path / "home")
+
+    assert "\n" not in str(failure.value)
+    assert not (tmp_path / "home" / "venv").exists()
