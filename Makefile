@@ -94,8 +94,9 @@ docs: $(STAMP) ## regenerate docs/configuration.md from app/config.py (tests/doc
 # One resolution for every artifact: requirements-dev.txt (.venv) holds every extra of
 # pyproject.toml; each artifact's file is pinned from it (-c), with hashes, for the Linux x86_64 Python 3.11
 # the images and Lambdas run. Resolved apart, sharing nothing that ships: the template
-# checkers (checkov 3 pins pydantic, networkx and boto3 below the app's; .venv-tools only)
-# and the benchmark's moto on PyPy 3.9 (bench/requirements-moto-pypy.txt: another interpreter).
+# checkers (checkov 3 pins pydantic, networkx and boto3 below the app's; .venv-tools only),
+# the benchmark's moto on PyPy 3.9 (bench/requirements-moto-pypy.txt: another interpreter) and
+# pyautoflip (bench/requirements-autoflip.txt: its own virtualenv, heavy dependencies left out).
 # After editing pyproject.toml: `make lock`; to move to newer releases: `make lock UPGRADE=1`.
 COMPILE = $(UV) pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu $(if $(UPGRADE),--upgrade)
@@ -107,6 +108,8 @@ lock requirements: $(UV_STAMP) ## re-pin every requirements file from pyproject.
 	$(COMPILE) infra/requirements-tools.in -o infra/requirements-tools.txt
 	$(UV) pip compile --quiet --generate-hashes --python-version 3.9 $(if $(UPGRADE),--upgrade) \
 		bench/requirements-moto-pypy.in -o bench/requirements-moto-pypy.txt
+	$(COMPILE) --excludes bench/requirements-autoflip-excludes.txt bench/requirements-autoflip.in \
+		-o bench/requirements-autoflip.txt
 
 lambda-package: $(UV_STAMP) ## build/lambda: what the template deploys (requirements-lambdas.txt, lambdas/, contracts/)
 	UV=$(UV) infra/build-lambda.sh

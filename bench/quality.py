@@ -2,13 +2,19 @@
 
 Generated clips (bench/quality_suite.py: exact truth by construction) and real footage
 (bench/quality_real.json: hand-annotated keyframes) go through the pipeline's command line;
-its crop path and cuts are scored from the truth alone, beside a fixed centre crop and a naive
-tracker (detect every frame, no smoothing). Prints a table per clip class and overall with
-every goal marked met or unmet; `--quick` runs one clip per class and skips the real clips.
-Smoothness figures are in pixels of a 1080-wide output, per frame.
+its crop path and cuts are scored from the truth alone, beside a fixed centre crop, a naive
+tracker (detect every frame, no smoothing) and pyautoflip 0.2.1 (PyPI, a Python
+re-implementation of AutoFlip; bench/quality_autoflip.py). Prints a table per clip class and
+overall with every goal marked met or unmet; `--quick` runs one clip per class and skips the
+real clips. Smoothness figures are in pixels of a 1080-wide output, per frame.
 
-pyautoflip is not compared yet (not tried: it pulls mediapipe and OpenCV, and its default
-face detector downloads weights).
+pyautoflip runs in a virtualenv of its own (var/bench/autoflip/venv, built from PyPI on first
+use, 11 s and 743 MiB; never the project's environments) with its default "detection" method,
+except that the MediaPipe BlazeFace face detector it ships stands in for its default
+InsightFace one, which downloads weights. Its per-frame crop windows come from its
+`SceneCropper` (not from its output video) and are cached per clip under var/bench/autoflip, so
+re-runs cost nothing; `--no-autoflip` leaves it out. When it cannot be installed or run, the
+table says why and the rest of the benchmark runs. It is a comparison, not a goal.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from batch.reframer.geometry import AspectName, OutputSpec
+from bench import quality_autoflip as autoflip
 from bench import quality_baselines as baselines
 from bench.quality_clips import Truth, generate
 from bench.quality_metrics import Scores, score, summary
@@ -34,7 +41,7 @@ from bench.quality_suite import FASTEST_CLASS, QUICK, SUITE
 
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = REPO / "var" / "bench" / "quality"
-METHODS = ("pipeline", "centre", "naive")
+METHODS = ("pipeline", "centre", "naive", "pyautoflip")
 
 
 @dataclass
@@ -46,6 +53,10 @@ class ClipResult:
     self_measured: float | None
     seconds: float
     modes: list[str] = field(default_factory=list)
+    # Why pyautoflip has no scores on this clip (it failed on it), when it does not.
+    autoflip_error: str | None = None
+    # pyautoflip's key frames with a face found, of those it sampled ("3/15").
+    autoflip_faces: str | None = None
 
     @property
     def truth_retention(self) -> float | None:
@@ -81,7 +92,13 @@ def self_measured(manifest: dict[str, Any]) -> float | None:
 
 
 def evaluate(
-    name: str, kind: str, source: Path, truth: Truth, aspect: str, work: Path
+    name: str,
+    kind: str,
+    source: Path,
+    truth: Truth,
+    aspect: str,
+    work: Path,
+    autoflip_run: dict[str, Any] | None = None,
 ) -> ClipResult:
     started = time.perf_counter()
     manifest = run_pipeline(source, aspect, work)
@@ -100,7 +117,29 @@ def evaluate(
     nx, ny = baselines.naive(source, aspect)
     scores["naive"] = score(truth, nx, ny, window, out_width, None)
     modes = [str(shot.get("camera_mode")) for shot in manifest["shots"]]
-    return ClipResult(name, kind, truth.frames, scores, self_measured(manifest), seconds, modes)
+    error = faces = None
+    if autoflip_run is not None:
+        error = _score_autoflip(autoflip_run, truth, window, out_width, scores)
+        if "key_frames" in autoflip_run:
+            faces = f"{autoflip_run['with_face']}/{autoflip_run['key_frames']}"
+    return ClipResult(name, kind, truth.frames, scores, self_measured(manifest), seconds, modes,
+                      error, faces)  # fmt: skip
+
+
+def _score_autoflip(
+    run: dict[str, Any], truth: Truth, window: tuple[int, int], out_width: int,
+    scores: dict[str, Scores],
+) -> str | None:  # fmt: skip
+    """Adds pyautoflip's scores, or says why there are none."""
+    if "error" in run:
+        return str(run["error"])
+    decoded = tuple(run["decoded_size"])
+    if decoded != (truth.width, truth.height):
+        return f"it decoded {decoded[0]}x{decoded[1]}, the picture is {truth.width}x{truth.height}"
+    path = autoflip.crop_path(run, truth.frames)
+    scores["pyautoflip"] = score(truth, path.x, path.y, window, out_width, path.cuts,
+                                 (path.widths, path.heights))  # fmt: skip
+    return None
 
 
 def _aspect(text: str) -> AspectName:
@@ -113,29 +152,35 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 def _pooled(results: list[ClipResult]) -> dict[str, Scores]:
+    """Each method's counts pooled over the clips it has scores for (pyautoflip's may be
+    missing: not run, or failed on a clip)."""
     pooled = {m: Scores() for m in METHODS}
     for result in results:
-        for method in METHODS:
-            pooled[method].add(result.scores[method])
+        for method, scores in result.scores.items():
+            pooled[method].add(scores)
     return pooled
 
 
 HEADER = (
-    f"{'':<28} {'frames':>6} {'ret':>6} {'centre':>6} {'naive':>6} {'self±':>6} "
+    f"{'':<28} {'frames':>6} {'ret':>6} {'centre':>6} {'naive':>6} {'flip':>6} {'self±':>6} "
     f"{'cutR':>5} {'cutP':>5} {'v mean':>7} {'v p95':>6} {'a mean':>6} {'a p95':>6} "
-    f"{'naive a95':>9} {'still':>6} {'lag':>5}"
+    f"{'naive a95':>9} {'flip a95':>8} {'flip cutR/P':>11} {'still':>6} {'lag':>5}"
 )
 
 
 def _row(label: str, frames: int, pooled: dict[str, Scores], self_error: float | None) -> str:
     mine, naive = summary(pooled["pipeline"]), summary(pooled["naive"])
+    flip = summary(pooled.get("pyautoflip", Scores()))
+    flip_cuts = f"{_fmt(flip['cut_recall'], 2)}/{_fmt(flip['cut_precision'], 2)}"
     return (
         f"{label:<28} {frames:>6} {_fmt(mine['retention']):>6} "
         f"{_fmt(pooled['centre'].retention):>6} {_fmt(naive['retention']):>6} "
+        f"{_fmt(flip['retention']):>6} "
         f"{_fmt(self_error):>6} {_fmt(mine['cut_recall'], 2):>5} "
         f"{_fmt(mine['cut_precision'], 2):>5} {_fmt(mine['speed_mean'], 1):>7} "
         f"{_fmt(mine['speed_p95'], 1):>6} {_fmt(mine['accel_mean'], 2):>6} "
         f"{_fmt(mine['accel_p95'], 2):>6} {_fmt(naive['accel_p95'], 2):>9} "
+        f"{_fmt(flip['accel_p95'], 2):>8} {flip_cuts:>11} "
         f"{_fmt(mine['still_move'], 1):>6} {_fmt(mine['lag'], 1):>5}"
     )
 
@@ -145,12 +190,20 @@ def _worst_self_error(results: list[ClipResult]) -> float | None:
     return max(errors) if errors else None
 
 
-def report(generated: list[ClipResult], real: list[ClipResult]) -> tuple[list[str], bool]:
-    lines = ["", "per clip", HEADER]
+def report(
+    generated: list[ClipResult], real: list[ClipResult], autoflip_note: str
+) -> tuple[list[str], bool]:
+    """The tables and the goals; `autoflip_note` heads them (how pyautoflip ran, or why not)."""
+    lines = ["", autoflip_note]
+    failed = [f"{r.name} ({r.autoflip_error})" for r in [*generated, *real] if r.autoflip_error]
+    if failed:
+        lines.append(f"pyautoflip failed on {len(failed)} clip(s): {'; '.join(failed)}")
+    lines += ["", "per clip", HEADER]
     for result in [*generated, *real]:
+        faces = f"  (flip faces {result.autoflip_faces})" if result.autoflip_faces else ""
         lines.append(
             _row(result.name, result.frames, result.scores, result.self_error)
-            + f"  {','.join(result.modes)}"
+            + f"  {','.join(result.modes)}{faces}"
         )
     lines += ["", "per class (generated clips pooled; real clips one by one)", HEADER]
     classes = list(dict.fromkeys(r.kind for r in generated))
@@ -168,10 +221,13 @@ def report(generated: list[ClipResult], real: list[ClipResult]) -> tuple[list[st
     lines += [f"  [{'met' if ok else 'UNMET'}] {text}" for text, ok in goals]
     lines.append(
         "columns: ret = share of frames whose true subject box is inside the crop (its centre "
-        "when it cannot fit); self± = |manifest retention - ret| (worst clip); cutR/P = cut "
+        "when it cannot fit); centre, naive, flip = the same for a centre crop, the naive "
+        "tracker and pyautoflip; self± = |manifest retention - ret| (worst clip); cutR/P = cut "
         "recall/precision within ±2 frames; v, a = crop-centre speed and acceleration inside "
-        "shots (px of a 1080-wide output per frame); still = largest move in still shots (px); "
-        "lag = frames the crop trails the subject (median over moving shots)"
+        "shots (px of a 1080-wide output per frame); naive a95, flip a95 = the baselines' p95 "
+        "acceleration; flip cutR/P = pyautoflip's cut recall/precision; still = largest move "
+        "in still shots (px); lag = frames the crop trails the subject (median over moving shots); "
+        "flip faces = pyautoflip's key frames with a face found / key frames it sampled"
     )
     return lines, all(ok for _text, ok in goals)
 
@@ -217,6 +273,53 @@ def _goals(
     return goals
 
 
+@dataclass(frozen=True)
+class Clip:
+    name: str
+    kind: str
+    source: Path
+    truth: Truth
+    aspect: str
+
+
+def _autoflip_runs(
+    clips: list[Clip], enabled: bool
+) -> tuple[dict[tuple[Path, str], dict[str, Any]], str]:
+    """pyautoflip's windows per (source, aspect), and the line that says how it ran."""
+    if not enabled:
+        return {}, "pyautoflip: not run (--no-autoflip)"
+    started = time.perf_counter()
+    try:
+        env = autoflip.environment()
+        runs = autoflip.run_clips(env.python, [(c.source, c.aspect) for c in clips])
+    except autoflip.Unavailable as why:
+        return {}, f"pyautoflip: not run — {why}"
+    wall = time.perf_counter() - started - env.install_seconds
+    done = [r for r in runs.values() if "error" not in r]
+    fresh = sum(1 for r in runs.values() if not r["cached"])
+    built = f"built now in {env.install_seconds:.0f} s" if env.install_seconds else "built before"
+    seconds = [float(r["seconds"]) for r in done]
+    note = (
+        f"pyautoflip {done[0]['pyautoflip'] if done else '?'}: 'detection' method with the "
+        f"MediaPipe BlazeFace detector it ships; virtualenv {env.disk_bytes / 2**20:.0f} MiB, "
+        f"{built}; {sum(seconds) / max(len(seconds), 1):.2f} s a clip inside pyautoflip "
+        f"(max {max(seconds, default=0.0):.2f} s); {fresh} clip(s) run now in {wall:.0f} s "
+        f"(with its start-up), {len(runs) - fresh} from var/bench/autoflip/cache"
+    )
+    looked, with_face = (sum(int(r.get(k, 0)) for r in done) for k in ("key_frames", "with_face"))
+    note += (
+        f"\npyautoflip's face detector found a face on {with_face} of the {looked} key frames "
+        f"it sampled; without a face (or a person) in a key frame it crops the centre there"
+    )
+    short = sum(1 for r in done if len(r["windows"]) < 900)
+    if short:
+        note += (
+            f"\npyautoflip skips shot detection on clips under 900 frames (30 s at the 30 fps "
+            f"it assumes): {short} of {len(done)} here, where it finds no cut"
+        )
+    return runs, note
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench quality")
     parser.add_argument("--quick", action="store_true", help="one clip per class, no real clips")
@@ -224,26 +327,32 @@ def main(argv: list[str]) -> int:
         "--only", help="run the clips (generated and real) whose name contains this"
     )
     parser.add_argument("--save", type=Path, help="write the figures as JSON to this file")
+    parser.add_argument(
+        "--autoflip", action=argparse.BooleanOptionalAction, default=True,
+        help="score pyautoflip too (its virtualenv is built on first use; its windows are "
+        "cached per clip, so a re-run adds a few seconds)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     specs = QUICK if args.quick else SUITE
     if args.only:
         specs = [s for s in SUITE if args.only in s.name]
     started = time.perf_counter()
+    clips = [Clip(s.name, s.kind, *generate(s, CLIPS), s.aspect) for s in specs]
+    if not args.quick:
+        clips += [Clip(c.name, "real", c.path, c.truth, "9:16") for c in real_clips()
+                  if not args.only or args.only in c.name]  # fmt: skip
+    runs, autoflip_note = _autoflip_runs(clips, args.autoflip)
+    print(f"  {autoflip_note}", file=sys.stderr, flush=True)
     generated: list[ClipResult] = []
     real: list[ClipResult] = []
     with tempfile.TemporaryDirectory(prefix="reframer-quality-") as scratch:
         work = Path(scratch)
-        for spec in specs:
-            source, truth = generate(spec, CLIPS)
-            generated.append(evaluate(spec.name, spec.kind, source, truth, spec.aspect, work))
-            print(f"  {spec.name}: {generated[-1].seconds:.1f} s", file=sys.stderr, flush=True)
-        if not args.quick:
-            for clip in real_clips():
-                if args.only and args.only not in clip.name:
-                    continue
-                real.append(evaluate(clip.name, "real", clip.path, clip.truth, "9:16", work))
-                print(f"  {clip.name}: {real[-1].seconds:.1f} s", file=sys.stderr, flush=True)
-    lines, met = report(generated, real)
+        for clip in clips:
+            result = evaluate(clip.name, clip.kind, clip.source, clip.truth, clip.aspect, work,
+                              runs.get((clip.source, clip.aspect)))  # fmt: skip
+            (real if clip.kind == "real" else generated).append(result)
+            print(f"  {clip.name}: {result.seconds:.1f} s", file=sys.stderr, flush=True)
+    lines, met = report(generated, real, autoflip_note)
     lines.append(f"({len(generated)} generated and {len(real)} real clips in "
                  f"{time.perf_counter() - started:.0f} s)")  # fmt: skip
     print("\n".join(lines), flush=True)

@@ -66,9 +66,11 @@ def kept_frames(
     x: FloatArray,
     y: FloatArray,
     window: tuple[int, int],
+    sizes: tuple[FloatArray, FloatArray] | None = None,
 ) -> tuple[int, int]:
     """(frames whose subject is kept, frames with a subject): the whole box inside the crop
-    where it fits in one, else its centre."""
+    where it fits in one, else its centre. `sizes`: per-frame crop width and height, for a
+    path whose window changes size (pyautoflip widens it and pads); else `window` throughout."""
     kept = judged = 0
     slack = 0.5
     for i, box in enumerate(boxes):
@@ -77,16 +79,17 @@ def kept_frames(
         bx, by, bw, bh = box
         judged += 1
         left, top = x[i], y[i]
-        if bw <= window[0] and bh <= window[1]:
+        width, height = (sizes[0][i], sizes[1][i]) if sizes is not None else window
+        if bw <= width and bh <= height:
             inside = (
                 bx >= left - slack
                 and by >= top - slack
-                and bx + bw <= left + window[0] + slack
-                and by + bh <= top + window[1] + slack
+                and bx + bw <= left + width + slack
+                and by + bh <= top + height + slack
             )
         else:
             cx, cy = bx + bw / 2, by + bh / 2
-            inside = left <= cx <= left + window[0] and top <= cy <= top + window[1]
+            inside = left <= cx <= left + width and top <= cy <= top + height
         kept += int(inside)
     return kept, judged
 
@@ -145,17 +148,26 @@ def score(
     window: tuple[int, int],
     output_width: int,
     found_cuts: list[int] | None,
+    sizes: tuple[FloatArray, FloatArray] | None = None,
 ) -> Scores:
-    """The figures of the crop path (x, y: its top-left corner per frame, source pixels)."""
+    """The figures of the crop path (x, y: its top-left corner per frame, source pixels).
+    `sizes` (per-frame width and height) when the window changes size; motion is then read
+    at the crop's centre and still scaled by `window`, the nominal crop of the output."""
     n = min(len(x), truth.frames)
     x, y = np.asarray(x[:n], np.float64), np.asarray(y[:n], np.float64)
+    if sizes is not None:
+        sizes = (np.asarray(sizes[0][:n], np.float64), np.asarray(sizes[1][:n], np.float64))
     scores = Scores()
-    scores.kept, scores.judged = kept_frames(truth.boxes[:n], x, y, window)
+    scores.kept, scores.judged = kept_frames(truth.boxes[:n], x, y, window, sizes)
     if found_cuts is not None:
         scores.cuts_true, scores.cuts_found = len(truth.cuts), len(found_cuts)
         scores.cuts_matched_true, scores.cuts_matched_found = _cut_scores(truth.cuts, found_cuts)
     scale = output_width / window[0]
-    cx, cy = (x + window[0] / 2) * scale, (y + window[1] / 2) * scale
+    if sizes is None:
+        centre_x, centre_y = x + window[0] / 2, y + window[1] / 2
+    else:
+        centre_x, centre_y = x + sizes[0] / 2, y + sizes[1] / 2
+    cx, cy = centre_x * scale, centre_y * scale
     for shot, first, end in _interior_spans(truth):
         end = min(end, n)
         if end - first < 3:
@@ -171,7 +183,7 @@ def score(
         known = [i for i in range(first, end) if truth.boxes[i] is not None]
         if len(known) == end - first and not truth.still_shots[shot]:
             subject = np.array([truth.boxes[i][0] + truth.boxes[i][2] / 2 for i in known])  # type: ignore[index]
-            lag = _lag(subject, x[first:end] + window[0] / 2, truth.fps)
+            lag = _lag(subject, centre_x[first:end], truth.fps)
             if lag is not None:
                 scores.lags.append(lag)
     return scores

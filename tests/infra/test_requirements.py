@@ -23,9 +23,13 @@ ARTIFACTS = {
     "lambda package": (REPO / "requirements-lambdas.txt", "lambdas"),
     "batch image": (REPO / "batch" / "requirements.txt", "batch"),
 }
-# Resolved apart on purpose (see the Makefile): the template checkers' .venv-tools, and
-# the benchmark's moto on PyPy 3.9. Neither ships.
-APART = [REPO / "infra" / "requirements-tools.txt", REPO / "bench" / "requirements-moto-pypy.txt"]
+# Resolved apart on purpose (see the Makefile): the template checkers' .venv-tools, the
+# benchmark's moto on PyPy 3.9 and its pyautoflip virtualenv. None ships.
+APART = [
+    REPO / "infra" / "requirements-tools.txt",
+    REPO / "bench" / "requirements-moto-pypy.txt",
+    REPO / "bench" / "requirements-autoflip.txt",
+]
 PIN = re.compile(r"^([A-Za-z0-9_.\-\[\],]+)==(\S+)", re.MULTILINE)
 FIRST_PARTY = {
     "app",
