@@ -206,6 +206,37 @@ def run_ffmpeg(command: list[str], duration: float, progress: Progress | None = 
             raise PipelineError(f"rendering failed: {message}")
 
 
+def path_command(
+    info: MediaInfo,
+    path: CropPath,
+    size: tuple[int, int],
+    output: Path,
+    commands_file: Path,
+    seek: float | None = None,
+) -> list[str]:
+    """The ffmpeg command rendering `path`; its sendcmd lines are written to `commands_file`.
+
+    Shared with the benchmark's bare same-path transcode, so both run the very same command.
+    With `seek`, only the path's frames from that second on, no audio."""
+    source = (info.width, info.height)
+    positions = _positions(path, source)
+    # The first piece of each axis is the crop's initial expression (a pan from frame 0 on).
+    first_x, first_y = (linear_pieces(positions[:, axis])[0].expression() for axis in (0, 1))
+    # After an input seek, the filters' clock starts at the seek point.
+    text = crop_commands(path, source, info.video_start - (seek or 0.0))
+    if text.strip():
+        commands_file.write_text(text)
+    return ffmpeg_command(
+        info.path,
+        output,
+        (path.width, path.height, first_x, first_y),
+        size,
+        copy_audio=info.audio_codec == "aac" if seek is None else None,
+        commands_file=commands_file if text.strip() else None,
+        window=None if seek is None else (seek, len(path.times)),
+    )
+
+
 def render(
     info: MediaInfo,
     path: CropPath,
@@ -215,24 +246,7 @@ def render(
     seek: float | None = None,
 ) -> None:
     """The whole video; with `seek`, only the path's frames from that second on, no audio."""
-    source = (info.width, info.height)
-    positions = _positions(path, source)
-    first_x, first_y = (linear_pieces(positions[:, axis])[0].expression() for axis in (0, 1))
     with tempfile.TemporaryDirectory(prefix="reframer-render-") as scratch:
-        # After an input seek, the filters' clock starts at the seek point.
-        start = info.video_start - (seek or 0.0)
-        text = crop_commands(path, source, start)
-        commands = Path(scratch) / "crop.cmd" if text.strip() else None
-        if commands is not None:
-            commands.write_text(text)
-        command = ffmpeg_command(
-            info.path,
-            output,
-            (path.width, path.height, first_x, first_y),
-            size,
-            copy_audio=info.audio_codec == "aac" if seek is None else None,
-            commands_file=commands,
-            window=None if seek is None else (seek, len(path.times)),
-        )
+        command = path_command(info, path, size, output, Path(scratch) / "crop.cmd", seek)
         duration = info.duration if seek is None else float(path.times[-1] - path.times[0])
         run_ffmpeg(command, duration, progress)
