@@ -173,7 +173,8 @@ def _stages(metrics: dict[str, Any]) -> list[str]:
     if faces:
         rows.append(
             f"{'  face detector':<26}: ran on {faces['detected']} sampled frames, "
-            f"reused {faces['reused']} (unchanged thumbnails)"
+            f"reused {faces['reused']} (unchanged thumbnails; every other sample in scenes "
+            "without a face)"
         )
     return rows
 
