@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from batch.reframer import render
+from batch.reframer import probe, render
 from batch.reframer.geometry import OutputSpec, crop_window
 from tests.batch.synthetic_clips import Path2D, Shot, make_clip
 
@@ -131,17 +131,14 @@ def baseline_command(source: Path, output: Path, spec: OutputSpec) -> list[str]:
 def same_path_command(
     source: Path, out: Path, spec: OutputSpec, manifest: dict[str, Any]
 ) -> list[str]:
-    """Bare ffmpeg applying the crop path the pipeline chose (its manifest's), same settings."""
+    """Bare ffmpeg applying the crop path the pipeline chose (its manifest's): the very command
+    the pipeline's render runs (`render.path_command`), same sendcmd lines, same settings."""
     crop = manifest["crop_path"]
     fps = float(crop["fps"])
     times = np.arange(len(crop["x"]), dtype=np.float64) / fps
     path = render.CropPath(int(crop["width"]), int(crop["height"]), times,
                            np.array(crop["x"], float), np.array(crop["y"], float))  # fmt: skip
-    commands = out.with_suffix(".cmd")
-    commands.write_text(render.crop_commands(path, (1920, 1080)))
-    first = (int(crop["x"][0]), int(crop["y"][0]))
-    return render.ffmpeg_command(source, out, (path.width, path.height, *first), spec.size,
-                                 copy_audio=True, commands_file=commands)  # fmt: skip
+    return render.path_command(probe.probe(source), path, spec.size, out, out.with_suffix(".cmd"))
 
 
 def pipeline_command(source: Path, out: Path, spec: OutputSpec) -> list[str]:
@@ -176,7 +173,8 @@ def _stages(metrics: dict[str, Any]) -> list[str]:
     if faces:
         rows.append(
             f"{'  face detector':<26}: ran on {faces['detected']} sampled frames, "
-            f"reused {faces['reused']} (unchanged thumbnails)"
+            f"reused {faces['reused']} (unchanged thumbnails; every other sample in scenes "
+            "without a face)"
         )
     return rows
 
@@ -197,6 +195,7 @@ def _compare(spec: OutputSpec, short: Path, work: Path) -> tuple[list[str], Run]
     manifest = json.loads((work / f"short-{name}" / "manifest.json").read_text())
     same = measure(same_path_command(short, work / f"same-{name}.mp4", spec, manifest))
     metrics = json.loads((work / f"short-{name}.json").read_text())["metrics"]
+    startup = measure([sys.executable, "-c", "import batch.reframer.__main__"])
     cpu = metrics.get("cpu_seconds", {})
     analysis, rendering = cpu.get("analysis", 0.0), cpu.get("render", 0.0)
     width, height = spec.size
@@ -206,6 +205,8 @@ def _compare(spec: OutputSpec, short: Path, work: Path) -> tuple[list[str], Run]
         _row("bare ffmpeg same crop path", same, 30),
         _row("pipeline", piped, 30),
         *_stages(metrics),
+        f"{'  the rest cpu':<26}: {piped.cpu - analysis - rendering:7.2f} s   (start-up "
+        f"{startup.cpu:.2f} s of it: Python, imports), probe, camera, thumbnail",
         f"{'  analysis / render cpu':<26}: {analysis / max(rendering, 1e-9):5.2f}x"
         "   (goal <= 0.5x)",
         f"{'  pipeline / same path':<26}: {piped.wall / same.wall:5.2f}x wall  "

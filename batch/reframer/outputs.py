@@ -16,6 +16,9 @@ THUMBNAIL_NAME = "thumbnail.jpg"
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 THUMBNAIL_MAX_WIDTH = 720
+# The thumbnail's filter and JPEG quality, also used when the render writes it (render.py).
+THUMBNAIL_SCALE = f"scale='min({THUMBNAIL_MAX_WIDTH},iw)':-2"
+THUMBNAIL_QUALITY = "3"
 
 
 def thumbnail(video: Path, at_seconds: float, target: Path) -> None:
@@ -24,7 +27,7 @@ def thumbnail(video: Path, at_seconds: float, target: Path) -> None:
         "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y",
         "-ss", f"{max(at_seconds, 0.0):.3f}",
         *media_policy.INPUT_ARGS, "-i", media_policy.local_input(video),
-        "-frames:v", "1", "-vf", f"scale='min({THUMBNAIL_MAX_WIDTH},iw)':-2", "-q:v", "3",
+        "-frames:v", "1", "-vf", THUMBNAIL_SCALE, "-q:v", THUMBNAIL_QUALITY,
         str(target),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603

@@ -263,7 +263,10 @@ def run(
         with clock.stage("render", cpu=True):
             crop = render.CropPath(window[0], window[1], times, x, y)
             if split is None:
-                render.render(info, crop, size, video, render_progress)
+                # The render writes the thumbnail too (the frame at the chosen time).
+                at = min(frame_count - 1, round(_thumbnail_time(tracks, info.fps) * info.fps))
+                thumbnail = (workdir / outputs.THUMBNAIL_NAME, max(0, at))
+                render.render(info, crop, size, video, render_progress, thumbnail=thumbnail)
         report("render", _ENDS_AT["render"])
 
         with clock.stage("outputs"):
@@ -297,7 +300,7 @@ def run(
                 "quality": quality_block,
             }
             uris = outputs.output_uris(output_prefix)
-            if split is None:
+            if split is None and not (workdir / outputs.THUMBNAIL_NAME).exists():
                 outputs.thumbnail(
                     video, _thumbnail_time(tracks, info.fps), workdir / outputs.THUMBNAIL_NAME
                 )

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from batch.reframer import media_policy
+from batch.reframer import media_policy, outputs
 from batch.reframer.errors import InvalidMedia, PipelineError
 from batch.reframer.probe import MediaInfo
 
@@ -140,11 +140,14 @@ def ffmpeg_command(
     copy_audio: bool | None,
     commands_file: Path | None = None,
     window: tuple[float, int] | None = None,
+    thumbnail: tuple[Path, int] | None = None,
 ) -> list[str]:
     """The ffmpeg invocation: a (moving, with `commands_file`) crop, scaled to `size`.
 
     `copy_audio` None leaves the audio out; `window` (seek seconds, frames) renders only
-    those frames: a segment of a split render (batch/reframer/segments.py)."""
+    those frames: a segment of a split render (batch/reframer/segments.py). `thumbnail`
+    (JPEG path, frame number) also writes that output frame as the thumbnail: no second
+    ffmpeg seeking into the encoded video and decoding up to a keyframe interval for it."""
     width, height, x, y = crop
     steps = []
     if commands_file is not None:
@@ -165,10 +168,20 @@ def ffmpeg_command(
     # An input seek decodes from the keyframe before it and drops the frames before it.
     seek = ["-ss", f"{window[0]:.6f}"] if window is not None and window[0] > 0 else []
     frames = ["-frames:v", str(window[1])] if window is not None else []
+    graph = f"[0:v:0]{','.join(steps)}[v]"
+    still: list[str] = []
+    if thumbnail is not None:
+        target, frame = thumbnail
+        graph = (
+            f"[0:v:0]{','.join(steps)},split=2[v][t];"
+            f"[t]select='eq(n,{frame})',{outputs.THUMBNAIL_SCALE}[thumb]"
+        )
+        still = ["-map", "[thumb]", "-frames:v", "1", "-q:v", outputs.THUMBNAIL_QUALITY,
+                 "-update", "1", str(target)]  # fmt: skip
     return [
         "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y",
         *seek, *media_policy.INPUT_ARGS, "-i", media_policy.local_input(source),
-        "-filter_complex", f"[0:v:0]{','.join(steps)}[v]",
+        "-filter_complex", graph,
         "-map", "[v]", *([] if copy_audio is None else ["-map", "0:a:0?"]), *frames,
         "-c:v", "libx264", "-preset", X264_PRESET, "-crf", X264_CRF,
         "-profile:v", "high", "-pix_fmt", "yuv420p",
@@ -176,6 +189,7 @@ def ffmpeg_command(
         "-map_metadata", "-1", "-movflags", "+faststart",
         "-progress", "pipe:1", "-nostats",
         str(output),
+        *still,
     ]  # fmt: skip
 
 
@@ -206,6 +220,39 @@ def run_ffmpeg(command: list[str], duration: float, progress: Progress | None = 
             raise PipelineError(f"rendering failed: {message}")
 
 
+def path_command(
+    info: MediaInfo,
+    path: CropPath,
+    size: tuple[int, int],
+    output: Path,
+    commands_file: Path,
+    seek: float | None = None,
+    thumbnail: tuple[Path, int] | None = None,
+) -> list[str]:
+    """The ffmpeg command rendering `path`; its sendcmd lines are written to `commands_file`.
+
+    Shared with the benchmark's bare same-path transcode, so both run the very same command.
+    With `seek`, only the path's frames from that second on, no audio."""
+    source = (info.width, info.height)
+    positions = _positions(path, source)
+    # The first piece of each axis is the crop's initial expression (a pan from frame 0 on).
+    first_x, first_y = (linear_pieces(positions[:, axis])[0].expression() for axis in (0, 1))
+    # After an input seek, the filters' clock starts at the seek point.
+    text = crop_commands(path, source, info.video_start - (seek or 0.0))
+    if text.strip():
+        commands_file.write_text(text)
+    return ffmpeg_command(
+        info.path,
+        output,
+        (path.width, path.height, first_x, first_y),
+        size,
+        copy_audio=info.audio_codec == "aac" if seek is None else None,
+        commands_file=commands_file if text.strip() else None,
+        window=None if seek is None else (seek, len(path.times)),
+        thumbnail=thumbnail,
+    )
+
+
 def render(
     info: MediaInfo,
     path: CropPath,
@@ -213,26 +260,12 @@ def render(
     output: Path,
     progress: Progress | None = None,
     seek: float | None = None,
+    thumbnail: tuple[Path, int] | None = None,
 ) -> None:
-    """The whole video; with `seek`, only the path's frames from that second on, no audio."""
-    source = (info.width, info.height)
-    positions = _positions(path, source)
-    first_x, first_y = (linear_pieces(positions[:, axis])[0].expression() for axis in (0, 1))
+    """The whole video; with `seek`, only the path's frames from that second on, no audio;
+    with `thumbnail` (JPEG path, frame number), that frame as the thumbnail too."""
     with tempfile.TemporaryDirectory(prefix="reframer-render-") as scratch:
-        # After an input seek, the filters' clock starts at the seek point.
-        start = info.video_start - (seek or 0.0)
-        text = crop_commands(path, source, start)
-        commands = Path(scratch) / "crop.cmd" if text.strip() else None
-        if commands is not None:
-            commands.write_text(text)
-        command = ffmpeg_command(
-            info.path,
-            output,
-            (path.width, path.height, first_x, first_y),
-            size,
-            copy_audio=info.audio_codec == "aac" if seek is None else None,
-            commands_file=commands,
-            window=None if seek is None else (seek, len(path.times)),
-        )
+        commands = Path(scratch) / "crop.cmd"
+        command = path_command(info, path, size, output, commands, seek, thumbnail)
         duration = info.duration if seek is None else float(path.times[-1] - path.times[0])
         run_ffmpeg(command, duration, progress)

@@ -8,7 +8,10 @@ import struct
 import subprocess
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.batch.conftest import reframe, run_reframer, sample_clip, streams
 from tests.batch.synthetic_clips import Path2D, Shot, make_clip
@@ -189,3 +192,21 @@ def test_bad_options_fail_with_a_pipeline_error(tmp_path: Path) -> None:
     outcome = json.loads(result_file.read_text())
     assert outcome["code"] == "pipeline_error"
     assert "21:9" in outcome["message"]
+
+
+def test_the_thumbnail_is_the_rendered_frame_in_the_middle_of_the_subjects_shot(
+    short_clip: Path, tmp_path: Path
+) -> None:
+    # The render writes it as a second output now; it must still be the reframed picture at
+    # the middle of the shot with the face (1 s into this 2 s, 25 fps clip: frame 25).
+    out = tmp_path / "out"
+    manifest, _result = reframe(short_clip, out, "--aspect", "9:16", "--resolution", "480p")
+
+    with av.open(str(out / "video.mp4")) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    thumbnail = np.asarray(Image.open(out / "thumbnail.jpg").convert("RGB"), dtype=np.float64)
+    assert thumbnail.shape == frames[0].shape
+    distance = [float(np.abs(thumbnail - frame).mean()) for frame in frames]
+    assert manifest["shots"][0]["subject"] == "face"
+    assert int(np.argmin(distance)) == 25
+    assert distance[25] < 3.0

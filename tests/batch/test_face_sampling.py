@@ -1,0 +1,111 @@
+"""Face sampling: between whole-frame searches a face is looked for only around where it was,
+and a scene without faces is searched on every other sample, without losing what a search of
+every whole frame finds."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+from skimage import data as skdata
+
+from batch.reframer.faces import (
+    FULL_SEARCH_EVERY,
+    SPARSE_AFTER_EMPTY_LOOKS,
+    Face,
+    FaceSampler,
+)
+
+# Analysis frames of a 1920-wide source: 480x270, four source pixels per detection pixel.
+SCALE = 4.0
+# The astronaut picture at this side has a face about 28x35 detection pixels: small enough to
+# be looked for in a region (larger faces are searched at half size over the whole frame).
+PICTURE_SIDE = 160
+
+Frame = tuple[NDArray[np.uint8], NDArray[np.uint8]]
+
+
+def _resized(image: NDArray[np.uint8], width: int, height: int) -> NDArray[np.uint8]:
+    resized = Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def _frame(background: str, people: list[tuple[int, int]], pan: int = 0) -> Frame:
+    """A BGR analysis frame (a photograph, panned by `pan` pixels, with the astronaut pasted
+    at each top-left corner) and its luma thumbnail."""
+    scene = {"coffee": skdata.coffee, "rocket": skdata.rocket}[background]()
+    picture = _resized(scene, 520, 270)[:, pan : pan + 480].copy()
+    person = _resized(skdata.astronaut(), PICTURE_SIDE, PICTURE_SIDE)
+    for left, top in people:
+        picture[top : top + PICTURE_SIDE, left : left + PICTURE_SIDE] = person
+    bgr = np.ascontiguousarray(picture[:, :, ::-1])
+    luma = np.asarray(Image.fromarray(picture).convert("L"), dtype=np.uint8)[::2, ::2].copy()
+    return bgr, luma
+
+
+def _looks(sampler: FaceSampler, frames: list[Frame]) -> list[list[Face]]:
+    return [sampler.faces(index * 3, bgr, luma) for index, (bgr, luma) in enumerate(frames)]
+
+
+def test_a_moving_face_is_found_around_its_last_place_as_a_whole_frame_search_finds_it() -> None:
+    frames = [_frame("coffee", [(20 + 14 * i, 60 + 2 * i)]) for i in range(20)]
+    everywhere = FaceSampler(SCALE, full_search_every=1)
+    around = FaceSampler(SCALE)
+
+    wide, narrow = _looks(everywhere, frames), _looks(around, frames)
+
+    assert around.detected == everywhere.detected == len(frames)
+    assert everywhere.regional == 0
+    # The first look and at least every FULL_SEARCH_EVERY-th search the whole frame (a
+    # regional miss or a larger change too); most others search regions only.
+    whole_searches = len(range(0, len(frames), FULL_SEARCH_EVERY))
+    assert len(frames) // 2 < around.regional <= len(frames) - whole_searches
+    for whole, regional in zip(wide, narrow, strict=True):
+        assert len(whole) == len(regional) == 1
+        # The same face, to within the detector's own pixel or two at detection size.
+        assert abs(whole[0].box.cx - regional[0].box.cx) <= 3 * SCALE
+        assert abs(whole[0].box.cy - regional[0].box.cy) <= 3 * SCALE
+        assert abs(whole[0].box.w - regional[0].box.w) <= 0.15 * whole[0].box.w
+
+
+def test_a_face_arriving_elsewhere_is_found_by_the_next_whole_frame_search() -> None:
+    alone = [_frame("coffee", [(20 + 6 * i, 60)]) for i in range(3)]
+    joined = [_frame("coffee", [(38 + 6 * i, 60), (300, 90)]) for i in range(FULL_SEARCH_EVERY)]
+    sampler = FaceSampler(SCALE)
+
+    looks = _looks(sampler, alone + joined)
+
+    assert [len(found) for found in looks[: len(alone)]] == [1] * len(alone)
+    assert len(looks[-1]) == 2
+    assert sampler.regional > 0
+
+
+def test_a_face_that_jumps_out_of_its_region_is_found_by_a_whole_frame_search() -> None:
+    frames = [
+        _frame("coffee", [(20, 60)]),
+        _frame("coffee", [(26, 60)]),
+        _frame("coffee", [(300, 90)]),
+    ]
+    sampler = FaceSampler(SCALE)
+
+    looks = _looks(sampler, frames)
+
+    assert sampler.regional == 1
+    assert len(looks[-1]) == 1
+    assert looks[-1][0].box.cx > 300 * SCALE
+
+
+def test_without_faces_every_other_sample_is_searched_until_the_scene_changes() -> None:
+    # A slow pan: every sample differs from the last (nothing is reused), none has a face.
+    empty = [_frame("coffee", [], pan=2 * i) for i in range(SPARSE_AFTER_EMPTY_LOOKS + 6)]
+    cut = [_frame("rocket", [(150, 60)])]
+    sampler = FaceSampler(SCALE)
+
+    looks = _looks(sampler, empty + cut)
+
+    assert all(found == [] for found in looks[: len(empty)])
+    # The first looks search every sample, then every other one (the rest reuse "no face").
+    assert sampler.detected == SPARSE_AFTER_EMPTY_LOOKS + 3 + 1
+    assert sampler.reused == 3
+    # The cut is searched at once, though it falls on a sample the sparse search skips.
+    assert len(looks[-1]) == 1
