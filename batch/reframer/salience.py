@@ -106,6 +106,16 @@ def salient_region(grid: NDArray[np.float32], cell: tuple[float, float]) -> Sali
     return SalientRegion(box, concentration, dominance)
 
 
+def still_salient(look: SalienceLook, box: Box) -> bool:
+    """Does this look still see `box` (source pixels) as salient: its map reaches, inside the
+    box, at least `REGION_LEVEL` of the map's peak?"""
+    left, top = int(box.x / look.cell[0]), int(box.y / look.cell[1])
+    right = max(left + 1, round(box.right / look.cell[0]))
+    bottom = max(top + 1, round(box.bottom / look.cell[1]))
+    inside = look.grid[top:bottom, left:right]
+    return inside.size > 0 and float(inside.max()) >= REGION_LEVEL * float(look.grid.max())
+
+
 def shot_region(looks: list[SalienceLook]) -> SalientRegion | None:
     """The region of a shot's mean map (what the shot as a whole draws the eye to)."""
     if not looks:
@@ -159,9 +169,11 @@ def look(frame_index: int, bgr: NDArray[np.uint8], scale: float) -> SalienceLook
     return SalienceLook(frame_index, pooled, (width * scale / GRID[0], height * scale / GRID[1]))
 
 
-# Salience is looked at this many times a second: the model costs about 80 ms of CPU a look,
-# and a shot's subject is held still (its mean map), so a few looks a shot are enough.
-LOOKS_PER_SECOND = 1.0
+# Salience is looked at this many times a second (the model costs about 80 ms of CPU a look):
+# what passes behind a still subject (traffic) draws the eye on some looks, and the shot's
+# mean map needs a few looks to tell it from what stays (measured: at one look a second,
+# a two-second shot of a parked bicycle was framed on the passing cars).
+LOOKS_PER_SECOND = 2.0
 
 
 class SalienceSampler:

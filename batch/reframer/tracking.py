@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
 from batch.reframer.objects import ANIMALS, VEHICLES, DetectedObject
-from batch.reframer.salience import SalienceLook, salient_region, shot_region
+from batch.reframer.salience import SalienceLook, salient_region, shot_region, still_salient
 from batch.reframer.saliency import Motion
 from batch.reframer.shots import Shot
 
@@ -372,14 +372,17 @@ def subject_of_shot(
 def salient_track(shot: Shot, looks: Sequence[SalienceLook]) -> SubjectTrack | None:
     """Where the shot as a whole draws the eye, if its mean saliency map has one clear region
     (salience.SalientRegion.concentrated), else None. The camera gets that region's box on
-    every frame (a still subject: the crop holds still); the self-measurement gets, on each
-    frame, the region of the nearest look's own map, so a crop that misses what a look saw
-    counts as not keeping it."""
+    every frame (a still subject: the crop holds still). The self-measurement gets, on each
+    frame, what the nearest look saw: that region where the look still finds it salient, else
+    the look's own region, so a crop that misses what a look saw counts as not keeping it."""
     region = shot_region(list(looks))
     if region is None or not region.concentrated:
         return None
     frames = np.array([look.frame for look in looks], dtype=np.int64)
-    seen = [salient_region(look.grid, look.cell).box for look in looks]
+    seen = [
+        region.box if still_salient(look, region.box) else salient_region(look.grid, look.cell).box
+        for look in looks
+    ]
     raw = np.array([[b.x, b.y, b.w, b.h] for b in seen], dtype=np.float64)
     held = np.tile([region.box.x, region.box.y, region.box.w, region.box.h], (len(frames), 1))
     # Each frame of the shot takes the look nearest to it.
