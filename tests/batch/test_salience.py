@@ -97,3 +97,12 @@ def test_looks_whose_region_is_elsewhere_count_as_not_kept() -> None:
     assert judged == 60
     # The last look (frame 45) is nearest to frames 38-59.
     assert kept == pytest.approx(38 / 60)
+
+
+@pytest.mark.parametrize("level", [0, 128])
+def test_an_empty_picture_has_no_salient_subject(level: int) -> None:
+    # The model still draws its centre bias on a blank frame: that says nothing.
+    blank = look(0, np.full((360, 640, 3), level, np.uint8), 1.0)
+
+    assert not salient_region(blank.grid, blank.cell).concentrated
+    assert _subject(_looks([blank.grid, blank.grid])).kind == "none"
