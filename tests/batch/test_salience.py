@@ -1,8 +1,10 @@
-"""Visual saliency (batch/reframer/salience.py) on a picture scikit-image ships, and the
-choice of a salient subject for shots with no face, object or motion (tracking.py), its
-still camera and its self-measured retention, as pure logic."""
+"""Visual saliency (batch/reframer/salience.py) on a picture scikit-image ships; the choice of
+a salient subject for shots with no face, object or motion (tracking.py), its still camera and
+its self-measured retention, as pure logic; and the pipeline CLI framing such a shot."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,6 +15,9 @@ from batch.reframer import camera, quality
 from batch.reframer.salience import GRID, SalienceLook, look, salient_region
 from batch.reframer.shots import Shot
 from batch.reframer.tracking import subject_of_shot
+from tests.batch.conftest import reframe
+from tests.batch.synthetic_clips import Path2D, make_clip
+from tests.batch.synthetic_clips import Shot as ClipShot
 
 WINDOW = (360, 640)
 SOURCE = (1280, 720)
@@ -106,3 +111,27 @@ def test_an_empty_picture_has_no_salient_subject(level: int) -> None:
 
     assert not salient_region(blank.grid, blank.cell).concentrated
     assert _subject(_looks([blank.grid, blank.grid])).kind == "none"
+
+
+def test_the_pipeline_frames_a_still_thing_no_detector_knows_where_the_eye_goes(
+    tmp_path: Path,
+) -> None:
+    # A still chequered ball (not a COCO class, nothing moves) off the centre of a photograph
+    # of the night sky: no face, no object, no motion; a centre crop would miss it.
+    source = tmp_path / "ball.mp4"
+    still = Path2D((0.82, 0.5), (0.82, 0.5))
+    truth = make_clip(
+        source, [ClipShot(2.0, "hubble", "ball", still, 0.3)], width=640, height=360, audio=False
+    )
+
+    manifest, _ = reframe(source, tmp_path / "out", "--aspect", "9:16", "--resolution", "480p")
+
+    assert manifest["metrics"]["subjects"] == ["salient"]
+    assert manifest["metrics"]["camera_modes"] == ["steady"]
+    crop = manifest["crop_path"]
+    assert len(set(crop["x"])) == 1
+    assert all(
+        box is not None and box.inside(x, y, crop["width"], crop["height"])
+        for box, x, y in zip(truth.subject_boxes, crop["x"], crop["y"], strict=True)
+    )
+    assert manifest["metrics"]["subject_retention"] == 1.0
