@@ -20,7 +20,7 @@ from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, gray
 from batch.reframer.geometry import OutputSpec, crop_window
 from batch.reframer.objects import DetectedObject, ObjectSampler
-from batch.reframer.salience import SalienceSampler
+from batch.reframer.salience import SalienceLook, SalienceSampler
 from batch.reframer.saliency import Motion, MotionDetector
 from batch.reframer.segments import Split, hand_off
 
@@ -93,8 +93,8 @@ class _Analysis:
     # Frames between two looks of the object detector.
     object_step: int
     objects_detected: int
-    # Pictures kept for saliency (the model runs on the shots with no other subject).
-    salience: SalienceSampler
+    salience: list[SalienceLook]
+    salience_looked: int
 
 
 def _analyse(
@@ -105,7 +105,8 @@ def _analyse(
     motion = MotionDetector(info.fps, layout.step, layout.detection_scale)
     sampler = FaceSampler(layout.detection_scale)
     object_sampler = ObjectSampler(layout.detection_scale, info.fps / layout.step)
-    salience = SalienceSampler(layout.detection_scale, info.fps / layout.step)
+    salience_sampler = SalienceSampler(layout.detection_scale, info.fps / layout.step)
+    salience: list[SalienceLook] = []
     follower = Follower(
         max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
         max(1, round(FOLLOW_BACK_SECONDS * info.fps / layout.step)),
@@ -136,7 +137,7 @@ def _analyse(
             with clock.stage("objects"):
                 objects += object_sampler.objects(frame.index, frame.bgr, bool(found))
             with clock.stage("salience"):
-                salience.add(frame.index, frame.bgr, bool(found))
+                salience += salience_sampler.looks(frame.index, frame.bgr, bool(found))
         with clock.stage("saliency"):
             moving = motion.add(frame)
             if moving is not None:
@@ -161,6 +162,7 @@ def _analyse(
         layout.step * object_sampler.every,
         object_sampler.detected,
         salience,
+        salience_sampler.looked,
     )
 
 
@@ -183,15 +185,6 @@ def _followed(
         )
         for item in follower.update(frame, gray(bgr), boxes)
     ]
-
-
-def _or_salient(track: tracking.SubjectTrack, salience: SalienceSampler) -> tracking.SubjectTrack:
-    """A shot without a subject gets the region its pictures draw the eye to, if one stands
-    out (tracking.salient_track)."""
-    if track.kind != "none":
-        return track
-    shot = track.shot
-    return tracking.salient_track(shot, salience.looks(shot.start, shot.end)) or track
 
 
 def run(
@@ -252,14 +245,10 @@ def run(
                     layout.step,
                     [o for o in analysis.objects if shot.start <= o.frame < shot.end],
                     analysis.object_step,
+                    [s for s in analysis.salience if shot.start <= s.frame < shot.end],
                 )
                 for shot in found_shots
             ]
-        # Shots with no other subject: where the eye goes. The saliency model runs only here,
-        # and its CPU is the analysis's.
-        with clock.stage("analysis", cpu=True), clock.stage("salience"):
-            tracks = [_or_salient(track, analysis.salience) for track in tracks]
-        clock.seconds.pop("analysis")
         report("tracking", _ENDS_AT["tracking"])
 
         with clock.stage("camera"):
@@ -316,7 +305,7 @@ def run(
                     "reused": analysis.faces_reused,
                 },
                 "object_detection": {"detected": analysis.objects_detected},
-                "salience": {"looked": analysis.salience.looked},
+                "salience": {"looked": analysis.salience_looked},
                 "quality": quality_block,
             }
             uris = outputs.output_uris(output_prefix)

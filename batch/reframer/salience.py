@@ -179,16 +179,12 @@ def saliency_map(bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
     return (probability / max(float(probability.sum()), 1e-12)).astype(np.float32)
 
 
-def _pooled(bgr: NDArray[np.uint8]) -> NDArray[np.float32]:
-    resized = cv2.resize(saliency_map(bgr), GRID, interpolation=cv2.INTER_AREA)
-    return np.asarray(resized / max(float(resized.sum()), 1e-12), dtype=np.float32)
-
-
 def look(frame_index: int, bgr: NDArray[np.uint8], scale: float) -> SalienceLook:
     """The pooled map of one analysis frame; `scale` maps its pixels to source pixels."""
+    resized = cv2.resize(saliency_map(bgr), GRID, interpolation=cv2.INTER_AREA)
+    pooled = np.asarray(resized / max(float(resized.sum()), 1e-12), dtype=np.float32)
     height, width = bgr.shape[:2]
-    cell = (width * scale / GRID[0], height * scale / GRID[1])
-    return SalienceLook(frame_index, _pooled(bgr), cell)
+    return SalienceLook(frame_index, pooled, (width * scale / GRID[0], height * scale / GRID[1]))
 
 
 @cache
@@ -203,43 +199,25 @@ def empty_picture_map() -> NDArray[np.float32]:
 # mean map needs a few looks to tell it from what stays (measured: at one look a second,
 # a two-second shot of a parked bicycle was framed on the passing cars).
 LOOKS_PER_SECOND = 2.0
-# The kept pictures' JPEG quality: about 20 kB a look, and the maps as from the raw picture.
-JPEG_QUALITY = 90
 
 
 class SalienceSampler:
-    """Pictures for saliency from every few sampled frames of one video, fed in order; the
-    model runs later (`looks`), only on the shots that turn out to have no other subject, so
-    footage with faces, objects or motion to follow pays a small JPEG a look, not 80 ms.
-
-    A sample where faces were found is skipped (the look waits for the next one), as for the
-    object detector: a shot with a face is about the face."""
+    """Saliency on every few sampled frames of one video, fed in order. A sample where faces
+    were found is skipped (the look waits for the next one), as for the object detector: a
+    shot with a face is about the face."""
 
     def __init__(self, scale: float, samples_per_second: float) -> None:
         self.scale = scale
         self.every = max(1, round(samples_per_second / LOOKS_PER_SECOND))
         self.looked = 0
         self._since = self.every
-        # (frame, the picture at the model's input size as a JPEG, a grid cell in source px)
-        self._kept: list[tuple[int, bytes, tuple[float, float]]] = []
 
-    def add(self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False) -> None:
+    def looks(
+        self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False
+    ) -> list[SalienceLook]:
         self._since += 1
         if self._since < self.every or faces_found:
-            return
+            return []
         self._since = 0
-        small = cv2.resize(bgr, INPUT_SIZE, interpolation=cv2.INTER_AREA)
-        encoded = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])[1]
-        height, width = bgr.shape[:2]
-        cell = (width * self.scale / GRID[0], height * self.scale / GRID[1])
-        self._kept.append((frame_index, encoded.tobytes(), cell))
-
-    def looks(self, start: int, end: int) -> list[SalienceLook]:
-        """The maps of the pictures kept from frames `start` to `end` (excluded)."""
-        found = []
-        for frame, encoded, cell in self._kept:
-            if start <= frame < end:
-                bgr = cv2.imdecode(np.frombuffer(encoded, np.uint8), cv2.IMREAD_COLOR)
-                found.append(SalienceLook(frame, _pooled(np.asarray(bgr, np.uint8)), cell))
-                self.looked += 1
-        return found
+        self.looked += 1
+        return [look(frame_index, bgr, self.scale)]
