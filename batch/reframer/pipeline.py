@@ -20,6 +20,7 @@ from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, gray
 from batch.reframer.geometry import OutputSpec, crop_window
 from batch.reframer.objects import DetectedObject, ObjectSampler
+from batch.reframer.salience import SalienceLook, SalienceSampler
 from batch.reframer.saliency import Motion, MotionDetector
 from batch.reframer.segments import Split, hand_off
 
@@ -92,6 +93,8 @@ class _Analysis:
     # Frames between two looks of the object detector.
     object_step: int
     objects_detected: int
+    salience: list[SalienceLook]
+    salience_looked: int
 
 
 def _analyse(
@@ -102,6 +105,8 @@ def _analyse(
     motion = MotionDetector(info.fps, layout.step, layout.detection_scale)
     sampler = FaceSampler(layout.detection_scale)
     object_sampler = ObjectSampler(layout.detection_scale, info.fps / layout.step)
+    salience_sampler = SalienceSampler(layout.detection_scale, info.fps / layout.step)
+    salience: list[SalienceLook] = []
     follower = Follower(
         max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
         max(1, round(FOLLOW_BACK_SECONDS * info.fps / layout.step)),
@@ -131,6 +136,8 @@ def _analyse(
                 faces += found + _followed(follower, frame.index, frame.bgr, found, layout)
             with clock.stage("objects"):
                 objects += object_sampler.objects(frame.index, frame.bgr, bool(found))
+            with clock.stage("salience"):
+                salience += salience_sampler.looks(frame.index, frame.bgr, bool(found))
         with clock.stage("saliency"):
             moving = motion.add(frame)
             if moving is not None:
@@ -140,7 +147,8 @@ def _analyse(
         if percent >= reported + 5:
             reported = percent
             report("decode", percent)
-    busy = sum(clock.seconds[s] for s in ("shots", "faces", "following", "objects", "saliency"))
+    stages = ("shots", "faces", "following", "objects", "salience", "saliency")
+    busy = sum(clock.seconds[s] for s in stages)
     clock.seconds["decode"] += time.perf_counter() - started - busy
     return _Analysis(
         detector.shots(),
@@ -153,6 +161,8 @@ def _analyse(
         objects,
         layout.step * object_sampler.every,
         object_sampler.detected,
+        salience,
+        salience_sampler.looked,
     )
 
 
@@ -235,6 +245,7 @@ def run(
                     layout.step,
                     [o for o in analysis.objects if shot.start <= o.frame < shot.end],
                     analysis.object_step,
+                    [s for s in analysis.salience if shot.start <= s.frame < shot.end],
                 )
                 for shot in found_shots
             ]
@@ -297,6 +308,7 @@ def run(
                     "reused": analysis.faces_reused,
                 },
                 "object_detection": {"detected": analysis.objects_detected},
+                "salience": {"looked": analysis.salience_looked},
                 "quality": quality_block,
             }
             uris = outputs.output_uris(output_prefix)

@@ -23,10 +23,11 @@ from numpy.typing import NDArray
 from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
 from batch.reframer.objects import ANIMALS, VEHICLES, DetectedObject
+from batch.reframer.salience import SalienceLook, salient_region, shot_region, still_salient
 from batch.reframer.saliency import Motion
 from batch.reframer.shots import Shot
 
-SubjectKind = Literal["face", "object", "motion", "none"]
+SubjectKind = Literal["face", "object", "motion", "salient", "none"]
 
 # A face missing from up to this many seconds of samples is still the same face.
 MAX_GAP_SECONDS = 1.0
@@ -308,8 +309,10 @@ def subject_of_shot(
     step: int,
     objects: Sequence[DetectedObject] = (),
     object_step: int = 1,
+    salience: Sequence[SalienceLook] = (),
 ) -> SubjectTrack:
-    """The subject track of one shot from its detections (all inside the shot).
+    """The subject track of one shot from its detections (all inside the shot), in order:
+    faces, objects, motion, where the shot draws the eye (salience), none.
 
     `step` is the number of frames between two sampled frames, `object_step` between two
     looks of the object detector.
@@ -359,5 +362,32 @@ def subject_of_shot(
         return _track_from(
             shot, "motion", [m.frame for m in motions], [m.box for m in motions], max_gap, step
         )
+    salient = salient_track(shot, salience)
+    if salient is not None:
+        return salient
     empty = _track_from(shot, "none", [], [], max_gap, step)
     return replace(empty, unfollowed_motion=moved)
+
+
+def salient_track(shot: Shot, looks: Sequence[SalienceLook]) -> SubjectTrack | None:
+    """Where the shot as a whole draws the eye, if its mean saliency map has one clear region
+    (salience.SalientRegion.concentrated), else None. The camera gets that region's box on
+    every frame (a still subject: the crop holds still). The self-measurement gets, on each
+    frame, what the nearest look saw: that region where the look still finds it salient, else
+    the look's own region, so a crop that misses what a look saw counts as not keeping it."""
+    region = shot_region(list(looks))
+    if region is None or not region.concentrated:
+        return None
+    frames = np.array([look.frame for look in looks], dtype=np.int64)
+    seen = [
+        region.box if still_salient(look, region.box) else salient_region(look.grid, look.cell).box
+        for look in looks
+    ]
+    raw = np.array([[b.x, b.y, b.w, b.h] for b in seen], dtype=np.float64)
+    held = np.tile([region.box.x, region.box.y, region.box.w, region.box.h], (len(frames), 1))
+    # Each frame of the shot takes the look nearest to it.
+    local = frames - shot.start
+    midpoints = (local[1:] + local[:-1]) / 2
+    nearest = np.searchsorted(midpoints, np.arange(shot.frames))
+    dense = np.tile(held[0], (shot.frames, 1))
+    return SubjectTrack(shot, "salient", frames, held, raw, dense, raw[nearest])

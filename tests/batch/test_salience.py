@@ -1,0 +1,137 @@
+"""Visual saliency (batch/reframer/salience.py) on a picture scikit-image ships; the choice of
+a salient subject for shots with no face, object or motion (tracking.py), its still camera and
+its self-measured retention, as pure logic; and the pipeline CLI framing such a shot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from batch.reframer import camera, quality
+from batch.reframer.salience import GRID, SalienceLook, look, salient_region
+from batch.reframer.shots import Shot
+from batch.reframer.tracking import subject_of_shot
+from tests.batch.conftest import reframe
+from tests.batch.synthetic_clips import Path2D, make_clip
+from tests.batch.synthetic_clips import Shot as ClipShot
+
+WINDOW = (360, 640)
+SOURCE = (1280, 720)
+
+
+@pytest.mark.parametrize("left", [40, 250, 450])
+def test_the_salient_region_of_a_cat_on_a_plain_ground_is_on_the_cat(left: int) -> None:
+    ground = np.full((360, 640, 3), 128, np.uint8)
+    ground[130:230, left : left + 150] = cv2.resize(data.chelsea()[:, :, ::-1], (150, 100))
+
+    seen = look(7, ground, 2.0)
+    region = salient_region(seen.grid, seen.cell)
+
+    assert seen.frame == 7
+    assert seen.grid.shape == (GRID[1], GRID[0])
+    assert seen.grid.sum() == pytest.approx(1.0, abs=1e-4)
+    assert region.concentrated
+    # In source pixels (twice the analysis frame's): the cat's picture is at 2 x (left..+150).
+    assert 2 * left <= region.box.cx <= 2 * (left + 150)
+    assert 2 * 130 <= region.box.cy <= 2 * 230
+
+
+def _blob(cx: float, cy: float, spread: float = 4.0) -> np.ndarray:
+    """A grid (cells) with one round bump at (cx, cy), summing to 1."""
+    rows, columns = np.mgrid[0 : GRID[1], 0 : GRID[0]]
+    bump = np.exp(-((columns - cx) ** 2 + (rows - cy) ** 2) / (2 * spread**2))
+    return bump / bump.sum()
+
+
+def _looks(grids: list[np.ndarray], first: int = 0, every: int = 15) -> list[SalienceLook]:
+    cell = (SOURCE[0] / GRID[0], SOURCE[1] / GRID[1])
+    return [
+        SalienceLook(first + every * i, grid.astype(np.float32), cell)
+        for i, grid in enumerate(grids)
+    ]
+
+
+def _subject(looks: list[SalienceLook], frames: int = 60):  # type: ignore[no-untyped-def]
+    shot = Shot(0, frames)
+    return subject_of_shot(shot, [], [], WINDOW, 30.0, 3, salience=looks)
+
+
+def test_one_clear_region_is_the_salient_subject_held_still() -> None:
+    # A bump at cell (80, 32): source x 80 * 1280 / 104 = 985, off the centre crop (460-820).
+    track = _subject(_looks([_blob(80, 32), _blob(81, 32), _blob(79, 33), _blob(80, 31)]))
+
+    assert track.kind == "salient"
+    assert np.all(track.dense == track.dense[0])
+    assert 900 < track.dense[0, 0] + track.dense[0, 2] / 2 < 1070
+    planned = camera.plan_shot(track, SOURCE, WINDOW, 30.0)
+    assert planned.mode == "steady"
+    assert np.ptp(planned.x) == 0
+    assert np.ptp(planned.y) == 0
+    assert (
+        planned.x[0]
+        <= track.dense[0, 0]
+        <= track.dense[0, 0] + track.dense[0, 2]
+        <= (planned.x[0] + WINDOW[0])
+    )
+    kept, judged = quality.retention([track], planned.x, planned.y, WINDOW, SOURCE)
+    assert (kept, judged) == (1.0, 60)
+
+
+def test_an_even_spread_or_two_rival_regions_are_no_subject() -> None:
+    even = np.full((GRID[1], GRID[0]), 1.0 / (GRID[0] * GRID[1]))
+    rivals = _blob(20, 32) + _blob(84, 32)
+
+    assert _subject(_looks([even, even])).kind == "none"
+    assert _subject(_looks([rivals, rivals])).kind == "none"
+    assert _subject([]).kind == "none"
+
+
+def test_looks_whose_region_is_elsewhere_count_as_not_kept() -> None:
+    # Three looks on the right, one (the last) on the far left: the shot is framed on the
+    # right, and the frames nearest the last look are measured as not keeping what it saw.
+    track = _subject(_looks([_blob(80, 32), _blob(80, 32), _blob(80, 32), _blob(10, 32)]))
+    planned = camera.plan_shot(track, SOURCE, WINDOW, 30.0)
+
+    kept, judged = quality.retention([track], planned.x, planned.y, WINDOW, SOURCE)
+
+    assert track.kind == "salient"
+    assert judged == 60
+    # The last look (frame 45) is nearest to frames 38-59.
+    assert kept == pytest.approx(38 / 60)
+
+
+@pytest.mark.parametrize("level", [0, 128])
+def test_an_empty_picture_has_no_salient_subject(level: int) -> None:
+    # The model still draws its centre bias on a blank frame: that says nothing.
+    blank = look(0, np.full((360, 640, 3), level, np.uint8), 1.0)
+
+    assert not salient_region(blank.grid, blank.cell).concentrated
+    assert _subject(_looks([blank.grid, blank.grid])).kind == "none"
+
+
+def test_the_pipeline_frames_a_still_thing_no_detector_knows_where_the_eye_goes(
+    tmp_path: Path,
+) -> None:
+    # A still chequered ball (not a COCO class, nothing moves) off the centre of a photograph
+    # of the night sky: no face, no object, no motion; a centre crop would miss it.
+    source = tmp_path / "ball.mp4"
+    still = Path2D((0.82, 0.5), (0.82, 0.5))
+    truth = make_clip(
+        source, [ClipShot(2.0, "hubble", "ball", still, 0.3)], width=640, height=360, audio=False
+    )
+
+    manifest, _ = reframe(source, tmp_path / "out", "--aspect", "9:16", "--resolution", "480p")
+
+    assert manifest["metrics"]["subjects"] == ["salient"]
+    assert manifest["metrics"]["camera_modes"] == ["steady"]
+    crop = manifest["crop_path"]
+    assert len(set(crop["x"])) == 1
+    assert all(
+        box is not None and box.inside(x, y, crop["width"], crop["height"])
+        for box, x, y in zip(truth.subject_boxes, crop["x"], crop["y"], strict=True)
+    )
+    assert manifest["metrics"]["subject_retention"] == 1.0
