@@ -3,7 +3,7 @@
 A shot of a bicycle behind a fence, a plate of food, a sign: no face and nothing the COCO
 detector knows, and often nothing moves but the traffic behind. A visual saliency model
 predicts where people look; as AutoFlip does, it is the last signal before holding the
-centre. It is looked at sparsely (about once a second, and never on samples with a face) and
+centre. It is looked at sparsely (twice a second, and never on samples with a face) and
 only decides shots that would otherwise have no subject (tracking.py).
 
 The model is UNISAL (Droste, Jiao & Noble, ECCV 2020) in image mode, exported to ONNX,
