@@ -84,7 +84,9 @@ STORYBOARD = [
     Shot(4.0, "rocket", "face", Path2D((0.15, 0.45), (0.85, 0.55))),
     # No face, a moving object: the crop follows the motion.
     Shot(3.0, "hubble", "ball", Path2D((0.8, 0.4), (0.2, 0.6)), subject_scale=0.3),
-    # Nothing at all: the crop holds the centre.
+    # No face and nothing moving, a still picture of a cup of coffee: the crop holds still on
+    # what draws the eye (an empty picture has no subject: test_salience.py; a shot with no
+    # subject holds the centre: test_camera_and_shots.py).
     Shot(2.0, "coffee"),
 ]
 

@@ -134,3 +134,15 @@ def test_a_large_face_crossing_at_constant_speed_is_panned_with_room_beyond_its_
     room_right = path.x + window[0] - (boxes[:, 0] + width)
     assert room_left.min() >= (FACE_PADDING[0] + COMFORT_MARGIN) * width - 1e-6
     assert room_right.min() >= (FACE_PADDING[2] + COMFORT_MARGIN) * width - 1e-6
+
+
+def test_a_shot_with_no_subject_holds_the_centre_still() -> None:
+    nothing = np.full((50, 4), np.nan)
+    track = SubjectTrack(Shot(0, 50), "none", np.arange(0), nothing[:0], nothing[:0],
+                         nothing, nothing)  # fmt: skip
+
+    planned = plan_shot(track, (1920, 1080), (608, 1080), fps=25)
+
+    assert planned.mode == "steady"
+    assert set(planned.x.tolist()) == {(1920 - 608) / 2}
+    assert set(planned.y.tolist()) == {0.0}
