@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from batch.reframer.geometry import Box
+from batch.reframer.look_schedule import LookSchedule
 
 MODEL_PATH = Path(__file__).with_name("models") / "efficientdet_lite0.tflite"
 INPUT_SIZE = 320
@@ -202,24 +203,25 @@ LOOKS_PER_SECOND = 3.0
 
 
 class ObjectSampler:
-    """Object detection on every few sampled frames of one video, fed in order.
-
-    A sample where faces were found is skipped (the look waits for the next one): a shot with
-    a face is about the face, and objects only choose the subject of shots without one. On
-    footage full of faces the detector then costs next to nothing."""
+    """Object detection on every few sampled frames of one video, fed in order, skipping
+    samples where faces were found (look_schedule.py)."""
 
     def __init__(self, scale: float, samples_per_second: float) -> None:
         self.scale = scale
-        self.every = max(1, round(samples_per_second / LOOKS_PER_SECOND))
-        self.detected = 0
-        self._since = self.every
+        self._schedule = LookSchedule(samples_per_second, LOOKS_PER_SECOND)
+
+    @property
+    def every(self) -> int:
+        """Samples between two looks."""
+        return self._schedule.every
+
+    @property
+    def detected(self) -> int:
+        return self._schedule.looks
 
     def objects(
         self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False
     ) -> list[DetectedObject]:
-        self._since += 1
-        if self._since < self.every or faces_found:
+        if not self._schedule.due(faces_found):
             return []
-        self._since = 0
-        self.detected += 1
         return detect_objects(frame_index, bgr, self.scale)

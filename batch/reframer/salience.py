@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from scipy import ndimage  # type: ignore[import-untyped]
 
 from batch.reframer.geometry import Box
+from batch.reframer.look_schedule import LookSchedule
 
 # Its weights are in "unisal.onnx.data" beside it, which ONNX Runtime finds by that name.
 MODEL_PATH = Path(__file__).with_name("models") / "unisal.onnx"
@@ -202,22 +203,20 @@ LOOKS_PER_SECOND = 2.0
 
 
 class SalienceSampler:
-    """Saliency on every few sampled frames of one video, fed in order. A sample where faces
-    were found is skipped (the look waits for the next one), as for the object detector: a
-    shot with a face is about the face."""
+    """Saliency on every few sampled frames of one video, fed in order, skipping samples where
+    faces were found, as for the object detector (look_schedule.py)."""
 
     def __init__(self, scale: float, samples_per_second: float) -> None:
         self.scale = scale
-        self.every = max(1, round(samples_per_second / LOOKS_PER_SECOND))
-        self.looked = 0
-        self._since = self.every
+        self._schedule = LookSchedule(samples_per_second, LOOKS_PER_SECOND)
+
+    @property
+    def looked(self) -> int:
+        return self._schedule.looks
 
     def looks(
         self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False
     ) -> list[SalienceLook]:
-        self._since += 1
-        if self._since < self.every or faces_found:
+        if not self._schedule.due(faces_found):
             return []
-        self._since = 0
-        self.looked += 1
         return [look(frame_index, bgr, self.scale)]
