@@ -67,23 +67,23 @@ class Sighting(Protocol):
 
 @dataclass
 class _Track:
-    faces: list[Sighting] = field(default_factory=list)
+    sightings: list[Sighting] = field(default_factory=list)
     # How much the track's kind counts (objects.CLASS_WEIGHTS; faces 1).
     weight: float = 1.0
 
     @property
     def last(self) -> Sighting:
-        return self.faces[-1]
+        return self.sightings[-1]
 
     @property
     def looks(self) -> int:
         """Detections in the track (followed boxes only carry a detection on)."""
-        return sum(1 for face in self.faces if face.detected_at is None)
+        return sum(1 for face in self.sightings if face.detected_at is None)
 
     @property
     def score(self) -> float:
         return self.weight * float(
-            sum(face.confidence * math.sqrt(face.box.area) for face in self.faces)
+            sum(face.confidence * math.sqrt(face.box.area) for face in self.sightings)
         )
 
 
@@ -143,8 +143,8 @@ def _same_face(track: _Track, face: Sighting, max_gap: int, step: int) -> float:
         return 0.0
     overlap: float = last.box.iou(face.box)
     cx, cy = last.box.cx, last.box.cy
-    if len(track.faces) >= 2:
-        before = track.faces[-2]
+    if len(track.sightings) >= 2:
+        before = track.sightings[-2]
         elapsed = max(1, last.frame - before.frame)
         cx += (last.box.cx - before.box.cx) * gap / elapsed
         cy += (last.box.cy - before.box.cy) * gap / elapsed
@@ -171,7 +171,7 @@ def link_faces(faces: Sequence[Sighting], max_gap: int, step: int = 1) -> list[_
             ]
             best = max(scored, default=(0.0, -1))
             if best[0] > 0.05:
-                tracks[best[1]].faces.append(face)
+                tracks[best[1]].sightings.append(face)
                 taken.add(best[1])
             else:
                 tracks.append(_Track([face]))
@@ -222,9 +222,9 @@ def _subject_tracks(worthy: list[_Track], shorter: list[_Track]) -> list[_Track]
     primary = max(worthy, key=lambda t: t.score)
     chosen = [primary]
     for track in sorted([*worthy, *shorter], key=lambda t: -t.score):
-        first, last = track.faces[0].frame, track.last.frame
+        first, last = track.sightings[0].frame, track.last.frame
         if track is not primary and all(
-            last < c.faces[0].frame or first > c.last.frame for c in chosen
+            last < c.sightings[0].frame or first > c.last.frame for c in chosen
         ):
             chosen.append(track)
     return chosen
@@ -243,12 +243,12 @@ def _agreement(track: _Track, motions: list[Motion], step: int) -> tuple[float, 
     track: the share of its sightings it overlaps, and how closely it outlines them (mean
     overlap, IoU; 0 where nothing moved near)."""
     agreeing, outline = 0, 0.0
-    for seen in track.faces:
+    for seen in track.sightings:
         near = [m for m in motions if abs(m.frame - seen.frame) <= step]
         if any(m.box.iou(seen.box) > 0.1 or _holds(seen.box, m.box) for m in near):
             agreeing += 1
         outline += max((m.box.iou(seen.box) for m in near), default=0.0)
-    count = max(1, len(track.faces))
+    count = max(1, len(track.sightings))
     return agreeing / count, outline / count
 
 
@@ -274,7 +274,7 @@ def object_tracks(
     for family in sorted({_family(o.label) for o in objects}):
         members = [o for o in objects if _family(o.label) == family]
         for track in link_faces(members, max(max_gap, 2 * object_step), object_step):
-            track.weight = max(o.weight for o in members if any(o is f for f in track.faces))
+            track.weight = max(o.weight for o in members if any(o is f for f in track.sightings))
             tracks.append(track)
     if motions:
         agreeing = []
@@ -297,7 +297,7 @@ def object_tracks(
 
 
 def _overlap_in_time(a: _Track, b: _Track) -> bool:
-    return a.faces[0].frame <= b.last.frame and b.faces[0].frame <= a.last.frame
+    return a.sightings[0].frame <= b.last.frame and b.sightings[0].frame <= a.last.frame
 
 
 def subject_of_shot(
@@ -328,11 +328,11 @@ def subject_of_shot(
         chosen = _subject_tracks(worthy, shorter)
         others = [t for t in worthy if all(t is not c for c in chosen)]
         frames, boxes = [], []
-        for face in sorted((f for t in chosen for f in t.faces), key=lambda f: f.frame):
+        for face in sorted((f for t in chosen for f in t.sightings), key=lambda f: f.frame):
             box = face.box
             # Keep other people in the picture when they fit beside the subject.
             for other in others:
-                for candidate in other.faces:
+                for candidate in other.sightings:
                     if candidate.frame == face.frame:
                         joined = box.union(candidate.box)
                         if joined.w <= 0.8 * window[0] and joined.h <= 0.8 * window[1]:
@@ -354,7 +354,7 @@ def subject_of_shot(
     )
     if worthy_objects:
         chosen = _subject_tracks(worthy_objects, shorter_objects)
-        seen = sorted((o for t in chosen for o in t.faces), key=lambda o: o.frame)
+        seen = sorted((o for t in chosen for o in t.sightings), key=lambda o: o.frame)
         return _track_from(
             shot, "object", [o.frame for o in seen], [o.box for o in seen], max_gap, object_step
         )
