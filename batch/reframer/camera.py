@@ -137,10 +137,36 @@ def corridors(
         soft_high, hard_high = np.full(len(known), float(limit)), np.full(len(known), float(limit))
         for full, part in zip((soft_low, soft_high, hard_low, hard_high), bounds, strict=True):
             full[known] = part
+        if track.dense_person is not None:
+            _keep_person(track.dense_person, axis, window[axis], source[axis],
+                         (soft_low, soft_high, hard_low, hard_high))  # fmt: skip
         centred = np.clip(start + size / 2 - window[axis] / 2, 0, limit)
         preferred = float(np.median(centred))
         result.append(Corridor(soft_low, soft_high, hard_low, hard_high, preferred))
     return result[0], result[1]
+
+
+def _keep_person(
+    people: FloatArray,
+    axis: int,
+    window: int,
+    picture: int,
+    bounds: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+) -> None:
+    """Narrow a face's corridors (in place) so the crop keeps the whole person it belongs to,
+    on the frames where the person is known and fits the crop: a hard bound (the face's own
+    margin gives way where both cannot hold), and the soft corridor inside it."""
+    soft_low, soft_high, hard_low, hard_high = bounds
+    start = np.clip(people[:, axis], 0, picture)
+    end = np.clip(people[:, axis] + people[:, axis + 2], 0, picture)
+    fits = ~np.isnan(people[:, axis]) & (end - start <= window)
+    low, high = (end - window)[fits], start[fits]
+    tight_low, tight_high = np.maximum(hard_low[fits], low), np.minimum(hard_high[fits], high)
+    clash = tight_low > tight_high
+    hard_low[fits] = np.where(clash, low, tight_low)
+    hard_high[fits] = np.where(clash, high, tight_high)
+    soft_low[:] = np.clip(soft_low, hard_low, hard_high)
+    soft_high[:] = np.clip(soft_high, hard_low, hard_high)
 
 
 def _spread(slope: float, t: FloatArray, low: FloatArray, high: FloatArray) -> float:

@@ -24,3 +24,7 @@ class LookSchedule:
         self._since = 0
         self.looks += 1
         return True
+
+    def restart(self) -> None:
+        """Look at the next sample that may be looked at, whatever the count."""
+        self._since = self.every

@@ -49,6 +49,8 @@ MIN_SIDE_SHARE = 0.08
 # face > person > animal > vehicle). Other COCO classes (furniture, food, signs...) are
 # never the subject of a shot. Class names from the model's labels.txt.
 PERSON = "person"
+# What a person rides is part of the subject with them (a cyclist is the person and the bicycle).
+RIDES = ("bicycle", "motorcycle", "horse")
 ANIMALS = ("bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe")
 VEHICLES = ("bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat")
 CLASS_WEIGHTS: dict[str, float] = (
@@ -200,15 +202,24 @@ def detect_objects(
 # Objects are looked for this many times a second (the face detector runs on every sample):
 # the detector costs about 15-20 ms of CPU a look, and tracking interpolates between looks.
 LOOKS_PER_SECOND = 3.0
+# On samples with faces, it looks this many times a second for the people the faces belong
+# to (and what they ride): the viewer's subject is the whole person where it fits the crop,
+# which the camera keeps and the job's self-measurement judges (tracking.person_boxes;
+# measured on a real clip: framing and judging the face alone kept the annotated cyclist on
+# 0.909 of the frames while claiming 0.995).
+PERSON_LOOKS_PER_SECOND = 1.0
 
 
 class ObjectSampler:
-    """Object detection on every few sampled frames of one video, fed in order, skipping
-    samples where faces were found (look_schedule.py)."""
+    """Object detection on every few sampled frames of one video, fed in order (look_schedule.py):
+    on samples without faces, for the subject of faceless shots; more sparsely on samples with
+    faces, for the people they belong to (only people and rides are kept from those looks)."""
 
     def __init__(self, scale: float, samples_per_second: float) -> None:
         self.scale = scale
         self._schedule = LookSchedule(samples_per_second, LOOKS_PER_SECOND)
+        self._beside_faces = LookSchedule(samples_per_second, PERSON_LOOKS_PER_SECOND)
+        self._faces_before = False
 
     @property
     def every(self) -> int:
@@ -217,11 +228,19 @@ class ObjectSampler:
 
     @property
     def detected(self) -> int:
-        return self._schedule.looks
+        return self._schedule.looks + self._beside_faces.looks
 
     def objects(
         self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False
     ) -> list[DetectedObject]:
-        if not self._schedule.due(faces_found):
-            return []
-        return detect_objects(frame_index, bgr, self.scale)
+        appeared, self._faces_before = faces_found and not self._faces_before, faces_found
+        if self._schedule.due(faces_found):
+            return detect_objects(frame_index, bgr, self.scale)
+        if appeared:
+            # A face appeared (a new shot, or someone walked in): whose it is is known from
+            # its first sample, not a second later.
+            self._beside_faces.restart()
+        if faces_found and self._beside_faces.due(False):
+            found = detect_objects(frame_index, bgr, self.scale)
+            return [o for o in found if o.label in (PERSON, *RIDES)]
+        return []

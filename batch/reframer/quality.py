@@ -87,6 +87,25 @@ def _kept_while_lost(
     return count
 
 
+def _person_kept(
+    people: FloatArray,
+    x: FloatArray,
+    y: FloatArray,
+    window: tuple[int, int],
+    source: tuple[int, int] | None,
+) -> NDArray[np.bool_]:
+    """Per frame: is the person a face belongs to kept too (where it is known)? Its box is
+    cut to the picture first (a box carried along with a face can reach past it)."""
+    known = ~np.isnan(people[:, 0])
+    boxes = np.nan_to_num(people.copy())
+    if source is not None:
+        left, top = np.maximum(boxes[:, 0], 0), np.maximum(boxes[:, 1], 0)
+        right = np.minimum(boxes[:, 0] + boxes[:, 2], source[0])
+        bottom = np.minimum(boxes[:, 1] + boxes[:, 3], source[1])
+        boxes = np.stack((left, top, right - left, bottom - top), axis=1)
+    return ~known | kept(boxes, x, y, window)
+
+
 def unfound_frames(tracks: list[SubjectTrack]) -> int:
     """Frames of the shots where no subject was found although something moved (a shot where
     nothing moves and no face shows has nothing to lose)."""
@@ -114,6 +133,8 @@ def retention(
             continue
         frames = np.arange(track.shot.start, track.shot.end)[known]
         inside = kept(track.dense_raw[known], x[frames], y[frames], window)
+        if track.dense_person is not None:
+            inside &= _person_kept(track.dense_person[known], x[frames], y[frames], window, source)
         kept_frames += int(inside.sum())
         total += len(inside)
         if source is not None:

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
-from batch.reframer.objects import ANIMALS, VEHICLES, DetectedObject
+from batch.reframer.objects import ANIMALS, PERSON, RIDES, VEHICLES, DetectedObject
 from batch.reframer.salience import SalienceLook, salient_region, shot_region, still_salient
 from batch.reframer.saliency import Motion
 from batch.reframer.shots import Shot
@@ -46,6 +46,14 @@ MIN_OBJECT_COVERAGE = 0.3
 # Where something in the shot moves, an object is its subject only if at least this share of
 # its sightings agree with the motion (the moving region overlaps it).
 MIN_MOTION_AGREEMENT = 0.5
+# A person look's box is carried along with the face it holds for at most this long either
+# side of the look (people change pose; a box carried further is a guess).
+PERSON_REACH_SECONDS = 1.0
+# A person box holds a face when the face's centre lies inside it, in its upper half, and the
+# face is at most this share of its width (a "person" no wider than the face is the face).
+MAX_FACE_SHARE_OF_PERSON = 0.8
+# A bicycle, motorcycle or horse overlapping a person this much (IoU) is what they ride.
+MIN_RIDE_OVERLAP = 0.3
 # The strongest object track is the subject only if it outweighs this share of all the worthy
 # object tracks running beside it: several cars of similar weight are traffic, the scenery
 # of the shot, not what it is about.
@@ -104,6 +112,9 @@ class SubjectTrack:
     # No subject, yet something moved: too scattered or too brief to follow. Whatever the
     # shot is about may be out of the crop (unlike a shot where nothing moves at all).
     unfollowed_motion: bool = False
+    # For a face: on every frame, the person it belongs to where a look of the object
+    # detector found one holding it (NaN elsewhere): what the viewer sees as the subject.
+    dense_person: NDArray[np.float64] | None = None
 
 
 def densify(
@@ -339,7 +350,11 @@ def subject_of_shot(
                             box = joined
             frames.append(face.frame)
             boxes.append(box)
-        return _track_from(shot, "face", frames, boxes, max_gap, step)
+        track = _track_from(shot, "face", frames, boxes, max_gap, step)
+        # The viewer's subject is the person (the cyclist with the bicycle), not only the face:
+        # the camera keeps it where it fits (camera.corridors) and the job judges it too.
+        people = [o for o in objects if o.label in (PERSON, *RIDES)]
+        return replace(track, dense_person=person_boxes(track, people, step, fps))
     moved = bool(motions)
     # Motion spread far wider than the crop is scattered (traffic, foliage, a shaking camera),
     # not a subject to follow.
@@ -391,3 +406,48 @@ def salient_track(shot: Shot, looks: Sequence[SalienceLook]) -> SubjectTrack | N
     nearest = np.searchsorted(midpoints, np.arange(shot.frames))
     dense = np.tile(held[0], (shot.frames, 1))
     return SubjectTrack(shot, "salient", frames, held, raw, dense, raw[nearest])
+
+
+def _holds_face(person: Box, face: Box) -> bool:
+    return (
+        person.x <= face.cx <= person.right
+        and person.y <= face.cy <= person.y + person.h / 2
+        and face.w <= MAX_FACE_SHARE_OF_PERSON * person.w
+    )
+
+
+def person_boxes(
+    track: SubjectTrack, people: Sequence[DetectedObject], step: int, fps: float
+) -> NDArray[np.float64]:
+    """On every frame of a face track's shot, the box of the person the face belongs to: from
+    the nearest look (within `PERSON_REACH_SECONDS`) that found a person holding the face, moved
+    along with the face since (NaN where no look found one, or the face is not known)."""
+    dense = np.full((track.shot.frames, 4), np.nan)
+    faces = track.dense_raw
+    anchors: list[tuple[int, NDArray[np.float64]]] = []
+    rides = [o for o in people if o.label != PERSON]
+    for person in (p for p in people if p.label == PERSON):
+        local = person.frame - track.shot.start
+        if not 0 <= local < track.shot.frames or np.isnan(faces[local, 0]):
+            continue
+        x, y, w, h = faces[local]
+        face = Box(float(x), float(y), float(w), float(h))
+        if _holds_face(person.box, face):
+            # The person's box relative to the face's centre, and its size.
+            box = person.box
+            for ride in rides:
+                if ride.frame == person.frame and ride.box.iou(person.box) >= MIN_RIDE_OVERLAP:
+                    box = box.union(ride.box)
+            anchors.append((local, np.array([box.x - face.cx, box.y - face.cy, box.w, box.h])))
+    if not anchors:
+        return dense
+    reach = max(step, round(PERSON_REACH_SECONDS * fps))
+    at = np.array([a[0] for a in anchors])
+    for frame in np.flatnonzero(~np.isnan(faces[:, 0])):
+        nearest = int(np.argmin(np.abs(at - frame)))
+        if abs(int(at[nearest]) - int(frame)) > reach:
+            continue
+        offset = anchors[nearest][1]
+        cx, cy = faces[frame, 0] + faces[frame, 2] / 2, faces[frame, 1] + faces[frame, 3] / 2
+        dense[frame] = (cx + offset[0], cy + offset[1], offset[2], offset[3])
+    return dense

@@ -1,0 +1,123 @@
+"""A face's whole person is the subject: the object detector's person holding the face is
+carried along with the face (tracking.person_boxes), the camera keeps it where it fits
+(camera.plan_shot) and the job's retention judges it (quality.retention)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from skimage import data
+
+from batch.reframer import camera, quality
+from batch.reframer.faces import Face
+from batch.reframer.geometry import Box
+from batch.reframer.objects import DetectedObject, ObjectSampler
+from batch.reframer.shots import Shot
+from batch.reframer.tracking import SubjectTrack, subject_of_shot
+
+FPS = 25.0
+STEP = 2
+WINDOW = (152, 272)
+SOURCE = (640, 272)
+SHOT = Shot(0, 50)
+
+
+def _face_moving(speed: float, left: float = 300.0) -> list[Face]:
+    """A face 20 pixels wide moving right by `speed` pixels a frame, seen on every sample."""
+    return [
+        Face(frame, Box(left + speed * frame, 60, 20, 26), 0.9)
+        for frame in range(0, SHOT.end, STEP)
+    ]
+
+
+def _subject(faces: list[Face], objects: list[DetectedObject]) -> SubjectTrack:
+    return subject_of_shot(SHOT, faces, [], WINDOW, FPS, STEP, objects, 8)
+
+
+def test_the_person_holding_the_face_is_carried_along_with_it_between_looks() -> None:
+    faces = _face_moving(2.0)
+    # DetectedObject once, at the first frame: a person around the face (x 290..420); and someone
+    # standing elsewhere, who is not whose face this is.
+    person = DetectedObject(0, Box(290, 40, 130, 230), 0.8, "person")
+    other = DetectedObject(0, Box(500, 40, 100, 230), 0.8, "person")
+
+    track = _subject(faces, [person, other])
+
+    assert track.dense_person is not None
+    # 20 frames later the face moved 40 pixels: so did the person, at its looked size.
+    assert np.allclose(track.dense_person[20], [330, 40, 130, 230])
+    # Further than a second (25 frames) from the look, the person's box is not guessed.
+    assert not np.isnan(track.dense_person[:26, 0]).any()
+    assert np.isnan(track.dense_person[26:, 0]).all()
+
+
+def test_a_bicycle_under_its_rider_is_part_of_the_subject() -> None:
+    faces = _face_moving(0.0, left=330.0)
+    rider = DetectedObject(0, Box(300, 10, 100, 250), 0.8, "person")
+    bicycle = DetectedObject(0, Box(310, 130, 130, 140), 0.7, "bicycle")
+    parked = DetectedObject(0, Box(520, 130, 110, 140), 0.7, "bicycle")
+
+    track = _subject(faces, [rider, bicycle, parked])
+
+    assert track.dense_person is not None
+    # The rider and the bicycle under them; the parked one is left out.
+    assert np.allclose(track.dense_person[0], [300, 10, 140, 260])
+
+
+def _still_face_track(person: NDArray[np.float64] | None) -> SubjectTrack:
+    """A still face at x 370..390 whose person reaches far to its right (x 360..500)."""
+    frames = np.arange(SHOT.end)
+    face = np.tile([370.0, 60.0, 20.0, 26.0], (SHOT.end, 1))
+    return SubjectTrack(SHOT, "face", frames, face, face, face, face, dense_person=person)
+
+
+def _inside(box: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.bool_]:
+    return (box[0] >= x) & (box[0] + box[2] <= x + WINDOW[0])
+
+
+def test_the_camera_keeps_the_whole_person_where_it_fits_the_crop() -> None:
+    person = np.array([360.0, 20.0, 140.0, 250.0])
+    with_person = camera.plan_shot(
+        _still_face_track(np.tile(person, (SHOT.end, 1))), SOURCE, WINDOW, FPS
+    )
+    face_only = camera.plan_shot(_still_face_track(None), SOURCE, WINDOW, FPS)
+
+    assert _inside(person, with_person.x).all()
+    assert with_person.mode == "steady"
+    # Framing the face alone, the crop centres it and cuts the person's far side.
+    assert not _inside(person, face_only.x).any()
+
+
+def test_a_person_wider_than_the_crop_leaves_the_face_framing_alone() -> None:
+    wide = np.tile([250.0, 20.0, 300.0, 250.0], (SHOT.end, 1))
+    with_wide = camera.plan_shot(_still_face_track(wide), SOURCE, WINDOW, FPS)
+    face_only = camera.plan_shot(_still_face_track(None), SOURCE, WINDOW, FPS)
+
+    assert np.array_equal(with_wide.x, face_only.x)
+
+
+def test_a_face_kept_while_its_person_is_cut_counts_as_not_kept() -> None:
+    x = np.full(SHOT.end, 300.0)  # the crop: x 300..452, the face 370..390 inside it
+    y = np.zeros(SHOT.end)
+    cut = np.tile([360.0, 20.0, 140.0, 250.0], (SHOT.end, 1))  # reaches x 500
+    whole = np.tile([340.0, 20.0, 100.0, 250.0], (SHOT.end, 1))
+
+    assert quality.retention([_still_face_track(None)], x, y, WINDOW, SOURCE)[0] == 1.0
+    assert quality.retention([_still_face_track(cut)], x, y, WINDOW, SOURCE)[0] == 0.0
+    assert quality.retention([_still_face_track(whole)], x, y, WINDOW, SOURCE)[0] == 1.0
+
+
+def test_people_are_looked_for_beside_faces_once_a_second_and_when_a_face_appears() -> None:
+    astronaut = np.ascontiguousarray(data.astronaut()[:, :, ::-1])
+    sampler = ObjectSampler(1.0, samples_per_second=10.0)
+
+    with_faces = [sampler.objects(i, astronaut, faces_found=True) for i in range(25)]
+    looked = [i for i, found in enumerate(with_faces) if found]
+    # The first sample with a face, then once a second (every 10 samples); people only.
+    assert looked == [0, 10, 20]
+    assert {o.label for found in with_faces for o in found} == {"person"}
+
+    # Samples without a face are looked at for any object (the usual schedule)...
+    sampler.objects(25, astronaut, faces_found=False)
+    # ...and a face appearing again is looked at at once, not a second later.
+    assert sampler.objects(26, astronaut, faces_found=True)
