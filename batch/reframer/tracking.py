@@ -285,7 +285,7 @@ def object_tracks(
     for family in sorted({_family(o.label) for o in objects}):
         members = [o for o in objects if _family(o.label) == family]
         for track in link_faces(members, max(max_gap, 2 * object_step), object_step):
-            track.weight = max(o.weight for o in members if any(o is f for f in track.sightings))
+            track.weight = max(o.weight for o in track.sightings if isinstance(o, DetectedObject))
             tracks.append(track)
     if motions:
         agreeing = []
