@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -54,6 +55,8 @@ class AnalysisFrame:
     bgr: NDArray[np.uint8] | None
     # A larger one, about once a second, when the source is larger than `bgr`.
     bgr_large: NDArray[np.uint8] | None = None
+    # The frame's presentation time stamp (stream time base), to find it again.
+    pts: int | None = None
 
     @property
     def sampled(self) -> bool:
@@ -130,23 +133,34 @@ def _thumbnails(frame: av.VideoFrame, stride: int) -> tuple[Gray, Gray, Gray]:
     return _plane(small, 0).copy(), _plane(small, 1).copy(), _plane(small, 2).copy()
 
 
-def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[AnalysisFrame]:
-    """Decode the video once, yielding analysis frames in display order."""
-    stride = _stride(info)
-    coded_detection = layout.detection_size
-    if info.rotation in (90, 270):
-        coded_detection = (coded_detection[1], coded_detection[0])
+@contextmanager
+def _video(info: MediaInfo) -> Iterator[tuple[av.container.InputContainer, av.VideoStream]]:
+    """The source opened for analysis decoding: the container and its video stream."""
     try:
         container = av.open(str(info.path), options=media_policy.AV_OPEN_OPTIONS)
     except av.error.FFmpegError as error:
         raise InvalidMedia(f"the video could not be opened ({error})") from error
-    count = 0
     with container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         # Analysis pictures are thumbnails and 480-pixel frames: the deblocking filter's
         # smoothing is invisible at that size, and skipping it saves a fifth of the decode.
         stream.codec_context.options = {"skip_loop_filter": "all"}
+        yield container, stream
+
+
+def _colour(frame: av.VideoFrame, size: tuple[int, int], rotation: int) -> NDArray[np.uint8]:
+    """A BGR picture of the frame, `size` (width, height) once turned upright."""
+    width, height = (size[1], size[0]) if rotation in (90, 270) else size
+    colour = frame.to_ndarray(format="bgr24", width=width, height=height)
+    return _upright(colour.astype(np.uint8, copy=False), rotation)
+
+
+def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[AnalysisFrame]:
+    """Decode the video once, yielding analysis frames in display order."""
+    stride = _stride(info)
+    count = 0
+    with _video(info) as (container, stream):
         start: float | None = None
         try:
             for frame in container.decode(stream):
@@ -158,16 +172,9 @@ def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[Analy
                 luma, u, v = _thumbnails(frame, stride)
                 bgr = large = None
                 if count % layout.step == 0:
-                    colour = frame.to_ndarray(
-                        format="bgr24", width=coded_detection[0], height=coded_detection[1]
-                    )
-                    bgr = _upright(colour.astype(np.uint8, copy=False), info.rotation)
+                    bgr = _colour(frame, layout.detection_size, info.rotation)
                 if layout.large_step and count % layout.large_step == 0:
-                    width, height = layout.large_size
-                    if info.rotation in (90, 270):
-                        width, height = height, width
-                    colour = frame.to_ndarray(format="bgr24", width=width, height=height)
-                    large = _upright(colour.astype(np.uint8, copy=False), info.rotation)
+                    large = _colour(frame, layout.large_size, info.rotation)
                 yield AnalysisFrame(
                     index=count,
                     time=time - start,
@@ -176,6 +183,7 @@ def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[Analy
                     chroma_v=_upright(v, info.rotation),
                     bgr=bgr,
                     bgr_large=large,
+                    pts=frame.pts,
                 )
                 count += 1
         except av.error.FFmpegError as error:
@@ -184,6 +192,48 @@ def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[Analy
             # A damaged tail: keep what was decoded; the last crop holds for the rest.
     if count == 0:
         raise InvalidMedia("the video stream has no decodable frames")
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """Where an analysis frame was: its index in the analysis pass and its time stamp."""
+
+    index: int
+    pts: int | None
+
+
+def colour_frames_again(
+    info: MediaInfo, layout: AnalysisGeometry, wanted: Sequence[FrameRef]
+) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+    """The colour analysis frames (`AnalysisFrame.bgr`, the same pixels) of sampled frames
+    seen before, as (index, bgr) in display order, decoding only from the keyframe before the
+    first of them to the last: a later stage that needs a few frames of one shot decodes
+    that shot again instead of the analysis pass keeping every frame in memory.
+
+    Frames are found by their time stamps; a stream without them is decoded from the start
+    and its frames counted. A frame that no longer decodes is left out."""
+    if not wanted:
+        return
+    stamped = all(ref.pts is not None for ref in wanted)
+    # Where each wanted frame is: its time stamp, or its count from the start.
+    index_at = {(ref.pts if stamped else ref.index): ref.index for ref in wanted}
+    last = max(p for p in index_at if p is not None)
+    with _video(info) as (container, stream):
+        if stamped:
+            # Where it cannot seek, it decodes from the start: the time stamps still tell.
+            with suppress(av.error.FFmpegError):
+                container.seek(min(p for p in index_at if p is not None), stream=stream)
+        try:
+            for count, frame in enumerate(container.decode(stream)):
+                position = frame.pts if stamped else count
+                if position is None:
+                    continue
+                if position in index_at:
+                    yield index_at[position], _colour(frame, layout.detection_size, info.rotation)
+                if position >= last:
+                    return
+        except av.error.FFmpegError:
+            return
 
 
 def read_ahead(items: Iterator[T], depth: int = READ_AHEAD_FRAMES) -> Iterator[T]:

@@ -20,7 +20,7 @@ from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, gray
 from batch.reframer.geometry import OutputSpec, crop_window
 from batch.reframer.objects import DetectedObject, ObjectSampler
-from batch.reframer.salience import SalienceLook, SalienceSampler
+from batch.reframer.salience import SalienceLook, SalienceLooker
 from batch.reframer.saliency import Motion, MotionDetector
 from batch.reframer.segments import Split, hand_off
 
@@ -93,8 +93,8 @@ class _Analysis:
     # Frames between two looks of the object detector.
     object_step: int
     objects_detected: int
-    salience: list[SalienceLook]
-    salience_looked: int
+    # Saliency looks, taken later in the shots that need them.
+    salience: SalienceLooker
 
 
 def _analyse(
@@ -105,8 +105,7 @@ def _analyse(
     motion = MotionDetector(info.fps, layout.step, layout.detection_scale)
     sampler = FaceSampler(layout.detection_scale)
     object_sampler = ObjectSampler(layout.detection_scale, info.fps / layout.step)
-    salience_sampler = SalienceSampler(layout.detection_scale, info.fps / layout.step)
-    salience: list[SalienceLook] = []
+    salience = SalienceLooker(info, layout)
     follower = Follower(
         max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
         max(1, round(FOLLOW_BACK_SECONDS * info.fps / layout.step)),
@@ -136,8 +135,7 @@ def _analyse(
                 faces += found + _followed(follower, frame.index, frame.bgr, found, layout)
             with clock.stage("objects"):
                 objects += object_sampler.objects(frame.index, frame.bgr, bool(found))
-            with clock.stage("salience"):
-                salience += salience_sampler.looks(frame.index, frame.bgr, bool(found))
+            salience.note(frame, bool(found))
         with clock.stage("saliency"):
             moving = motion.add(frame)
             if moving is not None:
@@ -147,7 +145,7 @@ def _analyse(
         if percent >= reported + 5:
             reported = percent
             report("decode", percent)
-    stages = ("shots", "faces", "following", "objects", "salience", "saliency")
+    stages = ("shots", "faces", "following", "objects", "saliency")
     busy = sum(clock.seconds[s] for s in stages)
     clock.seconds["decode"] += time.perf_counter() - started - busy
     return _Analysis(
@@ -162,8 +160,19 @@ def _analyse(
         layout.step * object_sampler.every,
         object_sampler.detected,
         salience,
-        salience_sampler.looked,
     )
+
+
+def _salience_of(
+    shot: shots.Shot, looker: SalienceLooker, clock: _Stopwatch
+) -> Callable[[], list[SalienceLook]]:
+    """The shot's saliency looks, taken when tracking asks (their decode and model timed)."""
+
+    def looks() -> list[SalienceLook]:
+        with clock.stage("salience", cpu=True):
+            return looker.looks_in(shot.start, shot.end)
+
+    return looks
 
 
 def _followed(
@@ -245,7 +254,7 @@ def run(
                     layout.step,
                     [o for o in analysis.objects if shot.start <= o.frame < shot.end],
                     analysis.object_step,
-                    [s for s in analysis.salience if shot.start <= s.frame < shot.end],
+                    _salience_of(shot, analysis.salience, clock),
                 )
                 for shot in found_shots
             ]
@@ -308,7 +317,7 @@ def run(
                     "reused": analysis.faces_reused,
                 },
                 "object_detection": {"detected": analysis.objects_detected},
-                "salience": {"looked": analysis.salience_looked},
+                "salience": {"looked": analysis.salience.looked},
                 "quality": quality_block,
             }
             uris = outputs.output_uris(output_prefix)
