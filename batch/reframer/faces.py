@@ -79,8 +79,9 @@ REGION_GRID = 32
 # a face was not found again in its region or the picture changed this much (a cut).
 FULL_SEARCH_EVERY = 5
 FULL_SEARCH_ABOVE_CHANGE = 12.0
-# After this many looks in a row without a face, only every other sample is searched until
-# one is found (measured: skipping right after a face was lost lost it on real footage).
+# After this many looks in a row without a face at the usual size, only every other sample is
+# searched until one is found (measured: skipping right after a face was lost lost it on real
+# footage).
 SPARSE_AFTER_EMPTY_LOOKS = 5
 
 
@@ -158,11 +159,14 @@ class FaceSampler:
             )
         if not found:
             found = self._kept(detect_faces(frame_index, bgr, self.scale, MIN_CONFIDENCE_NEAR))
+        usual_size = bool(found)
         if not found and large is not None:
             # A second look at twice the size for faces too small to find at the usual one.
             found = self._kept(detect_faces(frame_index, large, large_scale, MIN_CONFIDENCE_NEAR))
         self._luma, self._faces = current, found
-        self._empty_looks = 0 if found else self._empty_looks + 1
+        # Faces only the larger look finds are not found at the usual size in between
+        # either: those samples stay sparse (following carries the faces between looks).
+        self._empty_looks = 0 if usual_size else self._empty_looks + 1
         return found
 
     def _around(
