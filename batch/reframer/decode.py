@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -214,31 +214,36 @@ class FrameRef:
     pts: int | None
 
 
+# Containers whose index sends a seek to the keyframe at or before a time stamp (MP4 and
+# QuickTime, Matroska and WebM): decoding from there gives the same pixels as a pass from
+# the start. MPEG streams and AVI seek less exactly (measured: after a seek, a third of the
+# frames of an MPEG-TS copy were missing or differed): they are decoded from the start.
+SEEKABLE_FORMATS = ("mov", "matroska")
+
+
 def colour_frames_again(
     info: MediaInfo, layout: AnalysisGeometry, wanted: Sequence[FrameRef]
 ) -> Iterator[tuple[int, NDArray[np.uint8]]]:
     """The colour analysis frames (`AnalysisFrame.bgr`, the same pixels) of sampled frames
-    seen before, as (index, bgr) in display order, decoding only from the keyframe before the
-    first of them to the last: a later stage that needs a few frames of one shot decodes
-    that shot again instead of the analysis pass keeping every frame in memory.
+    seen before, as (index, bgr) in display order: a later stage that needs a few frames of
+    one shot decodes them again instead of the analysis pass keeping every frame in memory.
 
-    Frames are found by their time stamps; a stream without them is decoded from the start
-    and its frames counted. A frame that no longer decodes is left out."""
+    Where the container seeks exactly, decoding starts at the keyframe before the first
+    wanted frame and frames are found by time stamp; elsewhere (or when the seek lands past
+    that frame) it starts at the beginning and counts frames. It stops after the last
+    wanted frame; a frame that no longer decodes is left out."""
     if not wanted:
         return
-    stamped = all(ref.pts is not None for ref in wanted)
-    # Where each wanted frame is: its time stamp, or its count from the start.
-    index_at = {(ref.pts if stamped else ref.index): ref.index for ref in wanted}
-    last = max(p for p in index_at if p is not None)
     colour = _Colour(layout.detection_size, info.rotation)
     with _video(info) as (container, stream):
-        if stamped:
-            # Where it cannot seek, it decodes from the start: the time stamps still tell.
-            with suppress(av.error.FFmpegError):
-                container.seek(min(p for p in index_at if p is not None), stream=stream)
+        pts = [ref.pts for ref in wanted if ref.pts is not None]
+        by_time = len(pts) == len(wanted) and _seeks_exactly(container, stream, min(pts or [0]))
+        # Where each wanted frame is: its time stamp, or its count from the start.
+        index_at = {(ref.pts if by_time else ref.index): ref.index for ref in wanted}
+        last = max(p for p in index_at if p is not None)
         try:
             for count, frame in enumerate(container.decode(stream)):
-                position = frame.pts if stamped else count
+                position = frame.pts if by_time else count
                 if position is None:
                     continue
                 if position in index_at:
@@ -247,6 +252,28 @@ def colour_frames_again(
                     return
         except av.error.FFmpegError:
             return
+
+
+def _seeks_exactly(
+    container: av.container.InputContainer, stream: av.VideoStream, pts: int
+) -> bool:
+    """Seek to the keyframe at or before `pts` where the container does so exactly; False
+    (the position left at the start) where it does not, or where the seek fails or lands
+    past `pts`."""
+    names = container.format.name.split(",")
+    if not any(name in names for name in SEEKABLE_FORMATS):
+        return False
+    try:
+        container.seek(pts, stream=stream)
+        first = next(container.demux(stream))
+    except (av.error.FFmpegError, StopIteration):
+        first = None
+    if first is not None and first.pts is not None and first.pts <= pts and first.is_keyframe:
+        # Back to the same keyframe, for the decoder to start from.
+        container.seek(first.pts, stream=stream)
+        return True
+    container.seek(0, stream=stream)
+    return False
 
 
 def read_ahead(items: Iterator[T], depth: int = READ_AHEAD_FRAMES) -> Iterator[T]:

@@ -1,12 +1,14 @@
 """Frames decoded a second time (decode.colour_frames_again), for a later stage that needs a
 few frames of one shot: the very pixels the analysis pass saw, found by time stamp after a
-seek, or by counting from the start where a stream has none."""
+seek where the container seeks exactly (MP4, Matroska), else by counting from the start."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from batch.reframer import decode, probe
 from tests.batch.synthetic_clips import GroundTruth
@@ -24,10 +26,17 @@ def _sampled(
     return info, layout, frames
 
 
-def test_frames_found_again_by_time_stamp_are_the_analysis_frames(
-    storyboard: tuple[Path, GroundTruth],
+@pytest.mark.parametrize("container", ["mp4", "mkv", "ts", "avi"])
+def test_frames_found_again_are_the_analysis_frames(
+    storyboard: tuple[Path, GroundTruth], tmp_path: Path, container: str
 ) -> None:
     source, truth = storyboard
+    if container != "mp4":
+        # The same H.264 stream in another container; MPEG-TS and AVI are not seeked in.
+        copy = tmp_path / f"storyboard.{container}"
+        command = ["ffmpeg", "-v", "error", "-i", str(source), "-an", "-c", "copy", str(copy)]
+        subprocess.run(command, check=True)
+        source = copy
     # Every other sample of the third and fourth shots: a seek lands on a keyframe before
     # them and decodes forward.
     info, layout, frames = _sampled(source, range(truth.cut_frames[1], truth.frame_count))
