@@ -222,58 +222,84 @@ SEEKABLE_FORMATS = ("mov", "matroska")
 
 
 def colour_frames_again(
-    info: MediaInfo, layout: AnalysisGeometry, wanted: Sequence[FrameRef]
+    info: MediaInfo, layout: AnalysisGeometry, runs: Sequence[Sequence[FrameRef]]
 ) -> Iterator[tuple[int, NDArray[np.uint8]]]:
     """The colour analysis frames (`AnalysisFrame.bgr`, the same pixels) of sampled frames
     seen before, as (index, bgr) in display order: a later stage that needs a few frames of
-    one shot decodes them again instead of the analysis pass keeping every frame in memory.
+    some shots decodes them again instead of the analysis pass keeping every frame in memory.
 
-    Where the container seeks exactly, decoding starts at the keyframe before the first
-    wanted frame and frames are found by time stamp; elsewhere (or when the seek lands past
-    that frame) it starts at the beginning and counts frames. It stops after the last
-    wanted frame; a frame that no longer decodes is left out."""
-    if not wanted:
+    `runs` are groups of wanted frames in display order (a shot's, say). Where the container
+    seeks exactly, each run is decoded from the keyframe before its first frame to its last,
+    its frames found by time stamp; elsewhere the video is decoded once from the start to
+    the last wanted frame, its frames counted. A frame that no longer decodes is left out."""
+    runs = [run for run in runs if run]
+    if not runs:
         return
     colour = _Colour(layout.detection_size, info.rotation)
     with _video(info) as (container, stream):
-        pts = [ref.pts for ref in wanted if ref.pts is not None]
-        by_time = len(pts) == len(wanted) and _seeks_exactly(container, stream, min(pts or [0]))
-        # Where each wanted frame is: its time stamp, or its count from the start.
-        index_at = {(ref.pts if by_time else ref.index): ref.index for ref in wanted}
-        last = max(p for p in index_at if p is not None)
-        try:
-            for count, frame in enumerate(container.decode(stream)):
-                position = frame.pts if by_time else count
-                if position is None:
-                    continue
-                if position in index_at:
-                    yield index_at[position], colour(frame)
-                if position >= last:
-                    return
-        except av.error.FFmpegError:
-            return
+        if _seeks_exactly(container) and all(ref.pts is not None for run in runs for ref in run):
+            for run in runs:
+                yield from _run_again(container, stream, run, colour)
+        else:
+            yield from _counted(container, stream, [ref for run in runs for ref in run], colour)
 
 
-def _seeks_exactly(
-    container: av.container.InputContainer, stream: av.VideoStream, pts: int
-) -> bool:
-    """Seek to the keyframe at or before `pts` where the container does so exactly; False
-    (the position left at the start) where it does not, or where the seek fails or lands
-    past `pts`."""
+def _seeks_exactly(container: av.container.InputContainer) -> bool:
     names = container.format.name.split(",")
-    if not any(name in names for name in SEEKABLE_FORMATS):
-        return False
+    return any(name in names for name in SEEKABLE_FORMATS)
+
+
+def _run_again(
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    run: Sequence[FrameRef],
+    colour: _Colour,
+) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+    """One run decoded from the keyframe before its first frame, its frames found by time
+    stamp; counted from the start instead if the seek fails or lands past that frame."""
+    first = min(ref.pts for ref in run if ref.pts is not None)
     try:
-        container.seek(pts, stream=stream)
-        first = next(container.demux(stream))
-    except (av.error.FFmpegError, StopIteration):
-        first = None
-    if first is not None and first.pts is not None and first.pts <= pts and first.is_keyframe:
-        # Back to the same keyframe, for the decoder to start from.
-        container.seek(first.pts, stream=stream)
-        return True
-    container.seek(0, stream=stream)
-    return False
+        container.seek(first, stream=stream)
+        landed = next(container.demux(stream), None)
+    except av.error.FFmpegError:
+        landed = None
+    if landed is None or landed.pts is None or landed.pts > first or not landed.is_keyframe:
+        container.seek(0, stream=stream)
+        yield from _counted(container, stream, run, colour)
+        return
+    # Back to that keyframe, for the decoder to start from.
+    container.seek(landed.pts, stream=stream)
+    index_at = {ref.pts: ref.index for ref in run}
+    last = max(ref.pts for ref in run if ref.pts is not None)
+    try:
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            if frame.pts in index_at:
+                yield index_at[frame.pts], colour(frame)
+            if frame.pts >= last:
+                return
+    except av.error.FFmpegError:
+        return
+
+
+def _counted(
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    wanted: Sequence[FrameRef],
+    colour: _Colour,
+) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+    """The wanted frames by their count, decoding from the start of the video."""
+    indices = {ref.index for ref in wanted}
+    last = max(indices)
+    try:
+        for count, frame in enumerate(container.decode(stream)):
+            if count in indices:
+                yield count, colour(frame)
+            if count >= last:
+                return
+    except av.error.FFmpegError:
+        return
 
 
 def read_ahead(items: Iterator[T], depth: int = READ_AHEAD_FRAMES) -> Iterator[T]:

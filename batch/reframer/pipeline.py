@@ -163,18 +163,6 @@ def _analyse(
     )
 
 
-def _salience_of(
-    shot: shots.Shot, looker: SalienceLooker, clock: _Stopwatch
-) -> Callable[[], list[SalienceLook]]:
-    """The shot's saliency looks, taken when tracking asks (their decode and model timed)."""
-
-    def looks() -> list[SalienceLook]:
-        with clock.stage("salience", cpu=True):
-            return looker.looks_in(shot.start, shot.end)
-
-    return looks
-
-
 def _followed(
     follower: Follower,
     frame: int,
@@ -236,28 +224,37 @@ def run(
         for stage in ("decode", "shots", "faces", "saliency"):
             report(stage, _ENDS_AT[stage])
 
+        def subject(shot: shots.Shot, salience: list[SalienceLook]) -> tracking.SubjectTrack:
+            return tracking.subject_of_shot(
+                shot,
+                [
+                    f
+                    for f in faces
+                    if shot.start <= f.frame < shot.end
+                    # A face followed across the cut was detected in another scene.
+                    and (f.detected_at is None or shot.start <= f.detected_at < shot.end)
+                ],
+                # Motion measured across the cut compares two different scenes.
+                [m for m in motions if shot.start + motion_lag <= m.frame < shot.end],
+                window,
+                info.fps,
+                layout.step,
+                [o for o in analysis.objects if shot.start <= o.frame < shot.end],
+                analysis.object_step,
+                salience,
+            )
+
         with clock.stage("tracking"):
-            tracks = [
-                tracking.subject_of_shot(
-                    shot,
-                    [
-                        f
-                        for f in faces
-                        if shot.start <= f.frame < shot.end
-                        # A face followed across the cut was detected in another scene.
-                        and (f.detected_at is None or shot.start <= f.detected_at < shot.end)
-                    ],
-                    # Motion measured across the cut compares two different scenes.
-                    [m for m in motions if shot.start + motion_lag <= m.frame < shot.end],
-                    window,
-                    info.fps,
-                    layout.step,
-                    [o for o in analysis.objects if shot.start <= o.frame < shot.end],
-                    analysis.object_step,
-                    _salience_of(shot, analysis.salience, clock),
-                )
-                for shot in found_shots
-            ]
+            tracks = [subject(shot, []) for shot in found_shots]
+        # Salience is the last resort: only shots that nothing else decided (their subject
+        # came out "none") are looked at, on their frames decoded again.
+        undecided = [i for i, track in enumerate(tracks) if track.kind == "none"]
+        if undecided:
+            with clock.stage("salience", cpu=True):
+                spans = [(found_shots[i].start, found_shots[i].end) for i in undecided]
+                looks = analysis.salience.looks_in(spans)
+                for i, shot_looks in zip(undecided, looks, strict=True):
+                    tracks[i] = subject(found_shots[i], shot_looks)
         report("tracking", _ENDS_AT["tracking"])
 
         with clock.stage("camera"):

@@ -14,6 +14,7 @@ nothing is downloaded at run time. Its output is a log-softmax over a 416x256 pi
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -208,10 +209,10 @@ class SalienceLooker:
     """Saliency on every few sampled frames, skipping samples where faces were found, as for
     the object detector (look_schedule.py), and only in the shots it decides.
 
-    The analysis pass notes which samples are due a look (`note`); the looks run when tracking
-    asks for a shot's (`looks_in`), which it does only for a shot no face, object or motion
-    decides, on the shot's frames decoded again. Most shots have one of those and then cost
-    no look; memory stays bounded as no frame is kept."""
+    The analysis pass notes which samples are due a look (`note`); the looks are taken once
+    tracking knows which shots no face, object or motion decides (`looks_in`), on those
+    shots' frames decoded again. Most shots have one of those and cost no look; memory stays
+    bounded as no frame is kept."""
 
     def __init__(self, info: MediaInfo, layout: decode.AnalysisGeometry) -> None:
         self._info, self._layout = info, layout
@@ -224,13 +225,13 @@ class SalienceLooker:
         if self._schedule.due(faces_found):
             self._due.append(decode.FrameRef(frame.index, frame.pts))
 
-    def looks_in(self, start: int, end: int) -> list[SalienceLook]:
-        """The looks due on frames `start` to `end` (excluded)."""
-        due = [ref for ref in self._due if start <= ref.index < end]
+    def looks_in(self, spans: Sequence[tuple[int, int]]) -> list[list[SalienceLook]]:
+        """The looks due in each span of frames (start, end excluded; in order, apart)."""
+        runs = [[ref for ref in self._due if start <= ref.index < end] for start, end in spans]
+        looks: list[list[SalienceLook]] = [[] for _ in spans]
+        which = {ref.index: i for i, run in enumerate(runs) for ref in run}
         scale = self._layout.detection_scale
-        found = [
-            look(index, bgr, scale)
-            for index, bgr in decode.colour_frames_again(self._info, self._layout, due)
-        ]
-        self.looked += len(found)
-        return found
+        for index, bgr in decode.colour_frames_again(self._info, self._layout, runs):
+            looks[which[index]].append(look(index, bgr, scale))
+            self.looked += 1
+        return looks

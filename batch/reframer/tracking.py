@@ -13,7 +13,7 @@ the camera should not.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
@@ -309,14 +309,13 @@ def subject_of_shot(
     step: int,
     objects: Sequence[DetectedObject] = (),
     object_step: int = 1,
-    salience: Callable[[], Sequence[SalienceLook]] = lambda: (),
+    salience: Sequence[SalienceLook] = (),
 ) -> SubjectTrack:
     """The subject track of one shot from its detections (all inside the shot), in order:
     faces, objects, motion, where the shot draws the eye (salience), none.
 
     `step` is the number of frames between two sampled frames, `object_step` between two
-    looks of the object detector. `salience` gives the shot's saliency looks; it is called
-    only when nothing else decides the shot (the looks are dear).
+    looks of the object detector.
     """
     samples = max(1, -(-shot.frames // step))
     max_gap = max(step, round(MAX_GAP_SECONDS * fps))
@@ -363,7 +362,7 @@ def subject_of_shot(
         return _track_from(
             shot, "motion", [m.frame for m in motions], [m.box for m in motions], max_gap, step
         )
-    salient = salient_track(shot, salience())
+    salient = salient_track(shot, salience)
     if salient is not None:
         return salient
     empty = _track_from(shot, "none", [], [], max_gap, step)

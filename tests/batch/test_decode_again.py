@@ -37,13 +37,20 @@ def test_frames_found_again_are_the_analysis_frames(
         command = ["ffmpeg", "-v", "error", "-i", str(source), "-an", "-c", "copy", str(copy)]
         subprocess.run(command, check=True)
         source = copy
-    # Every other sample of the third and fourth shots: a seek lands on a keyframe before
-    # them and decodes forward.
-    info, layout, frames = _sampled(source, range(truth.cut_frames[1], truth.frame_count))
-    wanted = frames[::2]
+    # Two runs, as for two shots: every other sample of the second shot's first half, and of
+    # the fourth shot (a seek lands on a keyframe before each and decodes forward).
+    second, fourth = truth.cut_frames[0], truth.cut_frames[2]
+    info, layout, frames = _sampled(source, range(second, truth.frame_count))
+    runs = [
+        [f for f in frames if f.index < (second + truth.cut_frames[1]) // 2][::2],
+        [f for f in frames if f.index >= fourth][::2],
+    ]
+    wanted = [f for run in runs for f in run]
 
     again = list(
-        decode.colour_frames_again(info, layout, [decode.FrameRef(f.index, f.pts) for f in wanted])
+        decode.colour_frames_again(
+            info, layout, [[decode.FrameRef(f.index, f.pts) for f in run] for run in runs]
+        )
     )
 
     assert [index for index, _ in again] == [f.index for f in wanted]
@@ -59,7 +66,7 @@ def test_frames_without_time_stamps_are_found_by_counting_from_the_start(
     info, layout, frames = _sampled(source, range(40, 80))
 
     again = dict(
-        decode.colour_frames_again(info, layout, [decode.FrameRef(f.index, None) for f in frames])
+        decode.colour_frames_again(info, layout, [[decode.FrameRef(f.index, None) for f in frames]])
     )
 
     assert sorted(again) == [f.index for f in frames]
@@ -69,4 +76,4 @@ def test_frames_without_time_stamps_are_found_by_counting_from_the_start(
 def test_nothing_wanted_decodes_nothing(storyboard: tuple[Path, GroundTruth]) -> None:
     info = probe.probe(storyboard[0], None)
 
-    assert list(decode.colour_frames_again(info, decode.geometry(info), [])) == []
+    assert list(decode.colour_frames_again(info, decode.geometry(info), [[], []])) == []

@@ -58,7 +58,7 @@ def _looks(grids: list[np.ndarray], first: int = 0, every: int = 15) -> list[Sal
 
 def _subject(looks: list[SalienceLook], frames: int = 60):  # type: ignore[no-untyped-def]
     shot = Shot(0, frames)
-    return subject_of_shot(shot, [], [], WINDOW, 30.0, 3, salience=lambda: looks)
+    return subject_of_shot(shot, [], [], WINDOW, 30.0, 3, salience=looks)
 
 
 def test_one_clear_region_is_the_salient_subject_held_still() -> None:
