@@ -150,6 +150,8 @@ class FaceSampler:
             if around is not None:
                 self.regional += 1
                 self._luma, self._faces = current, around
+                # Found at the usual size (perhaps first found by the larger look).
+                self._empty_looks = 0
                 return around
         self._since_full_search = 0
         found: list[Face] = []
