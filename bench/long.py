@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from batch.reframer.geometry import OutputSpec
-from bench.pipeline import REPO, Run, clip_long, measure
+from bench.pipeline import REPO, Run, analysis_cpu, clip_long, measure
 
 PARALLEL = (1, 4, 16)
 CPU_OVERHEAD_GOAL = 0.10
@@ -131,7 +131,7 @@ def main(argv: list[str]) -> int:
     )
     whole_cpu = whole_metrics["cpu_seconds"]
     print(
-        f"one container's own CPU split: analysis {whole_cpu.get('analysis', 0.0):.1f} s, "
+        f"one container's own CPU split: analysis {analysis_cpu(whole_cpu):.1f} s, "
         f"render {whole_cpu.get('render', 0.0):.1f} s (the rest: start, probe, outputs)"
     )
     print(

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
 import av
 import av.error
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from numpy.typing import NDArray
 
 from batch.reframer import media_policy
@@ -39,6 +41,8 @@ LARGE_DETECTION_LONG_SIDE = 960
 THUMBNAIL_LONG_SIDE = 200
 # Analysis frames decoded ahead of the consumer, on a thread of their own.
 READ_AHEAD_FRAMES = 48
+# Sources up to this many pixels are decoded on one thread; larger ones on FFmpeg's threads.
+ONE_DECODER_THREAD_UP_TO = 1920 * 1080
 
 _PLANAR_8BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
 
@@ -54,6 +58,8 @@ class AnalysisFrame:
     bgr: NDArray[np.uint8] | None
     # A larger one, about once a second, when the source is larger than `bgr`.
     bgr_large: NDArray[np.uint8] | None = None
+    # The frame's presentation time stamp (stream time base), to find it again.
+    pts: int | None = None
 
     @property
     def sampled(self) -> bool:
@@ -130,23 +136,51 @@ def _thumbnails(frame: av.VideoFrame, stride: int) -> tuple[Gray, Gray, Gray]:
     return _plane(small, 0).copy(), _plane(small, 1).copy(), _plane(small, 2).copy()
 
 
-def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[AnalysisFrame]:
-    """Decode the video once, yielding analysis frames in display order."""
-    stride = _stride(info)
-    coded_detection = layout.detection_size
-    if info.rotation in (90, 270):
-        coded_detection = (coded_detection[1], coded_detection[0])
+@contextmanager
+def _video(info: MediaInfo) -> Iterator[tuple[av.container.InputContainer, av.VideoStream]]:
+    """The source opened for analysis decoding: the container and its video stream."""
     try:
         container = av.open(str(info.path), options=media_policy.AV_OPEN_OPTIONS)
     except av.error.FFmpegError as error:
         raise InvalidMedia(f"the video could not be opened ({error})") from error
-    count = 0
     with container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        if info.width * info.height > ONE_DECODER_THREAD_UP_TO:
+            stream.thread_type = "AUTO"
+        else:
+            # The decode runs on a thread of its own beside the detectors (read_ahead): up to
+            # 1080p one decoder thread keeps up, and frame threads only add their overhead
+            # (measured: 0.2-0.4 s CPU less on 30 s of 1080p, the same wall time).
+            stream.thread_count = 1
         # Analysis pictures are thumbnails and 480-pixel frames: the deblocking filter's
         # smoothing is invisible at that size, and skipping it saves a fifth of the decode.
         stream.codec_context.options = {"skip_loop_filter": "all"}
+        yield container, stream
+
+
+class _Colour:
+    """BGR pictures of one size from decoded frames. One swscale context serves every frame
+    (`VideoFrame.to_ndarray` would set one up per call: 40% of the conversion's cost)."""
+
+    def __init__(self, size: tuple[int, int], rotation: int) -> None:
+        # The size once turned upright: before, a quarter turn swaps the sides.
+        self._size = (size[1], size[0]) if rotation in (90, 270) else size
+        self._rotation = rotation
+        self._reformatter = VideoReformatter()
+
+    def __call__(self, frame: av.VideoFrame) -> NDArray[np.uint8]:
+        width, height = self._size
+        converted = self._reformatter.reformat(frame, width=width, height=height, format="bgr24")
+        return _upright(converted.to_ndarray().astype(np.uint8, copy=False), self._rotation)
+
+
+def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[AnalysisFrame]:
+    """Decode the video once, yielding analysis frames in display order."""
+    stride = _stride(info)
+    colour = _Colour(layout.detection_size, info.rotation)
+    colour_large = _Colour(layout.large_size, info.rotation)
+    count = 0
+    with _video(info) as (container, stream):
         start: float | None = None
         try:
             for frame in container.decode(stream):
@@ -158,16 +192,9 @@ def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[Analy
                 luma, u, v = _thumbnails(frame, stride)
                 bgr = large = None
                 if count % layout.step == 0:
-                    colour = frame.to_ndarray(
-                        format="bgr24", width=coded_detection[0], height=coded_detection[1]
-                    )
-                    bgr = _upright(colour.astype(np.uint8, copy=False), info.rotation)
+                    bgr = colour(frame)
                 if layout.large_step and count % layout.large_step == 0:
-                    width, height = layout.large_size
-                    if info.rotation in (90, 270):
-                        width, height = height, width
-                    colour = frame.to_ndarray(format="bgr24", width=width, height=height)
-                    large = _upright(colour.astype(np.uint8, copy=False), info.rotation)
+                    large = colour_large(frame)
                 yield AnalysisFrame(
                     index=count,
                     time=time - start,
@@ -176,6 +203,7 @@ def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[Analy
                     chroma_v=_upright(v, info.rotation),
                     bgr=bgr,
                     bgr_large=large,
+                    pts=frame.pts,
                 )
                 count += 1
         except av.error.FFmpegError as error:
@@ -184,6 +212,102 @@ def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[Analy
             # A damaged tail: keep what was decoded; the last crop holds for the rest.
     if count == 0:
         raise InvalidMedia("the video stream has no decodable frames")
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """Where an analysis frame was: its index in the analysis pass and its time stamp."""
+
+    index: int
+    pts: int | None
+
+
+# Containers whose index sends a seek to the keyframe at or before a time stamp (MP4 and
+# QuickTime, Matroska and WebM): decoding from there gives the same pixels as a pass from
+# the start. MPEG streams and AVI seek less exactly (measured: after a seek, a third of the
+# frames of an MPEG-TS copy were missing or differed): they are decoded from the start.
+SEEKABLE_FORMATS = ("mov", "matroska")
+
+
+def colour_frames_again(
+    info: MediaInfo, layout: AnalysisGeometry, runs: Sequence[Sequence[FrameRef]]
+) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+    """The colour analysis frames (`AnalysisFrame.bgr`, the same pixels) of sampled frames
+    seen before, as (index, bgr) in display order: a later stage that needs a few frames of
+    some shots decodes them again instead of the analysis pass keeping every frame in memory.
+
+    `runs` are groups of wanted frames in display order (a shot's, say). Where the container
+    seeks exactly, each run is decoded from the keyframe before its first frame to its last,
+    its frames found by time stamp; elsewhere the video is decoded once from the start to
+    the last wanted frame, its frames counted. A frame that no longer decodes is left out."""
+    runs = [run for run in runs if run]
+    if not runs:
+        return
+    colour = _Colour(layout.detection_size, info.rotation)
+    with _video(info) as (container, stream):
+        if _seeks_exactly(container) and all(ref.pts is not None for run in runs for ref in run):
+            for run in runs:
+                yield from _run_again(container, stream, run, colour)
+        else:
+            yield from _counted(container, stream, [ref for run in runs for ref in run], colour)
+
+
+def _seeks_exactly(container: av.container.InputContainer) -> bool:
+    names = container.format.name.split(",")
+    return any(name in names for name in SEEKABLE_FORMATS)
+
+
+def _run_again(
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    run: Sequence[FrameRef],
+    colour: _Colour,
+) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+    """One run decoded from the keyframe before its first frame, its frames found by time
+    stamp; counted from the start instead if the seek fails or lands past that frame."""
+    first = min(ref.pts for ref in run if ref.pts is not None)
+    try:
+        container.seek(first, stream=stream)
+        landed = next(container.demux(stream), None)
+    except av.error.FFmpegError:
+        landed = None
+    if landed is None or landed.pts is None or landed.pts > first or not landed.is_keyframe:
+        container.seek(0, stream=stream)
+        yield from _counted(container, stream, run, colour)
+        return
+    # Back to that keyframe, for the decoder to start from.
+    container.seek(landed.pts, stream=stream)
+    index_at = {ref.pts: ref.index for ref in run}
+    last = max(ref.pts for ref in run if ref.pts is not None)
+    try:
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            if frame.pts in index_at:
+                yield index_at[frame.pts], colour(frame)
+            if frame.pts >= last:
+                return
+    except av.error.FFmpegError:
+        return
+
+
+def _counted(
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    wanted: Sequence[FrameRef],
+    colour: _Colour,
+) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+    """The wanted frames by their count, decoding from the start of the video."""
+    indices = {ref.index for ref in wanted}
+    last = max(indices)
+    try:
+        for count, frame in enumerate(container.decode(stream)):
+            if count in indices:
+                yield count, colour(frame)
+            if count >= last:
+                return
+    except av.error.FFmpegError:
+        return
 
 
 def read_ahead(items: Iterator[T], depth: int = READ_AHEAD_FRAMES) -> Iterator[T]:

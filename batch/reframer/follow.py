@@ -136,6 +136,8 @@ class Follower:
         self.limit = limit
         self._recent: deque[tuple[int, Gray]] = deque(maxlen=back_samples + 1)
         self._followed: list[Followed] = []
+        # Boxes carried forward by optical flow so far (`median_flow` runs).
+        self.flows = 0
 
     def update(
         self, frame: int, picture: Gray, detected: list[tuple[Box, float]]
@@ -144,20 +146,28 @@ class Follower:
             self._recent.clear()
         before = self._recent[-1][1] if self._recent else None
         moved: list[Followed] = []
+        # Boxes detected again where they were: the detection replaces them, no flow needed
+        # (most samples of a shot with a face; the flow is the dear part).
+        found_again: list[Box] = []
         if before is not None:
             for item in self._followed:
                 if frame - item.detected_at > self.max_frames:
                     continue
+                if any(_same(item.box, box) for box, _c in detected):
+                    found_again.append(item.box)
+                    continue
+                self.flows += 1
                 box = median_flow(before, picture, item.box)
                 if box is not None:
                     moved.append(Followed(frame, box, item.detected_at, item.confidence))
         missed = [m for m in moved if not any(_same(m.box, box) for box, _c in detected)]
         fresh = [Followed(frame, box, frame, confidence) for box, confidence in detected]
         kept = sorted([*fresh, *missed], key=lambda f: -f.box.area)[: self.limit]
+        seen = [*found_again, *(m.box for m in moved)]
         earlier = [
             found
             for item in fresh
-            if before is not None and not any(_same(item.box, m.box) for m in moved)
+            if before is not None and not any(_same(item.box, box) for box in seen)
             for found in self._backwards(picture, item)
         ]
         self._recent.append((frame, picture))

@@ -20,7 +20,7 @@ from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, gray
 from batch.reframer.geometry import OutputSpec, crop_window
 from batch.reframer.objects import DetectedObject, ObjectSampler
-from batch.reframer.salience import SalienceLook, SalienceSampler
+from batch.reframer.salience import SalienceLook, SalienceLooker
 from batch.reframer.saliency import Motion, MotionDetector
 from batch.reframer.segments import Split, hand_off
 
@@ -93,8 +93,8 @@ class _Analysis:
     # Frames between two looks of the object detector.
     object_step: int
     objects_detected: int
-    salience: list[SalienceLook]
-    salience_looked: int
+    # Saliency looks, taken later in the shots that need them.
+    salience: SalienceLooker
 
 
 def _analyse(
@@ -105,8 +105,7 @@ def _analyse(
     motion = MotionDetector(info.fps, layout.step, layout.detection_scale)
     sampler = FaceSampler(layout.detection_scale)
     object_sampler = ObjectSampler(layout.detection_scale, info.fps / layout.step)
-    salience_sampler = SalienceSampler(layout.detection_scale, info.fps / layout.step)
-    salience: list[SalienceLook] = []
+    salience = SalienceLooker(info, layout)
     follower = Follower(
         max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
         max(1, round(FOLLOW_BACK_SECONDS * info.fps / layout.step)),
@@ -136,8 +135,7 @@ def _analyse(
                 faces += found + _followed(follower, frame.index, frame.bgr, found, layout)
             with clock.stage("objects"):
                 objects += object_sampler.objects(frame.index, frame.bgr, bool(found))
-            with clock.stage("salience"):
-                salience += salience_sampler.looks(frame.index, frame.bgr, bool(found))
+            salience.note(frame, bool(found))
         with clock.stage("saliency"):
             moving = motion.add(frame)
             if moving is not None:
@@ -147,7 +145,7 @@ def _analyse(
         if percent >= reported + 5:
             reported = percent
             report("decode", percent)
-    stages = ("shots", "faces", "following", "objects", "salience", "saliency")
+    stages = ("shots", "faces", "following", "objects", "saliency")
     busy = sum(clock.seconds[s] for s in stages)
     clock.seconds["decode"] += time.perf_counter() - started - busy
     return _Analysis(
@@ -162,7 +160,6 @@ def _analyse(
         layout.step * object_sampler.every,
         object_sampler.detected,
         salience,
-        salience_sampler.looked,
     )
 
 
@@ -227,28 +224,37 @@ def run(
         for stage in ("decode", "shots", "faces", "saliency"):
             report(stage, _ENDS_AT[stage])
 
+        def subject(shot: shots.Shot, salience: list[SalienceLook]) -> tracking.SubjectTrack:
+            return tracking.subject_of_shot(
+                shot,
+                [
+                    f
+                    for f in faces
+                    if shot.start <= f.frame < shot.end
+                    # A face followed across the cut was detected in another scene.
+                    and (f.detected_at is None or shot.start <= f.detected_at < shot.end)
+                ],
+                # Motion measured across the cut compares two different scenes.
+                [m for m in motions if shot.start + motion_lag <= m.frame < shot.end],
+                window,
+                info.fps,
+                layout.step,
+                [o for o in analysis.objects if shot.start <= o.frame < shot.end],
+                analysis.object_step,
+                salience,
+            )
+
         with clock.stage("tracking"):
-            tracks = [
-                tracking.subject_of_shot(
-                    shot,
-                    [
-                        f
-                        for f in faces
-                        if shot.start <= f.frame < shot.end
-                        # A face followed across the cut was detected in another scene.
-                        and (f.detected_at is None or shot.start <= f.detected_at < shot.end)
-                    ],
-                    # Motion measured across the cut compares two different scenes.
-                    [m for m in motions if shot.start + motion_lag <= m.frame < shot.end],
-                    window,
-                    info.fps,
-                    layout.step,
-                    [o for o in analysis.objects if shot.start <= o.frame < shot.end],
-                    analysis.object_step,
-                    [s for s in analysis.salience if shot.start <= s.frame < shot.end],
-                )
-                for shot in found_shots
-            ]
+            tracks = [subject(shot, []) for shot in found_shots]
+        # Salience is the last resort: only shots that nothing else decided (their subject
+        # came out "none") are looked at, on their frames decoded again.
+        undecided = [i for i, track in enumerate(tracks) if track.kind == "none"]
+        if undecided:
+            with clock.stage("salience", cpu=True):
+                spans = [(found_shots[i].start, found_shots[i].end) for i in undecided]
+                looks = analysis.salience.looks_in(spans)
+                for i, shot_looks in zip(undecided, looks, strict=True):
+                    tracks[i] = subject(found_shots[i], shot_looks)
         report("tracking", _ENDS_AT["tracking"])
 
         with clock.stage("camera"):
@@ -308,7 +314,7 @@ def run(
                     "reused": analysis.faces_reused,
                 },
                 "object_detection": {"detected": analysis.objects_detected},
-                "salience": {"looked": analysis.salience_looked},
+                "salience": {"looked": analysis.salience.looked},
                 "quality": quality_block,
             }
             uris = outputs.output_uris(output_prefix)

@@ -4,7 +4,7 @@ A shot of a bicycle behind a fence, a plate of food, a sign: no face and nothing
 detector knows, and often nothing moves but the traffic behind. A visual saliency model
 predicts where people look; as AutoFlip does, it is the last signal before holding the
 centre. It is looked at sparsely (twice a second, and never on samples with a face) and
-only decides shots that would otherwise have no subject (tracking.py).
+only in shots that would otherwise have no subject (tracking.py), once tracking knows them.
 
 The model is UNISAL (Droste, Jiao & Noble, ECCV 2020) in image mode, exported to ONNX,
 vendored in `models/` (Apache-2.0, see models/NOTICE) and run by ONNX Runtime on one thread:
@@ -14,6 +14,7 @@ nothing is downloaded at run time. Its output is a log-softmax over a 416x256 pi
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,8 +25,10 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage  # type: ignore[import-untyped]
 
+from batch.reframer import decode
 from batch.reframer.geometry import Box
 from batch.reframer.look_schedule import LookSchedule
+from batch.reframer.probe import MediaInfo
 
 # Its weights are in "unisal.onnx.data" beside it, which ONNX Runtime finds by that name.
 MODEL_PATH = Path(__file__).with_name("models") / "unisal.onnx"
@@ -202,21 +205,33 @@ def empty_picture_map() -> NDArray[np.float32]:
 LOOKS_PER_SECOND = 2.0
 
 
-class SalienceSampler:
-    """Saliency on every few sampled frames of one video, fed in order, skipping samples where
-    faces were found, as for the object detector (look_schedule.py)."""
+class SalienceLooker:
+    """Saliency on every few sampled frames, skipping samples where faces were found, as for
+    the object detector (look_schedule.py), and only in the shots it decides.
 
-    def __init__(self, scale: float, samples_per_second: float) -> None:
-        self.scale = scale
-        self._schedule = LookSchedule(samples_per_second, LOOKS_PER_SECOND)
+    The analysis pass notes which samples are due a look (`note`); the looks are taken once
+    tracking knows which shots no face, object or motion decides (`looks_in`), on those
+    shots' frames decoded again. Most shots have one of those and cost no look; memory stays
+    bounded as no frame is kept."""
 
-    @property
-    def looked(self) -> int:
-        return self._schedule.looks
+    def __init__(self, info: MediaInfo, layout: decode.AnalysisGeometry) -> None:
+        self._info, self._layout = info, layout
+        self._schedule = LookSchedule(info.fps / layout.step, LOOKS_PER_SECOND)
+        self._due: list[decode.FrameRef] = []
+        self.looked = 0
 
-    def looks(
-        self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False
-    ) -> list[SalienceLook]:
-        if not self._schedule.due(faces_found):
-            return []
-        return [look(frame_index, bgr, self.scale)]
+    def note(self, frame: decode.AnalysisFrame, faces_found: bool = False) -> None:
+        """Feed every sampled frame, in order."""
+        if self._schedule.due(faces_found):
+            self._due.append(decode.FrameRef(frame.index, frame.pts))
+
+    def looks_in(self, spans: Sequence[tuple[int, int]]) -> list[list[SalienceLook]]:
+        """The looks due in each span of frames (start, end excluded; in order, apart)."""
+        runs = [[ref for ref in self._due if start <= ref.index < end] for start, end in spans]
+        looks: list[list[SalienceLook]] = [[] for _ in spans]
+        which = {ref.index: i for i, run in enumerate(runs) for ref in run}
+        scale = self._layout.detection_scale
+        for index, bgr in decode.colour_frames_again(self._info, self._layout, runs):
+            looks[which[index]].append(look(index, bgr, scale))
+            self.looked += 1
+        return looks

@@ -1,6 +1,6 @@
 """Face sampling: between whole-frame searches a face is looked for only around where it was,
-and a scene without faces is searched on every other sample, without losing what a search of
-every whole frame finds."""
+and a scene without faces (or with faces only the larger look finds) is searched on every
+other sample, without losing what a search of every whole frame finds."""
 
 from __future__ import annotations
 
@@ -109,3 +109,38 @@ def test_without_faces_every_other_sample_is_searched_until_the_scene_changes() 
     assert sampler.reused == 3
     # The cut is searched at once, though it falls on a sample the sparse search skips.
     assert len(looks[-1]) == 1
+
+
+def _small_face_frame(pan: int) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]:
+    """A 480x270 analysis frame (a panning photograph with a face too small to be found at that
+    size), its luma thumbnail, and the 960x540 frame of the larger look (where it is found)."""
+    scene = _resized(skdata.coffee(), 1040, 540)[:, pan : pan + 960].copy()
+    scene[200:290, 300:390] = _resized(skdata.astronaut(), 90, 90)
+    usual = _resized(scene, 480, 270)
+    luma = np.asarray(Image.fromarray(usual).convert("L"), dtype=np.uint8)[::2, ::2].copy()
+    return (
+        np.ascontiguousarray(usual[:, :, ::-1]),
+        luma,
+        np.ascontiguousarray(scene[:, :, ::-1]),
+    )
+
+
+def test_faces_only_the_larger_look_finds_leave_the_usual_size_search_sparse() -> None:
+    # The larger look comes once a second (every tenth sample); the usual size never finds
+    # the face, so between larger looks every other sample is enough, as with no face.
+    larger_every = 10
+    sampler = FaceSampler(SCALE)
+    searched, found = [], []
+    for index in range(3 * larger_every):
+        bgr, luma, large = _small_face_frame(pan=2 * index)
+        with_large = index % larger_every == 0
+        before = sampler.detected
+        faces = sampler.faces(index * 3, bgr, luma, large if with_large else None, SCALE / 2)
+        searched.append(sampler.detected > before)
+        found.append(bool(faces))
+
+    assert [i for i, hit in enumerate(found) if hit] == [0, 10, 20]
+    # Past the first few looks, never two samples in a row searched but for a larger look.
+    for index in range(SPARSE_AFTER_EMPTY_LOOKS + 1, len(searched)):
+        if index % larger_every != 0:
+            assert not (searched[index - 1] and searched[index]), index

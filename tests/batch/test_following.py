@@ -91,3 +91,17 @@ def test_a_subject_found_late_is_followed_back_to_where_it_was_before() -> None:
     assert all(item.detected_at == 9 for item in earlier)
     for item, x in zip(earlier, (70, 55, 40), strict=True):
         assert item.box.x == pytest.approx(x, abs=1.5)
+
+
+def test_a_subject_detected_again_where_it_was_costs_no_flow_and_a_missed_one_does() -> None:
+    follower = Follower(max_frames=30, back_samples=0)
+    follower.update(0, _picture(60, 100), [(Box(60, 100, PATCH, PATCH), 0.9)])
+
+    again = follower.update(3, _picture(64, 100), [(Box(64, 100, PATCH, PATCH), 0.9)])
+    assert again == []
+    assert follower.flows == 0
+
+    (missed,) = follower.update(6, _picture(70, 100), [])
+    assert follower.flows == 1
+    assert missed.detected_at == 3
+    assert missed.box.x == pytest.approx(70, abs=1.5)

@@ -4,6 +4,7 @@ its self-measured retention, as pure logic; and the pipeline CLI framing such a 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import cv2
@@ -12,10 +13,10 @@ import pytest
 from skimage import data
 
 from batch.reframer import camera, quality
-from batch.reframer.salience import GRID, SalienceLook, look, salient_region
+from batch.reframer.salience import GRID, LOOKS_PER_SECOND, SalienceLook, look, salient_region
 from batch.reframer.shots import Shot
 from batch.reframer.tracking import subject_of_shot
-from tests.batch.conftest import reframe
+from tests.batch.conftest import Reframed, reframe
 from tests.batch.synthetic_clips import Path2D, make_clip
 from tests.batch.synthetic_clips import Shot as ClipShot
 
@@ -135,3 +136,16 @@ def test_the_pipeline_frames_a_still_thing_no_detector_knows_where_the_eye_goes(
         for box, x, y in zip(truth.subject_boxes, crop["x"], crop["y"], strict=True)
     )
     assert manifest["metrics"]["subject_retention"] == 1.0
+
+
+def test_saliency_is_looked_at_only_in_the_shots_it_decides(reframed_vertical: Reframed) -> None:
+    # The storyboard: two face shots, a moving ball, then a still cup of coffee. Only the cup's
+    # shot has nothing else to follow; the others must cost no saliency look.
+    manifest = reframed_vertical.manifest
+    salient = [shot for shot in manifest["shots"] if shot["subject"] == "salient"]
+    seconds = sum(shot["end_seconds"] - shot["start_seconds"] for shot in salient)
+
+    looked = manifest["metrics"]["salience"]["looked"]
+
+    assert len(salient) == 1
+    assert 2 <= looked <= math.ceil(seconds * LOOKS_PER_SECOND) + 1
