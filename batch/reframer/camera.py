@@ -18,14 +18,17 @@ independently, so the crop only ever jumps at a cut.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse  # type: ignore[import-untyped]
-from scipy.optimize import linprog  # type: ignore[import-untyped]
 
 from batch.reframer.tracking import SubjectTrack
+
+if TYPE_CHECKING:
+    # Imported where the L1 path is solved: scipy.optimize and scipy.sparse take 0.3 s of CPU
+    # to import, and only shots the camera tracks need them (a held or panned one does not).
+    from scipy import sparse  # type: ignore[import-untyped]
 
 CameraMode = Literal["steady", "panning", "tracking"]
 FloatArray = NDArray[np.float64]
@@ -207,6 +210,8 @@ def slowest_pan(low: FloatArray, high: FloatArray) -> float | None:
 
 def _difference(n: int, order: int) -> sparse.csr_matrix:
     """The n-order finite-difference operator on a path of n samples."""
+    from scipy import sparse
+
     matrix = sparse.identity(n, format="csr")
     for _ in range(order):
         matrix = (matrix[1:] - matrix[:-1]).tocsr()
@@ -229,6 +234,9 @@ def l1_path(corridor: Corridor, fps: float) -> FloatArray:
     is solved offline over the whole shot, so the camera starts moving before the subject
     forces it. Long shots are solved on every k-th frame and joined by straight lines.
     """
+    from scipy import sparse
+    from scipy.optimize import linprog  # type: ignore[import-untyped]
+
     n = len(corridor.soft_low)
     stride = max(1, -(-n // L1_MAX_SAMPLES))
     picks = np.unique(np.append(np.arange(0, n, stride), n - 1))

@@ -208,6 +208,10 @@ LOOKS_PER_SECOND = 3.0
 # measured on a real clip: framing and judging the face alone kept the annotated cyclist on
 # 0.909 of the frames while claiming 0.995).
 PERSON_LOOKS_PER_SECOND = 1.0
+# After this many such looks in a row found nobody (a face in a photograph or on a screen, a
+# face alone in the picture), only every this many of them is taken until somebody is found.
+IDLE_AFTER_EMPTY_LOOKS = 2
+IDLE_EVERY = 4
 
 
 class ObjectSampler:
@@ -220,6 +224,8 @@ class ObjectSampler:
         self._schedule = LookSchedule(samples_per_second, LOOKS_PER_SECOND)
         self._beside_faces = LookSchedule(samples_per_second, PERSON_LOOKS_PER_SECOND)
         self._faces_before = False
+        # Looks for people beside faces: taken, found nobody in a row, passed over while idle.
+        self._person_looks = self._nobody = self._passed = 0
 
     @property
     def every(self) -> int:
@@ -228,7 +234,7 @@ class ObjectSampler:
 
     @property
     def detected(self) -> int:
-        return self._schedule.looks + self._beside_faces.looks
+        return self._schedule.looks + self._person_looks
 
     def objects(
         self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False
@@ -240,7 +246,15 @@ class ObjectSampler:
             # A face appeared (a new shot, or someone walked in): whose it is is known from
             # its first sample, not a second later.
             self._beside_faces.restart()
-        if faces_found and self._beside_faces.due(False):
-            found = detect_objects(frame_index, bgr, self.scale)
-            return [o for o in found if o.label in (PERSON, *RIDES)]
-        return []
+            self._nobody = 0
+        if not faces_found or not self._beside_faces.due(False):
+            return []
+        if self._nobody >= IDLE_AFTER_EMPTY_LOOKS:
+            self._passed += 1
+            if self._passed % IDLE_EVERY:
+                return []
+        self._person_looks += 1
+        found = [o for o in detect_objects(frame_index, bgr, self.scale)
+                 if o.label in (PERSON, *RIDES)]  # fmt: skip
+        self._nobody = 0 if any(o.label == PERSON for o in found) else self._nobody + 1
+        return found

@@ -126,6 +126,7 @@ def _analyse(
         times.append(frame.time)
         with clock.stage("shots"):
             detector.add(frame)
+        found: list[Face] = []
         if frame.bgr is not None:
             with clock.stage("faces"):
                 found = sampler.faces(
@@ -137,7 +138,7 @@ def _analyse(
                 objects += object_sampler.objects(frame.index, frame.bgr, bool(found))
             salience.note(frame, bool(found))
         with clock.stage("saliency"):
-            moving = motion.add(frame)
+            moving = motion.add(frame, compare=not found)
             if moving is not None:
                 motions.append(moving)
         span = _ENDS_AT["decode"] - _STARTS_AT["decode"]

@@ -23,7 +23,6 @@ from typing import Any
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage  # type: ignore[import-untyped]
 
 from batch.reframer import decode
 from batch.reframer.geometry import Box
@@ -94,6 +93,9 @@ def _around_peak(
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """The cells at least `level` of the peak, and the connected part of them holding it."""
     above = grid >= level * float(grid.max())
+    # Imported here: 0.1 s of CPU, and only shots left to salience are ever measured.
+    from scipy import ndimage  # type: ignore[import-untyped]
+
     labels, _ = ndimage.label(above)
     peak = np.unravel_index(int(np.argmax(grid)), grid.shape)
     return above, np.asarray(labels == labels[peak])

@@ -121,14 +121,18 @@ class MotionDetector:
         self.scale = scale
         self._recent: deque[Gray] = deque(maxlen=samples + 1)
 
-    def add(self, frame: AnalysisFrame) -> Motion | None:
+    def add(self, frame: AnalysisFrame, compare: bool = True) -> Motion | None:
+        """The moving region on a sampled frame, if any. With `compare` False (a sample where
+        faces were found: its shot is about them, and motion only decides shots without one)
+        the picture is kept for the next comparison but not compared, which is most of the
+        cost (measured: 0.7 s of CPU on the 30 s 1080p bench clip)."""
         if frame.bgr is None:
             return None
         height, width = frame.bgr.shape[:2]
         shrink = min(1.0, MOTION_LONG_SIDE / max(height, width))
         size = (max(8, round(width * shrink)), max(8, round(height * shrink)))
         self._recent.append(_prepared(frame.bgr, size))
-        if len(self._recent) < self._recent.maxlen:  # type: ignore[operator]
+        if not compare or len(self._recent) < self._recent.maxlen:  # type: ignore[operator]
             return None
         found = moving_region(self._recent[0], self._recent[-1])
         if found is None:

@@ -121,3 +121,24 @@ def test_people_are_looked_for_beside_faces_once_a_second_and_when_a_face_appear
     sampler.objects(25, astronaut, faces_found=False)
     # ...and a face appearing again is looked at at once, not a second later.
     assert sampler.objects(26, astronaut, faces_found=True)
+
+
+def test_faces_with_nobody_around_them_are_looked_at_for_people_less_often() -> None:
+    """A face alone (a portrait, a face in a photograph): after two looks found nobody, one
+    look in four is taken, until somebody is found again."""
+    empty = np.full((270, 480, 3), 128, np.uint8)
+    astronaut = np.ascontiguousarray(data.astronaut()[:, :, ::-1])
+    sampler = ObjectSampler(1.0, samples_per_second=10.0)
+
+    def looked(picture: NDArray[np.uint8], samples: range) -> list[int]:
+        taken = []
+        for i in samples:
+            before = sampler.detected
+            sampler.objects(i, picture, faces_found=True)
+            if sampler.detected > before:
+                taken.append(i)
+        return taken
+
+    assert looked(empty, range(0, 60)) == [0, 10, 50]
+    # Somebody found: once a second again.
+    assert looked(astronaut, range(60, 120)) == [90, 100, 110]
