@@ -12,6 +12,7 @@ from skimage import data as skdata
 from batch.reframer.faces import (
     FULL_SEARCH_EVERY,
     SPARSE_AFTER_EMPTY_LOOKS,
+    SPARSE_LARGE_AFTER_EMPTY_LOOKS,
     Face,
     FaceSampler,
 )
@@ -144,3 +145,20 @@ def test_faces_only_the_larger_look_finds_leave_the_usual_size_search_sparse() -
     for index in range(SPARSE_AFTER_EMPTY_LOOKS + 1, len(searched)):
         if index % larger_every != 0:
             assert not (searched[index - 1] and searched[index]), index
+
+
+def test_larger_looks_that_keep_finding_nothing_are_taken_every_other_second() -> None:
+    # A pan with no face: every sample differs, each comes with the larger frame.
+    sampler = FaceSampler(SCALE)
+    taken = []
+    for index in range(10):
+        bgr, luma = _frame("coffee", [], pan=2 * index)
+        large = np.ascontiguousarray(np.repeat(np.repeat(bgr, 2, axis=0), 2, axis=1))
+        before = sampler.larger
+        assert sampler.faces(index * 3, bgr, luma, large, SCALE / 2) == []
+        taken.append(sampler.larger > before)
+
+    first = SPARSE_LARGE_AFTER_EMPTY_LOOKS
+    assert all(taken[:first])
+    # Then every other one (a small face arriving is found at most a second later).
+    assert taken[first:] == [i % 2 == 1 for i in range(first, 10)]
