@@ -11,7 +11,7 @@ import numpy as np
 from batch.reframer import decode, probe
 from batch.reframer.faces import detect_faces
 from batch.reframer.geometry import AspectName, crop_window
-from batch.reframer.saliency import MotionDetector
+from batch.reframer.motion import MotionDetector
 from bench.quality_metrics import FloatArray
 
 

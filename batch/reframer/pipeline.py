@@ -19,9 +19,9 @@ from batch.reframer import camera, decode, outputs, probe, quality, render, shot
 from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, gray
 from batch.reframer.geometry import OutputSpec, crop_window
+from batch.reframer.motion import Motion, MotionDetector
 from batch.reframer.objects import DetectedObject, ObjectSampler
 from batch.reframer.salience import SalienceLook, SalienceLooker
-from batch.reframer.saliency import Motion, MotionDetector
 from batch.reframer.segments import Split, hand_off
 
 # The overall progress (percent) at which each stage ends, in the order they run. The analysis
@@ -278,11 +278,12 @@ def run(
                 last[0] = percent
                 report("render", percent)
 
+        thumbnail_seconds = _thumbnail_time(tracks, info.fps)
         with clock.stage("render", cpu=True):
             crop = render.CropPath(window[0], window[1], times, x, y)
             if split is None:
                 # The render writes the thumbnail too (the frame at the chosen time).
-                at = min(frame_count - 1, round(_thumbnail_time(tracks, info.fps) * info.fps))
+                at = min(frame_count - 1, round(thumbnail_seconds * info.fps))
                 thumbnail = (workdir / outputs.THUMBNAIL_NAME, max(0, at))
                 render.render(info, crop, size, video, render_progress, thumbnail=thumbnail)
         report("render", _ENDS_AT["render"])
@@ -320,9 +321,7 @@ def run(
             }
             uris = outputs.output_uris(output_prefix)
             if split is None and not (workdir / outputs.THUMBNAIL_NAME).exists():
-                outputs.thumbnail(
-                    video, _thumbnail_time(tracks, info.fps), workdir / outputs.THUMBNAIL_NAME
-                )
+                outputs.thumbnail(video, thumbnail_seconds, workdir / outputs.THUMBNAIL_NAME)
             metrics["wall_seconds"] = round(time.perf_counter() - wall, 3)
             metrics["stage_seconds"] = {k: round(v, 3) for k, v in clock.seconds.items()}
             metrics["cpu_seconds"] = {k: round(v, 3) for k, v in clock.cpu.items()}
@@ -359,7 +358,7 @@ def run(
                 shot_starts = [shot.start for shot in found_shots]
                 metrics["render_split"] = hand_off(
                     split, info, crop, size, shot_starts, manifest,
-                    _thumbnail_time(tracks, info.fps), output_prefix, workdir,
+                    thumbnail_seconds, output_prefix, workdir,
                 )  # fmt: skip
                 stored = {}
         metrics["stage_seconds"]["outputs"] = round(clock.seconds["outputs"], 3)

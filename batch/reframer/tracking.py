@@ -22,9 +22,9 @@ from numpy.typing import NDArray
 
 from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
+from batch.reframer.motion import Motion
 from batch.reframer.objects import ANIMALS, PERSON, RIDES, VEHICLES, DetectedObject
 from batch.reframer.salience import SalienceLook, salient_region, shot_region, still_salient
-from batch.reframer.saliency import Motion
 from batch.reframer.shots import Shot
 
 SubjectKind = Literal["face", "object", "motion", "salient", "none"]

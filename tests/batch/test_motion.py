@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from batch.reframer.saliency import moving_region
+from batch.reframer.motion import moving_region
 
 SIZE = (135, 240)
 

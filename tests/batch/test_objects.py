@@ -11,8 +11,8 @@ from skimage import data
 
 from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
+from batch.reframer.motion import Motion
 from batch.reframer.objects import MODEL_PATH, DetectedObject, anchors, detect_objects
-from batch.reframer.saliency import Motion
 from batch.reframer.shots import Shot
 from batch.reframer.tracking import SubjectTrack, subject_of_shot
 

@@ -1,4 +1,4 @@
-"""Stage 5, saliency: where things move, for shots without faces.
+"""Stage 5, saliency (motion): where things move, for shots without faces.
 
 Each sampled frame is compared with the one about a tenth of a second earlier, after undoing
 the camera's own motion, so a panning or zooming camera does not light up the whole picture.
