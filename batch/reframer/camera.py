@@ -168,8 +168,8 @@ def _keep_person(
     clash = tight_low > tight_high
     hard_low[fits] = np.where(clash, low, tight_low)
     hard_high[fits] = np.where(clash, high, tight_high)
-    soft_low[:] = np.clip(soft_low, hard_low, hard_high)
-    soft_high[:] = np.clip(soft_high, hard_low, hard_high)
+    soft_low[fits] = np.clip(soft_low[fits], hard_low[fits], hard_high[fits])
+    soft_high[fits] = np.clip(soft_high[fits], hard_low[fits], hard_high[fits])
 
 
 def _spread(slope: float, t: FloatArray, low: FloatArray, high: FloatArray) -> float:

@@ -142,3 +142,17 @@ def test_faces_with_nobody_around_them_are_looked_at_for_people_less_often() -> 
     assert looked(empty, range(0, 60)) == [0, 10, 50]
     # Somebody found: once a second again.
     assert looked(astronaut, range(60, 120)) == [90, 100, 110]
+
+
+def test_a_face_whose_person_was_never_found_is_framed_as_a_face_alone() -> None:
+    nobody = np.full((SHOT.end, 4), np.nan)
+    for width in (20.0, 100.0, 150.0):
+        face = np.tile([300.0, 60.0, width, 1.3 * width], (SHOT.end, 1))
+        frames = np.arange(SHOT.end)
+        alone = SubjectTrack(SHOT, "face", frames, face, face, face, face)
+        unfound = SubjectTrack(SHOT, "face", frames, face, face, face, face, dense_person=nobody)
+
+        planned = camera.plan_shot(unfound, SOURCE, WINDOW, FPS)
+        expected = camera.plan_shot(alone, SOURCE, WINDOW, FPS)
+        assert np.array_equal(planned.x, expected.x)
+        assert np.array_equal(planned.y, expected.y)
