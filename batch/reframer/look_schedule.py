@@ -7,8 +7,9 @@ from __future__ import annotations
 class LookSchedule:
     """About `looks_per_second` looks a second among samples fed in order, never on a sample
     where faces were found (the look waits for the next sample): a shot with a face is about
-    the face, and these detectors only decide shots without one. On footage full of faces
-    they then cost next to nothing."""
+    the face, and these detectors decide shots without one. On footage full of faces they then
+    cost next to nothing. (The object detector's looks for the people faces belong to use a
+    schedule of their own, fed only the samples with faces, each one a sample it may look at.)"""
 
     def __init__(self, samples_per_second: float, looks_per_second: float) -> None:
         # Samples between two looks.
