@@ -5,8 +5,9 @@ from __future__ import annotations
 import resource
 import tempfile
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,10 @@ MAX_FOLLOW_SECONDS = 3.0
 FOLLOW_BACK_SECONDS = 1.0
 # A followed face counts for this share of its detection's confidence.
 FOLLOWED_CONFIDENCE = 0.5
+# What needs a frame's faces (following, objects, motion) runs on a thread of its own, up to
+# this many frames behind the face detector: the two share the cores instead of taking turns
+# (libfacedetection and LiteRT both let go of the GIL while they compute).
+BEHIND_FRAMES = 16
 
 
 @dataclass(frozen=True)
@@ -79,89 +84,131 @@ class _Stopwatch:
                 self.cpu[name] += _cpu_seconds() - cpu_started
 
 
-@dataclass(frozen=True)
 class _Analysis:
-    shots: list[shots.Shot]
-    faces: list[Face]
-    motions: list[Motion]
-    times: NDArray[np.float64]
-    motion_lag: int
-    # Sampled frames the face detector ran on, and those whose detections were reused.
-    faces_detected: int
-    faces_reused: int
-    objects: list[DetectedObject]
-    # Frames between two looks of the object detector.
-    object_step: int
-    objects_detected: int
-    # Saliency looks, taken later in the shots that need them.
-    salience: SalienceLooker
+    """The pass over the frames: its detectors, and what they found, in frame order."""
+
+    def __init__(self, info: probe.MediaInfo, layout: decode.AnalysisGeometry) -> None:
+        self.layout = layout
+        self.detector = shots.ShotDetector(info.fps)
+        self.motion = MotionDetector(info.fps, layout.step, layout.detection_scale)
+        self.sampler = FaceSampler(layout.detection_scale)
+        self.object_sampler = ObjectSampler(layout.detection_scale, info.fps / layout.step)
+        # Saliency looks, taken later in the shots that need them.
+        self.salience = SalienceLooker(info, layout)
+        self.faces: list[Face] = []
+        self.objects: list[DetectedObject] = []
+        self.motions: list[Motion] = []
+        self.times: list[float] = []
+
+    @property
+    def object_step(self) -> int:
+        """Frames between two looks of the object detector."""
+        return self.layout.step * self.object_sampler.every
 
 
 def _analyse(
-    info: probe.MediaInfo, layout: decode.AnalysisGeometry, clock: _Stopwatch, report: Reporter
+    info: probe.MediaInfo,
+    layout: decode.AnalysisGeometry,
+    clock: _Stopwatch,
+    report: Reporter,
+    behind: int = BEHIND_FRAMES,
 ) -> _Analysis:
-    """One pass over the frames feeding shots, faces and saliency as they stream by."""
-    detector = shots.ShotDetector(info.fps)
-    motion = MotionDetector(info.fps, layout.step, layout.detection_scale)
-    sampler = FaceSampler(layout.detection_scale)
-    object_sampler = ObjectSampler(layout.detection_scale, info.fps / layout.step)
-    salience = SalienceLooker(info, layout)
+    """One pass over the frames feeding shots, faces and saliency as they stream by.
+
+    Three threads share it: the decoder (read_ahead), this one (shots and faces) and one for
+    what needs a frame's faces (following, objects, motion), running up to `behind` frames
+    later, in order: each stage sees what it would see in one sequential loop."""
+    found_so_far = _Analysis(info, layout)
     follower = Follower(
         max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
         max(1, round(FOLLOW_BACK_SECONDS * info.fps / layout.step)),
     )
-    faces: list[Face] = []
-    objects: list[DetectedObject] = []
-    motions: list[Motion] = []
-    times: list[float] = []
     expected = max(1, info.frame_count or round(info.duration * info.fps))
     reported = _STARTS_AT["decode"]
-    frames = decode.read_ahead(decode.analysis_frames(info, layout))
-    started = time.perf_counter()
-    while True:
-        try:
-            frame = next(frames)
-        except StopIteration:
-            break
-        times.append(frame.time)
-        with clock.stage("shots"):
-            detector.add(frame)
-        found: list[Face] = []
+
+    def after_faces(frame: decode.AnalysisFrame, found: list[Face]) -> None:
         if frame.bgr is not None:
-            with clock.stage("faces"):
-                found = sampler.faces(
-                    frame.index, frame.bgr, frame.luma, frame.bgr_large, layout.large_scale
-                )
             with clock.stage("following"):
-                faces += found + _followed(follower, frame.index, frame.bgr, found, layout)
+                followed = _followed(follower, frame.index, frame.bgr, found, layout)
+                found_so_far.faces.extend(found + followed)
             with clock.stage("objects"):
-                objects += object_sampler.objects(frame.index, frame.bgr, bool(found))
-            salience.note(frame, bool(found))
+                found_so_far.objects.extend(
+                    found_so_far.object_sampler.objects(frame.index, frame.bgr, bool(found))
+                )
+            found_so_far.salience.note(frame, bool(found))
         with clock.stage("saliency"):
-            moving = motion.add(frame, compare=not found)
+            moving = found_so_far.motion.add(frame, compare=not found)
             if moving is not None:
-                motions.append(moving)
-        span = _ENDS_AT["decode"] - _STARTS_AT["decode"]
-        percent = _STARTS_AT["decode"] + int(span * min(1.0, (frame.index + 1) / expected))
-        if percent >= reported + 5:
-            reported = percent
-            report("decode", percent)
-    stages = ("shots", "faces", "following", "objects", "saliency")
-    busy = sum(clock.seconds[s] for s in stages)
-    clock.seconds["decode"] += time.perf_counter() - started - busy
-    return _Analysis(
-        detector.shots(),
-        faces,
-        motions,
-        np.array(times, dtype=np.float64),
-        motion.lag,
-        sampler.detected,
-        sampler.reused,
-        objects,
-        layout.step * object_sampler.every,
-        object_sampler.detected,
+                found_so_far.motions.append(moving)
+
+    frames = decode.read_ahead(decode.analysis_frames(info, layout))
+    with ThreadPoolExecutor(1, thread_name_prefix="reframer-after-faces") as later:
+        pending: deque[Future[None]] = deque()
+        while True:
+            with clock.stage("decode"):
+                frame = next(frames, None)
+            if frame is None:
+                break
+            found_so_far.times.append(frame.time)
+            with clock.stage("shots"):
+                found_so_far.detector.add(frame)
+            found: list[Face] = []
+            if frame.bgr is not None:
+                with clock.stage("faces"):
+                    found = found_so_far.sampler.faces(
+                        frame.index, frame.bgr, frame.luma, frame.bgr_large, layout.large_scale
+                    )
+            pending.append(later.submit(after_faces, frame, found))
+            while len(pending) > behind:
+                # A failure there ends the pass here, and the queue stays short.
+                pending.popleft().result()
+            span = _ENDS_AT["decode"] - _STARTS_AT["decode"]
+            percent = _STARTS_AT["decode"] + int(span * min(1.0, (frame.index + 1) / expected))
+            if percent >= reported + 5:
+                reported = percent
+                report("decode", percent)
+        for done in pending:
+            done.result()
+    return found_so_far
+
+
+def _subject(
+    analysis: _Analysis,
+    shot: shots.Shot,
+    salience: list[SalienceLook],
+    window: tuple[int, int],
+    fps: float,
+) -> tracking.SubjectTrack:
+    """The subject track of one shot from what the pass found inside it."""
+    return tracking.subject_of_shot(
+        shot,
+        [
+            f
+            for f in analysis.faces
+            if shot.start <= f.frame < shot.end
+            # A face followed across the cut was detected in another scene.
+            and (f.detected_at is None or shot.start <= f.detected_at < shot.end)
+        ],
+        # Motion measured across the cut compares two different scenes.
+        [m for m in analysis.motions if shot.start + analysis.motion.lag <= m.frame < shot.end],
+        window,
+        fps,
+        analysis.layout.step,
+        [o for o in analysis.objects if shot.start <= o.frame < shot.end],
+        analysis.object_step,
         salience,
     )
+
+
+def _crop_positions(
+    planned: list[camera.ShotPath], source: tuple[int, int], window: tuple[int, int]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """What is rendered: whole pixels inside the picture."""
+    x = np.concatenate([p.x for p in planned])
+    y = np.concatenate([p.y for p in planned])
+    x = np.clip(np.round(x), 0, source[0] - window[0])
+    y = np.clip(np.round(y), 0, source[1] - window[1])
+    return x, y
 
 
 def _followed(
@@ -213,40 +260,14 @@ def run(
         window = crop_window(info.width, info.height, spec.aspect)
         with clock.stage("analysis", cpu=True):
             analysis = _analyse(info, layout, clock, report)
-        found_shots, faces, motions, times = (
-            analysis.shots,
-            analysis.faces,
-            analysis.motions,
-            analysis.times,
-        )
-        motion_lag = analysis.motion_lag
-        clock.seconds.pop("analysis")
+        found_shots = analysis.detector.shots()
+        times = np.array(analysis.times, dtype=np.float64)
         frame_count = len(times)
         for stage in ("decode", "shots", "faces", "saliency"):
             report(stage, _ENDS_AT[stage])
 
-        def subject(shot: shots.Shot, salience: list[SalienceLook]) -> tracking.SubjectTrack:
-            return tracking.subject_of_shot(
-                shot,
-                [
-                    f
-                    for f in faces
-                    if shot.start <= f.frame < shot.end
-                    # A face followed across the cut was detected in another scene.
-                    and (f.detected_at is None or shot.start <= f.detected_at < shot.end)
-                ],
-                # Motion measured across the cut compares two different scenes.
-                [m for m in motions if shot.start + motion_lag <= m.frame < shot.end],
-                window,
-                info.fps,
-                layout.step,
-                [o for o in analysis.objects if shot.start <= o.frame < shot.end],
-                analysis.object_step,
-                salience,
-            )
-
         with clock.stage("tracking"):
-            tracks = [subject(shot, []) for shot in found_shots]
+            tracks = [_subject(analysis, shot, [], window, info.fps) for shot in found_shots]
         # Salience is the last resort: only shots that nothing else decided (their subject
         # came out "none") are looked at, on their frames decoded again.
         undecided = [i for i, track in enumerate(tracks) if track.kind == "none"]
@@ -255,16 +276,12 @@ def run(
                 spans = [(found_shots[i].start, found_shots[i].end) for i in undecided]
                 looks = analysis.salience.looks_in(spans)
                 for i, shot_looks in zip(undecided, looks, strict=True):
-                    tracks[i] = subject(found_shots[i], shot_looks)
+                    tracks[i] = _subject(analysis, found_shots[i], shot_looks, window, info.fps)
         report("tracking", _ENDS_AT["tracking"])
 
         with clock.stage("camera"):
             planned = [camera.plan_shot(t, source, window, info.fps) for t in tracks]
-            x = np.concatenate([p.x for p in planned])
-            y = np.concatenate([p.y for p in planned])
-            # What is rendered: whole pixels inside the picture.
-            x = np.clip(np.round(x), 0, info.width - window[0])
-            y = np.clip(np.round(y), 0, info.height - window[1])
+            x, y = _crop_positions(planned, source, window)
         report("camera", _ENDS_AT["camera"])
 
         size = spec.size
@@ -312,10 +329,10 @@ def run(
                 "crop": {"width": window[0], "height": window[1]},
                 "upscale": round(size[0] / window[0], 3),
                 "face_detection": {
-                    "detected": analysis.faces_detected,
-                    "reused": analysis.faces_reused,
+                    "detected": analysis.sampler.detected,
+                    "reused": analysis.sampler.reused,
                 },
-                "object_detection": {"detected": analysis.objects_detected},
+                "object_detection": {"detected": analysis.object_sampler.detected},
                 "salience": {"looked": analysis.salience.looked},
                 "quality": quality_block,
             }
