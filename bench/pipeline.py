@@ -71,8 +71,17 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
+# Each run starts after the machine has been idle this long, as a fresh container would. This
+# VM takes memory freed a couple of seconds ago back from its host, and touching it again costs
+# system time (measured: a 10 s x264 encode spent 0.13 s in the kernel straight after another
+# process freed its memory, 0.65 s after 5 s idle): run straight after the pipeline exits, the
+# bare transcode got its warm pages and the pipeline's render, cold ones (0.4 s of CPU).
+SETTLE_SECONDS = 4.0
+
+
 def measure(command: list[str]) -> Run:
     """Wall time, CPU time (user + system of the whole tree) and peak tree memory."""
+    time.sleep(SETTLE_SECONDS)
     before = os.times()
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
