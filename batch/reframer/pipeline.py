@@ -172,45 +172,6 @@ def _analyse(
     return found_so_far
 
 
-def _subject(
-    analysis: _Analysis,
-    shot: shots.Shot,
-    salience: list[SalienceLook],
-    window: tuple[int, int],
-    fps: float,
-) -> tracking.SubjectTrack:
-    """The subject track of one shot from what the pass found inside it."""
-    return tracking.subject_of_shot(
-        shot,
-        [
-            f
-            for f in analysis.faces
-            if shot.start <= f.frame < shot.end
-            # A face followed across the cut was detected in another scene.
-            and (f.detected_at is None or shot.start <= f.detected_at < shot.end)
-        ],
-        # Motion measured across the cut compares two different scenes.
-        [m for m in analysis.motions if shot.start + analysis.motion.lag <= m.frame < shot.end],
-        window,
-        fps,
-        analysis.layout.step,
-        [o for o in analysis.objects if shot.start <= o.frame < shot.end],
-        analysis.object_step,
-        salience,
-    )
-
-
-def _crop_positions(
-    planned: list[camera.ShotPath], source: tuple[int, int], window: tuple[int, int]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """What is rendered: whole pixels inside the picture."""
-    x = np.concatenate([p.x for p in planned])
-    y = np.concatenate([p.y for p in planned])
-    x = np.clip(np.round(x), 0, source[0] - window[0])
-    y = np.clip(np.round(y), 0, source[1] - window[1])
-    return x, y
-
-
 def _followed(
     follower: Follower,
     frame: int,
@@ -262,12 +223,33 @@ def run(
             analysis = _analyse(info, layout, clock, report)
         found_shots = analysis.detector.shots()
         times = np.array(analysis.times, dtype=np.float64)
+        motion_lag = analysis.motion.lag
         frame_count = len(times)
         for stage in ("decode", "shots", "faces", "saliency"):
             report(stage, _ENDS_AT[stage])
 
+        def subject(shot: shots.Shot, salience: list[SalienceLook]) -> tracking.SubjectTrack:
+            return tracking.subject_of_shot(
+                shot,
+                [
+                    f
+                    for f in analysis.faces
+                    if shot.start <= f.frame < shot.end
+                    # A face followed across the cut was detected in another scene.
+                    and (f.detected_at is None or shot.start <= f.detected_at < shot.end)
+                ],
+                # Motion measured across the cut compares two different scenes.
+                [m for m in analysis.motions if shot.start + motion_lag <= m.frame < shot.end],
+                window,
+                info.fps,
+                layout.step,
+                [o for o in analysis.objects if shot.start <= o.frame < shot.end],
+                analysis.object_step,
+                salience,
+            )
+
         with clock.stage("tracking"):
-            tracks = [_subject(analysis, shot, [], window, info.fps) for shot in found_shots]
+            tracks = [subject(shot, []) for shot in found_shots]
         # Salience is the last resort: only shots that nothing else decided (their subject
         # came out "none") are looked at, on their frames decoded again.
         undecided = [i for i, track in enumerate(tracks) if track.kind == "none"]
@@ -276,12 +258,16 @@ def run(
                 spans = [(found_shots[i].start, found_shots[i].end) for i in undecided]
                 looks = analysis.salience.looks_in(spans)
                 for i, shot_looks in zip(undecided, looks, strict=True):
-                    tracks[i] = _subject(analysis, found_shots[i], shot_looks, window, info.fps)
+                    tracks[i] = subject(found_shots[i], shot_looks)
         report("tracking", _ENDS_AT["tracking"])
 
         with clock.stage("camera"):
             planned = [camera.plan_shot(t, source, window, info.fps) for t in tracks]
-            x, y = _crop_positions(planned, source, window)
+            x = np.concatenate([p.x for p in planned])
+            y = np.concatenate([p.y for p in planned])
+            # What is rendered: whole pixels inside the picture.
+            x = np.clip(np.round(x), 0, info.width - window[0])
+            y = np.clip(np.round(y), 0, info.height - window[1])
         report("camera", _ENDS_AT["camera"])
 
         size = spec.size
