@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, get_args
 
-from batch.reframer import pipeline, segments
+from batch.reframer import memory, pipeline, segments
 from batch.reframer.errors import PipelineError, SourceTooLong, Terminated
 from batch.reframer.geometry import ASPECTS, RESOLUTIONS, AspectName, OutputSpec, ResolutionName
 
@@ -108,6 +108,7 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    memory.keep_freed_memory()
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     started = time.monotonic()

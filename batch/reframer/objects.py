@@ -62,6 +62,8 @@ _CLASS_IDS: dict[int, str] = {
     7: "truck", 8: "boat", 15: "bird", 16: "cat", 17: "dog", 18: "horse", 19: "sheep", 20: "cow",
     21: "elephant", 22: "bear", 23: "zebra", 24: "giraffe",
 }  # fmt: skip
+# Those ids in order: the columns of the model's scores that are read.
+_WANTED_IDS = np.array(sorted(_CLASS_IDS))
 
 
 @dataclass(frozen=True)
@@ -117,12 +119,12 @@ def letterbox(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
 
 
 def decode(
-    scores: NDArray[np.float32], encodings: NDArray[np.float32], factor: float, min_score: float
+    wanted: NDArray[np.float32], encodings: NDArray[np.float32], factor: float, min_score: float
 ) -> list[tuple[str, float, Box]]:
     """(class, score, box in picture pixels) of the subject classes scoring at least
-    `min_score`, one box per object (greedy non-maximum suppression per class)."""
-    ids = np.array(sorted(_CLASS_IDS))
-    wanted = scores[:, ids]
+    `min_score`, one box per object (greedy non-maximum suppression per class). `wanted` holds
+    the scores of the `_WANTED_IDS` classes, a column each."""
+    ids = _WANTED_IDS
     anchor_index, column = np.nonzero(wanted >= min_score)
     if len(anchor_index) == 0:
         return []
@@ -167,12 +169,16 @@ class _Model:
         self._lock = threading.Lock()
 
     def run(self, square: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """The scores of the wanted classes (`_WANTED_IDS`) and the box encodings, per anchor."""
         with self._lock:
             self._interpreter.set_tensor(self._input, square[None])
             self._interpreter.invoke()
-            scores = np.array(self._interpreter.get_tensor(self._scores)[0], np.float32)
-            boxes = np.array(self._interpreter.get_tensor(self._boxes)[0], np.float32)
-        return scores, boxes
+            # Read through views of the interpreter's buffers (`tensor`), copying out only the
+            # wanted columns: `get_tensor` copies all 90 classes' scores, 7 MB, every look.
+            # No view outlives the lock (the interpreter refuses to run while one exists).
+            wanted = self._interpreter.tensor(self._scores)()[0][:, _WANTED_IDS]
+            boxes = self._interpreter.tensor(self._boxes)()[0].copy()
+        return wanted, boxes
 
 
 @cache

@@ -20,6 +20,7 @@ from batch.reframer import camera, decode, outputs, probe, quality, render, shot
 from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, gray
 from batch.reframer.geometry import OutputSpec, crop_window
+from batch.reframer.memory import release_freed_memory
 from batch.reframer.motion import Motion, MotionDetector
 from batch.reframer.objects import DetectedObject, ObjectSampler
 from batch.reframer.salience import SalienceLook, SalienceLooker
@@ -282,6 +283,8 @@ def run(
                 report("render", percent)
 
         thumbnail_seconds = _thumbnail_time(tracks, info.fps)
+        # The frames the pass freed go back to the kernel before ffmpeg starts (memory.py).
+        release_freed_memory()
         with clock.stage("render", cpu=True):
             crop = render.CropPath(window[0], window[1], times, x, y)
             if split is None:
