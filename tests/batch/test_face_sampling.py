@@ -1,6 +1,7 @@
 """Face sampling: between whole-frame searches a face is looked for only around where it was,
-and a scene without faces (or with faces only the larger look finds) is searched on every
-other sample, without losing what a search of every whole frame finds."""
+a scene without faces (or with faces only the larger look finds) is searched on every other
+sample, and a still one only where it changes, without losing what a search of every whole
+frame finds."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from skimage import data as skdata
 
 from batch.reframer.faces import (
     FULL_SEARCH_EVERY,
+    MIN_CONFIDENCE_NEAR,
     SPARSE_AFTER_EMPTY_LOOKS,
     SPARSE_LARGE_AFTER_EMPTY_LOOKS,
     Face,
     FaceSampler,
+    detect_faces,
 )
 
 # Analysis frames of a 1920-wide source: 480x270, four source pixels per detection pixel.
@@ -31,11 +34,19 @@ def _resized(image: NDArray[np.uint8], width: int, height: int) -> NDArray[np.ui
     return np.asarray(resized, dtype=np.uint8)
 
 
-def _frame(background: str, people: list[tuple[int, int]], pan: int = 0) -> Frame:
+def _frame(
+    background: str,
+    people: list[tuple[int, int]],
+    pan: int = 0,
+    block_at: tuple[int, int] | None = None,
+) -> Frame:
     """A BGR analysis frame (a photograph, panned by `pan` pixels, with the astronaut pasted
-    at each top-left corner) and its luma thumbnail."""
+    at each top-left corner, and a grey 60-pixel block at `block_at`) and its luma thumbnail."""
     scene = {"coffee": skdata.coffee, "rocket": skdata.rocket}[background]()
     picture = _resized(scene, 520, 270)[:, pan : pan + 480].copy()
+    if block_at is not None:
+        left, top = block_at
+        picture[top : top + 60, left : left + 60] = 128
     person = _resized(skdata.astronaut(), PICTURE_SIDE, PICTURE_SIDE)
     for left, top in people:
         picture[top : top + PICTURE_SIDE, left : left + PICTURE_SIDE] = person
@@ -110,6 +121,35 @@ def test_without_faces_every_other_sample_is_searched_until_the_scene_changes() 
     assert sampler.reused == 3
     # The cut is searched at once, though it falls on a sample the sparse search skips.
     assert len(looks[-1]) == 1
+    # The pan changes the whole picture: every look was of the whole frame.
+    assert sampler.changed_only == 0
+
+
+def test_a_still_faceless_scene_is_searched_where_it_changes_and_an_arriving_face_is_found() -> (
+    None
+):
+    # A still camera, no face, a block moving at the lower right (nothing is reused); then
+    # the astronaut arrives above the block's path and stays.
+    empty = [_frame("coffee", [], block_at=(300 + 15 * i, 205)) for i in range(8)]
+    arrived = _frame("coffee", [(300, 40)], block_at=(405, 205))
+    sampler = FaceSampler(SCALE)
+
+    looks = _looks(sampler, empty)
+    changed_only = sampler.changed_only
+    found = sampler.faces(len(empty) * 3, *arrived)
+
+    assert all(faces == [] for faces in looks)
+    # Past the first (whole-frame) look, the block's path was all that was searched...
+    assert changed_only >= 3
+    assert sampler.detected == changed_only + 2
+    # ...and so was the part where the face arrived, on the sample it arrived.
+    assert sampler.changed_only == changed_only + 1
+    # It is the face a whole-frame search finds.
+    [whole] = detect_faces(len(empty) * 3, arrived[0], SCALE, MIN_CONFIDENCE_NEAR)
+    [face] = found
+    assert abs(whole.box.cx - face.box.cx) <= 3 * SCALE
+    assert abs(whole.box.cy - face.box.cy) <= 3 * SCALE
+    assert abs(whole.box.w - face.box.w) <= 0.15 * whole.box.w
 
 
 def _small_face_frame(pan: int) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]:
