@@ -4,11 +4,11 @@ The analysis pass allocates the same large blocks for every frame it looks at:
 libfacedetection's feature maps (megabytes, allocated and freed inside each call), LiteRT's
 outputs, the colour frames. glibc gives blocks that large back to the kernel when they are
 freed (mmap'd ones at once, the heap's top past its trim threshold), so the next frame faults
-in fresh pages that the kernel zeroes first: 9% of the pass's CPU went to clearing pages.
-Raising glibc's two thresholds keeps those blocks in the heap, reused frame after frame
-(measured on the 30 s bench clip: analysis CPU 4.5-4.9 s -> 4.2-4.35 s); the pass's peak is
-the same, the same blocks come back. Set in this process through `mallopt`, not by `MALLOC_*`
-variables, which the render's ffmpeg would inherit.
+in fresh pages that the kernel zeroes first (ten face detections: 21 290 page faults; 11% of
+the pass's CPU was the kernel's, 6% now). Raising glibc's two thresholds keeps those blocks in
+the heap, reused frame after frame (measured on the 30 s bench clip: analysis CPU 4.5-4.9 s
+-> 4.2-4.35 s); the pass's peak is the same, the same blocks come back. Set in this process
+through `mallopt`, not by `MALLOC_*` variables, which the render's ffmpeg would inherit.
 
 When the pass is over, what it freed is handed back at once (`malloc_trim`), before the
 render's ffmpeg starts and needs memory of its own: the process tree's peak is then lower by
