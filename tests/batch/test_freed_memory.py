@@ -73,8 +73,9 @@ def test_glibc_takes_the_settings(kept: dict[str, int | bool]) -> None:
 def test_each_detection_faults_in_fresh_pages_by_default(
     by_default: dict[str, int | bool],
 ) -> None:
-    # The baseline the setting is for: megabytes of feature maps a call, from the kernel.
-    assert by_default["faults"] > 5_000
+    # The baseline the setting is for: megabytes of feature maps a call, from the kernel
+    # (thousands of 4 KiB faults here; at least one a call where huge pages back them).
+    assert by_default["faults"] >= 10
 
 
 def test_kept_memory_serves_the_next_detections_without_page_faults(
