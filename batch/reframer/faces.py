@@ -364,8 +364,7 @@ def _changed_region(
     """The part of a `width` x `height` picture whose thumbnail changed from `before` to
     `after` (left, top, right, bottom; empty when nothing did), or None when that part is
     most of the picture."""
-    contrast = max(float(after.std()), 4.0)
-    change = np.abs(after - before) * (REFERENCE_CONTRAST / contrast)
+    change = np.abs(after - before) * (REFERENCE_CONTRAST / _contrast(after))
     block = CHANGE_BLOCK
     rows, cols = -(-change.shape[0] // block), -(-change.shape[1] // block)
     padded = np.zeros((rows * block, cols * block))
@@ -392,8 +391,13 @@ def _change(before: NDArray[np.int16], after: NDArray[np.int16]) -> float:
     """Mean absolute luma change, relative to the picture's contrast: a face moving in a dark
     scene changes few luma levels, yet it moved (measured: reusing on the raw change kept
     stale boxes for a whole dark shot)."""
-    contrast = max(float(after.std()), 4.0)
-    return float(np.abs(after - before).mean()) * REFERENCE_CONTRAST / contrast
+    return float(np.abs(after - before).mean()) * REFERENCE_CONTRAST / _contrast(after)
+
+
+def _contrast(luma: NDArray[np.int16]) -> float:
+    """The picture's luma standard deviation, at least 4 (a flat picture is not stretched
+    without bound)."""
+    return max(float(luma.std()), 4.0)
 
 
 def _half(bgr: NDArray[np.uint8]) -> NDArray[np.uint8]:
