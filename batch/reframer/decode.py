@@ -2,17 +2,20 @@
 
 Every decoded frame yields a tiny luma/chroma thumbnail (strided straight out of the decoder's
 planes, so it costs almost nothing) for shot detection and motion; every `step`-th frame also
-yields a colour frame at analysis size for the face detector. All arrays are turned upright
-(rotation applied), so every later stage measures in displayed pixels.
+yields a colour frame at analysis size for the face detector. With `optional_samples`, every
+other one of those comes without it, made only if the consumer takes the sample
+(`AnalysisFrame.taken`; sample_rate.py decides). All arrays are turned upright (rotation
+applied), so every later stage measures in displayed pixels.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TypeVar
 
 import av
@@ -58,14 +61,36 @@ class AnalysisFrame:
     chroma_v: Gray
     # Colour (BGR) frame for face detection, only on sampled frames.
     bgr: NDArray[np.uint8] | None
-    # A larger one, about once a second, when the source is larger than `bgr`.
-    bgr_large: NDArray[np.uint8] | None = None
+    # Makes a larger one, about once a second, when the source is larger than `bgr`: made
+    # only if the face detector takes a larger look.
+    make_large: Callable[[], NDArray[np.uint8]] | None = field(default=None, repr=False)
     # The frame's presentation time stamp (stream time base), to find it again.
     pts: int | None = None
+    # On an optional sample: makes its colour frame, if the sample is taken.
+    make_bgr: Callable[[], NDArray[np.uint8]] | None = field(default=None, repr=False)
 
     @property
     def sampled(self) -> bool:
         return self.bgr is not None
+
+    @property
+    def optional(self) -> bool:
+        """A sample the consumer may take (`taken`) or pass over (`passed_over`)."""
+        return self.make_bgr is not None
+
+    def taken(self) -> AnalysisFrame:
+        """This optional sample with its colour frame: a sampled frame like the others."""
+        assert self.make_bgr is not None
+        return replace(self, bgr=self.make_bgr(), make_bgr=None)
+
+    def passed_over(self) -> AnalysisFrame:
+        """This optional sample as a frame between samples (the decoded frame let go)."""
+        return replace(self, make_bgr=None)
+
+    def settled(self) -> AnalysisFrame:
+        """This frame without the colour frames it could still make: what is kept of it once
+        the face detector has looked (the decoded frame let go)."""
+        return replace(self, make_bgr=None, make_large=None)
 
 
 @dataclass(frozen=True)
@@ -176,10 +201,19 @@ class _Colour:
         return _upright(converted.to_ndarray().astype(np.uint8, copy=False), self._rotation)
 
 
-def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[AnalysisFrame]:
-    """Decode the video once, yielding analysis frames in display order."""
+def analysis_frames(
+    info: MediaInfo, layout: AnalysisGeometry, optional_samples: bool = False
+) -> Iterator[AnalysisFrame]:
+    """Decode the video once, yielding analysis frames in display order.
+
+    With `optional_samples`, every other sampled frame (the odd ones: the 2nd, 4th... of
+    every `step`-th) is optional, unless it carries a larger frame: its colour frame is made
+    by the consumer's thread if it takes the sample, so a sample passed over costs nothing.
+    The larger frames are made there too, when asked for."""
     stride = _stride(info)
     colour = _Colour(layout.detection_size, info.rotation)
+    # The consumer's own: one swscale context is used by one thread.
+    colour_later = _Colour(layout.detection_size, info.rotation)
     colour_large = _Colour(layout.large_size, info.rotation)
     count = 0
     with _video(info) as (container, stream):
@@ -192,11 +226,14 @@ def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[Analy
                 if start is None:
                     start = time
                 luma, u, v = _thumbnails(frame, stride)
-                bgr = large = None
-                if count % layout.step == 0:
-                    bgr = colour(frame)
+                bgr = make_large = make_bgr = None
                 if layout.large_step and count % layout.large_step == 0:
-                    large = colour_large(frame)
+                    make_large = partial(colour_large, frame)
+                if count % layout.step == 0:
+                    if optional_samples and make_large is None and count // layout.step % 2:
+                        make_bgr = partial(colour_later, frame)
+                    else:
+                        bgr = colour(frame)
                 yield AnalysisFrame(
                     index=count,
                     time=time - start,
@@ -204,8 +241,9 @@ def analysis_frames(info: MediaInfo, layout: AnalysisGeometry) -> Iterator[Analy
                     chroma_u=_upright(u, info.rotation),
                     chroma_v=_upright(v, info.rotation),
                     bgr=bgr,
-                    bgr_large=large,
+                    make_large=make_large,
                     pts=frame.pts,
+                    make_bgr=make_bgr,
                 )
                 count += 1
         except av.error.FFmpegError as error:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -189,12 +190,14 @@ class FaceSampler:
         frame_index: int,
         bgr: NDArray[np.uint8],
         luma: NDArray[np.uint8],
-        large: NDArray[np.uint8] | None = None,
+        large: Callable[[], NDArray[np.uint8]] | None = None,
         large_scale: float = 0.0,
     ) -> list[Face]:
+        """The faces on one sampled frame; `large` makes a larger picture of it (`large_scale`
+        times smaller than the source) for a second look, where one is due."""
         current = luma.astype(np.int16)
         change = (
-            _change(self._luma, current)
+            picture_change(self._luma, current)
             if self._luma is not None and self._luma.shape == current.shape
             else np.inf
         )
@@ -243,7 +246,7 @@ class FaceSampler:
         usual_size = bool(found)
         if not found and large is not None and self._large_look_due():
             # A second look at twice the size for faces too small to find at the usual one.
-            found = self._look(frame_index, large, large_scale, current, "larger")
+            found = self._look(frame_index, large(), large_scale, current, "larger")
             self.larger += 1
             self._empty_large_looks = 0 if found else self._empty_large_looks + 1
         if found:
@@ -253,6 +256,11 @@ class FaceSampler:
         # either: those samples stay sparse (following carries the faces between looks).
         self._empty_looks = 0 if usual_size else self._empty_looks + 1
         return found
+
+    def passed_over(self) -> None:
+        """A sample was passed over (sample_rate.py): it counts towards the next whole-frame
+        search, so a new face is still found within `full_search_every` samples' time."""
+        self._since_full_search += 1
 
     def _look(
         self,
@@ -364,6 +372,23 @@ def _changed_region(
     """The part of a `width` x `height` picture whose thumbnail changed from `before` to
     `after` (left, top, right, bottom; empty when nothing did), or None when that part is
     most of the picture."""
+    changed = changed_blocks(before, after)
+    if changed is None:
+        return (0, 0, 0, 0)
+    # Thumbnail pixels to picture pixels, grown by a grid cell on every side.
+    to_x, to_y = width / after.shape[1], height / after.shape[0]
+    grow = REGION_GRID
+    left, right = changed.x * to_x - grow, changed.right * to_x + grow
+    top, bottom = changed.y * to_y - grow, changed.bottom * to_y + grow
+    region = _on_grid(Box(left, top, right - left, bottom - top), width, height)
+    area = (region[2] - region[0]) * (region[3] - region[1])
+    return None if area > CHANGED_SHARE_FOR_WHOLE_LOOK * width * height else region
+
+
+def changed_blocks(before: NDArray[np.int16], after: NDArray[np.int16]) -> Box | None:
+    """The box (thumbnail pixels) around the thumbnail's blocks that changed from `before` to
+    `after` (on `picture_change`'s scale: a dark picture's changes count as much), or None
+    when none did. Blocks, not pixels: noise and compression change pixels everywhere."""
     change = np.abs(after - before) * (REFERENCE_CONTRAST / _contrast(after))
     block = CHANGE_BLOCK
     rows, cols = -(-change.shape[0] // block), -(-change.shape[1] // block)
@@ -371,23 +396,17 @@ def _changed_region(
     padded[: change.shape[0], : change.shape[1]] = change
     changed = padded.reshape(rows, block, cols, block).mean(axis=(1, 3)) > CHANGED_BLOCK_ABOVE
     if not changed.any():
-        return (0, 0, 0, 0)
+        return None
     ys, xs = np.nonzero(changed)
-    # Thumbnail blocks to picture pixels, grown by a grid cell on every side.
-    to_x, to_y = width / change.shape[1], height / change.shape[0]
-    grow = REGION_GRID
-    left, right = xs.min() * block * to_x - grow, (xs.max() + 1) * block * to_x + grow
-    top, bottom = ys.min() * block * to_y - grow, (ys.max() + 1) * block * to_y + grow
-    region = _on_grid(Box(left, top, right - left, bottom - top), width, height)
-    area = (region[2] - region[0]) * (region[3] - region[1])
-    return None if area > CHANGED_SHARE_FOR_WHOLE_LOOK * width * height else region
+    left, top = int(xs.min()) * block, int(ys.min()) * block
+    return Box(left, top, (int(xs.max()) + 1) * block - left, (int(ys.max()) + 1) * block - top)
 
 
 def _overlap(a: Box, b: Box) -> bool:
     return a.x < b.right and b.x < a.right and a.y < b.bottom and b.y < a.bottom
 
 
-def _change(before: NDArray[np.int16], after: NDArray[np.int16]) -> float:
+def picture_change(before: NDArray[np.int16], after: NDArray[np.int16]) -> float:
     """Mean absolute luma change, relative to the picture's contrast: a face moving in a dark
     scene changes few luma levels, yet it moved (measured: reusing on the raw change kept
     stale boxes for a whole dark shot)."""

@@ -128,13 +128,16 @@ class Follower:
     (the detector often finds a subject a little after it is there).
 
     At most `limit` boxes are followed at once (the largest), each for at most `max_frames`
-    after its last detection: past that a flow-only box has drifted more often than not.
+    after its last detection: past that a flow-only box has drifted more often than not. A
+    subject found late is followed back through the samples at most `back_frames` before.
     """
 
-    def __init__(self, max_frames: int, back_samples: int, limit: int = 6) -> None:
+    def __init__(self, max_frames: int, back_frames: int, limit: int = 6) -> None:
         self.max_frames = max_frames
+        self.back_frames = back_frames
         self.limit = limit
-        self._recent: deque[tuple[int, Gray]] = deque(maxlen=back_samples + 1)
+        # The recent samples (frame, picture), oldest first; the last one is always kept.
+        self._recent: deque[tuple[int, Gray]] = deque()
         self._followed: list[Followed] = []
         # Boxes carried forward by optical flow so far (`median_flow` runs).
         self.flows = 0
@@ -144,6 +147,8 @@ class Follower:
     ) -> list[Followed]:
         if self._recent and self._recent[-1][1].shape != picture.shape:
             self._recent.clear()
+        while len(self._recent) > 1 and self._recent[0][0] < frame - self.back_frames:
+            self._recent.popleft()
         before = self._recent[-1][1] if self._recent else None
         moved: list[Followed] = []
         # Boxes detected again where they were: the detection replaces them, no flow needed
@@ -179,6 +184,8 @@ class Follower:
         found: list[Followed] = []
         box, later = item.box, picture
         for frame, earlier in reversed(self._recent):
+            if frame < item.frame - self.back_frames:
+                break
             moved = median_flow(later, earlier, box)
             if moved is None:
                 break

@@ -225,17 +225,17 @@ class ObjectSampler:
     on samples without faces, for the subject of faceless shots; more sparsely on samples with
     faces, for the people they belong to (only people and rides are kept from those looks)."""
 
-    def __init__(self, scale: float, samples_per_second: float) -> None:
+    def __init__(self, scale: float, fps: float, step: int) -> None:
         self.scale = scale
-        self._schedule = LookSchedule(samples_per_second, LOOKS_PER_SECOND)
-        self._beside_faces = LookSchedule(samples_per_second, PERSON_LOOKS_PER_SECOND)
+        self._schedule = LookSchedule(fps, step, LOOKS_PER_SECOND)
+        self._beside_faces = LookSchedule(fps, step, PERSON_LOOKS_PER_SECOND)
         self._faces_before = False
         # Looks for people beside faces: taken, found nobody in a row, passed over while idle.
         self._person_looks = self._nobody = self._passed = 0
 
     @property
     def every(self) -> int:
-        """Samples between two looks."""
+        """Frames between two looks."""
         return self._schedule.every
 
     @property
@@ -246,14 +246,14 @@ class ObjectSampler:
         self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False
     ) -> list[DetectedObject]:
         appeared, self._faces_before = faces_found and not self._faces_before, faces_found
-        if self._schedule.due(faces_found):
+        if self._schedule.due(frame_index, faces_found):
             return detect_objects(frame_index, bgr, self.scale)
         if appeared:
             # A face appeared (a new shot, or someone walked in): whose it is is known from
             # its first sample, not a second later.
             self._beside_faces.restart()
             self._nobody = 0
-        if not faces_found or not self._beside_faces.due(False):
+        if not faces_found or not self._beside_faces.due(frame_index, False):
             return []
         if self._nobody >= IDLE_AFTER_EMPTY_LOOKS:
             self._passed += 1

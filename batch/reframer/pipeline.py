@@ -24,6 +24,7 @@ from batch.reframer.memory import release_freed_memory
 from batch.reframer.motion import Motion, MotionDetector
 from batch.reframer.objects import DetectedObject, ObjectSampler
 from batch.reframer.salience import SalienceLook, SalienceLooker
+from batch.reframer.sample_rate import SampleRate
 from batch.reframer.segments import Split, hand_off
 
 # The overall progress (percent) at which each stage ends, in the order they run. The analysis
@@ -96,18 +97,37 @@ class _Analysis:
         self.detector = shots.ShotDetector(info.fps)
         self.motion = MotionDetector(info.fps, layout.step, layout.detection_scale)
         self.sampler = FaceSampler(layout.detection_scale)
-        self.object_sampler = ObjectSampler(layout.detection_scale, info.fps / layout.step)
+        self.rate = SampleRate(layout.step, info.width)
+        self.object_sampler = ObjectSampler(layout.detection_scale, info.fps, layout.step)
         # Saliency looks, taken later in the shots that need them.
         self.salience = SalienceLooker(info, layout)
         self.faces: list[Face] = []
         self.objects: list[DetectedObject] = []
         self.motions: list[Motion] = []
         self.times: list[float] = []
+        # The frames sampled (optional samples passed over are not), in order.
+        self.sampled: list[int] = []
 
     @property
     def object_step(self) -> int:
         """Frames between two looks of the object detector."""
-        return self.layout.step * self.object_sampler.every
+        return self.object_sampler.every
+
+    def taken_or_passed_over(self, frame: decode.AnalysisFrame) -> decode.AnalysisFrame:
+        """An optional sample taken, or passed over while the shot is calm (sample_rate.py);
+        any other frame as it is."""
+        if not frame.optional:
+            return frame
+        if self.rate.take(frame.luma):
+            return frame.taken()
+        self.sampler.passed_over()
+        return frame.passed_over()
+
+    def sampled_in(self, shot: shots.Shot) -> NDArray[np.int64]:
+        """The frames of the shot that were sampled."""
+        sampled = np.array(self.sampled, dtype=np.int64)
+        first, end = np.searchsorted(sampled, [shot.start, shot.end])
+        return sampled[first:end]
 
 
 def _analyse(
@@ -124,8 +144,7 @@ def _analyse(
     later, in order: each stage sees what it would see in one sequential loop."""
     found_so_far = _Analysis(info, layout)
     follower = Follower(
-        max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
-        max(1, round(FOLLOW_BACK_SECONDS * info.fps / layout.step)),
+        max(1, round(MAX_FOLLOW_SECONDS * info.fps)), round(FOLLOW_BACK_SECONDS * info.fps)
     )
     expected = max(1, info.frame_count or round(info.duration * info.fps))
     reported = _STARTS_AT["decode"]
@@ -145,7 +164,7 @@ def _analyse(
             if moving is not None:
                 found_so_far.motions.append(moving)
 
-    frames = decode.read_ahead(decode.analysis_frames(info, layout))
+    frames = decode.read_ahead(decode.analysis_frames(info, layout, optional_samples=True))
     with ThreadPoolExecutor(1, thread_name_prefix="reframer-after-faces") as later:
         pending: deque[Future[None]] = deque()
         while True:
@@ -157,12 +176,15 @@ def _analyse(
             with clock.stage("shots"):
                 found_so_far.detector.add(frame)
             found: list[Face] = []
-            if frame.bgr is not None:
-                with clock.stage("faces"):
+            with clock.stage("faces"):
+                frame = found_so_far.taken_or_passed_over(frame)
+                if frame.bgr is not None:
                     found = found_so_far.sampler.faces(
-                        frame.index, frame.bgr, frame.luma, frame.bgr_large, layout.large_scale
+                        frame.index, frame.bgr, frame.luma, frame.make_large, layout.large_scale
                     )
-            pending.append(later.submit(after_faces, frame, found))
+                    found_so_far.rate.note(frame.index, found, frame.luma)
+                    found_so_far.sampled.append(frame.index)
+            pending.append(later.submit(after_faces, frame.settled(), found))
             while len(pending) > behind:
                 # A failure there ends the pass here, and the queue stays short.
                 pending.popleft().result()
@@ -250,6 +272,7 @@ def run(
                 [o for o in analysis.objects if shot.start <= o.frame < shot.end],
                 analysis.object_step,
                 salience,
+                analysis.sampled_in(shot),
             )
 
         with clock.stage("tracking"):
@@ -320,6 +343,8 @@ def run(
                 "shots": len(found_shots),
                 "crop": {"width": window[0], "height": window[1]},
                 "upscale": round(size[0] / window[0], 3),
+                # Samples looked at, and those passed over while the shot was calm.
+                "samples": {"taken": len(analysis.sampled), "passed_over": analysis.rate.passed},
                 "face_detection": {
                     "detected": analysis.sampler.detected,
                     "reused": analysis.sampler.reused,

@@ -218,13 +218,13 @@ class SalienceLooker:
 
     def __init__(self, info: MediaInfo, layout: decode.AnalysisGeometry) -> None:
         self._info, self._layout = info, layout
-        self._schedule = LookSchedule(info.fps / layout.step, LOOKS_PER_SECOND)
+        self._schedule = LookSchedule(info.fps, layout.step, LOOKS_PER_SECOND)
         self._due: list[decode.FrameRef] = []
         self.looked = 0
 
     def note(self, frame: decode.AnalysisFrame, faces_found: bool = False) -> None:
         """Feed every sampled frame, in order."""
-        if self._schedule.due(faces_found):
+        if self._schedule.due(frame.index, faces_found):
             self._due.append(decode.FrameRef(frame.index, frame.pts))
 
     def looks_in(self, spans: Sequence[tuple[int, int]]) -> list[list[SalienceLook]]:

@@ -118,11 +118,18 @@ class SubjectTrack:
 
 
 def densify(
-    shot: Shot, frames: NDArray[np.int64], boxes: NDArray[np.float64], max_gap: int, reach: int
+    shot: Shot,
+    frames: NDArray[np.int64],
+    boxes: NDArray[np.float64],
+    max_gap: int,
+    reach: int,
+    sampled: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float64]:
     """A box on every frame of the shot: straight-line motion between samples at most
     `max_gap` frames apart, held for `reach` frames past the first and last sample of each run
-    (the subject was there between two looks), NaN elsewhere."""
+    (the subject was there between two looks), NaN elsewhere. Given the frames `sampled` in
+    the shot, a run is held up to the next of them instead (the shot's end if none): a sample
+    passed over was not looked at."""
     dense = np.full((shot.frames, 4), np.nan)
     if len(frames) == 0:
         return dense
@@ -130,7 +137,11 @@ def densify(
     breaks = np.nonzero(np.diff(local) > max_gap)[0] + 1
     for run in np.split(np.arange(len(local)), breaks):
         first, last = int(local[run[0]]), int(local[run[-1]])
-        start, end = max(0, first - reach), min(shot.frames, last + reach + 1)
+        hold = reach
+        if sampled is not None:
+            later = sampled[sampled > frames[run[-1]]]
+            hold = (int(later[0]) - shot.start if len(later) else shot.frames) - 1 - last
+        start, end = max(0, first - reach), min(shot.frames, last + hold + 1)
         span = np.arange(start, end)
         for column in range(4):
             dense[start:end, column] = np.interp(span, local[run], boxes[run, column])
@@ -207,7 +218,13 @@ def smooth_boxes(boxes: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _track_from(
-    shot: Shot, kind: SubjectKind, frames: list[int], boxes: list[Box], max_gap: int, step: int
+    shot: Shot,
+    kind: SubjectKind,
+    frames: list[int],
+    boxes: list[Box],
+    max_gap: int,
+    step: int,
+    sampled: NDArray[np.int64] | None = None,
 ) -> SubjectTrack:
     array = np.array([[b.x, b.y, b.w, b.h] for b in boxes], dtype=np.float64).reshape(-1, 4)
     indices = np.array(frames, dtype=np.int64)
@@ -221,8 +238,8 @@ def _track_from(
         indices,
         smoothed,
         array,
-        densify(shot, indices, smoothed, max_gap, reach),
-        densify(shot, indices, array, max_gap, reach),
+        densify(shot, indices, smoothed, max_gap, reach, sampled),
+        densify(shot, indices, array, max_gap, reach, sampled),
     )
 
 
@@ -321,17 +338,21 @@ def subject_of_shot(
     objects: Sequence[DetectedObject] = (),
     object_step: int = 1,
     salience: Sequence[SalienceLook] = (),
+    sampled: NDArray[np.int64] | None = None,
 ) -> SubjectTrack:
     """The subject track of one shot from its detections (all inside the shot), in order:
     faces, objects, motion, where the shot draws the eye (salience), none.
 
-    `step` is the number of frames between two sampled frames, `object_step` between two
-    looks of the object detector.
+    `step` is the number of frames between two candidate samples, `object_step` between two
+    looks of the object detector; `sampled` the frames of the shot sampled (by default every
+    `step`-th; fewer where the subject was calm, sample_rate.py).
     """
-    samples = max(1, -(-shot.frames // step))
+    candidates = max(1, -(-shot.frames // step))
+    samples = candidates if sampled is None else max(1, len(sampled))
     max_gap = max(step, round(MAX_GAP_SECONDS * fps))
     tracks = link_faces(faces, max_gap, step)
-    needed = min(MIN_FACE_COVERAGE * samples, max(1.0, fps / step))
+    # A second's worth of samples, at the rate they were taken.
+    needed = min(MIN_FACE_COVERAGE * samples, max(1.0, fps / step * samples / candidates))
     worthy = [t for t in tracks if t.looks >= max(2.0, needed) or (samples <= 2 and t.looks)]
     if worthy:
         # Shorter tracks may carry the subject where the strong ones are absent.
@@ -350,7 +371,7 @@ def subject_of_shot(
                             box = joined
             frames.append(face.frame)
             boxes.append(box)
-        track = _track_from(shot, "face", frames, boxes, max_gap, step)
+        track = _track_from(shot, "face", frames, boxes, max_gap, step, sampled)
         # The viewer's subject is the person (the cyclist with the bicycle), not only the face:
         # the camera keeps it where it fits (camera.corridors) and the job judges it too.
         people = [o for o in objects if o.label in (PERSON, *RIDES)]
@@ -375,7 +396,13 @@ def subject_of_shot(
         )
     if followable:
         return _track_from(
-            shot, "motion", [m.frame for m in motions], [m.box for m in motions], max_gap, step
+            shot,
+            "motion",
+            [m.frame for m in motions],
+            [m.box for m in motions],
+            max_gap,
+            step,
+            sampled,
         )
     salient = salient_track(shot, salience)
     if salient is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from batch.reframer import decode, pipeline, probe
@@ -64,3 +65,62 @@ def test_a_failure_behind_the_face_detector_ends_the_pass(
 
     with pytest.raises(RuntimeError, match="the object detector broke"):
         _pass(clip, behind=pipeline.BEHIND_FRAMES)
+
+
+@pytest.fixture(scope="module")
+def calm_then_fast(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A face holding still for 2 s, a cut, a face crossing the frame in 1 s."""
+    path = tmp_path_factory.mktemp("sample-rate") / "calm-then-fast.mp4"
+    make_clip(
+        path,
+        [
+            Shot(2.0, "coffee", "face", Path2D((0.5, 0.5), (0.5, 0.5)), subject_scale=0.4),
+            Shot(1.0, "rocket", "face", Path2D((0.1, 0.5), (0.9, 0.5)), subject_scale=0.4),
+        ],
+        width=960,
+        height=540,
+        fps=30,
+        audio=False,
+        preset="ultrafast",
+    )
+    return path
+
+
+def test_a_calm_shot_is_sampled_half_as_often_as_a_fast_one(calm_then_fast: Path) -> None:
+    analysis = _pass(calm_then_fast, behind=pipeline.BEHIND_FRAMES)
+    calm, fast = analysis.detector.shots()
+    step = analysis.layout.step
+
+    assert step == 3  # 10 candidate samples a second at 30 fps
+    calm_samples, fast_samples = analysis.sampled_in(calm), analysis.sampled_in(fast)
+    # The still face: its first samples, then every other one.
+    assert len(calm_samples) <= 0.6 * calm.frames / step
+    # The face crossing in a second: every candidate from the cut on.
+    assert len(fast_samples) >= fast.frames // step
+    assert analysis.rate.passed == -(-calm.frames // step) - len(calm_samples)
+    # The face is found on every sample taken, in both shots.
+    faces = {face.frame for face in analysis.faces}
+    assert set(calm_samples) <= faces
+    assert set(fast_samples) <= faces
+
+
+def test_an_optional_sample_taken_is_the_frame_a_full_rate_pass_sees(
+    calm_then_fast: Path,
+) -> None:
+    info = probe.probe(calm_then_fast)
+    layout = decode.geometry(info)
+    full = {f.index: f.bgr for f in decode.analysis_frames(info, layout) if f.bgr is not None}
+    optional = [
+        f for f in decode.analysis_frames(info, layout, optional_samples=True) if f.optional
+    ]
+
+    # Every other candidate sample, the odd ones (the larger looks fall on even ones here).
+    assert [f.index for f in optional] == [i for i in sorted(full) if i // layout.step % 2]
+    for frame in optional:
+        assert frame.bgr is None
+        taken = frame.taken()
+        assert taken.bgr is not None
+        assert not taken.optional
+        assert np.array_equal(taken.bgr, full[frame.index])
+        assert frame.passed_over().bgr is None
+        assert not frame.passed_over().optional

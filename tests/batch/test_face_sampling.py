@@ -5,6 +5,8 @@ frame finds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
@@ -166,6 +168,11 @@ def _small_face_frame(pan: int) -> tuple[NDArray[np.uint8], NDArray[np.uint8], N
     )
 
 
+def _made(picture: NDArray[np.uint8]) -> Callable[[], NDArray[np.uint8]]:
+    """The larger picture as the decoder hands it over: made when the sampler asks."""
+    return lambda: picture
+
+
 def test_faces_only_the_larger_look_finds_leave_the_usual_size_search_sparse() -> None:
     # The larger look comes once a second (every tenth sample); the usual size never finds
     # the face, so between larger looks every other sample is enough, as with no face.
@@ -176,7 +183,7 @@ def test_faces_only_the_larger_look_finds_leave_the_usual_size_search_sparse() -
         bgr, luma, large = _small_face_frame(pan=2 * index)
         with_large = index % larger_every == 0
         before = sampler.detected
-        faces = sampler.faces(index * 3, bgr, luma, large if with_large else None, SCALE / 2)
+        faces = sampler.faces(index * 3, bgr, luma, _made(large) if with_large else None, SCALE / 2)
         searched.append(sampler.detected > before)
         found.append(bool(faces))
 
@@ -195,7 +202,7 @@ def test_larger_looks_that_keep_finding_nothing_are_taken_every_other_second() -
         bgr, luma = _frame("coffee", [], pan=2 * index)
         large = np.ascontiguousarray(np.repeat(np.repeat(bgr, 2, axis=0), 2, axis=1))
         before = sampler.larger
-        assert sampler.faces(index * 3, bgr, luma, large, SCALE / 2) == []
+        assert sampler.faces(index * 3, bgr, luma, _made(large), SCALE / 2) == []
         taken.append(sampler.larger > before)
 
     first = SPARSE_LARGE_AFTER_EMPTY_LOOKS

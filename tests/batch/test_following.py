@@ -53,7 +53,7 @@ def test_a_box_leaving_the_picture_is_dropped() -> None:
 
 
 def test_the_follower_carries_a_missed_subject_for_a_while_then_lets_go() -> None:
-    follower = Follower(max_frames=9, back_samples=0)
+    follower = Follower(max_frames=9, back_frames=0)
     found = follower.update(0, _picture(60, 100), [(Box(60, 100, PATCH, PATCH), 0.9)])
     assert found == []
 
@@ -71,7 +71,7 @@ def test_the_follower_carries_a_missed_subject_for_a_while_then_lets_go() -> Non
 
 
 def test_a_detected_subject_is_not_reported_twice_and_is_followed_from_its_new_box() -> None:
-    follower = Follower(max_frames=30, back_samples=0)
+    follower = Follower(max_frames=30, back_frames=0)
     follower.update(0, _picture(60, 100), [(Box(60, 100, PATCH, PATCH), 0.9)])
 
     assert follower.update(3, _picture(70, 100), [(Box(70, 100, PATCH, PATCH), 0.8)]) == []
@@ -81,7 +81,7 @@ def test_a_detected_subject_is_not_reported_twice_and_is_followed_from_its_new_b
 
 
 def test_a_subject_found_late_is_followed_back_to_where_it_was_before() -> None:
-    follower = Follower(max_frames=30, back_samples=3)
+    follower = Follower(max_frames=30, back_frames=9)
     for frame, x in ((0, 40), (3, 55), (6, 70)):
         assert follower.update(frame, _picture(x, 90), []) == []
 
@@ -94,7 +94,7 @@ def test_a_subject_found_late_is_followed_back_to_where_it_was_before() -> None:
 
 
 def test_a_subject_detected_again_where_it_was_costs_no_flow_and_a_missed_one_does() -> None:
-    follower = Follower(max_frames=30, back_samples=0)
+    follower = Follower(max_frames=30, back_frames=0)
     follower.update(0, _picture(60, 100), [(Box(60, 100, PATCH, PATCH), 0.9)])
 
     again = follower.update(3, _picture(64, 100), [(Box(64, 100, PATCH, PATCH), 0.9)])

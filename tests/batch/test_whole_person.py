@@ -109,7 +109,7 @@ def test_a_face_kept_while_its_person_is_cut_counts_as_not_kept() -> None:
 
 def test_people_are_looked_for_beside_faces_once_a_second_and_when_a_face_appears() -> None:
     astronaut = np.ascontiguousarray(data.astronaut()[:, :, ::-1])
-    sampler = ObjectSampler(1.0, samples_per_second=10.0)
+    sampler = ObjectSampler(1.0, fps=10.0, step=1)
 
     with_faces = [sampler.objects(i, astronaut, faces_found=True) for i in range(25)]
     looked = [i for i, found in enumerate(with_faces) if found]
@@ -128,7 +128,7 @@ def test_faces_with_nobody_around_them_are_looked_at_for_people_less_often() -> 
     look in four is taken, until somebody is found again."""
     empty = np.full((270, 480, 3), 128, np.uint8)
     astronaut = np.ascontiguousarray(data.astronaut()[:, :, ::-1])
-    sampler = ObjectSampler(1.0, samples_per_second=10.0)
+    sampler = ObjectSampler(1.0, fps=10.0, step=1)
 
     def looked(picture: NDArray[np.uint8], samples: range) -> list[int]:
         taken = []
