@@ -218,6 +218,10 @@ PERSON_LOOKS_PER_SECOND = 1.0
 # face alone in the picture), only every this many of them is taken until somebody is found.
 IDLE_AFTER_EMPTY_LOOKS = 2
 IDLE_EVERY = 4
+# Likewise, after that many looks on samples without faces found nothing the shot could be
+# about (a ball, a landscape, a texture: motion or salience decide those), only every other
+# one is taken until something is found: something arriving is found at most 0.7 s late.
+IDLE_EVERY_WITHOUT_FACES = 2
 
 
 class ObjectSampler:
@@ -232,6 +236,8 @@ class ObjectSampler:
         self._faces_before = False
         # Looks for people beside faces: taken, found nobody in a row, passed over while idle.
         self._person_looks = self._nobody = self._passed = 0
+        # Looks on samples without faces: found nothing in a row; due while idle, passed over.
+        self._nothing = self._idle_due = self._idle_passed = 0
 
     @property
     def every(self) -> int:
@@ -240,14 +246,21 @@ class ObjectSampler:
 
     @property
     def detected(self) -> int:
-        return self._schedule.looks + self._person_looks
+        return self._schedule.looks - self._idle_passed + self._person_looks
 
     def objects(
         self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False
     ) -> list[DetectedObject]:
         appeared, self._faces_before = faces_found and not self._faces_before, faces_found
         if self._schedule.due(frame_index, faces_found):
-            return detect_objects(frame_index, bgr, self.scale)
+            if self._nothing >= IDLE_AFTER_EMPTY_LOOKS:
+                self._idle_due += 1
+                if self._idle_due % IDLE_EVERY_WITHOUT_FACES:
+                    self._idle_passed += 1
+                    return []
+            found = detect_objects(frame_index, bgr, self.scale)
+            self._nothing = 0 if found else self._nothing + 1
+            return found
         if appeared:
             # A face appeared (a new shot, or someone walked in): whose it is is known from
             # its first sample, not a second later.

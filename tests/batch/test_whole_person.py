@@ -156,3 +156,24 @@ def test_a_face_whose_person_was_never_found_is_framed_as_a_face_alone() -> None
         expected = camera.plan_shot(alone, SOURCE, WINDOW, FPS)
         assert np.array_equal(planned.x, expected.x)
         assert np.array_equal(planned.y, expected.y)
+
+
+def test_looks_without_faces_that_keep_finding_nothing_are_taken_every_other_time() -> None:
+    """A shot about a ball or a landscape: after two looks found nothing the shot could be
+    about, every other look is taken, until something is found (3 looks a second again)."""
+    empty = np.full((270, 480, 3), 128, np.uint8)
+    astronaut = np.ascontiguousarray(data.astronaut()[:, :, ::-1])
+    sampler = ObjectSampler(1.0, fps=9.0, step=1)  # a look every third sample
+
+    def looked(picture: NDArray[np.uint8], samples: range) -> list[int]:
+        taken = []
+        for i in samples:
+            before = sampler.detected
+            sampler.objects(i, picture, faces_found=False)
+            if sampler.detected > before:
+                taken.append(i)
+        return taken
+
+    assert looked(empty, range(0, 18)) == [0, 3, 9, 15]
+    # A person arrives: found at the next look taken, then every look is taken again.
+    assert looked(astronaut, range(18, 30)) == [21, 24, 27]
