@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from batch.reframer.decode import SAMPLES_PER_SECOND
 from tests.batch.conftest import reframe, run_reframer, sample_clip, streams
 from tests.batch.synthetic_clips import Path2D, Shot, make_clip
 
@@ -72,6 +73,12 @@ def test_real_footage_comes_out_exact_playable_and_with_its_audio(tmp_path: Path
     assert set(result["metrics"]["stage_seconds"]) >= {"probe", "decode", "faces", "render"}
     assert len(result["metrics"]["camera_modes"]) == len(manifest["shots"])
     assert len(manifest["crop_path"]["x"]) == manifest["metrics"]["frames"]
+    # Every candidate sample was taken or passed over (while a shot was calm).
+    metrics = manifest["metrics"]
+    step = max(1, round(metrics["fps"] / SAMPLES_PER_SECOND))
+    assert metrics["samples"]["taken"] + metrics["samples"]["passed_over"] == -(
+        -metrics["frames"] // step
+    )
 
 
 @pytest.mark.slow
