@@ -130,18 +130,9 @@ def test_faces_with_nobody_around_them_are_looked_at_for_people_less_often() -> 
     astronaut = np.ascontiguousarray(data.astronaut()[:, :, ::-1])
     sampler = ObjectSampler(1.0, fps=10.0, step=1)
 
-    def looked(picture: NDArray[np.uint8], samples: range) -> list[int]:
-        taken = []
-        for i in samples:
-            before = sampler.detected
-            sampler.objects(i, picture, faces_found=True)
-            if sampler.detected > before:
-                taken.append(i)
-        return taken
-
-    assert looked(empty, range(0, 60)) == [0, 10, 50]
+    assert _looked(sampler, empty, range(0, 60), faces_found=True) == [0, 10, 50]
     # Somebody found: once a second again.
-    assert looked(astronaut, range(60, 120)) == [90, 100, 110]
+    assert _looked(sampler, astronaut, range(60, 120), faces_found=True) == [90, 100, 110]
 
 
 def test_a_face_whose_person_was_never_found_is_framed_as_a_face_alone() -> None:
@@ -165,15 +156,19 @@ def test_looks_without_faces_that_keep_finding_nothing_are_taken_every_other_tim
     astronaut = np.ascontiguousarray(data.astronaut()[:, :, ::-1])
     sampler = ObjectSampler(1.0, fps=9.0, step=1)  # a look every third sample
 
-    def looked(picture: NDArray[np.uint8], samples: range) -> list[int]:
-        taken = []
-        for i in samples:
-            before = sampler.detected
-            sampler.objects(i, picture, faces_found=False)
-            if sampler.detected > before:
-                taken.append(i)
-        return taken
-
-    assert looked(empty, range(0, 18)) == [0, 3, 9, 15]
+    assert _looked(sampler, empty, range(0, 18), faces_found=False) == [0, 3, 9, 15]
     # A person arrives: found at the next look taken, then every look is taken again.
-    assert looked(astronaut, range(18, 30)) == [21, 24, 27]
+    assert _looked(sampler, astronaut, range(18, 30), faces_found=False) == [21, 24, 27]
+
+
+def _looked(
+    sampler: ObjectSampler, picture: NDArray[np.uint8], samples: range, faces_found: bool
+) -> list[int]:
+    """The samples the object detector looked at, fed `picture` on each."""
+    taken = []
+    for i in samples:
+        before = sampler.detected
+        sampler.objects(i, picture, faces_found=faces_found)
+        if sampler.detected > before:
+            taken.append(i)
+    return taken
