@@ -31,11 +31,13 @@ from batch.reframer.probe import MediaInfo
 Gray = NDArray[np.uint8]
 T = TypeVar("T")
 
-# Faces and motion are looked at this many times a second, and the subject's box is
-# interpolated on the frames between: a subject crossing the frame in under a second moves a
-# tenth of it between two looks (measured: at 3 a second the crop lost fast subjects; at 5,
-# on the quality suite, the fast class kept its subject in 72% of frames and the bikes clip in
-# 88%, against 100% and 99% at 10, though the pass took a third less CPU).
+# Candidate samples come this many times a second (faces and motion are looked at on all of
+# them where the subject moves fast, on every other one where the shot is calm:
+# sample_rate.py), and the subject's box is interpolated on the frames between: a subject
+# crossing the frame in under a second moves a tenth of it between two looks (measured: at 3
+# a second the crop lost fast subjects; at 5 everywhere, on the quality suite, the fast class
+# kept its subject in 72% of frames and the bikes clip in 88%, against 100% and 99% at 10,
+# though the pass took a third less CPU).
 SAMPLES_PER_SECOND = 10.0
 # Long side of the colour frames the face detector sees (480x270 for 16:9 sources).
 DETECTION_LONG_SIDE = 480

@@ -1,7 +1,8 @@
 """Stage 5, saliency (motion): where things move, for shots without faces.
 
-Each sampled frame is compared with the one about a tenth of a second earlier, after undoing
-the camera's own motion, so a panning or zooming camera does not light up the whole picture.
+Each sampled frame is compared with the sample before (about a tenth of a second earlier; two
+tenths where a calm shot's samples are passed over, sample_rate.py), after undoing the
+camera's own motion, so a panning or zooming camera does not light up the whole picture.
 The camera's motion is the similarity transform (shift, zoom, roll) that most points of a
 grid agree on (optical flow, then RANSAC): a large textured subject moves differently from
 the background but covers fewer of the grid's points (measured: phase correlation locked on a
@@ -111,8 +112,9 @@ def _prepared(bgr: NDArray[np.uint8], size: tuple[int, int]) -> Gray:
 
 
 class MotionDetector:
-    """Fed every analysis frame; answers on sampled frames (every `step`-th, with a colour
-    picture `scale` times smaller than the source)."""
+    """Fed every analysis frame; answers on sampled frames (those with a colour picture,
+    `scale` times smaller than the source: every `step`-th frame, or every other one of those
+    while a shot is calm)."""
 
     def __init__(self, fps: float, step: int, scale: float) -> None:
         samples = max(1, round(fps * LAG_SECONDS / step))
