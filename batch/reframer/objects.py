@@ -224,6 +224,33 @@ IDLE_EVERY = 4
 IDLE_EVERY_WITHOUT_FACES = 2
 
 
+class _Idling:
+    """Looks that keep finding nothing: after `IDLE_AFTER_EMPTY_LOOKS` of them in a row, only
+    every `every`-th look due is taken, until one finds something."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        # Looks in a row that found nothing; looks due while idle, and those passed over.
+        self._empty = self._due = self.passed = 0
+
+    def passes_over(self) -> bool:
+        """Whether to pass over this look that is due (counted when so)."""
+        if self._empty < IDLE_AFTER_EMPTY_LOOKS:
+            return False
+        self._due += 1
+        if self._due % self.every:
+            self.passed += 1
+            return True
+        return False
+
+    def looked(self, found_something: bool) -> None:
+        self._empty = 0 if found_something else self._empty + 1
+
+    def wake(self) -> None:
+        """Take the next look due, as after a look that found something."""
+        self._empty = 0
+
+
 class ObjectSampler:
     """Object detection on every few sampled frames of one video, fed in order (look_schedule.py):
     on samples without faces, for the subject of faceless shots; more sparsely on samples with
@@ -234,10 +261,10 @@ class ObjectSampler:
         self._schedule = LookSchedule(fps, step, LOOKS_PER_SECOND)
         self._beside_faces = LookSchedule(fps, step, PERSON_LOOKS_PER_SECOND)
         self._faces_before = False
-        # Looks for people beside faces: taken, found nobody in a row, passed over while idle.
-        self._person_looks = self._nobody = self._passed = 0
-        # Looks on samples without faces: found nothing in a row; due while idle, passed over.
-        self._nothing = self._idle_due = self._idle_passed = 0
+        self._without_faces = _Idling(IDLE_EVERY_WITHOUT_FACES)
+        self._for_people = _Idling(IDLE_EVERY)
+        # Looks for people beside faces taken.
+        self._person_looks = 0
 
     @property
     def every(self) -> int:
@@ -246,34 +273,29 @@ class ObjectSampler:
 
     @property
     def detected(self) -> int:
-        return self._schedule.looks - self._idle_passed + self._person_looks
+        return self._schedule.looks - self._without_faces.passed + self._person_looks
 
     def objects(
         self, frame_index: int, bgr: NDArray[np.uint8], faces_found: bool = False
     ) -> list[DetectedObject]:
         appeared, self._faces_before = faces_found and not self._faces_before, faces_found
         if self._schedule.due(frame_index, faces_found):
-            if self._nothing >= IDLE_AFTER_EMPTY_LOOKS:
-                self._idle_due += 1
-                if self._idle_due % IDLE_EVERY_WITHOUT_FACES:
-                    self._idle_passed += 1
-                    return []
+            if self._without_faces.passes_over():
+                return []
             found = detect_objects(frame_index, bgr, self.scale)
-            self._nothing = 0 if found else self._nothing + 1
+            self._without_faces.looked(bool(found))
             return found
         if appeared:
             # A face appeared (a new shot, or someone walked in): whose it is is known from
             # its first sample, not a second later.
             self._beside_faces.restart()
-            self._nobody = 0
+            self._for_people.wake()
         if not faces_found or not self._beside_faces.due(frame_index, False):
             return []
-        if self._nobody >= IDLE_AFTER_EMPTY_LOOKS:
-            self._passed += 1
-            if self._passed % IDLE_EVERY:
-                return []
+        if self._for_people.passes_over():
+            return []
         self._person_looks += 1
         found = [o for o in detect_objects(frame_index, bgr, self.scale)
                  if o.label in (PERSON, *RIDES)]  # fmt: skip
-        self._nobody = 0 if any(o.label == PERSON for o in found) else self._nobody + 1
+        self._for_people.looked(any(o.label == PERSON for o in found))
         return found
