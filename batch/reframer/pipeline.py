@@ -136,8 +136,10 @@ def _analyse(
     clock: _Stopwatch,
     report: Reporter,
     behind: int = BEHIND_FRAMES,
+    table: decode.FrameTable | None = None,
 ) -> _Analysis:
-    """One pass over the frames feeding shots, faces and saliency as they stream by.
+    """One pass over the frames feeding shots, faces and saliency as they stream by (with a
+    `table`, over the reference frames only: decode.py).
 
     Three threads share it: the decoder (read_ahead), this one (shots and faces) and one for
     what needs a frame's faces (following, objects, motion), running up to `behind` frames
@@ -164,7 +166,9 @@ def _analyse(
             if moving is not None:
                 found_so_far.motions.append(moving)
 
-    frames = decode.read_ahead(decode.analysis_frames(info, layout, optional_samples=True))
+    frames = decode.read_ahead(
+        decode.analysis_frames(info, layout, optional_samples=True, table=table)
+    )
     with ThreadPoolExecutor(1, thread_name_prefix="reframer-after-faces") as later:
         pending: deque[Future[None]] = deque()
         while True:
@@ -196,6 +200,20 @@ def _analyse(
         for done in pending:
             done.result()
     return found_so_far
+
+
+def _exact_cuts(
+    info: probe.MediaInfo, table: decode.FrameTable | None, found: list[shots.Cut]
+) -> list[int]:
+    """The cuts' frames, those found between two decoded frames pinpointed among the frames
+    between them, decoded again (from the keyframe before: a fraction of a second each, and
+    rare: an encoder puts a keyframe on a cut, with a reference frame just before it)."""
+    unsure = [cut for cut in found if not cut.exact]
+    if table is None or not unsure:
+        return [cut.frame for cut in found]
+    frames = decode.frames_between(info, table, [(cut.after, cut.frame) for cut in unsure])
+    exact = {cut: shots.pinpoint(cut, run) for cut, run in zip(unsure, frames, strict=True)}
+    return [exact.get(cut, cut.frame) for cut in found]
 
 
 def _followed(
@@ -246,11 +264,17 @@ def run(
         source = (info.width, info.height)
         window = crop_window(info.width, info.height, spec.aspect)
         with clock.stage("analysis", cpu=True):
-            analysis = _analyse(info, layout, clock, report)
-        found_shots = analysis.detector.shots()
-        times = np.array(analysis.times, dtype=np.float64)
+            table = decode.frame_table(info)
+            try:
+                analysis = _analyse(info, layout, clock, report, table=table)
+            except decode.FrameTableMismatch:
+                table = None  # the container's index and its frames disagree
+                analysis = _analyse(info, layout, clock, report)
+            times = np.array(analysis.times if table is None else table.times, dtype=np.float64)
+            frame_count = len(times)
+            cuts = _exact_cuts(info, table, analysis.detector.cuts())
+        found_shots = shots.shots_between(cuts, frame_count)
         motion_lag = analysis.motion.lag
-        frame_count = len(times)
         for stage in ("decode", "shots", "faces", "saliency"):
             report(stage, _ENDS_AT[stage])
 

@@ -10,6 +10,11 @@ that each change more than the shot around them (twin comparison, Zhang et al. 1
 ends differ as much as a cut's two sides is a gradual transition, when its middle frame is
 the blend of its ends (a dissolve) or darker than both (a fade through black); a pan is
 neither. The new shot starts in the middle of the transition.
+
+A pass that decodes only reference frames (decode.py) feeds about every other frame: the
+scores are then between the frames fed, the windows count frames fed (their rate, not the
+video's), and a hard cut found between two fed frames with others left out between them is
+a `Cut` whose exact frame `pinpoint` finds among those frames, decoded again.
 """
 
 from __future__ import annotations
@@ -57,6 +62,19 @@ class Shot:
         return self.end - self.start
 
 
+@dataclass(frozen=True)
+class Cut:
+    """A new shot starting at `frame`; `after` is the frame analysed before it: if frames
+    lie between the two (left undecoded), the cut is one of `after + 1 .. frame`."""
+
+    frame: int
+    after: int
+
+    @property
+    def exact(self) -> bool:
+        return self.frame - self.after <= 1
+
+
 def _signature(frame: AnalysisFrame) -> FloatArray:
     parts = []
     # 32 luma bins and 16 per chroma plane: fine enough to tell scenes apart, coarse enough
@@ -84,7 +102,8 @@ def _distance(a: tuple[FloatArray, FloatArray], b: tuple[FloatArray, FloatArray]
 
 
 class ShotDetector:
-    """Fed every analysis frame in order; `shots()` gives the boundaries at the end."""
+    """Fed the analysis frames in order (every frame, or every one decoded: their indices say
+    which); `cuts()` and `shots()` give the boundaries at the end."""
 
     def __init__(self, fps: float) -> None:
         self.fps = fps
@@ -95,7 +114,12 @@ class ShotDetector:
         # transitions found at the end.
         self._signatures: list[NDArray[np.float32]] = []
         self._layouts: list[NDArray[np.float32]] = []
-        self.frame_count = 0
+        self._indices: list[int] = []
+
+    @property
+    def frame_count(self) -> int:
+        """Frames up to the last one fed."""
+        return self._indices[-1] + 1 if self._indices else 0
 
     def add(self, frame: AnalysisFrame) -> None:
         current = (_signature(frame), _tiny(frame.luma))
@@ -106,15 +130,49 @@ class ShotDetector:
         self._previous = [*self._previous[-1:], current]
         self._signatures.append(current[0].astype(np.float32))
         self._layouts.append(current[1].astype(np.float32).ravel())
-        self.frame_count += 1
+        self._indices.append(frame.index)
 
-    def shots(self) -> list[Shot]:
+    def cuts(self) -> list[Cut]:
+        """The frames that start a new shot. Windows and shortest shots are measured in the
+        frames fed, at the rate they were fed."""
+        fed = len(self._indices)
+        if fed < 2:
+            return []
+        rate = self.fps * (fed - 1) / max(1, self._indices[-1] - self._indices[0])
         scores = np.array(self._scores)
-        hard = find_cuts(scores, np.array(self._skip_scores), self.fps)
-        gradual = find_gradual(scores, self._signatures, self._layouts, self.fps)
-        cuts = merge_cuts(hard, gradual, self.fps, self.frame_count)
-        bounds = [0, *cuts, self.frame_count]
-        return [Shot(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+        hard = find_cuts(scores, np.array(self._skip_scores), rate)
+        gradual = find_gradual(scores, self._signatures, self._layouts, rate)
+        at = self._indices
+        # A gradual transition's middle is a frame inside it, never one to pinpoint.
+        return [
+            Cut(at[i], at[i - 1] if i in hard else at[i] - 1)
+            for i in merge_cuts(hard, gradual, rate, fed)
+        ]
+
+    def shots(self, frame_count: int | None = None) -> list[Shot]:
+        """The shots between the cuts, as found (not pinpointed), to `frame_count` frames."""
+        return shots_between(
+            [cut.frame for cut in self.cuts()],
+            self.frame_count if frame_count is None else frame_count,
+        )
+
+
+def shots_between(cuts: list[int], frame_count: int) -> list[Shot]:
+    bounds = [0, *cuts, frame_count]
+    return [Shot(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def pinpoint(cut: Cut, frames: list[AnalysisFrame]) -> int:
+    """The exact frame of a cut found between two decoded frames: of `frames` (every frame
+    from `cut.after` to `cut.frame`), the one that differs most from the one before it."""
+    by_index = {frame.index: frame for frame in frames}
+    if any(i not in by_index for i in range(cut.after, cut.frame + 1)):
+        return cut.frame  # some no longer decode: keep where it was found
+    described = [
+        (_signature(by_index[i]), _tiny(by_index[i].luma)) for i in range(cut.after, cut.frame + 1)
+    ]
+    changes = [_distance(a, b) for a, b in itertools.pairwise(described)]
+    return cut.after + 1 + int(np.argmax(changes))
 
 
 def find_cuts(scores: FloatArray, skip_scores: FloatArray, fps: float) -> list[int]:
