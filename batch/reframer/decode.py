@@ -1,13 +1,11 @@
 """Stage 2, decode: a stream of small analysis frames, never the whole video in memory.
 
-Where the container lists every frame's time stamp (MP4, Matroska: `frame_table`), only the
-frames other frames refer to are decoded (FFmpeg's `skip_frame=nonref`): x264's B-frames,
-about half of a typical encode, cost as much to decode each as the rest, and the analysis
-needs no more than every other frame between its samples. Each frame keeps its index in
-display order, so shots, samples and the crop path still count every frame; a cut found
-between two decoded frames with others left out between them is pinpointed later
-(`frames_between`). Sources whose every frame refers onwards (most phone footage) decode as
-before.
+Where the container lists every frame (MP4, Matroska; H.264, HEVC: frame_table.py), only
+the frames sampled and those other frames refer to are decoded: the samples are the very
+frames, with the very pixels, a pass over every frame gives, and the frames between them
+that nothing refers to (most B-frames) are left out. Each frame keeps its index in display
+order, so shots and the crop path still count every frame; a cut found between two decoded
+frames with others left out between them is pinpointed later (`frames_between`).
 
 Every decoded frame yields a tiny luma/chroma thumbnail (strided straight out of the decoder's
 planes, so it costs almost nothing) for shot detection and motion; every `step`-th frame also
@@ -35,6 +33,7 @@ from numpy.typing import NDArray
 
 from batch.reframer import media_policy
 from batch.reframer.errors import InvalidMedia
+from batch.reframer.frame_table import FrameTable, seeks_exactly
 from batch.reframer.probe import MediaInfo
 
 Gray = NDArray[np.uint8]
@@ -102,25 +101,6 @@ class AnalysisFrame:
         """This frame without the colour frames it could still make: what is kept of it once
         the face detector has looked (the decoded frame let go)."""
         return replace(self, make_bgr=None, make_large=None)
-
-
-@dataclass(frozen=True)
-class FrameTable:
-    """Every frame of the video stream in display order, from the container's index: its time
-    stamp (`pts`, in the stream's time base) and its time in seconds from the first."""
-
-    pts: NDArray[np.int64]
-    times: NDArray[np.float64]
-
-    def __len__(self) -> int:
-        return len(self.pts)
-
-    def index_of(self, pts: int | None) -> int | None:
-        """The display index of the frame with this time stamp, if it is one of them."""
-        if pts is None:
-            return None
-        at = int(np.searchsorted(self.pts, pts))
-        return at if at < len(self.pts) and self.pts[at] == pts else None
 
 
 class FrameTableMismatch(Exception):
@@ -198,11 +178,8 @@ def _thumbnails(frame: av.VideoFrame, stride: int) -> tuple[Gray, Gray, Gray]:
 
 
 @contextmanager
-def _video(
-    info: MediaInfo, reference_only: bool = False
-) -> Iterator[tuple[av.container.InputContainer, av.VideoStream]]:
-    """The source opened for analysis decoding: the container and its video stream; with
-    `reference_only`, frames no other frame refers to are left undecoded."""
+def _video(info: MediaInfo) -> Iterator[tuple[av.container.InputContainer, av.VideoStream]]:
+    """The source opened for analysis decoding: the container and its video stream."""
     try:
         container = av.open(str(info.path), options=media_policy.AV_OPEN_OPTIONS)
     except av.error.FFmpegError as error:
@@ -219,8 +196,6 @@ def _video(
         # Analysis pictures are thumbnails and 480-pixel frames: the deblocking filter's
         # smoothing is invisible at that size, and skipping it saves a fifth of the decode.
         stream.codec_context.options = {"skip_loop_filter": "all"}
-        if reference_only:
-            stream.codec_context.skip_frame = "NONREF"
         yield container, stream
 
 
@@ -240,37 +215,6 @@ class _Colour:
         return _upright(converted.to_ndarray().astype(np.uint8, copy=False), self._rotation)
 
 
-def frame_table(info: MediaInfo) -> FrameTable | None:
-    """Every frame's time stamp, read from the container's packets (no decoding: 0.03 s for
-    30 s of 1080p, 0.15 s for 5 minutes), or None where the container cannot be trusted to
-    give them (MPEG streams, AVI) or gives a frame none or the same as another."""
-    try:
-        container = av.open(str(info.path), options=media_policy.AV_OPEN_OPTIONS)
-    except av.error.FFmpegError:
-        return None
-    with container:
-        if not _seeks_exactly(container):
-            return None
-        stream = container.streams.video[0]
-        stamps: list[int] = []
-        try:
-            for packet in container.demux(stream):
-                if packet.size == 0:
-                    continue  # the demuxer's end-of-stream marker, not a frame
-                if packet.pts is None:
-                    return None
-                stamps.append(packet.pts)
-        except av.error.FFmpegError:
-            pass  # a damaged tail: the frames before it
-        if not stamps:
-            return None
-        pts = np.sort(np.array(stamps, dtype=np.int64))
-        if np.any(np.diff(pts) == 0):
-            return None
-        times = (pts - pts[0]).astype(np.float64) * float(stream.time_base or 0)
-        return FrameTable(pts, times)
-
-
 def analysis_frames(
     info: MediaInfo,
     layout: AnalysisGeometry,
@@ -279,15 +223,14 @@ def analysis_frames(
 ) -> Iterator[AnalysisFrame]:
     """Decode the video once, yielding analysis frames in display order.
 
-    Without a `table`, every frame is decoded and counted. With one, only the frames others
-    refer to (see the module's docstring), each indexed by its time stamp's place in the
-    table; a frame missing from it raises `FrameTableMismatch`.
+    Without a `table`, every frame is decoded and counted. With one, only those it says
+    (`FrameTable.decoded`), each indexed by its time stamp's place in the table; a frame
+    missing from it raises `FrameTableMismatch`.
 
-    A sample is the first frame decoded at or after every `step`-th. With `optional_samples`,
-    every other one (those in the odd `step`-long stretches) is optional, unless it carries a
-    larger frame: its colour frame is made by the consumer's thread if it takes the sample,
-    so a sample passed over costs nothing. The larger frames are made there too, when asked
-    for."""
+    Every `step`-th frame is sampled. With `optional_samples`, every other one (the odd
+    ones: the 2nd, 4th...) is optional, unless it carries a larger frame: its colour frame
+    is made by the consumer's thread if it takes the sample, so a sample passed over costs
+    nothing. The larger frames are made there too, when asked for."""
     stride = _stride(info)
     colour = _Colour(layout.detection_size, info.rotation)
     # The consumer's own: one swscale context is used by one thread.
@@ -295,11 +238,10 @@ def analysis_frames(
     colour_large = _Colour(layout.large_size, info.rotation)
     count = 0
     index = -1
-    next_sample = next_large = 0
-    with _video(info, reference_only=table is not None) as (container, stream):
+    with _video(info) as (container, stream):
         start: float | None = None
         try:
-            for frame in container.decode(stream):
+            for frame in _decoded(container, stream, table, layout.step):
                 if table is None:
                     index += 1
                     time = frame.time
@@ -316,11 +258,9 @@ def analysis_frames(
                     time = float(table.times[index])
                 luma, u, v = _thumbnails(frame, stride)
                 bgr = make_large = make_bgr = None
-                if layout.large_step and index >= next_large:
+                if layout.large_step and index % layout.large_step == 0:
                     make_large = partial(colour_large, frame)
-                    next_large = (index // layout.large_step + 1) * layout.large_step
-                if index >= next_sample:
-                    next_sample = (index // layout.step + 1) * layout.step
+                if index % layout.step == 0:
                     if optional_samples and make_large is None and index // layout.step % 2:
                         make_bgr = partial(colour_later, frame)
                     else:
@@ -345,19 +285,32 @@ def analysis_frames(
         raise InvalidMedia("the video stream has no decodable frames")
 
 
+def _decoded(
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    table: FrameTable | None,
+    step: int,
+) -> Iterator[av.VideoFrame]:
+    """The frames decoded: all of them without a table; with one, those other frames refer to
+    and those the table adds (`FrameTable.decoded`)."""
+    if table is None:
+        yield from container.decode(stream)
+        return
+    decoded = table.decoded(step)
+    context = stream.codec_context
+    for packet in container.demux(stream):
+        at = table.index_of(packet.pts)
+        # Left out, FFmpeg decodes a frame anyway if others refer to it.
+        context.skip_frame = "DEFAULT" if at is None or decoded[at] else "NONREF"
+        yield from packet.decode()
+
+
 @dataclass(frozen=True)
 class FrameRef:
     """Where an analysis frame was: its index in the analysis pass and its time stamp."""
 
     index: int
     pts: int | None
-
-
-# Containers whose index sends a seek to the keyframe at or before a time stamp (MP4 and
-# QuickTime, Matroska and WebM): decoding from there gives the same pixels as a pass from
-# the start. MPEG streams and AVI seek less exactly (measured: after a seek, a third of the
-# frames of an MPEG-TS copy were missing or differed): they are decoded from the start.
-SEEKABLE_FORMATS = ("mov", "matroska")
 
 
 def colour_frames_again(
@@ -410,16 +363,11 @@ def _again(
     if not runs:
         return
     with _video(info) as (container, stream):
-        if _seeks_exactly(container) and all(ref.pts is not None for run in runs for ref in run):
+        if seeks_exactly(container) and all(ref.pts is not None for run in runs for ref in run):
             for run in runs:
                 yield from _run_again(container, stream, run, convert)
         else:
             yield from _counted(container, stream, [ref for run in runs for ref in run], convert)
-
-
-def _seeks_exactly(container: av.container.InputContainer) -> bool:
-    names = container.format.name.split(",")
-    return any(name in names for name in SEEKABLE_FORMATS)
 
 
 def _run_again(

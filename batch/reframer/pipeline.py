@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from batch.reframer import camera, decode, outputs, probe, quality, render, shots, storage, tracking
 from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, gray
+from batch.reframer.frame_table import FrameTable, frame_table
 from batch.reframer.geometry import OutputSpec, crop_window
 from batch.reframer.memory import release_freed_memory
 from batch.reframer.motion import Motion, MotionDetector
@@ -136,7 +137,7 @@ def _analyse(
     clock: _Stopwatch,
     report: Reporter,
     behind: int = BEHIND_FRAMES,
-    table: decode.FrameTable | None = None,
+    table: FrameTable | None = None,
 ) -> _Analysis:
     """One pass over the frames feeding shots, faces and saliency as they stream by (with a
     `table`, over the reference frames only: decode.py).
@@ -203,7 +204,7 @@ def _analyse(
 
 
 def _exact_cuts(
-    info: probe.MediaInfo, table: decode.FrameTable | None, found: list[shots.Cut]
+    info: probe.MediaInfo, table: FrameTable | None, found: list[shots.Cut]
 ) -> list[int]:
     """The cuts' frames, those found between two decoded frames pinpointed among the frames
     between them, decoded again (from the keyframe before: a fraction of a second each, and
@@ -264,7 +265,7 @@ def run(
         source = (info.width, info.height)
         window = crop_window(info.width, info.height, spec.aspect)
         with clock.stage("analysis", cpu=True):
-            table = decode.frame_table(info)
+            table = frame_table(info)
             try:
                 analysis = _analyse(info, layout, clock, report, table=table)
             except decode.FrameTableMismatch:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from batch.reframer import decode, pipeline, probe, shots
+from batch.reframer.frame_table import FrameTable, frame_table, referred_to
 from batch.reframer.geometry import OutputSpec
 from batch.reframer.shots import Cut, ShotDetector
 from tests.batch.conftest import reframe
@@ -70,43 +71,73 @@ def no_scene_cut_keyframes(
 
 def _full_and_reference_only(
     source: Path,
-) -> tuple[list[decode.AnalysisFrame], list[decode.AnalysisFrame], decode.FrameTable]:
+) -> tuple[list[decode.AnalysisFrame], list[decode.AnalysisFrame], FrameTable]:
     info = probe.probe(source, None)
     layout = decode.geometry(info)
-    table = decode.frame_table(info)
+    table = frame_table(info)
     assert table is not None
     full = list(decode.analysis_frames(info, layout))
     reference = list(decode.analysis_frames(info, layout, table=table))
     return full, reference, table
 
 
-def test_a_reference_only_pass_decodes_about_half_the_frames_with_the_same_pixels(
-    no_scene_cut_keyframes: Path,
+@pytest.fixture(scope="module")
+def hevc(storyboard: tuple[Path, GroundTruth], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The storyboard in HEVC (x265: B-frames in a pyramid, the top layer referred to by none)."""
+    source, _truth = storyboard
+    path = tmp_path_factory.mktemp("hevc") / "hevc.mp4"
+    command = ["ffmpeg", "-v", "error", "-i", str(source), "-an", "-c:v", "libx265",
+               "-preset", "ultrafast", "-x265-params", "log-level=error", str(path)]  # fmt: skip
+    subprocess.run(command, check=True)
+    return path
+
+
+@pytest.mark.parametrize("encode", ["no_scene_cut_keyframes", "hevc"])
+def test_a_reference_only_pass_samples_the_same_frames_with_the_same_pixels(
+    encode: str, request: pytest.FixtureRequest
 ) -> None:
-    full, reference, table = _full_and_reference_only(no_scene_cut_keyframes)
+    source: Path = request.getfixturevalue(encode)
+    full, reference, table = _full_and_reference_only(source)
 
     assert len(table) == len(full)
     assert np.allclose(table.times, [f.time for f in full])
     indices = [f.index for f in reference]
     assert indices == sorted(set(indices))
-    assert 0.3 * len(full) < len(reference) < 0.8 * len(full)
+    assert len(reference) < 0.8 * len(full)
     for frame in reference:
         seen = full[frame.index]
         assert frame.time == pytest.approx(seen.time)
         assert np.array_equal(frame.luma, seen.luma)
         assert np.array_equal(frame.chroma_u, seen.chroma_u)
-    # A sample is the first frame decoded in each stretch of `step` frames.
-    step = decode.geometry(probe.probe(no_scene_cut_keyframes, None)).step
-    sampled = [f.index for f in reference if f.sampled or f.optional]
-    firsts = sorted(
-        {min(i for i in indices if i // step == s) for s in {i // step for i in indices}}
-    )
-    assert sampled == firsts
-    # Their colour frames too, where the full pass sampled the same frame.
-    both = [(f.bgr, full[f.index].bgr) for f in reference if f.sampled]
-    compared = [(a, b) for a, b in both if a is not None and b is not None]
-    assert len(compared) > len(both) // 3
-    assert all(np.array_equal(a, b) for a, b in compared)
+    # The samples, and the larger frames, are the full pass's, pixel for pixel.
+    sampled = [f for f in reference if f.sampled]
+    assert [f.index for f in sampled] == [f.index for f in full if f.sampled]
+    for frame in sampled:
+        assert frame.bgr is not None
+        assert np.array_equal(frame.bgr, full[frame.index].bgr)
+    assert [f.index for f in reference if f.make_large] == [f.index for f in full if f.make_large]
+
+
+def test_which_frames_are_referred_to_is_read_from_either_framing_of_nal_units() -> None:
+    def slice_nal(header: int) -> bytes:
+        return bytes([header]) + b"\x9a\x00\x10"
+
+    sei, p_slice, b_slice = bytes([0x06, 0x05, 0x01]), slice_nal(0x41), slice_nal(0x01)
+
+    def length_prefixed(*units: bytes) -> bytes:
+        return b"".join(len(u).to_bytes(4, "big") + u for u in units)
+
+    def annex_b(*units: bytes) -> bytes:
+        return b"".join(b"\x00\x00\x00\x01" + u for u in units)
+
+    assert referred_to(length_prefixed(sei, p_slice), "h264", 4)
+    assert not referred_to(length_prefixed(sei, b_slice), "h264", 4)
+    assert referred_to(annex_b(sei, p_slice), "h264", None)
+    assert not referred_to(annex_b(sei, b_slice), "h264", None)
+    # HEVC: TRAIL_N (0) is referred to by none, TRAIL_R (1) and IDR (19) are.
+    assert not referred_to(length_prefixed(bytes([0x00, 0x01])), "hevc", 4)
+    assert referred_to(length_prefixed(bytes([0x02, 0x01])), "hevc", 4)
+    assert referred_to(length_prefixed(bytes([0x26, 0x01])), "hevc", 4)
 
 
 def test_cuts_among_frames_left_undecoded_are_found_to_the_frame(
@@ -135,7 +166,7 @@ def test_containers_without_exact_time_stamps_are_decoded_whole(
     subprocess.run(
         ["ffmpeg", "-v", "error", "-i", str(source), "-c", "copy", str(copy)], check=True
     )
-    assert decode.frame_table(probe.probe(copy, None)) is None
+    assert frame_table(probe.probe(copy, None)) is None
 
 
 def test_a_table_that_disagrees_with_the_frames_sends_the_pass_back_to_every_frame(
@@ -143,14 +174,14 @@ def test_a_table_that_disagrees_with_the_frames_sends_the_pass_back_to_every_fra
 ) -> None:
     source, truth = storyboard
     info = probe.probe(source, None)
-    table = decode.frame_table(info)
+    table = frame_table(info)
     assert table is not None
     # A frame the decoder gives that the table lacks.
-    torn = decode.FrameTable(table.pts[1:], table.times[1:])
+    torn = FrameTable(table.pts[1:], table.times[1:], table.referenced[1:])
     with pytest.raises(decode.FrameTableMismatch):
         list(decode.analysis_frames(info, decode.geometry(info), table=torn))
 
-    monkeypatch.setattr(decode, "frame_table", lambda _info: torn)
+    monkeypatch.setattr(pipeline, "frame_table", lambda _info: torn)
     out = tmp_path / "out"
     pipeline.run(str(source), str(out), OutputSpec("9:16", "480p"), lambda _stage, _percent: None)
 
