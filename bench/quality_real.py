@@ -4,6 +4,7 @@ keyframes in quality_real.json and interpolated between them."""
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -83,3 +84,37 @@ def real_clips() -> list[RealClip]:
                                                  frames))
         )  # fmt: skip
     return clips
+
+
+# Frames cut off the start for the robustness check: the same footage, sampled elsewhere.
+LATER_STARTS = (1, 2, 3, 4)
+
+
+def started_later(clip: RealClip, frames: int, folder: Path) -> RealClip:
+    """The clip without its first `frames` frames (encoded again, x264 veryfast crf 18), its
+    truth shifted to match: the same footage, whose samples fall on other frames. A result
+    that holds only at one start is luck, not quality."""
+    path = folder / f"{clip.name}-from-{frames}.mp4"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(".part.mp4")
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-i", str(clip.path), "-an",
+             "-vf", f"trim=start_frame={frames},setpts=PTS-STARTPTS",
+             "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", str(part)],
+            check=True,
+        )  # fmt: skip
+        part.rename(path)
+    before = clip.truth
+    first_shot = before.shot_of[frames]
+    truth = Truth(
+        before.width,
+        before.height,
+        before.fps,
+        boxes=before.boxes[frames:],
+        all_boxes=before.all_boxes[frames:],
+        shot_of=[shot - first_shot for shot in before.shot_of[frames:]],
+        cuts=[(a - frames, b - frames) for a, b in before.cuts if a - frames > 0],
+        still_shots=before.still_shots[first_shot:],
+    )
+    return RealClip(clip.name, path, truth)

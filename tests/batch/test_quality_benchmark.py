@@ -14,7 +14,7 @@ import pytest
 from bench import quality_baselines as baselines
 from bench.quality_clips import ClipSpec, ShotSpec, Subject, Truth, generate
 from bench.quality_metrics import Scores, kept_frames, score
-from bench.quality_real import real_clips
+from bench.quality_real import real_clips, started_later
 from tests.batch.conftest import reframe
 
 pytestmark = pytest.mark.slow
@@ -175,6 +175,33 @@ def test_a_cyclist_whose_face_leads_is_kept_whole_and_measured_honestly(tmp_path
     assert scores.retention is not None
     assert scores.retention >= 0.93
     assert abs(_claimed(manifest) - scores.retention) <= 0.05
+
+
+def test_a_real_clip_started_later_keeps_its_truth_on_the_same_pictures(tmp_path: Path) -> None:
+    """The robustness check's clips (bikes without its first 3 frames): one frame fewer per
+    frame cut off, the cuts 3 frames earlier, and each frame's picture the one the truth was
+    annotated on (compared as thumbnails: the encode is not lossless)."""
+    clip = next(c for c in real_clips() if c.name == "bikes")
+    later = started_later(clip, 3, tmp_path)
+
+    assert later.truth.frames == clip.truth.frames - 3
+    assert later.truth.cuts == [(a - 3, b - 3) for a, b in clip.truth.cuts]
+    assert later.truth.boxes == clip.truth.boxes[3:]
+    assert later.truth.shot_of[: 30 - 3] == [0] * (30 - 3)
+
+    def lumas(path: Path) -> list[np.ndarray]:
+        import av
+
+        with av.open(str(path)) as container:
+            return [f.to_ndarray(format="gray")[::8, ::8].astype(float)
+                    for f in container.decode(video=0)]  # fmt: skip
+
+    before, after = lumas(clip.path), lumas(later.path)
+    assert len(after) == later.truth.frames
+    differences = [np.abs(a - b).mean() for a, b in zip(before[3:], after, strict=True)]
+    assert max(differences) < 3.0
+    # ...where a picture one frame off differs more.
+    assert np.median([np.abs(a - b).mean() for a, b in zip(before[4:], after, strict=False)]) > 3.0
 
 
 def test_the_crop_moves_more_calmly_than_a_frame_by_frame_tracker_and_keeps_as_much(
