@@ -428,6 +428,8 @@ def _counted(
     convert: Callable[[av.VideoFrame], T],
 ) -> Iterator[tuple[int, T]]:
     """The wanted frames by their count, decoding from the start of the video."""
+    # Every frame counts: none may be left out, whatever an earlier run here asked for.
+    stream.codec_context.skip_frame = "DEFAULT"
     indices = {ref.index for ref in wanted}
     last = max(indices)
     try:

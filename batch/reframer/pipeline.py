@@ -140,7 +140,7 @@ def _analyse(
     table: FrameTable | None = None,
 ) -> _Analysis:
     """One pass over the frames feeding shots, faces and saliency as they stream by (with a
-    `table`, over the reference frames only: decode.py).
+    `table`, over the samples and the frames they refer to only: decode.py).
 
     Three threads share it: the decoder (read_ahead), this one (shots and faces) and one for
     what needs a frame's faces (following, objects, motion), running up to `behind` frames
