@@ -243,6 +243,21 @@ def _track_from(
     )
 
 
+def _stays_put(track: _Track) -> bool:
+    """Whether a face's detections all lie within its own width and height of each other:
+    then the boxes optical flow carried it by between them count towards its coverage (a
+    face the detector only half recognises, a cartoon's or a turned head, found on a few
+    samples and followed on the rest). Flow drifts with speed, so a face that moves further
+    counts its detections only."""
+    found = [f.box for f in track.sightings if f.detected_at is None]
+    if len(found) < 2:
+        return False
+    xs, ys = [b.cx for b in found], [b.cy for b in found]
+    width = float(np.median([b.w for b in found]))
+    height = float(np.median([b.h for b in found]))
+    return max(xs) - min(xs) <= width and max(ys) - min(ys) <= height
+
+
 def _subject_tracks(worthy: list[_Track], shorter: list[_Track]) -> list[_Track]:
     """The strongest worthy track, then, in order of strength, the tracks (shorter ones too)
     that run while none of the chosen ones does: the subject changes only when the current
@@ -353,7 +368,13 @@ def subject_of_shot(
     tracks = link_faces(faces, max_gap, step)
     # A second's worth of samples, at the rate they were taken.
     needed = min(MIN_FACE_COVERAGE * samples, max(1.0, fps / step * samples / candidates))
-    worthy = [t for t in tracks if t.looks >= max(2.0, needed) or (samples <= 2 and t.looks)]
+    worthy = [
+        t
+        for t in tracks
+        if t.looks >= max(2.0, needed)
+        or (samples <= 2 and t.looks)
+        or (t.looks >= MIN_LOOKS and _stays_put(t) and len(t.sightings) >= max(2.0, needed))
+    ]
     if worthy:
         # Shorter tracks may carry the subject where the strong ones are absent.
         shorter = [t for t in tracks if t not in worthy and t.looks >= MIN_LOOKS]

@@ -204,3 +204,45 @@ def test_the_object_the_motion_outlines_wins_over_a_large_one_it_crosses() -> No
     known = track.dense_raw[~np.isnan(track.dense_raw[:, 0])]
     assert known[0, 2] == pytest.approx(90, abs=1)
     assert known[-1, 0] > 300
+
+
+def _seldom_found(centres: list[float]) -> list[Face]:
+    """A face 40 pixels wide detected at 4 of the shot's 40 samples (at these x centres,
+    spread over its length), and carried by optical flow at every sample between."""
+    found = {0: centres[0], 24: centres[1], 48: centres[2], 72: centres[3]}
+    faces, anchor = [], 0
+    for frame in range(0, SHOT.end, STEP):
+        if frame in found:
+            anchor = frame
+            faces.append(Face(frame, Box(found[frame] - 20, 40, 40, 50), 0.8))
+        else:
+            # Flow carries the box from the last detection towards the next one.
+            after = min((f for f in found if f > frame), default=anchor)
+            share = (frame - anchor) / (after - anchor) if after > anchor else 0.0
+            x = found[anchor] + share * (found[after] - found[anchor])
+            faces.append(Face(frame, Box(x - 20, 40, 40, 50), 0.6, detected_at=anchor))
+    return faces
+
+
+def test_a_face_found_seldom_but_staying_put_is_the_subject_not_the_motion_beside_it() -> None:
+    # A cartoon character the detector recognises now and then, waving its arms: the moving
+    # region is the arms, left of its face.
+    arms = [Box(20, 60, 120, 150)] * 10
+    staying = _seldom_found([300, 310, 305, 295])
+
+    track = _subject([], _motion_over(arms), staying)
+
+    assert track.kind == "face"
+    known = track.dense_raw[~np.isnan(track.dense_raw[:, 0])]
+    assert np.all(np.abs(known[:, 0] + 20 - 302) < 15)
+
+
+def test_a_face_found_seldom_while_crossing_the_picture_leaves_the_subject_to_the_motion() -> None:
+    # The same few detections on a face crossing the picture: between them its flow-carried
+    # boxes drift, so they do not make it a subject; the motion that outlines it does.
+    crossing = _seldom_found([60, 250, 440, 600])
+    walker = [Box(40 + 20.0 * i * OBJECT_STEP / STEP, 30, 90, 240) for i in range(10)]
+
+    track = _subject([], _motion_over(walker), crossing)
+
+    assert track.kind == "motion"
