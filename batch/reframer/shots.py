@@ -11,10 +11,10 @@ ends differ as much as a cut's two sides is a gradual transition, when its middl
 the blend of its ends (a dissolve) or darker than both (a fade through black); a pan is
 neither. The new shot starts in the middle of the transition.
 
-A pass that decodes only reference frames (decode.py) feeds about every other frame: the
-scores are then between the frames fed, the windows count frames fed (their rate, not the
-video's), and a hard cut found between two fed frames with others left out between them is
-a `Cut` whose exact frame `pinpoint` finds among those frames, decoded again.
+A pass that leaves frames out (decode.py: B-frames between samples) feeds fewer than every
+frame: the scores are then between the frames fed, the windows count frames fed (at their
+rate, not the video's), and a hard cut found between two fed frames with others left out
+between them is a `Cut` whose exact frame `pinpoint` finds among those, decoded again.
 """
 
 from __future__ import annotations
