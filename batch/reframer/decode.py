@@ -297,11 +297,24 @@ def _decoded(
         yield from container.decode(stream)
         return
     decoded = table.decoded(step)
+
+    def wanted(pts: int | None) -> bool:
+        at = table.index_of(pts)
+        return at is None or bool(decoded[at])
+
+    yield from _decoded_where(container, stream, wanted)
+
+
+def _decoded_where(
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    wanted: Callable[[int | None], bool],
+) -> Iterator[av.VideoFrame]:
+    """The frames from where the container stands whose time stamp is `wanted`, and those
+    other frames refer to (FFmpeg decodes them anyway): `skip_frame` set packet by packet."""
     context = stream.codec_context
     for packet in container.demux(stream):
-        at = table.index_of(packet.pts)
-        # Left out, FFmpeg decodes a frame anyway if others refer to it.
-        context.skip_frame = "DEFAULT" if at is None or decoded[at] else "NONREF"
+        context.skip_frame = "DEFAULT" if wanted(packet.pts) else "NONREF"
         yield from packet.decode()
 
 
@@ -393,7 +406,8 @@ def _run_again(
     index_at = {ref.pts: ref.index for ref in run}
     last = max(ref.pts for ref in run if ref.pts is not None)
     try:
-        for frame in _decoded_from(container, stream, first):
+        # On the way from the keyframe, only the frames the run's frames refer to.
+        for frame in _decoded_where(container, stream, lambda pts: pts is None or pts >= first):
             if frame.pts is None:
                 continue
             if frame.pts in index_at:
@@ -402,23 +416,6 @@ def _run_again(
                 return
     except av.error.FFmpegError:
         return
-
-
-def _decoded_from(
-    container: av.container.InputContainer, stream: av.VideoStream, first: int
-) -> Iterator[av.VideoFrame]:
-    """The frames from where the container was sought to, those before the one stamped
-    `first` only if other frames refer to them: the way to a frame from the keyframe before
-    it costs half as much (every frame stamped `first` or later comes in a packet at or
-    after the first such packet, so none of the wanted ones is left out)."""
-    context = stream.codec_context
-    context.skip_frame = "NONREF"
-    every = False
-    for packet in container.demux(stream):
-        if not every and packet.pts is not None and packet.pts >= first:
-            context.skip_frame = "DEFAULT"
-            every = True
-        yield from packet.decode()
 
 
 def _counted(
