@@ -5,13 +5,14 @@ Median flow (Kalal, Mikolajczyk & Matas 2010): a grid of points inside the box i
 forward with pyramidal Lucas-Kanade and back again; the points that return to where they
 started (the reliable half) move the box by their median displacement and scale it by the
 median change of their pairwise distances. A box whose points do not come back, that leaves
-the picture, or that nobody has detected for a while is dropped rather than guessed.
+the picture, or that nobody has detected for a while and has moved away from its detection is
+dropped rather than guessed.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -108,12 +109,22 @@ def median_flow(before: Gray, after: Gray, box: Box) -> Box | None:
 @dataclass(frozen=True)
 class Followed:
     """A box carried by optical flow: the frame, where it is there (analysis pixels), the
-    frame it was detected on (before or after), and how confident that detection was."""
+    frame it was detected on (before or after), how confident that detection was, and the
+    box detected there."""
 
     frame: int
     box: Box
     detected_at: int
     confidence: float
+    detected: Box
+
+    @property
+    def in_place(self) -> bool:
+        """Still within its own width and height of where it was detected."""
+        return (
+            abs(self.box.cx - self.detected.cx) <= self.detected.w
+            and abs(self.box.cy - self.detected.cy) <= self.detected.h
+        )
 
 
 def _same(a: Box, b: Box) -> bool:
@@ -128,8 +139,11 @@ class Follower:
     (the detector often finds a subject a little after it is there).
 
     At most `limit` boxes are followed at once (the largest), each for at most `max_frames`
-    after its last detection: past that a flow-only box has drifted more often than not. A
-    subject found late is followed back through the samples at most `back_frames` before.
+    after its last detection (past that a flow-only box has drifted more often than not)
+    unless it is still in place: a subject that stays where it was detected (a face the
+    detector only half recognises, a cartoon's) is followed for as long as the flow holds,
+    and a box that drifts that far from its detection is dropped then. A subject found late
+    is followed back through the samples at most `back_frames` before.
     """
 
     def __init__(self, max_frames: int, back_frames: int, limit: int = 6) -> None:
@@ -156,7 +170,7 @@ class Follower:
         found_again: list[Box] = []
         if before is not None:
             for item in self._followed:
-                if frame - item.detected_at > self.max_frames:
+                if frame - item.detected_at > self.max_frames and not item.in_place:
                     continue
                 if any(_same(item.box, box) for box, _c in detected):
                     found_again.append(item.box)
@@ -164,9 +178,9 @@ class Follower:
                 self.flows += 1
                 box = median_flow(before, picture, item.box)
                 if box is not None:
-                    moved.append(Followed(frame, box, item.detected_at, item.confidence))
+                    moved.append(replace(item, frame=frame, box=box))
         missed = [m for m in moved if not any(_same(m.box, box) for box, _c in detected)]
-        fresh = [Followed(frame, box, frame, confidence) for box, confidence in detected]
+        fresh = [Followed(frame, box, frame, confidence, box) for box, confidence in detected]
         kept = sorted([*fresh, *missed], key=lambda f: -f.box.area)[: self.limit]
         seen = [*found_again, *(m.box for m in moved)]
         earlier = [
@@ -189,6 +203,6 @@ class Follower:
             moved = median_flow(later, earlier, box)
             if moved is None:
                 break
-            found.append(Followed(frame, moved, item.detected_at, item.confidence))
+            found.append(replace(item, frame=frame, box=moved))
             box, later = moved, earlier
         return found

@@ -57,7 +57,7 @@ def test_the_follower_carries_a_missed_subject_for_a_while_then_lets_go() -> Non
     found = follower.update(0, _picture(60, 100), [(Box(60, 100, PATCH, PATCH), 0.9)])
     assert found == []
 
-    positions = {3: 70, 6: 80, 9: 90, 12: 100}
+    positions = {3: 80, 6: 100, 9: 120, 12: 140}
     followed = {f: follower.update(f, _picture(x, 100), []) for f, x in positions.items()}
 
     for frame in (3, 6, 9):
@@ -66,8 +66,25 @@ def test_the_follower_carries_a_missed_subject_for_a_while_then_lets_go() -> Non
         assert item.detected_at == 0
         assert item.confidence == 0.9
         assert item.box.x == pytest.approx(positions[frame], abs=1.5)
-    # Twelve frames after the last detection is past `max_frames`: not guessed.
+    # Twelve frames after the last detection is past `max_frames`, and the box has moved
+    # more than its width from its detection: not guessed.
     assert followed[12] == []
+
+
+def test_a_missed_subject_that_stays_in_place_is_followed_until_it_moves_away() -> None:
+    follower = Follower(max_frames=9, back_frames=0)
+    follower.update(0, _picture(60, 100), [(Box(60, 100, PATCH, PATCH), 0.9)])
+
+    # Still for a long while (a face the detector stopped recognising), then walking off.
+    positions = {f: 60 + (f % 2) for f in range(3, 60, 3)} | {60: 90, 63: 120, 66: 140}
+    followed = {f: follower.update(f, _picture(x, 100), []) for f, x in positions.items()}
+
+    for frame in range(3, 64, 3):
+        (item,) = followed[frame]
+        assert item.detected_at == 0
+        assert item.box.x == pytest.approx(positions[frame], abs=1.5)
+    # At 63 it is followed to 120, more than its width from where it was detected.
+    assert followed[66] == []
 
 
 def test_a_detected_subject_is_not_reported_twice_and_is_followed_from_its_new_box() -> None:
