@@ -348,7 +348,11 @@ def run(
         with clock.stage("outputs"):
             kept, judged = quality.retention(tracks, x, y, window, source)
             quality_block = quality.summary(
-                kept, judged, frame_count, quality.unfound_frames(tracks)
+                kept,
+                judged,
+                frame_count,
+                quality.unfound_frames(tracks),
+                quality.stand_in_frames(tracks),
             )
             metrics: dict[str, Any] = {
                 "duration_seconds": round(info.duration, 3),

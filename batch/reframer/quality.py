@@ -106,10 +106,23 @@ def _person_kept(
     return ~known | kept(boxes, x, y, window)
 
 
+def _judged(track: SubjectTrack) -> bool:
+    return bool((~np.isnan(track.dense_raw[:, 0])).any())
+
+
 def unfound_frames(tracks: list[SubjectTrack]) -> int:
-    """Frames of the shots where no subject was found although something moved (a shot where
-    nothing moves and no face shows has nothing to lose)."""
-    return sum(t.shot.frames for t in tracks if t.kind == "none" and t.unfollowed_motion)
+    """Frames of the shots where no subject was found although something moved, and no
+    saliency look says what stood out (a shot where nothing moves and no face shows has
+    nothing to lose)."""
+    return sum(
+        t.shot.frames for t in tracks if t.kind == "none" and t.unfollowed_motion and not _judged(t)
+    )
+
+
+def stand_in_frames(tracks: list[SubjectTrack]) -> int:
+    """Frames of the shots where no subject was found although something moved, judged
+    against what stood out on each saliency look instead (tracking.subject_of_shot)."""
+    return sum(t.shot.frames for t in tracks if t.kind == "none" and _judged(t))
 
 
 def retention(
@@ -123,9 +136,10 @@ def retention(
     smoothed) on which the crop keeps it (None when no frame had a subject), and how many
     frames that share is over. With `source`, frames where a face was lost inside the picture
     count too, as not kept unless it was in the crop on both sides of the gap, and so do the
-    frames of shots where no subject was found but something moved: nobody knows the crop
-    kept what the shot is about (measured: leaving them out claimed 0.99 on a real clip whose
-    truth is 0.55)."""
+    frames of shots where no subject was found but something moved: judged against what stood
+    out on the saliency looks (tracking.subject_of_shot), or, without looks, as lost: nobody
+    knows the crop kept what the shot is about (measured: leaving them out claimed 0.99 on a
+    real clip whose truth is 0.55)."""
     kept_frames = total = 0
     for track in tracks:
         known = ~np.isnan(track.dense_raw[:, 0])
@@ -155,11 +169,14 @@ LOW_RETENTION_BELOW = 0.9
 LOW_COVERAGE_BELOW = 0.5
 
 
-def summary(kept_share: float | None, judged: int, frames: int, unfound: int = 0) -> dict[str, Any]:
+def summary(
+    kept_share: float | None, judged: int, frames: int, unfound: int = 0, stand_in: int = 0
+) -> dict[str, Any]:
     """The job's honest quality block: retention over the dense per-frame subject track (and
-    the `unfound` frames of shots without a subject, counted as lost), how many frames it
-    speaks for, and warnings a customer should read."""
-    followed = judged - unfound if kept_share is not None else judged
+    the `unfound` frames of shots without a subject, counted as lost, and the `stand_in` ones,
+    judged against what stood out), how many frames it speaks for, and warnings a customer
+    should read."""
+    followed = judged - unfound - stand_in if kept_share is not None else judged
     coverage = followed / frames if frames else 0.0
     warnings = []
     low = kept_share is not None and kept_share < LOW_RETENTION_BELOW
@@ -176,6 +193,11 @@ def summary(kept_share: float | None, judged: int, frames: int, unfound: int = 0
         warnings.append(
             f"no subject was found on {unfound / frames:.0%} of the frames (whole shots): "
             "they count as lost"
+        )
+    if kept_share is not None and stand_in:
+        warnings.append(
+            f"no subject was found on {stand_in / frames:.0%} of the frames (whole shots): "
+            "the crop is judged there against what stood out"
         )
     return {
         "subject_retention": None if kept_share is None else round(kept_share, 4),

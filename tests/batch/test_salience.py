@@ -13,6 +13,8 @@ import pytest
 from skimage import data
 
 from batch.reframer import camera, quality
+from batch.reframer.geometry import Box
+from batch.reframer.motion import Motion
 from batch.reframer.salience import GRID, LOOKS_PER_SECOND, SalienceLook, look, salient_region
 from batch.reframer.shots import Shot
 from batch.reframer.tracking import subject_of_shot
@@ -103,6 +105,32 @@ def test_looks_whose_region_is_elsewhere_count_as_not_kept() -> None:
     assert judged == 60
     # The last look (frame 45) is nearest to frames 38-59.
     assert kept == pytest.approx(38 / 60)
+
+
+def test_a_shot_where_something_moved_but_nothing_stands_out_is_judged_by_each_look() -> None:
+    # Two rival regions by turns: one inside the centre crop (cell 52: source x 640), one off
+    # it (cell 20: x 246). No subject, the camera holds the centre; something moved, so each
+    # frame is judged against what the look nearest to it found most salient.
+    looks = _looks([_blob(52, 32), _blob(20, 32), _blob(52, 32), _blob(20, 32)])
+    scattered = [Motion(f, Box(0, 0, *SOURCE), 0.4) for f in range(0, 60, 3)]
+    track = subject_of_shot(Shot(0, 60), [], scattered, WINDOW, 30.0, 3, salience=looks)
+    planned = camera.plan_shot(track, SOURCE, WINDOW, 30.0)
+
+    assert track.kind == "none"
+    assert planned.x[0] == (SOURCE[0] - WINDOW[0]) / 2
+    kept, judged = quality.retention([track], planned.x, planned.y, WINDOW, SOURCE)
+    # Frames 0-7 and 23-37 are nearest a look on the centre region.
+    assert (kept, judged) == (pytest.approx(23 / 60), 60)
+    block = quality.summary(kept, judged, 60, quality.unfound_frames([track]),
+                            quality.stand_in_frames([track]))  # fmt: skip
+    assert block["subject_coverage"] == 0.0
+    assert block["warnings"][-1] == (
+        "no subject was found on 100% of the frames (whole shots): the crop is judged there "
+        "against what stood out"
+    )
+    # Where nothing moved there is nothing to lose: no claim.
+    still = _subject(looks)
+    assert quality.retention([still], planned.x, planned.y, WINDOW, SOURCE) == (None, 0)
 
 
 @pytest.mark.parametrize("level", [0, 128])
