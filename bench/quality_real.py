@@ -39,7 +39,9 @@ def _frame_count(path: Path) -> int:
         return sum(1 for _ in container.decode(video=0))
 
 
-def _truth(entry: dict[str, object], width: int, height: int, fps: float, frames: int) -> Truth:
+def annotated_truth(
+    entry: dict[str, object], width: int, height: int, fps: float, frames: int
+) -> Truth:
     keyframes = {int(k): v for k, v in entry["keyframes"].items()}  # type: ignore[attr-defined]
     cuts: list[int] = list(entry["cuts"])  # type: ignore[call-overload]
     truth = Truth(width, height, fps)
@@ -50,19 +52,20 @@ def _truth(entry: dict[str, object], width: int, height: int, fps: float, frames
     for frame in range(frames):
         shot = sum(1 for c in cuts if c <= frame)
         truth.shot_of.append(shot)
-        before = [k for k in keys if k <= frame]
-        after = [k for k in keys if k >= frame]
-        if not before or keyframes[before[-1]] is None:
+        # Only the shot's own keyframes say where its subject is: a box is interpolated
+        # between two of them and held from its first back to the cut and from its last on.
+        own = [k for k in keys if bounds[shot] <= k < bounds[shot + 1]]
+        before = [k for k in own if k <= frame] or own[:1]
+        after = [k for k in own if k >= frame] or own[-1:]
+        if not own or keyframes[before[-1]] is None:
             truth.boxes.append(None)
             truth.all_boxes.append([])
             continue
-        a = before[-1]
-        b = after[0] if after else a
-        # Interpolate only towards a keyframe of the same shot that has a box.
-        same_shot = b < bounds[shot + 1] and keyframes[b] is not None
+        a, b = before[-1], after[0]
         start = np.array(keyframes[a], np.float64)
-        end = np.array(keyframes[b], np.float64) if same_shot else start
-        share = 0.0 if b == a or not same_shot else (frame - a) / (b - a)
+        # Towards a keyframe with a box only: a null one ends the subject where it stands.
+        end = start if keyframes[b] is None else np.array(keyframes[b], np.float64)
+        share = 0.0 if b == a else (frame - a) / (b - a)
         left, top, right, bottom = start + (end - start) * share
         box = (left * width, top * height, (right - left) * width, (bottom - top) * height)
         truth.boxes.append(box)
@@ -79,10 +82,8 @@ def real_clips() -> list[RealClip]:
         info = probe.probe(path)
         frames = _frame_count(path)
         annotated = by_name[entry.get("same_as", entry["name"])]
-        clips.append(
-            RealClip(entry["name"], path, _truth(annotated, info.width, info.height, info.fps,
-                                                 frames))
-        )  # fmt: skip
+        truth = annotated_truth(annotated, info.width, info.height, info.fps, frames)
+        clips.append(RealClip(entry["name"], path, truth))
     return clips
 
 

@@ -14,7 +14,7 @@ import pytest
 from bench import quality_baselines as baselines
 from bench.quality_clips import ClipSpec, ShotSpec, Subject, Truth, generate
 from bench.quality_metrics import Scores, kept_frames, score
-from bench.quality_real import real_clips, started_later
+from bench.quality_real import annotated_truth, real_clips, started_later
 from tests.batch.conftest import reframe
 
 pytestmark = pytest.mark.slow
@@ -175,6 +175,27 @@ def test_a_cyclist_whose_face_leads_is_kept_whole_and_measured_honestly(tmp_path
     assert scores.retention is not None
     assert scores.retention >= 0.93
     assert abs(_claimed(manifest) - scores.retention) <= 0.05
+
+
+def test_annotated_truth_never_reaches_across_a_cut() -> None:
+    """Keyframes say where the subject is in their own shot only: interpolated between two
+    of them, held from a shot's first back to its cut and from its last to its end; a shot
+    without keyframes has no subject."""
+    entry = {
+        "cuts": [10, 25],
+        "keyframes": {"0": [0.0, 0.0, 0.2, 0.2], "4": [0.2, 0.0, 0.4, 0.2],
+                      "14": [0.6, 0.0, 0.8, 0.2], "18": [0.8, 0.0, 1.0, 0.2]},
+    }  # fmt: skip
+
+    truth = annotated_truth(entry, 100, 50, 25.0, 30)
+
+    lefts = [None if box is None else round(box[0], 6) for box in truth.boxes]
+    assert lefts[:5] == [0.0, 5.0, 10.0, 15.0, 20.0]
+    assert lefts[5:10] == [20.0] * 5  # held, not drawn towards the next shot's box
+    assert lefts[10:15] == [60.0] * 5  # the shot's first box, held back to its cut
+    assert lefts[15:25] == [65.0, 70.0, 75.0, 80.0] + [80.0] * 6
+    assert lefts[25:] == [None] * 5
+    assert truth.shot_of == [0] * 10 + [1] * 15 + [2] * 5
 
 
 def test_a_real_clip_started_later_keeps_its_truth_on_the_same_pictures(tmp_path: Path) -> None:
