@@ -246,3 +246,23 @@ def test_a_face_found_seldom_while_crossing_the_picture_leaves_the_subject_to_th
     track = _subject([], _motion_over(walker), crossing)
 
     assert track.kind == "motion"
+
+
+def test_a_face_seen_twice_on_one_frame_keeps_its_track() -> None:
+    # A face crossing fast, detected on every sample (a few pixels off on frame 20). Flow
+    # lost it between frames 20 and 22, so the follower carried the detection at 22 back to
+    # 20 and 18, where the face was also detected: the same face twice on those frames.
+    def at(frame: int, off: float = 0.0) -> Box:
+        return Box(20 + 12 * frame + off, 40, 40, 50)
+
+    detected = [
+        Face(frame, at(frame, 4.0 if frame == 20 else 0.0), 0.9) for frame in range(0, 42, STEP)
+    ]
+    carried_back = [Face(frame, at(frame), 0.45, detected_at=22) for frame in (18, 20)]
+
+    track = _subject([], [], detected + carried_back)
+
+    assert track.kind == "face"
+    known = np.flatnonzero(~np.isnan(track.dense_raw[:, 0]))
+    assert known[-1] >= 40
+    assert track.dense_raw[40, 0] == pytest.approx(at(40).x, abs=1)
