@@ -158,11 +158,14 @@ def _keep_person(
 ) -> None:
     """Narrow a face's corridors (in place) so the crop keeps the whole person it belongs to,
     on the frames where the person is known and fits the crop: a hard bound (the face's own
-    margin gives way where both cannot hold), and the soft corridor inside it."""
+    margin gives way where both cannot hold), and the soft corridor inside it. Where the
+    person is wider than the crop, the soft corridor keeps the crop inside the person (it
+    shows as much of them as it can, their middle in it) where the face's allows that."""
     soft_low, soft_high, hard_low, hard_high = bounds
     start = np.clip(people[:, axis], 0, picture)
     end = np.clip(people[:, axis] + people[:, axis + 2], 0, picture)
-    fits = ~np.isnan(people[:, axis]) & (end - start <= window)
+    known = ~np.isnan(people[:, axis])
+    fits = known & (end - start <= window)
     low, high = (end - window)[fits], start[fits]
     tight_low, tight_high = np.maximum(hard_low[fits], low), np.minimum(hard_high[fits], high)
     clash = tight_low > tight_high
@@ -170,6 +173,12 @@ def _keep_person(
     hard_high[fits] = np.where(clash, high, tight_high)
     soft_low[fits] = np.clip(soft_low[fits], hard_low[fits], hard_high[fits])
     soft_high[fits] = np.clip(soft_high[fits], hard_low[fits], hard_high[fits])
+    wider = known & ~fits
+    inner_low = np.maximum(soft_low[wider], start[wider])
+    inner_high = np.minimum(soft_high[wider], (end - window)[wider])
+    room = inner_low <= inner_high
+    soft_low[wider] = np.where(room, inner_low, soft_low[wider])
+    soft_high[wider] = np.where(room, inner_high, soft_high[wider])
 
 
 def _spread(slope: float, t: FloatArray, low: FloatArray, high: FloatArray) -> float:

@@ -96,6 +96,25 @@ def test_a_person_wider_than_the_crop_leaves_the_face_framing_alone() -> None:
     assert np.array_equal(with_wide.x, face_only.x)
 
 
+def test_a_person_a_little_wider_than_the_crop_has_the_crop_inside_them() -> None:
+    # A cyclist with the bicycle under them, 155 pixels wide for a 152-pixel crop (x 360..515),
+    # the face a little left of their middle: framed on the face alone, the crop would cut off
+    # the front wheel.
+    frames = np.arange(SHOT.end)
+    face = np.tile([415.0, 30.0, 20.0, 26.0], (SHOT.end, 1))
+    rider = np.tile([360.0, 20.0, 155.0, 250.0], (SHOT.end, 1))
+
+    def planned(person: NDArray[np.float64] | None) -> camera.ShotPath:
+        track = SubjectTrack(SHOT, "face", frames, face, face, face, face, dense_person=person)
+        return camera.plan_shot(track, SOURCE, WINDOW, FPS)
+
+    with_rider, face_only = planned(rider), planned(None)
+
+    assert with_rider.mode == "steady"
+    assert np.all((with_rider.x >= 360) & (with_rider.x + WINDOW[0] <= 515))
+    assert np.all(face_only.x < 360)
+
+
 def test_a_face_kept_while_its_person_is_cut_counts_as_not_kept() -> None:
     x = np.full(SHOT.end, 300.0)  # the crop: x 300..452, the face 370..390 inside it
     y = np.zeros(SHOT.end)
