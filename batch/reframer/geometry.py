@@ -57,13 +57,20 @@ class Box:
             left, top, max(self.right, other.right) - left, max(self.bottom, other.bottom) - top
         )
 
-    def iou(self, other: Box) -> float:
+    def intersection(self, other: Box) -> float:
+        """The area the two boxes share."""
         w = min(self.right, other.right) - max(self.x, other.x)
         h = min(self.bottom, other.bottom) - max(self.y, other.y)
-        if w <= 0 or h <= 0:
-            return 0.0
-        inter = w * h
-        return inter / (self.area + other.area - inter)
+        return w * h if w > 0 and h > 0 else 0.0
+
+    def iou(self, other: Box) -> float:
+        inter = self.intersection(other)
+        return inter / (self.area + other.area - inter) if inter else 0.0
+
+    def overlap(self, other: Box) -> float:
+        """The share of the smaller box that lies inside the other (1 for nested boxes)."""
+        inter = self.intersection(other)
+        return inter / min(self.area, other.area) if inter else 0.0
 
     def inside(self, x: float, y: float, w: float, h: float) -> bool:
         """True when this box lies fully inside the window (x, y, w, h), half a pixel allowed."""

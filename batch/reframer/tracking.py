@@ -32,8 +32,9 @@ SubjectKind = Literal["face", "object", "motion", "salient", "none"]
 
 # A face missing from up to this many seconds of samples is still the same face.
 MAX_GAP_SECONDS = 1.0
-# Two sightings on one frame overlapping this much (IoU) are one face seen twice.
-SAME_FACE_OVERLAP = 0.5
+# Two sightings on one frame are one face seen twice when this share of the smaller one lies
+# inside the other.
+SAME_FACE_OVERLAP = 0.7
 # A face track must cover this share of a shot's samples (or a second) to be its subject.
 MIN_FACE_COVERAGE = 0.2
 # Motion must be seen on this share of a shot's samples to be followed.
@@ -183,10 +184,11 @@ def _same_face(track: _Track, face: Sighting, max_gap: int, step: int) -> float:
 
 
 def link_faces(faces: Sequence[Sighting], max_gap: int, step: int = 1) -> list[_Track]:
-    """Greedy frame-by-frame linking, most confident detections first. A sighting that
-    overlaps a more confident one on the same frame is the same face seen twice (a detection
-    and a box followed back from a later one where flow lost it in between) and is dropped:
-    as a track of its own it would take the face's next detections from its real track."""
+    """Greedy frame-by-frame linking, most confident detections first. A sighting mostly
+    inside a more confident one on the same frame is the same face seen twice (a detection
+    and a box followed back from a later one where flow lost it in between; a cartoon's face
+    found at two scales) and is dropped: as a track of its own it would take the face's next
+    detections from its real track."""
     tracks: list[_Track] = []
     by_frame: dict[int, list[Sighting]] = {}
     for face in faces:
@@ -195,7 +197,7 @@ def link_faces(faces: Sequence[Sighting], max_gap: int, step: int = 1) -> list[_
         taken: set[int] = set()
         placed: list[Box] = []
         for face in sorted(by_frame[frame], key=lambda f: -f.confidence):
-            if any(face.box.iou(box) >= SAME_FACE_OVERLAP for box in placed):
+            if any(face.box.overlap(box) >= SAME_FACE_OVERLAP for box in placed):
                 continue
             placed.append(face.box)
             scored = [

@@ -266,3 +266,18 @@ def test_a_face_seen_twice_on_one_frame_keeps_its_track() -> None:
     known = np.flatnonzero(~np.isnan(track.dense_raw[:, 0]))
     assert known[-1] >= 40
     assert track.dense_raw[40, 0] == pytest.approx(at(40).x, abs=1)
+
+
+def test_a_face_found_at_two_scales_on_one_frame_keeps_its_track() -> None:
+    # A cartoon face the detector finds as a small box, then on frame 22 both as that box
+    # and as a larger one around it (the whole head), and as the larger one from then on.
+    small, large = Box(300, 100, 60, 70), Box(270, 60, 120, 150)
+    faces = [Face(frame, small, 0.7) for frame in range(0, 24, STEP)]
+    faces += [Face(22, large, 0.5)] + [Face(frame, large, 0.7) for frame in range(24, 62, STEP)]
+
+    track = _subject([], [], faces)
+
+    known = np.flatnonzero(~np.isnan(track.dense_raw[:, 0]))
+    assert track.kind == "face"
+    assert known[0] == 0
+    assert known[-1] >= 60
