@@ -135,15 +135,16 @@ def retention(
     """Share of the frames with a known subject (the dense per-frame track, as detected, not
     smoothed) on which the crop keeps it (None when no frame had a subject), and how many
     frames that share is over. With `source`, frames where a face was lost inside the picture
-    count too, as not kept unless it was in the crop on both sides of the gap, and so do the
-    frames of shots where no subject was found but something moved: judged against what stood
-    out on the saliency looks (tracking.subject_of_shot), or, without looks, as lost: nobody
-    knows the crop kept what the shot is about (measured: leaving them out claimed 0.99 on a
-    real clip whose truth is 0.55)."""
+    count too, as not kept unless it was in the crop on both sides of the gap, and, where some
+    shot has a subject, so do the frames of shots where no subject was found but something
+    moved: judged against what stood out on their saliency looks (tracking.subject_of_shot),
+    or, without looks, as lost: nobody knows the crop kept what the shot is about (measured:
+    leaving them out claimed 0.99 on a real clip whose truth is 0.55). A clip without a
+    subject anywhere makes no claim."""
     kept_frames = total = 0
     for track in tracks:
         known = ~np.isnan(track.dense_raw[:, 0])
-        if not known.any():
+        if track.kind == "none" or not known.any():
             continue
         frames = np.arange(track.shot.start, track.shot.end)[known]
         inside = kept(track.dense_raw[known], x[frames], y[frames], window)
@@ -156,6 +157,11 @@ def retention(
             kept_frames += _kept_while_lost(track, lost, x, y, window)
             total += len(lost)
     if total and source is not None:
+        for track in tracks:
+            if track.kind == "none" and _judged(track):
+                frames = np.arange(track.shot.start, track.shot.end)
+                kept_frames += int(kept(track.dense_raw, x[frames], y[frames], window).sum())
+                total += track.shot.frames
         total += unfound_frames(tracks)
     return (kept_frames / total if total else None), total
 

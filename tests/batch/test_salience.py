@@ -17,7 +17,7 @@ from batch.reframer.geometry import Box
 from batch.reframer.motion import Motion
 from batch.reframer.salience import GRID, LOOKS_PER_SECOND, SalienceLook, look, salient_region
 from batch.reframer.shots import Shot
-from batch.reframer.tracking import subject_of_shot
+from batch.reframer.tracking import SubjectTrack, subject_of_shot
 from tests.batch.conftest import Reframed, reframe
 from tests.batch.synthetic_clips import Path2D, make_clip
 from tests.batch.synthetic_clips import Shot as ClipShot
@@ -115,22 +115,29 @@ def test_a_shot_where_something_moved_but_nothing_stands_out_is_judged_by_each_l
     scattered = [Motion(f, Box(0, 0, *SOURCE), 0.4) for f in range(0, 60, 3)]
     track = subject_of_shot(Shot(0, 60), [], scattered, WINDOW, 30.0, 3, salience=looks)
     planned = camera.plan_shot(track, SOURCE, WINDOW, 30.0)
+    # The clip's next shot has a face, kept throughout by a centred crop.
+    face = np.tile([600.0, 200.0, 80.0, 100.0], (40, 1))
+    faced = SubjectTrack(Shot(60, 100), "face", np.arange(60, 100), face, face, face, face)
+    x = np.concatenate([planned.x, np.full(40, (SOURCE[0] - WINDOW[0]) / 2)])
+    y = np.zeros(100)
+
+    kept, judged = quality.retention([track, faced], x, y, WINDOW, SOURCE)
 
     assert track.kind == "none"
     assert planned.x[0] == (SOURCE[0] - WINDOW[0]) / 2
-    kept, judged = quality.retention([track], planned.x, planned.y, WINDOW, SOURCE)
-    # Frames 0-7 and 23-37 are nearest a look on the centre region.
-    assert (kept, judged) == (pytest.approx(23 / 60), 60)
-    block = quality.summary(kept, judged, 60, quality.unfound_frames([track]),
-                            quality.stand_in_frames([track]))  # fmt: skip
-    assert block["subject_coverage"] == 0.0
+    # Frames 0-7 and 23-37 are nearest a look on the centre region; the face's 40 are kept.
+    assert (kept, judged) == (pytest.approx((23 + 40) / 100), 100)
+    block = quality.summary(kept, judged, 100, quality.unfound_frames([track, faced]),
+                            quality.stand_in_frames([track, faced]))  # fmt: skip
+    assert block["subject_coverage"] == 0.4
     assert block["warnings"][-1] == (
-        "no subject was found on 100% of the frames (whole shots): the crop is judged there "
+        "no subject was found on 60% of the frames (whole shots): the crop is judged there "
         "against what stood out"
     )
-    # Where nothing moved there is nothing to lose: no claim.
+    # A clip with no subject anywhere makes no claim; where nothing moved, nothing is lost.
+    assert quality.retention([track], planned.x, planned.y, WINDOW, SOURCE) == (None, 0)
     still = _subject(looks)
-    assert quality.retention([still], planned.x, planned.y, WINDOW, SOURCE) == (None, 0)
+    assert quality.retention([still, faced], x, y, WINDOW, SOURCE) == (1.0, 40)
 
 
 @pytest.mark.parametrize("level", [0, 128])
