@@ -6,7 +6,8 @@ its crop path and cuts are scored from the truth alone, beside a fixed centre cr
 tracker (detect every frame, no smoothing) and pyautoflip 0.2.1 (PyPI, a Python
 re-implementation of AutoFlip; bench/quality_autoflip.py). Prints a table per clip class and
 overall with every goal marked met or unmet; `--quick` runs one clip per class and skips the
-real clips. Smoothness figures are in pixels of a 1080-wide output, per frame.
+real clips. The real clips run at 9:16, again started 1-4 frames later, and framed 1:1 and
+4:5. Smoothness figures are in pixels of a 1080-wide output, per frame.
 
 pyautoflip runs in a virtualenv of its own (var/bench/autoflip/venv, built from PyPI on first
 use, 11 s and 743 MiB; never the project's environments) with its default "detection" method,
@@ -42,6 +43,10 @@ from bench.quality_suite import FASTEST_CLASS, QUICK, SUITE
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = REPO / "var" / "bench" / "quality"
 METHODS = ("pipeline", "centre", "naive", "pyautoflip")
+# The real clips are annotated once and run at 9:16 (their own start and the later ones), and
+# at these aspect ratios from their own start: a wider crop is not always an easier one (a
+# subject nearly its width must fit whole).
+OTHER_ASPECTS = ("1:1", "4:5")
 
 
 @dataclass
@@ -195,9 +200,11 @@ def report(
     real: list[ClipResult],
     autoflip_note: str,
     later: list[ClipResult] | None = None,
+    framed: list[ClipResult] | None = None,
 ) -> tuple[list[str], bool]:
     """The tables and the goals; `autoflip_note` heads them (how pyautoflip ran, or why not).
-    `later`: the real clips started a few frames later (quality_real.started_later)."""
+    `later`: the real clips started a few frames later (quality_real.started_later);
+    `framed`: the real clips framed in the other aspect ratios (OTHER_ASPECTS)."""
     lines = ["", autoflip_note]
     failed = [f"{r.name} ({r.autoflip_error})" for r in [*generated, *real] if r.autoflip_error]
     if failed:
@@ -227,7 +234,13 @@ def report(
         for result in later:
             lines.append(_row(f"{result.name} {result.kind}", result.frames, result.scores,
                               result.self_error))  # fmt: skip
-    goals = _goals(generated, real, overall, later or [])
+    if framed:
+        lines += ["", f"real clips framed {' and '.join(OTHER_ASPECTS)} (from their own start)",
+                  HEADER]  # fmt: skip
+        for result in framed:
+            lines.append(_row(f"{result.name} {result.kind}", result.frames, result.scores,
+                              result.self_error))  # fmt: skip
+    goals = _goals(generated, real, overall, later or [], framed or [])
     lines += ["", "goals"]
     lines += [f"  [{'met' if ok else 'UNMET'}] {text}" for text, ok in goals]
     lines.append(
@@ -248,6 +261,7 @@ def _goals(
     real: list[ClipResult],
     overall: dict[str, Scores],
     later: list[ClipResult],
+    framed: list[ClipResult],
 ) -> list[tuple[str, bool]]:
     goals: list[tuple[str, bool]] = []
     mine, naive = summary(overall["pipeline"]), summary(overall["naive"])
@@ -281,7 +295,12 @@ def _goals(
             if worst is not None:
                 goals.append((f"real clip {result.name} started {len(starts)} other ways: "
                               f"worst retention {worst:.3f} >= 0.90", worst >= 0.90))  # fmt: skip
-    everything = [*generated, *real, *later]
+    for result in framed:
+        centre, kept = result.scores["centre"].retention, result.truth_retention
+        if centre is not None and kept is not None and centre < 0.90:
+            goals.append((f"real clip {result.name} framed {result.kind}: retention {kept:.3f} "
+                          f">= 0.90 (centre crop {centre:.3f})", kept >= 0.90))  # fmt: skip
+    everything = [*generated, *real, *later, *framed]
     worst = _worst_self_error(everything)
     silent = [r.name for r in everything if r.self_measured is None]
     text = (
@@ -361,12 +380,15 @@ def main(argv: list[str]) -> int:
         clips += [Clip(c.name, "real", c.path, c.truth, "9:16") for c in real_clips()
                   if not args.only or args.only in c.name]  # fmt: skip
     later: list[Clip] = []
+    framed: list[Clip] = []
     if not args.quick:
         for real_clip in real_clips():
             if not args.only or args.only in real_clip.name:
                 for frames in LATER_STARTS:
                     moved = started_later(real_clip, frames, CLIPS / "later")
                     later.append(Clip(moved.name, f"+{frames}", moved.path, moved.truth, "9:16"))
+                framed += [Clip(real_clip.name, aspect, real_clip.path, real_clip.truth, aspect)
+                           for aspect in OTHER_ASPECTS]  # fmt: skip
     runs, autoflip_note = _autoflip_runs(clips, args.autoflip)
     print(f"  {autoflip_note}", file=sys.stderr, flush=True)
     generated: list[ClipResult] = []
@@ -379,7 +401,9 @@ def main(argv: list[str]) -> int:
             (real if clip.kind == "real" else generated).append(result)
             print(f"  {clip.name}: {result.seconds:.1f} s", file=sys.stderr, flush=True)
         later_results = [evaluate(c.name, c.kind, c.source, c.truth, c.aspect, work) for c in later]
-    lines, met = report(generated, real, autoflip_note, later_results)
+        framed_results = [evaluate(c.name, c.kind, c.source, c.truth, c.aspect, work)
+                          for c in framed]  # fmt: skip
+    lines, met = report(generated, real, autoflip_note, later_results, framed_results)
     lines.append(f"({len(generated)} generated and {len(real)} real clips in "
                  f"{time.perf_counter() - started:.0f} s)")  # fmt: skip
     print("\n".join(lines), flush=True)
