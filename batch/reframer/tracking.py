@@ -6,9 +6,8 @@ without a face falls back to a detected object (a person, an animal, a vehicle: 
 weight, size and persistence, and, where something in the shot moves, only one that moves with
 it: a parked car in a photograph must not steal the subject), then to the moving region, then
 to where the shot as a whole draws the eye (salience), and a shot with none of these has no
-subject (the camera holds the centre). The subject's box is
-then smoothed over time, because detector boxes wobble by a few pixels from frame to frame and
-the camera should not.
+subject (the camera holds the centre). The subject's box is then smoothed over time, because
+detector boxes wobble by a few pixels from frame to frame and the camera should not.
 """
 
 from __future__ import annotations
