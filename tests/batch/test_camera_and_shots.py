@@ -78,6 +78,18 @@ def test_a_single_strong_change_is_a_cut_but_a_flash_and_fast_motion_are_not() -
     assert find_cuts(scores, skip, fps) == [60]
 
 
+def test_a_cut_between_two_dark_shots_of_one_palette_is_a_cut_but_a_small_step_is_not() -> None:
+    # A dark cartoon cutting between two angles of one candle-lit room: the frames change by
+    # 0.26 at the cut, against 0.005 within each shot. A lone step of 0.1 in such a still
+    # scene (a light flickering on) is not one.
+    scores = np.full(200, 0.005)
+    skip = np.full(200, 0.008)
+    scores[98], skip[98], skip[99] = 0.26, 0.26, 0.26
+    scores[150], skip[150], skip[151] = 0.1, 0.1, 0.1
+
+    assert find_cuts(scores, skip, 23.976) == [98]
+
+
 def test_cuts_closer_than_a_camera_can_settle_keep_the_stronger() -> None:
     scores = np.full(100, 0.01)
     skip = np.full(100, 0.9)
