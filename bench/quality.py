@@ -286,20 +286,18 @@ def _goals(
     goals.append((f"retention {retention:.3f} >= the naive baseline's {naive_retention:.3f}",
                   retention >= naive_retention))  # fmt: skip
     for result in real:
-        centre, kept = result.scores["centre"].retention, result.truth_retention
-        if centre is not None and kept is not None and centre < 0.90:
-            goals.append((f"real clip {result.name}: retention {kept:.3f} >= 0.90 "
-                          f"(centre crop {centre:.3f})", kept >= 0.90))  # fmt: skip
+        goal = _beats_centre(result, f"real clip {result.name}")
+        if goal is not None:
+            goals.append(goal)
             starts = [r.truth_retention for r in later if r.name == result.name]
             worst = min((k for k in starts if k is not None), default=None)
             if worst is not None:
                 goals.append((f"real clip {result.name} started {len(starts)} other ways: "
                               f"worst retention {worst:.3f} >= 0.90", worst >= 0.90))  # fmt: skip
     for result in framed:
-        centre, kept = result.scores["centre"].retention, result.truth_retention
-        if centre is not None and kept is not None and centre < 0.90:
-            goals.append((f"real clip {result.name} framed {result.kind}: retention {kept:.3f} "
-                          f">= 0.90 (centre crop {centre:.3f})", kept >= 0.90))  # fmt: skip
+        goal = _beats_centre(result, f"real clip {result.name} framed {result.kind}")
+        if goal is not None:
+            goals.append(goal)
     everything = [*generated, *real, *later, *framed]
     worst = _worst_self_error(everything)
     silent = [r.name for r in everything if r.self_measured is None]
@@ -309,6 +307,14 @@ def _goals(
     )
     goals.append((text, worst is not None and worst <= 0.05))
     return goals
+
+
+def _beats_centre(result: ClipResult, label: str) -> tuple[str, bool] | None:
+    """A real clip's goal: retention >= 0.90 wherever a centre crop keeps less."""
+    centre, kept = result.scores["centre"].retention, result.truth_retention
+    if centre is None or kept is None or centre >= 0.90:
+        return None
+    return f"{label}: retention {kept:.3f} >= 0.90 (centre crop {centre:.3f})", kept >= 0.90
 
 
 @dataclass(frozen=True)
