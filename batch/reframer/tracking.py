@@ -230,6 +230,10 @@ def smooth_boxes(boxes: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray((padded[:-2] + 2 * padded[1:-1] + padded[2:]) / 4.0, dtype=np.float64)
 
 
+def _as_array(boxes: list[Box]) -> NDArray[np.float64]:
+    return np.array([[b.x, b.y, b.w, b.h] for b in boxes], dtype=np.float64).reshape(-1, 4)
+
+
 def _track_from(
     shot: Shot,
     kind: SubjectKind,
@@ -238,8 +242,12 @@ def _track_from(
     max_gap: int,
     step: int,
     sampled: NDArray[np.int64] | None = None,
+    judged: list[Box] | None = None,
 ) -> SubjectTrack:
-    array = np.array([[b.x, b.y, b.w, b.h] for b in boxes], dtype=np.float64).reshape(-1, 4)
+    """`boxes` frame the shot; `judged` (by default the same) are the subject's own boxes,
+    the ones the job judges its crop against (`dense_raw`)."""
+    array = _as_array(boxes)
+    own = array if judged is None else _as_array(judged)
     indices = np.array(frames, dtype=np.int64)
     # Smoothed run by run: two sightings far apart in time are not one movement.
     runs = np.split(np.arange(len(indices)), np.nonzero(np.diff(indices) > max_gap)[0] + 1)
@@ -250,9 +258,9 @@ def _track_from(
         kind,
         indices,
         smoothed,
-        array,
+        own,
         densify(shot, indices, smoothed, max_gap, reach, sampled),
-        densify(shot, indices, array, max_gap, reach, sampled),
+        densify(shot, indices, own, max_gap, reach, sampled),
     )
 
 
@@ -393,7 +401,7 @@ def subject_of_shot(
         shorter = [t for t in tracks if t not in worthy and t.looks >= MIN_LOOKS]
         chosen = _subject_tracks(worthy, shorter)
         others = [t for t in worthy if all(t is not c for c in chosen)]
-        frames, boxes = [], []
+        frames, boxes, own = [], [], []
         for face in sorted((f for t in chosen for f in t.sightings), key=lambda f: f.frame):
             box = face.box
             # Keep other people in the picture when they fit beside the subject.
@@ -405,7 +413,10 @@ def subject_of_shot(
                             box = joined
             frames.append(face.frame)
             boxes.append(box)
-        track = _track_from(shot, "face", frames, boxes, max_gap, step, sampled)
+            own.append(face.box)
+        # The others are framed where they fit, but the job judges itself on its subject:
+        # a crop that keeps the subject and cuts someone beside it has kept the subject.
+        track = _track_from(shot, "face", frames, boxes, max_gap, step, sampled, judged=own)
         # The viewer's subject is the person (the cyclist with the bicycle), not only the face:
         # the camera keeps it where it fits (camera.corridors) and the job judges it too.
         people = [o for o in objects if o.label in (PERSON, *RIDES)]
