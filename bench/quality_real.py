@@ -5,6 +5,7 @@ quality_real.json and interpolated between them."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -93,8 +94,7 @@ def fetch_packaged_clips() -> list[str]:
     for package in sorted({e["debian_package"] for e in missing}):
         with tempfile.TemporaryDirectory(prefix="reframer-package-") as scratch:
             try:
-                subprocess.run(["apt-get", "download", package], cwd=scratch, check=True,
-                               capture_output=True, text=True)  # fmt: skip
+                _download(package, scratch)
                 archive = next(Path(scratch).glob("*.deb"))
                 unpacked = Path(scratch) / "unpacked"
                 subprocess.run(["dpkg-deb", "-x", str(archive), str(unpacked)], check=True)
@@ -102,11 +102,27 @@ def fetch_packaged_clips() -> list[str]:
                 detail = getattr(error, "stderr", None) or error
                 problems.append(f"{package}: not fetched ({str(detail).strip()[:200]})")
                 continue
-            # Only the clips are kept (opencv-doc unpacks to 100 MB of documentation).
+            # Only the clips are kept (opencv-doc unpacks to 300 MB of documentation).
             for entry in (e for e in missing if e["debian_package"] == package):
-                _clip_path(entry).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(unpacked / entry["file"], _clip_path(entry))
+                target = _clip_path(entry)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                part = target.with_name(target.name + ".part")
+                shutil.copyfile(unpacked / entry["file"], part)
+                part.rename(target)
     return problems
+
+
+def _download(package: str, folder: str) -> None:
+    """apt-get download, after refreshing the package lists once if it failed and may (a
+    fresh machine has none)."""
+    command = ["apt-get", "download", package]
+    try:
+        subprocess.run(command, cwd=folder, check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError:
+        if os.geteuid() != 0:
+            raise
+        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, text=True)
+        subprocess.run(command, cwd=folder, check=True, capture_output=True, text=True)
 
 
 def real_clips() -> list[RealClip]:
