@@ -130,12 +130,21 @@ def corridors(
     if track.kind == "none" or not known.any():
         return None
     padding = FACE_PADDING if track.kind == "face" else MOTION_PADDING
+    # The subject must stay in (hard); the people beside it are shown where they can be (soft).
+    framed = track.dense if track.dense_framed is None else track.dense_framed
     result = []
     for axis in (0, 1):
         limit = source[axis] - window[axis]
         pad_before, pad_after = padding[axis], padding[axis + 2]
         start, size = track.dense[known, axis], track.dense[known, axis + 2]
         bounds = _axis_corridor(start, size, pad_before, pad_after, window[axis], limit)
+        if framed is not track.dense:
+            wish = _axis_corridor(framed[known, axis], framed[known, axis + 2], pad_before,
+                                  pad_after, window[axis], limit)  # fmt: skip
+            hard_low, hard_high = bounds[2], bounds[3]
+            bounds = (np.clip(wish[0], hard_low, hard_high), np.clip(wish[1], hard_low, hard_high),
+                      hard_low, hard_high)  # fmt: skip
+            start, size = framed[known, axis], framed[known, axis + 2]
         soft_low, hard_low = np.zeros(len(known)), np.zeros(len(known))
         soft_high, hard_high = np.full(len(known), float(limit)), np.full(len(known), float(limit))
         for full, part in zip((soft_low, soft_high, hard_low, hard_high), bounds, strict=True):

@@ -120,6 +120,9 @@ class SubjectTrack:
     # For a face: on every frame, the person it belongs to where a look of the object
     # detector found one holding it (NaN elsewhere): what the viewer sees as the subject.
     dense_person: NDArray[np.float64] | None = None
+    # For a face with other people who fit beside it: the box around them all, smoothed, on
+    # every frame. The camera shows them where it can; it must keep the subject (`dense`).
+    dense_framed: NDArray[np.float64] | None = None
 
 
 def densify(
@@ -242,25 +245,33 @@ def _track_from(
     max_gap: int,
     step: int,
     sampled: NDArray[np.int64] | None = None,
-    judged: list[Box] | None = None,
+    framed: list[Box] | None = None,
 ) -> SubjectTrack:
-    """`boxes` frame the shot; `judged` (by default the same) are the subject's own boxes,
-    the ones the job judges its crop against (`dense_raw`)."""
+    """The subject's track from its `boxes`; `framed` (for a face), the same frames' boxes
+    around it and the people who fit beside it, for the camera to show where it can."""
     array = _as_array(boxes)
-    own = array if judged is None else _as_array(judged)
     indices = np.array(frames, dtype=np.int64)
     # Smoothed run by run: two sightings far apart in time are not one movement.
     runs = np.split(np.arange(len(indices)), np.nonzero(np.diff(indices) > max_gap)[0] + 1)
-    smoothed = np.concatenate([smooth_boxes(array[run]) for run in runs]) if len(indices) else array
     reach = max(0, step - 1)
+
+    def smoothed(values: NDArray[np.float64]) -> NDArray[np.float64]:
+        if not len(indices):
+            return values
+        return np.concatenate([smooth_boxes(values[run]) for run in runs])
+
+    dense_framed = None
+    if framed is not None:
+        dense_framed = densify(shot, indices, smoothed(_as_array(framed)), max_gap, reach, sampled)
     return SubjectTrack(
         shot,
         kind,
         indices,
-        smoothed,
-        own,
-        densify(shot, indices, smoothed, max_gap, reach, sampled),
-        densify(shot, indices, own, max_gap, reach, sampled),
+        smoothed(array),
+        array,
+        densify(shot, indices, smoothed(array), max_gap, reach, sampled),
+        densify(shot, indices, array, max_gap, reach, sampled),
+        dense_framed=dense_framed,
     )
 
 
@@ -401,10 +412,11 @@ def subject_of_shot(
         shorter = [t for t in tracks if t not in worthy and t.looks >= MIN_LOOKS]
         chosen = _subject_tracks(worthy, shorter)
         others = [t for t in worthy if all(t is not c for c in chosen)]
-        frames, boxes, own = [], [], []
+        frames, boxes, framed = [], [], []
         for face in sorted((f for t in chosen for f in t.sightings), key=lambda f: f.frame):
             box = face.box
-            # Keep other people in the picture when they fit beside the subject.
+            # Show other people too where they fit beside the subject (the camera's wish; a
+            # crop that keeps the subject and cuts them has still kept the subject).
             for other in others:
                 for candidate in other.sightings:
                     if candidate.frame == face.frame:
@@ -412,11 +424,9 @@ def subject_of_shot(
                         if joined.w <= 0.8 * window[0] and joined.h <= 0.8 * window[1]:
                             box = joined
             frames.append(face.frame)
-            boxes.append(box)
-            own.append(face.box)
-        # The others are framed where they fit, but the job judges itself on its subject:
-        # a crop that keeps the subject and cuts someone beside it has kept the subject.
-        track = _track_from(shot, "face", frames, boxes, max_gap, step, sampled, judged=own)
+            boxes.append(face.box)
+            framed.append(box)
+        track = _track_from(shot, "face", frames, boxes, max_gap, step, sampled, framed=framed)
         # The viewer's subject is the person (the cyclist with the bicycle), not only the face:
         # the camera keeps it where it fits (camera.corridors) and the job judges it too.
         people = [o for o in objects if o.label in (PERSON, *RIDES)]

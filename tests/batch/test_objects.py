@@ -286,8 +286,8 @@ def test_a_face_found_at_two_scales_on_one_frame_keeps_its_track() -> None:
 
 def test_someone_framed_beside_the_subject_is_not_held_against_the_crop() -> None:
     # The speaker in front, found on every sample, and a face behind her found as often but
-    # less sure: together they fit the crop, so the camera frames both; the job judges its
-    # crop on the speaker alone.
+    # less sure: together they fit the crop, so the camera would show both; it must keep the
+    # speaker, and the job judges its crop on her alone.
     speaker, behind = Box(20, 60, 40, 50), Box(80, 50, 30, 36)
     faces = [Face(frame, speaker, 0.9) for frame in range(0, SHOT.end, STEP)]
     faces += [Face(frame, behind, 0.6) for frame in range(0, SHOT.end, STEP)]
@@ -295,10 +295,12 @@ def test_someone_framed_beside_the_subject_is_not_held_against_the_crop() -> Non
     track = _subject([], [], faces)
 
     assert track.kind == "face"
-    framed, judged = track.dense[10], track.dense_raw[10]
+    assert track.dense_framed is not None
+    framed, judged = track.dense_framed[10], track.dense_raw[10]
     assert framed[0] == pytest.approx(speaker.x, abs=1)
     assert framed[0] + framed[2] == pytest.approx(behind.right, abs=1)
     assert judged == pytest.approx([speaker.x, speaker.y, speaker.w, speaker.h])
+    assert track.dense[10] == pytest.approx(judged, abs=1)
     # A crop that keeps the speaker and cuts the face behind her kept the subject.
     x, y = np.full(SHOT.end, 0.0), np.full(SHOT.end, 0.0)
     assert quality.retention([track], x, y, (95, 272))[0] == 1.0

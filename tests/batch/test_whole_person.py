@@ -191,3 +191,31 @@ def _looked(
         if sampler.detected > before:
             taken.append(i)
     return taken
+
+
+def test_people_beside_the_face_are_shown_where_they_can_be_but_never_whipped_after() -> None:
+    # The speaker stands still; someone beside them is at their right for the first half of
+    # the shot and at their left for the second (both fit the crop each time: the framed
+    # box). Only the speaker must stay in the crop.
+    frames = np.arange(SHOT.end)
+    face = np.tile([300.0, 60.0, 20.0, 26.0], (SHOT.end, 1))
+    framed = face.copy()
+    framed[:25] = [300.0, 60.0, 120.0, 26.0]  # the other at x 400..420
+    framed[25:] = [180.0, 60.0, 140.0, 26.0]  # then at x 180..200
+
+    def planned(
+        subject: NDArray[np.float64], beside: NDArray[np.float64] | None
+    ) -> camera.ShotPath:
+        track = SubjectTrack(SHOT, "face", frames, subject, subject, subject, subject,
+                             dense_framed=beside)  # fmt: skip
+        return camera.plan_shot(track, SOURCE, WINDOW, FPS)
+
+    shown = planned(face, framed)
+    whipped = planned(framed, None)  # both kept at any cost
+
+    # The speaker stays in; the camera eases across to show the other again (at most 15
+    # pixels a frame) where keeping both at any cost jumps 88 pixels in one frame.
+    assert _inside(face[0], shown.x).all()
+    assert _inside(framed[0], shown.x[:10]).all() and _inside(framed[-1], shown.x[-10:]).all()
+    assert np.abs(np.diff(shown.x)).max() <= 15.0
+    assert np.abs(np.diff(whipped.x)).max() > 80.0
