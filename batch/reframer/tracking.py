@@ -263,13 +263,14 @@ def _track_from(
     dense_framed = None
     if framed is not None:
         dense_framed = densify(shot, indices, smoothed(_as_array(framed)), max_gap, reach, sampled)
+    smooth = smoothed(array)
     return SubjectTrack(
         shot,
         kind,
         indices,
-        smoothed(array),
+        smooth,
         array,
-        densify(shot, indices, smoothed(array), max_gap, reach, sampled),
+        densify(shot, indices, smooth, max_gap, reach, sampled),
         densify(shot, indices, array, max_gap, reach, sampled),
         dense_framed=dense_framed,
     )
