@@ -139,12 +139,11 @@ def corridors(
         start, size = track.dense[known, axis], track.dense[known, axis + 2]
         bounds = _axis_corridor(start, size, pad_before, pad_after, window[axis], limit)
         if framed is not track.dense:
-            wish = _axis_corridor(framed[known, axis], framed[known, axis + 2], pad_before,
-                                  pad_after, window[axis], limit)  # fmt: skip
+            start, size = framed[known, axis], framed[known, axis + 2]
+            wish = _axis_corridor(start, size, pad_before, pad_after, window[axis], limit)
             hard_low, hard_high = bounds[2], bounds[3]
             bounds = (np.clip(wish[0], hard_low, hard_high), np.clip(wish[1], hard_low, hard_high),
                       hard_low, hard_high)  # fmt: skip
-            start, size = framed[known, axis], framed[known, axis + 2]
         soft_low, hard_low = np.zeros(len(known)), np.zeros(len(known))
         soft_high, hard_high = np.full(len(known), float(limit)), np.full(len(known), float(limit))
         for full, part in zip((soft_low, soft_high, hard_low, hard_high), bounds, strict=True):

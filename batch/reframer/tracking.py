@@ -470,7 +470,7 @@ def subject_of_shot(
         # about (measured: counting such a shot as lost claimed 0.85 on a real clip whose
         # truth is 0.99; the shot, a lorry's roof from above, has no subject).
         standing_out = [salient_region(look.grid, look.cell).box for look in salience]
-        judged = _nearest_look(shot, salience, standing_out)
+        judged = _nearest_look(shot, salience, _as_array(standing_out))
         return replace(empty, dense_raw=judged, unfollowed_motion=True)
     return replace(empty, unfollowed_motion=moved)
 
@@ -489,17 +489,17 @@ def salient_track(shot: Shot, looks: Sequence[SalienceLook]) -> SubjectTrack | N
         region.box if still_salient(look, region.box) else salient_region(look.grid, look.cell).box
         for look in looks
     ]
-    held = np.tile([region.box.x, region.box.y, region.box.w, region.box.h], (len(frames), 1))
-    raw = np.array([[b.x, b.y, b.w, b.h] for b in seen], dtype=np.float64)
+    held = np.tile(_as_array([region.box]), (len(frames), 1))
+    raw = _as_array(seen)
     dense = np.tile(held[0], (shot.frames, 1))
-    return SubjectTrack(shot, "salient", frames, held, raw, dense, _nearest_look(shot, looks, seen))
+    return SubjectTrack(shot, "salient", frames, held, raw, dense, _nearest_look(shot, looks, raw))
 
 
 def _nearest_look(
-    shot: Shot, looks: Sequence[SalienceLook], seen: list[Box]
+    shot: Shot, looks: Sequence[SalienceLook], boxes: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """On each frame of the shot, the box `seen` by the look nearest to it."""
-    boxes = np.array([[b.x, b.y, b.w, b.h] for b in seen], dtype=np.float64)
+    """On each frame of the shot, the box (a row of `boxes`, one a look) the look nearest
+    to it saw."""
     local = np.array([look.frame for look in looks], dtype=np.int64) - shot.start
     midpoints = (local[1:] + local[:-1]) / 2
     return boxes[np.searchsorted(midpoints, np.arange(shot.frames))]
