@@ -7,7 +7,13 @@ The camera's motion is the similarity transform (shift, zoom, roll) that most po
 grid agree on (optical flow, then RANSAC): a large textured subject moves differently from
 the background but covers fewer of the grid's points (measured: phase correlation locked on a
 furry cat crossing a panning shot and took the whole background for the subject). What still
-differs is thresholded; its robust extent is the moving subject.
+differs is thresholded and grouped into the things that moved. Each sample reports the one
+that carries on from the thing chosen a sample before (else the largest), the share of the
+motion it holds, and the robust extent of all of it: tracking follows the one thing where a
+shot has one mover at a time, and the extent where several move at once (traffic). Measured
+on a ball rolling before a hand that tilts its board: the extent spanned hand and ball,
+200-450 pixels wide for a 26-pixel ball, and the crop kept the ball on 94% of the frames; the
+ball itself, 98%.
 """
 
 from __future__ import annotations
@@ -46,17 +52,46 @@ BORDER = 3
 # framed 1:1 0.935 -> 0.903, the traffic behind its parked bicycle now moving cleanly enough
 # to be the subject; with 1.0 pixel, 0.610).
 STILL_BELOW_PIXELS = 0.5
+# Moved pixels this close (pixels of the motion picture) are one moving thing (measured on
+# the rolling ball: 2, 4 and 8 gave the same crops).
+GROUP_GAP = 4
+# The group near where the subject last moved carries it on unless one this many times its
+# size moves elsewhere, when it moved there at most this many comparison lags before
+# (measured on the rolling ball framed 4:5: 1.000 with 4 or more, 0.965 with 2, and 0.965
+# without carrying on, always the largest).
+CARRY_ON_UNLESS_LARGER = 4.0
+CARRY_ON_WITHIN_LAGS = 3
 
 Gray = NDArray[np.uint8]
+Region = tuple[float, float, float, float]
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float32)
 
 
 @dataclass(frozen=True)
 class Motion:
     frame: int
+    # What moved: the one thing the subject is (moving_region).
     box: Box
     # Share of the picture that moved: how strong the signal is.
     share: float
+    # Where anything moved (the robust extent of every moved pixel); the box when not given.
+    spread: Box | None = None
+    # The share of the moved pixels the box holds.
+    held: float = 1.0
+
+    @property
+    def everywhere(self) -> Box:
+        return self.box if self.spread is None else self.spread
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What `moving_region` found, in pixels of the pictures compared."""
+
+    box: Region
+    share: float
+    spread: Region
+    held: float
 
 
 def camera_motion(previous: Gray, current: Gray) -> NDArray[np.float32]:
@@ -89,11 +124,11 @@ def camera_motion(previous: Gray, current: Gray) -> NDArray[np.float32]:
     return transform
 
 
-def moving_region(
-    previous: Gray, current: Gray
-) -> tuple[tuple[float, float, float, float], float] | None:
-    """The box (x, y, w, h, in pixels of the pictures) of what moved, and the share that
-    moved, once the camera's motion is undone."""
+def moving_region(previous: Gray, current: Gray, last: Region | None = None) -> Moved | None:
+    """What moved once the camera's motion is undone: the box (x, y, w, h, in pixels of the
+    pictures) of the thing that moved (where several did, the one near `last`, where the
+    subject moved a sample before, else the largest), the share of the picture that moved,
+    and the robust extent of all of it."""
     rows, cols = current.shape
     transform = camera_motion(previous, current)
     aligned = cv2.warpAffine(
@@ -115,7 +150,43 @@ def moving_region(
     # Robust extent: the outermost 5% of changed pixels on each side are noise or shadows.
     left, right = np.percentile(xs, [5, 95])
     top, bottom = np.percentile(ys, [5, 95])
-    return (float(left), float(top), float(right - left + 1), float(bottom - top + 1)), share
+    spread = (float(left), float(top), float(right - left + 1), float(bottom - top + 1))
+    box, held = _chosen_group(moved, last)
+    return Moved(box, share, spread, held)
+
+
+def _chosen_group(moved: NDArray[np.bool_], last: Region | None) -> tuple[Region, float]:
+    """The extent of one group of moved pixels, and the share of them it holds: the largest
+    near `last` (a sample before) if it is not dwarfed by one elsewhere, else the largest."""
+    side = 2 * GROUP_GAP + 1
+    joined = cv2.dilate(moved.astype(np.uint8), np.ones((side, side), np.uint8))
+    count, labels, stats, _centres = cv2.connectedComponentsWithStats(joined)
+    labels = np.where(moved, labels, 0)
+    sizes = np.bincount(labels.ravel(), minlength=count)
+    sizes[0] = 0
+    chosen = int(np.argmax(sizes))
+    if last is not None:
+        # The groups' boxes come grown by the gap: touching means within it.
+        near = [g for g in range(1, count) if sizes[g] and _touches(_region(stats[g]), last)]
+        if near:
+            best = max(near, key=lambda g: int(sizes[g]))
+            if sizes[chosen] <= CARRY_ON_UNLESS_LARGER * sizes[best]:
+                chosen = best
+    ys, xs = np.nonzero(labels == chosen)
+    left, top = float(xs.min()), float(ys.min())
+    held = float(sizes[chosen]) / float(sizes.sum())
+    return (left, top, float(xs.max()) - left + 1, float(ys.max()) - top + 1), held
+
+
+def _region(stats: NDArray[np.int32]) -> Region:
+    """A connected component's box from its `cv2.connectedComponentsWithStats` row."""
+    return (float(stats[0]), float(stats[1]), float(stats[2]), float(stats[3]))
+
+
+def _touches(a: Region, b: Region) -> bool:
+    return (
+        a[0] <= b[0] + b[2] and b[0] <= a[0] + a[2] and a[1] <= b[1] + b[3] and b[1] <= a[1] + a[3]
+    )
 
 
 def _prepared(bgr: NDArray[np.uint8], size: tuple[int, int]) -> Gray:
@@ -134,6 +205,9 @@ class MotionDetector:
         self.lag = samples * step
         self.scale = scale
         self._recent: deque[Gray] = deque(maxlen=samples + 1)
+        # Where the subject moved on the last comparison that found motion, and its frame.
+        self._last: Region | None = None
+        self._last_frame = 0
 
     def add(self, frame: AnalysisFrame, compare: bool = True) -> Motion | None:
         """The moving region on a sampled frame, if any. With `compare` False (a sample where
@@ -148,9 +222,17 @@ class MotionDetector:
         self._recent.append(_prepared(frame.bgr, size))
         if not compare or len(self._recent) < self._recent.maxlen:  # type: ignore[operator]
             return None
-        found = moving_region(self._recent[0], self._recent[-1])
+        # The subject carries on only from a recent sighting (a few samples back).
+        recent = frame.index - self._last_frame <= CARRY_ON_WITHIN_LAGS * self.lag
+        found = moving_region(self._recent[0], self._recent[-1], self._last if recent else None)
         if found is None:
             return None
-        (x, y, w, h), share = found
+        self._last, self._last_frame = found.box, frame.index
         to_source = self.scale * width / size[0]
-        return Motion(frame.index, Box(x, y, w, h).scaled(to_source), share)
+        return Motion(
+            frame.index,
+            Box(*found.box).scaled(to_source),
+            found.share,
+            Box(*found.spread).scaled(to_source),
+            found.held,
+        )

@@ -35,7 +35,7 @@ def test_a_subject_crossing_a_panning_shot_is_found_not_the_background() -> None
     found = moving_region(_picture(20, 100), _picture(24, 105))
 
     assert found is not None
-    (x, y, w, h), share = found
+    (x, y, w, h), share = found.box, found.share
     assert 95 <= x <= 110
     assert x + w <= 150
     assert y >= 35
@@ -49,7 +49,7 @@ def test_on_a_plain_wall_the_subject_moves_and_the_camera_stays() -> None:
     found = moving_region(_picture(0, 60, wall), _picture(0, 66, wall))
 
     assert found is not None
-    (x, _y, w, _h), _share = found
+    x, _y, w, _h = found.box
     assert 55 <= x <= 70
     assert 35 <= w <= 55
 
@@ -81,8 +81,40 @@ def test_a_small_ball_in_front_of_a_still_camera_is_what_moves_not_the_noise() -
         )
 
         assert found is not None
-        (x, y, w, h), _share = found
+        x, y, w, h = found.box
         assert ball - 8 <= x <= ball
         assert 110 <= y <= 120
         assert w <= 20
         assert h <= 20
+
+
+def _ball_and_arm(ball: int, arm: int, rng: np.random.Generator) -> np.ndarray:
+    """The still photograph with a small ball rolling on the right and a broad pale arm on
+    the left, each moving by itself (the hand tilting the board the ball rolls on)."""
+    picture = cv2.resize(data.camera(), (240, 192), interpolation=cv2.INTER_AREA)
+    picture = picture.astype(np.float32)
+    cv2.circle(picture, (ball, 60), 7, 250.0, -1)
+    cv2.line(picture, (arm, 191), (arm + 12, 150), 235.0, 10)
+    noisy = np.clip(picture + rng.normal(0.0, 4.0, picture.shape), 0, 255).astype(np.float32)
+    return np.asarray(cv2.GaussianBlur(noisy, (5, 5), 1.0), dtype=np.uint8)
+
+
+def test_where_two_things_move_the_one_followed_so_far_is_the_subject_not_a_box_over_both() -> None:
+    # Measured on real footage (a ball rolling before a hand that tilts its board): one extent
+    # over every changed pixel spanned hand and ball, far wider than the crop, and the crop
+    # followed neither.
+    rng = np.random.default_rng(1)
+    before, after = _ball_and_arm(180, 20, rng), _ball_and_arm(184, 21, rng)
+
+    largest = moving_region(before, after)
+    followed = moving_region(before, after, last=(170.0, 50.0, 16.0, 16.0))
+
+    assert largest is not None
+    assert followed is not None
+    x, _y, w, _h = largest.box
+    assert x + w <= 60  # the arm, the larger thing moving, when nothing was followed before
+    x, y, w, h = followed.box
+    assert 168 <= x <= 182
+    assert w <= 26
+    assert 46 <= y <= 58
+    assert h <= 26

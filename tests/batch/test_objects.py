@@ -183,6 +183,38 @@ def test_traffic_is_not_a_subject_and_counts_as_unfollowed() -> None:
     assert track.unfollowed_motion
 
 
+def _ball_and_hand(held: float) -> list[Motion]:
+    """A small ball rolling right while a hand moves now and then at the left: the moving
+    thing followed on each sample (the ball), the extent of all that moved (ball and hand),
+    and the share of the moved pixels the ball holds."""
+    motions = []
+    for frame in range(0, SHOT.end, STEP):
+        ball = Box(130 + 1.0 * frame, 150, 20, 20)
+        everything = ball.union(Box(40, 120, 60, 120))
+        motions.append(Motion(frame, ball, 0.01, everything, held))
+    return motions
+
+
+def test_one_thing_moving_is_followed_not_the_extent_of_all_that_moved() -> None:
+    track = _subject([], _ball_and_hand(held=1.0))
+
+    assert track.kind == "motion"
+    known = track.dense_raw[~np.isnan(track.dense_raw[:, 0])]
+    # The ball's own box, not one stretching from the hand to it.
+    assert known[:, 2].max() <= 25
+    assert known[0, 0] == pytest.approx(130, abs=3)
+
+
+def test_several_things_moving_at_once_are_followed_where_they_all_move() -> None:
+    # No one moving thing holds most of the motion (traffic, passers-by): following one would
+    # chase whichever happens to be largest; the camera goes where the motion is as a whole.
+    track = _subject([], _ball_and_hand(held=0.5))
+
+    assert track.kind == "motion"
+    known = track.dense_raw[~np.isnan(track.dense_raw[:, 0])]
+    assert known[0, 0] == pytest.approx(40, abs=1)
+
+
 def test_a_single_sighting_is_no_subject_and_a_face_outranks_a_person() -> None:
     walker = _walking(40, 4.0)
     once = _looks("person", walker[:1])
