@@ -43,7 +43,8 @@ def naive(source: Path, aspect: str) -> tuple[FloatArray, FloatArray]:
             box = max(faces, key=lambda f: f.box.area * f.confidence).box
             target = (box.cx, box.cy)
         elif moved is not None:
-            target = (moved.box.cx, moved.box.cy)
+            # Where anything moved: the naive tracker has no shots to tell one mover from many.
+            target = (moved.everywhere.cx, moved.everywhere.cy)
         xs.append(min(max(target[0] - w / 2, 0.0), info.width - w))
         ys.append(min(max(target[1] - h / 2, 0.0), info.height - h))
     return np.round(np.array(xs)), np.round(np.array(ys))

@@ -4,10 +4,11 @@ Faces are linked from sample to sample by overlap into tracks; the strongest tra
 large, confident) is the subject, and other faces join it where both fit in the crop. A shot
 without a face falls back to a detected object (a person, an animal, a vehicle: chosen by class
 weight, size and persistence, and, where something in the shot moves, only one that moves with
-it: a parked car in a photograph must not steal the subject), then to the moving region, then
-to where the shot as a whole draws the eye (salience), and a shot with none of these has no
-subject (the camera holds the centre). The subject's box is then smoothed over time, because
-detector boxes wobble by a few pixels from frame to frame and the camera should not.
+it: a parked car in a photograph must not steal the subject), then to the thing that moves (or
+where several move at once, their extent), then to where the shot as a whole draws the eye
+(salience), and a shot with none of these has no subject (the camera holds the centre). The
+subject's box is then smoothed over time, because detector boxes wobble by a few pixels from
+frame to frame and the camera should not.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ SAME_FACE_OVERLAP = 0.7
 MIN_FACE_COVERAGE = 0.2
 # Motion must be seen on this share of a shot's samples to be followed.
 MIN_MOTION_COVERAGE = 0.3
-# A moving region more than this many crop widths (heights) across is not one subject.
+# Motion spread over more than this many crop widths (heights) is not one subject.
 MAX_MOTION_SPREAD = 1.5
 # A shot's motion is one thing moving when, on most of its samples, one group of moved pixels
 # holds this share of them (motion.Motion.held; measured: 1.00 on every generated mover and
@@ -51,7 +52,7 @@ MIN_LOOKS = 3
 # to be its subject: one or two hits are as often a texture or a photograph's detail.
 MIN_OBJECT_COVERAGE = 0.3
 # Where something in the shot moves, an object is its subject only if at least this share of
-# its sightings agree with the motion (the moving region overlaps it).
+# its sightings agree with the motion (where anything moved overlaps it).
 MIN_MOTION_AGREEMENT = 0.5
 # A person look's box is carried along with the face it holds for at most this long either
 # side of the look (people change pose; a box carried further is a guess).
@@ -319,7 +320,7 @@ def _family(label: str) -> str:
 
 
 def _agreement(track: _Track, motions: list[Motion], step: int) -> tuple[float, float]:
-    """How the moving region (measured within a sample of each sighting) agrees with the
+    """How the motion (where anything moved, within a sample of each sighting) agrees with the
     track: the share of its sightings it overlaps, and how closely it outlines them (mean
     overlap, IoU; 0 where nothing moved near)."""
     agreeing, outline = 0, 0.0
