@@ -263,6 +263,35 @@ def _goals(
     later: list[ClipResult],
     framed: list[ClipResult],
 ) -> list[tuple[str, bool]]:
+    goals = _generated_goals(generated, overall) if generated else []
+    for result in real:
+        goal = _beats_centre(result, f"real clip {result.name}")
+        if goal is not None:
+            goals.append(goal)
+            starts = [r.truth_retention for r in later if r.name == result.name]
+            worst = min((k for k in starts if k is not None), default=None)
+            if worst is not None:
+                goals.append((f"real clip {result.name} started {len(starts)} other ways: "
+                              f"worst retention {worst:.3f} >= 0.90", worst >= 0.90))  # fmt: skip
+    for result in framed:
+        goal = _beats_centre(result, f"real clip {result.name} framed {result.kind}")
+        if goal is not None:
+            goals.append(goal)
+    everything = [*generated, *real, *later, *framed]
+    worst = _worst_self_error(everything)
+    silent = [r.name for r in everything if r.self_measured is None]
+    text = (
+        f"self-measured retention within ±0.05 of the truth on every clip that claims one "
+        f"(worst {_fmt(worst)}; no subject found, no claim: {', '.join(silent) or 'none'})"
+    )
+    goals.append((text, worst is not None and worst <= 0.05))
+    return goals
+
+
+def _generated_goals(
+    generated: list[ClipResult], overall: dict[str, Scores]
+) -> list[tuple[str, bool]]:
+    """The generated suite's goals (none when a run left the suite out: `--only`)."""
     goals: list[tuple[str, bool]] = []
     mine, naive = summary(overall["pipeline"]), summary(overall["naive"])
     retention = mine["retention"] or 0.0
@@ -285,27 +314,6 @@ def _goals(
     naive_retention = naive["retention"] or 0.0
     goals.append((f"retention {retention:.3f} >= the naive baseline's {naive_retention:.3f}",
                   retention >= naive_retention))  # fmt: skip
-    for result in real:
-        goal = _beats_centre(result, f"real clip {result.name}")
-        if goal is not None:
-            goals.append(goal)
-            starts = [r.truth_retention for r in later if r.name == result.name]
-            worst = min((k for k in starts if k is not None), default=None)
-            if worst is not None:
-                goals.append((f"real clip {result.name} started {len(starts)} other ways: "
-                              f"worst retention {worst:.3f} >= 0.90", worst >= 0.90))  # fmt: skip
-    for result in framed:
-        goal = _beats_centre(result, f"real clip {result.name} framed {result.kind}")
-        if goal is not None:
-            goals.append(goal)
-    everything = [*generated, *real, *later, *framed]
-    worst = _worst_self_error(everything)
-    silent = [r.name for r in everything if r.self_measured is None]
-    text = (
-        f"self-measured retention within ±0.05 of the truth on every clip that claims one "
-        f"(worst {_fmt(worst)}; no subject found, no claim: {', '.join(silent) or 'none'})"
-    )
-    goals.append((text, worst is not None and worst <= 0.05))
     return goals
 
 

@@ -1,6 +1,7 @@
 """pyautoflip in the quality benchmark (bench/quality_autoflip.py): its relative crop windows
 as the pixel windows its renderer cuts, windows wider than the nominal crop scored by their
-true extent, and the table when pyautoflip cannot run."""
+true extent, and the table when pyautoflip cannot run; and the goals a run of real clips only is
+judged by (the report's pure part)."""
 
 from __future__ import annotations
 
@@ -155,3 +156,15 @@ def test_without_pypi_the_benchmark_is_told_what_the_installer_said(
 
     assert "\n" not in str(failure.value)
     assert not (tmp_path / "home" / "venv").exists()
+
+
+def test_a_run_of_real_clips_only_is_judged_by_their_goals_not_the_generated_suites() -> None:
+    # `--only` with a real clip's name leaves the generated suite out: its goals (retention
+    # 0.97 and the rest over no clips at all) must not fail the run.
+    real = _result("a-real-clip", False)
+
+    lines, met = report([], [real], "pyautoflip: not run (--no-autoflip)")
+
+    goals = lines[lines.index("goals") + 1 :]
+    assert not any("generated" in line or "naive baseline" in line for line in goals)
+    assert met
