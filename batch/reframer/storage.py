@@ -83,8 +83,15 @@ def join(prefix: str, name: str) -> str:
     return str(Path(prefix) / name)
 
 
-def store(local: Path, prefix: str, name: str, content_type: str) -> str:
-    """Put one output under the prefix; returns its URI (or local path)."""
+# The tag a split render's working objects (plan, audio, segments) carry on S3: the bucket's
+# lifecycle rule expires what carries it two days on (infra/template.yaml, expire-render-work),
+# so a finished job does not keep its video twice, and a failed one leaves nothing behind.
+WORK_TAG = "reframer-kind=render-work"
+
+
+def store(local: Path, prefix: str, name: str, content_type: str, *, work: bool = False) -> str:
+    """Put one output under the prefix (a split render's working object with `work`, tagged
+    WORK_TAG); returns its URI (or local path)."""
     destination = join(prefix, name)
     if not is_s3(prefix):
         try:
@@ -98,7 +105,8 @@ def store(local: Path, prefix: str, name: str, content_type: str) -> str:
 
     bucket, key = _split(destination)
     try:
-        _client().upload_file(str(local), bucket, key, ExtraArgs={"ContentType": content_type})
+        extra = {"ContentType": content_type, **({"Tagging": WORK_TAG} if work else {})}
+        _client().upload_file(str(local), bucket, key, ExtraArgs=extra)
     except (ClientError, BotoCoreError, OSError) as error:
         raise UploadFailed(f"could not upload {name} to {prefix} ({error})") from error
     return destination

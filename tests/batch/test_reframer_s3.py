@@ -87,3 +87,46 @@ async def test_a_missing_s3_input_fails_as_invalid_media(
     assert "does not exist" in result["message"]
     listed = _s3(moto_server).list_objects_v2(Bucket=aws.bucket, Prefix="outputs/nobody/")
     assert listed.get("KeyCount", 0) == 0
+
+
+@pytest.mark.slow
+async def test_a_split_renders_working_objects_on_s3_are_tagged_to_expire_its_outputs_are_not(
+    aws: LocalAws, moto_server: MotoServer, short_clip: Path, tmp_path: Path
+) -> None:
+    """The plan, audio and segments under render-work/ would keep a second copy of the video
+    as long as the outputs live: they carry the tag the bucket's lifecycle rule expires
+    (infra/template.yaml, expire-render-work)."""
+    s3 = _s3(moto_server)
+    s3.upload_file(str(short_clip), aws.bucket, "uploads/job-2/input.mp4")
+    source, prefix = (
+        f"s3://{aws.bucket}/uploads/job-2/input.mp4",
+        f"s3://{aws.bucket}/outputs/job-2/",
+    )
+    steps = [
+        ("analyse", "--children", "1", "--segment-seconds", "1"),
+        ("segment", "--children", "1", "--child", "0"),
+        ("join",),
+    ]
+    for name, *args in steps:
+        status, result = await _reframe(
+            moto_server, source, "--out", prefix, "--resolution", "480p", "--step", name, *args,
+            "--result", tmp_path / f"{name}.json",
+        )  # fmt: skip
+        assert status == 0, result
+
+    listed = s3.list_objects_v2(Bucket=aws.bucket, Prefix="outputs/job-2/")["Contents"]
+    tags = {
+        o["Key"].removeprefix("outputs/job-2/"): {
+            t["Key"]: t["Value"]
+            for t in s3.get_object_tagging(Bucket=aws.bucket, Key=o["Key"])["TagSet"]
+        }
+        for o in listed
+    }
+    work = {key: tag for key, tag in tags.items() if key.startswith("render-work/")}
+    assert {"render-work/plan.json", "render-work/segment-00000.mp4"} <= set(work)
+    assert all(tag == {"reframer-kind": "render-work"} for tag in work.values())
+    assert {key: tags[key] for key in ("video.mp4", "thumbnail.jpg", "manifest.json")} == {
+        "video.mp4": {},
+        "thumbnail.jpg": {},
+        "manifest.json": {},
+    }

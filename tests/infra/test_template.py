@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.config import Settings
+from batch.reframer.storage import WORK_TAG
 from contracts.dispatch import DispatchSpec
 from devstack import provision
 from lambdas.job_dispatcher.handler import DispatcherConfig, submit_job_request
@@ -240,6 +241,9 @@ def test_batch_containers_read_uploads_and_write_outputs_only(resources):
         {"Fn::Sub": "${MediaBucket.Arn}/outputs/*/render-work/*"},
     ]
     assert allowed["s3:PutObject"] == [{"Fn::Sub": "${MediaBucket.Arn}/outputs/*"}]
+    assert allowed["s3:PutObjectTagging"] == [
+        {"Fn::Sub": "${MediaBucket.Arn}/outputs/*/render-work/*"}
+    ]
     assert allowed["s3:ListBucket"] == [{"Fn::GetAtt": ["MediaBucket", "Arn"]}]
 
 
@@ -406,6 +410,10 @@ def test_the_media_bucket_is_private_encrypted_open_to_the_spa_and_expires(resou
     lifecycle = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert lifecycle["expire-uploads"]["Prefix"] == "uploads/"
     assert lifecycle["expire-outputs"]["Prefix"] == "outputs/"
+    # A split render's working objects, tagged by the container as it stores them.
+    key, value = WORK_TAG.split("=")
+    assert lifecycle["expire-render-work"]["TagFilters"] == [{"Key": key, "Value": value}]
+    assert lifecycle["expire-render-work"]["ExpirationInDays"] <= 7
     assert lifecycle["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"]
 
 
