@@ -3,6 +3,8 @@ take a user's session; the owner hears of every new key; an account holds a few 
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -172,6 +174,25 @@ async def test_an_account_holds_a_capped_number_of_active_keys(
     revoked = await client.delete(f"/api/api-keys/{keys[0]['id']}", headers=user.headers)
     assert revoked.status_code == 204
     assert (await new_key(client, user))["scopes"]
+
+
+async def test_a_burst_of_key_requests_cannot_pass_the_cap_together(
+    client: httpx.AsyncClient, users: UserFactory
+) -> None:
+    # Counted at the same moment, every request of a burst would see room for one more.
+    user = await users.create(plan=PlanName.PRO)
+
+    answers = await asyncio.gather(
+        *(
+            client.post("/api/api-keys", json={"name": f"k{i}"}, headers=user.headers)
+            for i in range(3 * KEY_CAP)
+        )
+    )
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] * KEY_CAP + [409] * (2 * KEY_CAP), [a.text for a in answers]
+    listed = await client.get("/api/api-keys", headers=user.headers)
+    assert len(listed.json()) == KEY_CAP
 
 
 def _dependency_names(dependant: Dependant) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -77,3 +78,21 @@ async def test_upload_urls_live_fifteen_minutes_by_default(
     expires_at = datetime.fromisoformat(upload["expires_at"])
     assert timedelta(0) <= expires_at - before - timedelta(seconds=UPLOAD_URL_SECONDS)
     assert expires_at - before - timedelta(seconds=UPLOAD_URL_SECONDS) < timedelta(seconds=5)
+
+
+async def test_a_burst_of_job_requests_cannot_pass_the_pending_uploads_cap_together(
+    client: httpx.AsyncClient, users: UserFactory
+) -> None:
+    # Each request counts the jobs waiting, then adds its own: counted at the same moment,
+    # a burst would all see room and all pass.
+    user = await users.create()  # free
+    cap = PLANS[PlanName.FREE].pending_uploads
+
+    answers = await asyncio.gather(
+        *(client.post("/api/jobs", json=job_body(), headers=user.headers) for _ in range(3 * cap))
+    )
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] * cap + [403] * (2 * cap), [a.text for a in answers]
+    listed = await client.get("/api/jobs", headers=user.headers)
+    assert len(listed.json()["data"]) == cap
