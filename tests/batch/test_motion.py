@@ -1,6 +1,7 @@
 """Finding the moving subject once the camera's own motion is undone, on pictures made here:
-a textured subject moving one way while the camera pans the other, and a subject on a plain
-wall (nothing but the subject can be followed there)."""
+a textured subject moving one way while the camera pans the other, a subject on a plain wall
+(nothing but the subject can be followed there), a small ball before a still camera, and a
+ball with a hand moving beside it (the thing followed so far is the one reported)."""
 
 from __future__ import annotations
 
