@@ -353,6 +353,7 @@ def run(
                 frame_count,
                 quality.unfound_frames(tracks),
                 quality.stand_in_frames(tracks),
+                quality.guessed_frames(tracks),
             )
             metrics: dict[str, Any] = {
                 "duration_seconds": round(info.duration, 3),

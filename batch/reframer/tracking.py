@@ -128,6 +128,9 @@ class SubjectTrack:
     # For a face with other people who fit beside it: the box around them all, smoothed, on
     # every frame. The camera shows them where it can; it must keep the subject (`dense`).
     dense_framed: NDArray[np.float64] | None = None
+    # For motion: several things moved at once, and the track is where they all moved, not
+    # one of them known to be the subject (the self-measurement says its figure is a guess).
+    several_movers: bool = False
 
 
 def densify(
@@ -460,7 +463,7 @@ def subject_of_shot(
         # One thing moving at a time (a ball rolling, a hand beside it now and then) is
         # followed; several at once (traffic) by where they all move.
         one_mover = float(np.median([m.held for m in motions])) >= ONE_MOVER_HOLDS
-        return _track_from(
+        track = _track_from(
             shot,
             "motion",
             [m.frame for m in motions],
@@ -469,6 +472,7 @@ def subject_of_shot(
             step,
             sampled,
         )
+        return replace(track, several_movers=not one_mover)
     salient = salient_track(shot, salience)
     if salient is not None:
         return salient
