@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.db.locking import select_for_update
+from app.db.locking import lock_by_id
 from app.db.models import Account, ApiKey
 from app.domain.api_key_scopes import Scope, normalise
 from app.domain.clock import utcnow
@@ -45,7 +45,7 @@ async def create_api_key(
 ) -> CreatedApiKey:
     # One key minted at a time per account, counted after the lock: a burst of requests
     # counted at the same moment would all see room for one more.
-    await select_for_update(session, Account, Account.id == account.id)
+    await lock_by_id(session, Account, account.id)
     active = await session.scalar(
         select(func.count())
         .select_from(ApiKey)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.aws.presigning import Presigner
 from app.aws.s3 import presign_put
 from app.config import Settings
-from app.db.locking import select_for_update
+from app.db.locking import lock_by_id
 from app.db.models import Account, Job
 from app.domain import plan_gate
 from app.domain.clock import utcnow
@@ -71,7 +71,7 @@ async def create_job(
     period = month_of(utcnow())
     # One creation at a time per account, the caps counted after the lock: a burst of
     # requests counted at the same moment would all see room under the pending-uploads cap.
-    if await select_for_update(session, Account, Account.id == account_id) is None:
+    if not await lock_by_id(session, Account, account_id):
         raise TokenAccountGone()
     standing = await plan_and_usage(session, account_id, period.key)
     if standing is None:
