@@ -37,13 +37,14 @@ async def select_for_update(
 
 
 async def lock_by_id(session: AsyncSession, model: type[Base], row_id: Any) -> bool:
-    """Lock one row by its primary key until the transaction ends, loading nothing (Core
-    statements built once: on the job-creation path an ORM load cost a fifth of its
-    throughput); False if there is no such row."""
-    at_most_once, locked = _lock_statements(model)
+    """Lock one row by its primary key until the transaction ends, loading nothing: Core
+    statements built once (measured on job creation, against a bare INSERT: 0.36x this way,
+    0.32x through `select_for_update`'s ORM load, 0.43x without a lock); False if there is
+    no such row."""
+    no_op, locked = _lock_statements(model)
     connection = await session.connection()
     if session.get_bind().dialect.name == "sqlite":
-        return bool((await connection.execute(at_most_once, {"row_id": row_id})).rowcount)
+        return bool((await connection.execute(no_op, {"row_id": row_id})).rowcount)
     return (await connection.execute(locked, {"row_id": row_id})).first() is not None
 
 
