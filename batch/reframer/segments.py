@@ -130,10 +130,10 @@ def hand_off(
     if info.audio_streams > 0:
         audio = workdir / AUDIO_NAME
         _extract_audio(info, audio)
-        storage.store(audio, work, AUDIO_NAME, "audio/mp4", work=True)
+        storage.store(audio, work, AUDIO_NAME, "audio/mp4", render_work=True)
     # The plan last: the children wait for nothing, Batch starts them after this job ends.
     (workdir / PLAN_NAME).write_text(json.dumps(plan, separators=(",", ":")))
-    storage.store(workdir / PLAN_NAME, work, PLAN_NAME, "application/json", work=True)
+    storage.store(workdir / PLAN_NAME, work, PLAN_NAME, "application/json", render_work=True)
     return {"segments": len(segments), "children": split.children}
 
 
@@ -248,7 +248,7 @@ def render_child(
                     functools.partial(_at, progress, index),
                     seek=seek,
                 )
-                storage.store(target, work, segment_name(index), "video/mp4", work=True)
+                storage.store(target, work, segment_name(index), "video/mp4", render_work=True)
                 target.unlink()
                 done[0] += frames[index]
         report("render", RENDER_ENDS_AT)

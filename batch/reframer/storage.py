@@ -89,8 +89,10 @@ def join(prefix: str, name: str) -> str:
 WORK_TAG = "reframer-kind=render-work"
 
 
-def store(local: Path, prefix: str, name: str, content_type: str, *, work: bool = False) -> str:
-    """Put one output under the prefix (a split render's working object with `work`, tagged
+def store(
+    local: Path, prefix: str, name: str, content_type: str, *, render_work: bool = False
+) -> str:
+    """Put one output under the prefix (a split render's working object with `render_work`, tagged
     WORK_TAG); returns its URI (or local path)."""
     destination = join(prefix, name)
     if not is_s3(prefix):
@@ -105,7 +107,7 @@ def store(local: Path, prefix: str, name: str, content_type: str, *, work: bool 
 
     bucket, key = _split(destination)
     try:
-        extra = {"ContentType": content_type, **({"Tagging": WORK_TAG} if work else {})}
+        extra = {"ContentType": content_type, **({"Tagging": WORK_TAG} if render_work else {})}
         _client().upload_file(str(local), bucket, key, ExtraArgs=extra)
     except (ClientError, BotoCoreError, OSError) as error:
         raise UploadFailed(f"could not upload {name} to {prefix} ({error})") from error
