@@ -78,6 +78,8 @@ class Motion:
     spread: Box | None = None
     # The share of the moved pixels the box holds.
     held: float = 1.0
+    # Where the things that moved inside the picture moved (none of them cut by its edge).
+    inside: Box | None = None
 
     @property
     def everywhere(self) -> Box:
@@ -92,6 +94,7 @@ class Moved:
     share: float
     spread: Region
     held: float
+    inside: Region | None
 
 
 def camera_motion(previous: Gray, current: Gray) -> NDArray[np.float32]:
@@ -146,17 +149,29 @@ def moving_region(previous: Gray, current: Gray, last: Region | None = None) -> 
     share = float(moved.sum()) / float(valid.sum())
     if not MIN_MOVING_SHARE <= share <= MAX_MOVING_SHARE:
         return None
-    box, held = _chosen_group(moved, last)
-    return Moved(box, share, _robust_extent(moved), held)
+    groups = _groups(moved)
+    box, held = _chosen_group(moved, groups, last)
+    return Moved(box, share, _robust_extent(moved), held, _inside_extent(moved, valid, groups))
 
 
-def _chosen_group(moved: NDArray[np.bool_], last: Region | None) -> tuple[Region, float]:
-    """The extent of one group of moved pixels, and the share of them it holds: the largest
-    near `last` (a sample before) if it is not dwarfed by one elsewhere, else the largest."""
+def _groups(moved: NDArray[np.bool_]) -> tuple[int, NDArray[np.int32], NDArray[np.int32]]:
+    """Moved pixels within `GROUP_GAP` of each other labelled as one thing: the number of
+    labels, the label of each pixel (0 where nothing moved) and each label's box grown by
+    the gap (`cv2.connectedComponentsWithStats`)."""
     side = 2 * GROUP_GAP + 1
     joined = cv2.dilate(moved.astype(np.uint8), np.ones((side, side), np.uint8))
     count, labels, stats, _centres = cv2.connectedComponentsWithStats(joined)
-    labels = np.where(moved, labels, 0)
+    return count, np.where(moved, labels, 0).astype(np.int32), np.asarray(stats, np.int32)
+
+
+def _chosen_group(
+    moved: NDArray[np.bool_],
+    groups: tuple[int, NDArray[np.int32], NDArray[np.int32]],
+    last: Region | None,
+) -> tuple[Region, float]:
+    """The extent of one group of moved pixels, and the share of them it holds: the largest
+    near `last` (a sample before) if it is not dwarfed by one elsewhere, else the largest."""
+    count, labels, stats = groups
     sizes = np.bincount(labels.ravel(), minlength=count)
     sizes[0] = 0
     chosen = int(np.argmax(sizes))
@@ -169,6 +184,25 @@ def _chosen_group(moved: NDArray[np.bool_], last: Region | None) -> tuple[Region
                 chosen = best
     held = float(sizes[chosen]) / float(sizes.sum())
     return _robust_extent(labels == chosen), held
+
+
+def _inside_extent(
+    moved: NDArray[np.bool_],
+    valid: NDArray[np.bool_],
+    groups: tuple[int, NDArray[np.int32], NDArray[np.int32]],
+) -> Region | None:
+    """The robust extent of the groups that touch neither the picture's edge nor the part of
+    it the camera's motion left unseen: something cut by the edge (a thrower mostly out of
+    the picture, a car coming in) is less likely the subject than what moves inside."""
+    _count, labels, _stats = groups
+    # Within the gap of the edge is touching it, as within the gap of each other is one thing.
+    side = 2 * GROUP_GAP + 1
+    edge = cv2.dilate((~valid).astype(np.uint8), np.ones((side, side), np.uint8)).astype(bool)
+    edge[:GROUP_GAP, :] = edge[-GROUP_GAP:, :] = True
+    edge[:, :GROUP_GAP] = edge[:, -GROUP_GAP:] = True
+    cut = np.unique(labels[edge & moved])
+    inside = moved & ~np.isin(labels, cut)
+    return _robust_extent(inside) if inside.any() else None
 
 
 def _robust_extent(moved: NDArray[np.bool_]) -> Region:
@@ -236,4 +270,5 @@ class MotionDetector:
             found.share,
             Box(*found.spread).scaled(to_source),
             found.held,
+            None if found.inside is None else Box(*found.inside).scaled(to_source),
         )

@@ -1,7 +1,8 @@
 """Finding the moving subject once the camera's own motion is undone, on pictures made here:
 a textured subject moving one way while the camera pans the other, a subject on a plain wall
 (nothing but the subject can be followed there), a small ball before a still camera, and a
-ball with a hand moving beside it (the thing followed so far is the one reported)."""
+ball with a hand moving beside it (the thing followed so far is the one reported; what moved
+inside the picture is told from what its edge cuts)."""
 
 from __future__ import annotations
 
@@ -119,3 +120,23 @@ def test_where_two_things_move_the_one_followed_so_far_is_the_subject_not_a_box_
     assert w <= 26
     assert 46 <= y <= 58
     assert h <= 26
+
+
+def test_what_moves_inside_the_picture_is_told_from_what_its_edge_cuts() -> None:
+    # Measured on real footage (a ball thrown across a classroom beside the thrower, whose arm
+    # and body the picture's edge cuts): the crop following where everything moved kept the
+    # ball on 61% of the frames framed 9:16; following what moved inside the picture, 99.6%.
+    rng = np.random.default_rng(1)
+    both = moving_region(_ball_and_arm(180, 20, rng), _ball_and_arm(184, 21, rng))
+    arm_only = moving_region(_ball_and_arm(180, 20, rng), _ball_and_arm(180, 21, rng))
+
+    assert both is not None
+    assert both.inside is not None
+    x, y, w, h = both.inside
+    assert x >= 170
+    assert x + w <= 196
+    assert y >= 46
+    assert y + h <= 76
+    assert both.spread[0] <= 30  # everything that moved reaches the arm
+    assert arm_only is not None
+    assert arm_only.inside is None
