@@ -9,8 +9,10 @@ the background but covers fewer of the grid's points (measured: phase correlatio
 furry cat crossing a panning shot and took the whole background for the subject). What still
 differs is thresholded and grouped into the things that moved. Each sample reports the one
 that carries on from the thing chosen a sample before (else the largest), the share of the
-motion it holds, and the robust extent of all of it: tracking follows the one thing where a
-shot has one mover at a time, and the extent where several move at once (traffic). Measured
+motion it holds, the robust extent of all of it, and that of what moved inside the picture
+(none of it cut by the picture's edge): tracking follows the one thing where a shot has one
+mover at a time; where several move at once, what moved inside where it fits the crop (a
+ball thrown beside its thrower), else the extent of all of it (traffic). Measured
 on a ball rolling before a hand that tilts its board: the extent spanned hand and ball,
 200-450 pixels wide for a 26-pixel ball, and the crop kept the ball on 94% of the frames; the
 ball itself, 98%.

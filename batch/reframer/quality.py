@@ -129,7 +129,7 @@ def guessed_frames(tracks: list[SubjectTrack]) -> int:
     """Frames of the shots followed by where several things moved at once: which of them the
     viewer watches is unknown, so the retention there is a guess (measured on the benchmark:
     the runs with such shots are those whose claim is more than 0.05 from the truth, up to
-    0.40 on a ball thrown beside the thrower)."""
+    0.13 on a ball thrown beside the thrower)."""
     return sum(t.shot.frames for t in tracks if t.several_movers)
 
 
@@ -195,7 +195,7 @@ def summary(
     the `unfound` frames of shots without a subject, counted as lost, and the `stand_in` ones,
     judged against what stood out), how many frames it speaks for, and warnings a customer
     should read (among them the `guessed` frames: several things moved and the crop followed
-    them all)."""
+    them)."""
     followed = judged - unfound - stand_in if kept_share is not None else judged
     coverage = followed / frames if frames else 0.0
     warnings = []
@@ -217,8 +217,8 @@ def summary(
     if kept_share is not None and guessed:
         warnings.append(
             f"several things move at once on {guessed / frames:.0%} of the frames (whole "
-            "shots): the crop follows where they all move, and whether it keeps the one that "
-            "matters is a guess"
+            "shots): the crop follows them, and whether it keeps the one that matters is a "
+            "guess"
         )
     if kept_share is not None and stand_in:
         warnings.append(

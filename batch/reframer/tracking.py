@@ -5,7 +5,8 @@ large, confident) is the subject, and other faces join it where both fit in the 
 without a face falls back to a detected object (a person, an animal, a vehicle: chosen by class
 weight, size and persistence, and, where something in the shot moves, only one that moves with
 it: a parked car in a photograph must not steal the subject), then to the thing that moves (or
-where several move at once, their extent), then to where the shot as a whole draws the eye
+where several move at once, those inside the picture where they fit the crop, else their
+extent), then to where the shot as a whole draws the eye
 (salience), and a shot with none of these has no subject (the camera holds the centre). The
 subject's box is then smoothed over time, because detector boxes wobble by a few pixels from
 frame to frame and the camera should not.
@@ -134,8 +135,9 @@ class SubjectTrack:
     # For a face with other people who fit beside it: the box around them all, smoothed, on
     # every frame. The camera shows them where it can; it must keep the subject (`dense`).
     dense_framed: NDArray[np.float64] | None = None
-    # For motion: several things moved at once, and the track is where they all moved, not
-    # one of them known to be the subject (the self-measurement says its figure is a guess).
+    # For motion: several things moved at once, and the track is where they all moved (or
+    # those inside the picture), not one of them known to be the subject (the
+    # self-measurement says its figure is a guess).
     several_movers: bool = False
 
 
