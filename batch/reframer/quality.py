@@ -129,7 +129,7 @@ def guessed_frames(tracks: list[SubjectTrack]) -> int:
     """Frames of the shots followed by where several things moved at once: which of them the
     viewer watches is unknown, so the retention there is a guess (measured on the benchmark:
     the runs with such shots are those whose claim is more than 0.05 from the truth, up to
-    0.13 on a ball thrown beside the thrower)."""
+    0.11 on a ball thrown beside the thrower)."""
     return sum(t.shot.frames for t in tracks if t.several_movers)
 
 
