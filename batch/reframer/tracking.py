@@ -349,20 +349,24 @@ def _fits(box: Box, window: tuple[int, int], times: float = 1.0) -> bool:
 
 
 def _followed_motion(
-    steady: list[Motion], every: list[Motion], window: tuple[int, int]
-) -> tuple[list[int], list[Box], bool]:
+    steady: list[Motion], every: list[Motion], window: tuple[int, int], needed: float
+) -> tuple[list[int], list[Box], bool] | None:
     """The frames and boxes a shot followed by its motion follows, and whether one thing
-    moves at a time. One thing (a ball rolling, a hand beside it now and then) is followed
-    itself. Where several move at once, those moving inside the picture are followed if
-    they fit the crop together on most samples (a ball thrown beside a thrower the picture's
-    edge cuts); else where they all move (traffic), on the samples where that is not
-    scattered (`steady`)."""
-    if float(np.median([m.held for m in steady])) >= ONE_MOVER_HOLDS:
+    moves at a time; None when there is too little to follow (under `needed` samples).
+
+    One thing (a ball rolling, a hand beside it now and then) is followed itself. Where
+    several move at once, those moving inside the picture are followed if they fit the crop
+    together on most samples (a ball thrown beside a thrower the picture's edge cuts, even
+    where everything that moved is too scattered to follow); else where they all move
+    (traffic), on the samples where that is not scattered (`steady`)."""
+    if len(steady) >= needed and np.median([m.held for m in steady]) >= ONE_MOVER_HOLDS:
         return [m.frame for m in steady], [m.box for m in steady], True
     inside = [(m.frame, m.inside) for m in every if m.inside and _fits(m.inside, window)]
-    if len(inside) >= INSIDE_FITS * len(every):
+    if len(inside) >= max(needed, INSIDE_FITS * len(every)):
         return [frame for frame, _ in inside], [box for _, box in inside], False
-    return [m.frame for m in steady], [m.everywhere for m in steady], False
+    if len(steady) >= needed:
+        return [m.frame for m in steady], [m.everywhere for m in steady], False
+    return None
 
 
 def _holds(outer: Box, inner: Box) -> bool:
@@ -470,13 +474,12 @@ def subject_of_shot(
         people = [o for o in objects if o.label in (PERSON, *RIDES)]
         return replace(track, dense_person=person_boxes(track, people, step, fps))
     moved = bool(motions)
-    every_motion = motions
+    needed = max(1.0, MIN_MOTION_COVERAGE * samples)
     # Motion spread far wider than the crop is scattered (traffic, foliage, a shaking camera),
     # not a subject to follow.
-    motions = [m for m in motions if _fits(m.everywhere, window, MAX_MOTION_SPREAD)]
-    followable = len(motions) >= max(1.0, MIN_MOTION_COVERAGE * samples)
+    steady = [m for m in motions if _fits(m.everywhere, window, MAX_MOTION_SPREAD)]
     worthy_objects, shorter_objects = object_tracks(
-        shot, objects, motions if followable else [], max_gap, step, object_step
+        shot, objects, steady if len(steady) >= needed else [], max_gap, step, object_step
     )
     if worthy_objects:
         chosen = _subject_tracks(worthy_objects, shorter_objects)
@@ -484,8 +487,9 @@ def subject_of_shot(
         return _track_from(
             shot, "object", [o.frame for o in seen], [o.box for o in seen], max_gap, object_step
         )
-    if followable:
-        frames, boxes, one_mover = _followed_motion(motions, every_motion, window)
+    followed = _followed_motion(steady, motions, window, needed)
+    if followed is not None:
+        frames, boxes, one_mover = followed
         track = _track_from(shot, "motion", frames, boxes, max_gap, step, sampled)
         return replace(track, several_movers=not one_mover)
     salient = salient_track(shot, salience)

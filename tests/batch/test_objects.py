@@ -234,6 +234,15 @@ def test_several_things_moving_those_inside_the_picture_are_followed_where_they_
     assert known[:, 2].max() <= 25
     assert quality.guessed_frames([track]) == SHOT.frames  # which one matters is still a guess
 
+    # Where everything that moved is too scattered to follow (the board at the edge swings
+    # far from the ball), what moves inside is still followed.
+    scattered = Box(0, 0, 3 * WINDOW[0], 200)
+    track = _subject([], [replace(m, spread=scattered, inside=m.box) for m in motions])
+
+    known = track.dense_raw[~np.isnan(track.dense_raw[:, 0])]
+    assert track.kind == "motion"
+    assert known[0, 0] == pytest.approx(130, abs=3)
+
     # Traffic inside the picture wider than the crop: where everything moved, as before.
     wide = Box(20, 100, WINDOW[0] + 40, 60)
     track = _subject([], [replace(m, inside=wide) for m in motions])
