@@ -97,6 +97,11 @@ def sprite(name: str) -> Sprite:
     if name == "motorcycle":
         bike = np.asarray(image_float("stereo_motorcycle")[0], np.uint8)
         return Sprite(_crop(bike, 100, 150, 650, 500), (0.0, 0.0, 1.0, 1.0), False)
+    if name == "panel":
+        # A tall board of gravel, no class a detector knows: a door or a person's side that
+        # swings at the picture's edge, mostly out of it.
+        board = np.asarray(image("gravel"), np.uint8)[:, :200]
+        return Sprite(np.stack([board] * 3, axis=-1), (0.0, 0.0, 1.0, 1.0), False)
     if name == "ball":
         side = 256
         yy, xx = np.mgrid[0:side, 0:side]

@@ -66,6 +66,12 @@ def _clips() -> list[ClipSpec]:
                 S("cat", 0.25, "still", (0.12, 0.3)),
             )),
         ), seed=12),
+        ClipSpec("multi-ball-beside-edge-mover", "multi", (
+            ShotSpec(2.5, "photo:rocket", (
+                S("ball", 0.12, "linear", (0.3, 0.3), (0.85, 0.7)),
+                S("panel", 1.0, "swing", (-0.1, 0.5), (0.0, 0.5)),
+            )),
+        ), seed=25),
         # Cuts of every kind.
         ClipSpec("cut-different-scenes", "cuts", (
             ShotSpec(1.5, "photo:coffee", (S("astronaut", 0.5, "still", (0.3, 0.5)),)),
