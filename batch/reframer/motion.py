@@ -76,6 +76,8 @@ FRAGMENT_BELOW = 0.25
 
 Gray = NDArray[np.uint8]
 Region = tuple[float, float, float, float]
+# Grows a mask by GROUP_GAP on every side: what it then reaches is within the gap.
+_WITHIN_GAP = np.ones((2 * GROUP_GAP + 1, 2 * GROUP_GAP + 1), np.uint8)
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float32)
 
 
@@ -170,8 +172,7 @@ def _groups(moved: NDArray[np.bool_]) -> tuple[int, NDArray[np.int32], NDArray[n
     """Moved pixels within `GROUP_GAP` of each other labelled as one thing: the number of
     labels, the label of each pixel (0 where nothing moved) and each label's box grown by
     the gap (`cv2.connectedComponentsWithStats`)."""
-    side = 2 * GROUP_GAP + 1
-    joined = cv2.dilate(moved.astype(np.uint8), np.ones((side, side), np.uint8))
+    joined = cv2.dilate(moved.astype(np.uint8), _WITHIN_GAP)
     count, labels, stats, _centres = cv2.connectedComponentsWithStats(joined)
     return count, np.where(moved, labels, 0).astype(np.int32), np.asarray(stats, np.int32)
 
@@ -209,8 +210,7 @@ def _inside_extent(
     fragments beside the largest of them (`FRAGMENT_BELOW`)."""
     _count, labels, _stats = groups
     # Within the gap of the edge is touching it, as within the gap of each other is one thing.
-    side = 2 * GROUP_GAP + 1
-    edge = cv2.dilate((~valid).astype(np.uint8), np.ones((side, side), np.uint8)).astype(bool)
+    edge = cv2.dilate((~valid).astype(np.uint8), _WITHIN_GAP).astype(bool)
     edge[:GROUP_GAP, :] = edge[-GROUP_GAP:, :] = True
     edge[:, :GROUP_GAP] = edge[:, -GROUP_GAP:] = True
     cut = np.unique(labels[edge & moved])

@@ -346,6 +346,7 @@ def _agreement(track: _Track, motions: list[Motion], step: int) -> tuple[float, 
 
 
 def _fits(box: Box, window: tuple[int, int], times: float = 1.0) -> bool:
+    """Whether `box` fits in `times` the crop `window`."""
     return box.w <= times * window[0] and box.h <= times * window[1]
 
 
@@ -362,7 +363,9 @@ def _followed_motion(
     (traffic), on the samples where that is not scattered (`steady`)."""
     if len(steady) >= needed and np.median([m.held for m in steady]) >= ONE_MOVER_HOLDS:
         return [m.frame for m in steady], [m.box for m in steady], True
-    inside = [(m.frame, m.inside) for m in every if m.inside and _fits(m.inside, window)]
+    inside = [
+        (m.frame, m.inside) for m in every if m.inside is not None and _fits(m.inside, window)
+    ]
     if len(inside) >= max(needed, INSIDE_FITS * len(every)):
         return [frame for frame, _ in inside], [box for _, box in inside], False
     if len(steady) >= needed:
@@ -464,7 +467,7 @@ def subject_of_shot(
                 for candidate in other.sightings:
                     if candidate.frame == face.frame:
                         joined = box.union(candidate.box)
-                        if joined.w <= 0.8 * window[0] and joined.h <= 0.8 * window[1]:
+                        if _fits(joined, window, 0.8):
                             box = joined
             frames.append(face.frame)
             boxes.append(face.box)
