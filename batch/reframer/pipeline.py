@@ -108,6 +108,8 @@ class _Analysis:
         self.times: list[float] = []
         # The frames sampled (optional samples passed over are not), in order.
         self.sampled: list[int] = []
+        # ...and those of them compared for motion (no face found there), in order.
+        self.motion_compared: list[int] = []
 
     @property
     def object_step(self) -> int:
@@ -126,9 +128,17 @@ class _Analysis:
 
     def sampled_in(self, shot: shots.Shot) -> NDArray[np.int64]:
         """The frames of the shot that were sampled."""
-        sampled = np.array(self.sampled, dtype=np.int64)
-        first, end = np.searchsorted(sampled, [shot.start, shot.end])
-        return sampled[first:end]
+        return _within(self.sampled, shot)
+
+    def motion_compared_in(self, shot: shots.Shot) -> NDArray[np.int64]:
+        """The frames of the shot compared for motion."""
+        return _within(self.motion_compared, shot)
+
+
+def _within(frames: list[int], shot: shots.Shot) -> NDArray[np.int64]:
+    ordered = np.array(frames, dtype=np.int64)
+    first, end = np.searchsorted(ordered, [shot.start, shot.end])
+    return ordered[first:end]
 
 
 def _analyse(
@@ -162,6 +172,8 @@ def _analyse(
                     found_so_far.object_sampler.objects(frame.index, frame.bgr, bool(found))
                 )
             found_so_far.salience.note(frame, bool(found))
+            if not found:
+                found_so_far.motion_compared.append(frame.index)
         with clock.stage("saliency"):
             moving = found_so_far.motion.add(frame, compare=not found)
             if moving is not None:
@@ -298,6 +310,7 @@ def run(
                 analysis.object_step,
                 salience,
                 analysis.sampled_in(shot),
+                analysis.motion_compared_in(shot),
             )
 
         with clock.stage("tracking"):

@@ -99,11 +99,16 @@ def _person_kept(
     known = ~np.isnan(people[:, 0])
     boxes = np.nan_to_num(people.copy())
     if source is not None:
-        left, top = np.maximum(boxes[:, 0], 0), np.maximum(boxes[:, 1], 0)
-        right = np.minimum(boxes[:, 0] + boxes[:, 2], source[0])
-        bottom = np.minimum(boxes[:, 1] + boxes[:, 3], source[1])
-        boxes = np.stack((left, top, right - left, bottom - top), axis=1)
+        boxes = _in_picture(boxes, source)
     return ~known | kept(boxes, x, y, window)
+
+
+def _in_picture(boxes: FloatArray, source: tuple[int, int]) -> FloatArray:
+    """The boxes cut to the picture: what of the subject there is to keep."""
+    left, top = np.maximum(boxes[:, 0], 0), np.maximum(boxes[:, 1], 0)
+    right = np.minimum(boxes[:, 0] + boxes[:, 2], source[0])
+    bottom = np.minimum(boxes[:, 1] + boxes[:, 3], source[1])
+    return np.stack((left, top, right - left, bottom - top), axis=1)
 
 
 def _judged(track: SubjectTrack) -> bool:
@@ -154,8 +159,14 @@ def retention(
         known = ~np.isnan(track.dense_raw[:, 0])
         if track.kind == "none" or not known.any():
             continue
+        boxes = track.dense_raw.copy()
+        if source is not None:
+            # A subject carried on past its last sighting can run past the picture's edge:
+            # what is left in the picture is kept or not, and once nothing is, it has left.
+            boxes = _in_picture(np.nan_to_num(boxes), source)
+            known &= (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
         frames = np.arange(track.shot.start, track.shot.end)[known]
-        inside = kept(track.dense_raw[known], x[frames], y[frames], window)
+        inside = kept(boxes[known], x[frames], y[frames], window)
         if track.dense_person is not None:
             inside &= _person_kept(track.dense_person[known], x[frames], y[frames], window, source)
         kept_frames += int(inside.sum())

@@ -432,13 +432,17 @@ def subject_of_shot(
     object_step: int = 1,
     salience: Sequence[SalienceLook] = (),
     sampled: NDArray[np.int64] | None = None,
+    motion_compared: NDArray[np.int64] | None = None,
 ) -> SubjectTrack:
     """The subject track of one shot from its detections (all inside the shot), in order:
     faces, objects, motion, where the shot draws the eye (salience), none.
 
     `step` is the number of frames between two candidate samples, `object_step` between two
     looks of the object detector; `sampled` the frames of the shot sampled (by default every
-    `step`-th; fewer where the subject was calm, sample_rate.py).
+    `step`-th; fewer where the subject was calm, sample_rate.py); `motion_compared` those of
+    them compared for motion (not those where a face was found; by default `sampled`): a
+    moving subject carries on at its last speed up to the next of them, not to a sample whose
+    motion nobody looked at.
     """
     candidates = max(1, -(-shot.frames // step))
     samples = candidates if sampled is None else max(1, len(sampled))
@@ -494,7 +498,8 @@ def subject_of_shot(
     followed = _followed_motion(steady, motions, window, needed)
     if followed is not None:
         frames, boxes, one_mover = followed
-        track = _track_from(shot, "motion", frames, boxes, max_gap, step, sampled)
+        looked = sampled if motion_compared is None else motion_compared
+        track = _track_from(shot, "motion", frames, boxes, max_gap, step, looked)
         return replace(track, several_movers=not one_mover)
     salient = salient_track(shot, salience)
     if salient is not None:

@@ -145,6 +145,21 @@ def test_a_box_carried_past_its_last_look_keeps_its_size() -> None:
     assert dense[34, 2:].tolist() == [20.0, 20.0]  # ...without turning inside out
 
 
+def test_a_subject_carried_past_the_picture_s_edge_is_judged_by_what_is_left_in_it() -> None:
+    # A ball rolling out at the right, carried on at its last speed: its box runs past the
+    # edge, and the crop, at the edge, keeps all of it that is still there (measured on a real
+    # clip: judging the whole box claimed 0.962 where the truth is 1.0).
+    shot = Shot(0, 10)
+    dense = np.array([[170.0 + 5 * i, 100, 20, 20] for i in range(10)])
+    track = SubjectTrack(shot, "motion", np.array([0]), dense[:1], dense[:1], dense, dense)
+    x, y = np.full(10, 120.0), np.full(10, 0.0)
+
+    # Once nothing of it is left in the picture (from frame 6), it has left: not judged.
+    assert retention([track], x, y, (80, 200), (200, 200)) == (1.0, 6)
+    # Not cut to a picture it is not told of (the centre crop's baseline).
+    assert retention([track], x, y, (80, 200)) == (0.3, 10)
+
+
 def test_shots_where_something_moved_but_no_subject_was_found_count_as_lost() -> None:
     followed = np.tile([100.0, 100, 50, 50], (10, 1))
     with_subject = SubjectTrack(Shot(0, 10), "face", np.arange(10), followed, followed,

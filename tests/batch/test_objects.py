@@ -251,6 +251,30 @@ def test_several_things_moving_those_inside_the_picture_are_followed_where_they_
     assert known[0, 0] == pytest.approx(40, abs=1)
 
 
+def test_a_moving_subject_carries_on_past_samples_not_compared_for_motion() -> None:
+    # A ball rolling right; from frame 52 on a face shows at the picture's edge, and samples
+    # with a face are not compared for motion (measured on a real clip: the crop held while
+    # the ball rolled out of it, 0.89 of the frames kept).
+    rolling = [m for m in _ball_and_hand(held=1.0) if m.frame < 52]
+    sampled = np.arange(0, SHOT.end, STEP)
+    compared = sampled[sampled < 52]
+
+    track = subject_of_shot(SHOT, [], rolling, WINDOW, FPS, STEP, sampled=sampled,
+                            motion_compared=compared)  # fmt: skip
+
+    assert track.kind == "motion"
+    assert not np.isnan(track.dense_raw[SHOT.end - 1, 0])
+    assert track.dense_raw[SHOT.end - 1, 0] == pytest.approx(130 + SHOT.end - 1, abs=1)
+
+    # A sample compared that found nothing moving ends it: the ball stopped or left.
+    compared = np.append(compared, 60)
+    track = subject_of_shot(SHOT, [], rolling, WINDOW, FPS, STEP, sampled=sampled,
+                            motion_compared=compared)  # fmt: skip
+
+    known = np.flatnonzero(~np.isnan(track.dense_raw[:, 0]))
+    assert known[-1] == 59
+
+
 def test_a_single_sighting_is_no_subject_and_a_face_outranks_a_person() -> None:
     walker = _walking(40, 4.0)
     once = _looks("person", walker[:1])
