@@ -72,6 +72,14 @@ def _clips() -> list[ClipSpec]:
                 S("panel", 1.0, "swing", (-0.1, 0.5), (0.0, 0.5)),
             )),
         ), seed=25),
+        # The same over a photograph with no face in it, whose coffee cup the face detector
+        # half takes for one (scores 0.6-0.73): a false face must not become the subject.
+        ClipSpec("multi-ball-over-faceless-photo", "multi", (
+            ShotSpec(2.5, "photo:coffee", (
+                S("ball", 0.12, "linear", (0.3, 0.3), (0.85, 0.7)),
+                S("panel", 1.0, "swing", (-0.1, 0.5), (0.0, 0.5)),
+            )),
+        ), seed=26),
         # Cuts of every kind.
         ClipSpec("cut-different-scenes", "cuts", (
             ShotSpec(1.5, "photo:coffee", (S("astronaut", 0.5, "still", (0.3, 0.5)),)),

@@ -23,6 +23,7 @@ from pathlib import Path
 # running alongside on the other core, is faster. Set before the library loads.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import cv2
 import numpy as np
 import yuface  # type: ignore[import-untyped]
 from numpy.typing import NDArray
@@ -37,6 +38,11 @@ MIN_CONFIDENCE = 0.7
 MIN_CONFIDENCE_NEAR = 0.5
 # Faces smaller than this (in detection pixels) are crowd or background, not a subject.
 MIN_FACE_PIXELS = 10
+# A confident face that is new (not near one of the last detection) is kept only if the
+# detector finds it again, down to MIN_CONFIDENCE_NEAR, in the picture around it shrunk or
+# grown by one of these factors: a face is one at every size, a pattern the network half
+# takes for one is not (measured below, `_found_again`).
+CONFIRM_SIZES = (0.75, 1.5)
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,8 @@ class FaceSampler:
         # Looks that searched only the regions around the last faces; larger looks taken;
         # looks that searched only what changed since an empty look.
         self.regional = self.larger = self.changed_only = 0
+        # Confident new faces dropped: not found again at other sizes.
+        self.unconfirmed = 0
         self._luma: NDArray[np.int16] | None = None
         self._faces: list[Face] = []
         self._since_full_search = 0
@@ -239,7 +247,9 @@ class FaceSampler:
         found: list[Face] = []
         if large_faces:
             found = self._kept(
-                detect_faces(frame_index, _half(bgr), self.scale * 2, MIN_CONFIDENCE_NEAR)
+                detect_faces(frame_index, _half(bgr), self.scale * 2, MIN_CONFIDENCE_NEAR),
+                bgr,
+                self.scale,
             )
         if not found:
             found = self._look(frame_index, bgr, self.scale, current, "usual")
@@ -279,7 +289,7 @@ class FaceSampler:
             if changed is not None:
                 self.changed_only += 1
                 return self._found_in(frame_index, bgr, scale, [changed])
-        found = self._kept(detect_faces(frame_index, bgr, scale, MIN_CONFIDENCE_NEAR))
+        found = self._kept(detect_faces(frame_index, bgr, scale, MIN_CONFIDENCE_NEAR), bgr, scale)
         if not found:
             self._empty_at[size] = luma
         return found
@@ -304,7 +314,7 @@ class FaceSampler:
                     frame_index, bgr[top:bottom, left:right], scale, MIN_CONFIDENCE_NEAR
                 )
             ]  # fmt: skip
-        return self._kept(found)
+        return self._kept(found, bgr, scale)
 
     def _large_look_due(self) -> bool:
         self._large_due += 1
@@ -321,9 +331,43 @@ class FaceSampler:
             return None
         return found
 
-    def _kept(self, faces: list[Face]) -> list[Face]:
-        """Confident faces, and weaker ones near a face of the last detection."""
-        return [f for f in faces if f.confidence >= MIN_CONFIDENCE or _near(f, self._faces)]
+    def _kept(self, faces: list[Face], bgr: NDArray[np.uint8], scale: float) -> list[Face]:
+        """Faces near one of the last detection (down to MIN_CONFIDENCE_NEAR), and confident
+        new ones the detector finds again at other sizes of the picture `bgr` (`scale`
+        source pixels to one of its pixels) they were found in."""
+        kept = []
+        for face in faces:
+            if _near(face, self._faces):
+                kept.append(face)
+            elif face.confidence >= MIN_CONFIDENCE:
+                if _found_again(face.box, bgr, scale):
+                    kept.append(face)
+                else:
+                    self.unconfirmed += 1
+        return kept
+
+
+def _found_again(box: Box, bgr: NDArray[np.uint8], scale: float) -> bool:
+    """Whether the detector finds a face where `box` (source pixels) is in `bgr` again, the
+    picture around it shrunk or grown (CONFIRM_SIZES). A face is one at every size; a pattern
+    the network half takes for one (a coffee cup in a photograph, 0.71-0.73 at the usual
+    size) is at one size only."""
+    small = box.scaled(1 / scale)
+    margin = max(small.w, small.h)
+    height, width = bgr.shape[:2]
+    left, top = max(0, int(small.x - margin)), max(0, int(small.y - margin))
+    right = min(width, int(small.right + margin) + 1)
+    bottom = min(height, int(small.bottom + margin) + 1)
+    around = bgr[top:bottom, left:right]
+    for factor in CONFIRM_SIZES:
+        size = (max(1, round(around.shape[1] * factor)), max(1, round(around.shape[0] * factor)))
+        resampling = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+        resized = np.asarray(cv2.resize(around, size, interpolation=resampling), np.uint8)
+        for again in detect_faces(0, resized, 1.0 / factor, MIN_CONFIDENCE_NEAR):
+            found = Box(again.box.x + left, again.box.y + top, again.box.w, again.box.h)
+            if abs(found.cx - small.cx) + abs(found.cy - small.cy) <= 0.5 * max(small.w, small.h):
+                return True
+    return False
 
 
 def _near(face: Face, others: list[Face]) -> bool:

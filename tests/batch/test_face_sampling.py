@@ -14,6 +14,7 @@ from skimage import data as skdata
 
 from batch.reframer.faces import (
     FULL_SEARCH_EVERY,
+    MIN_CONFIDENCE,
     MIN_CONFIDENCE_NEAR,
     SPARSE_AFTER_EMPTY_LOOKS,
     SPARSE_LARGE_AFTER_EMPTY_LOOKS,
@@ -21,6 +22,8 @@ from batch.reframer.faces import (
     FaceSampler,
     detect_faces,
 )
+from bench.quality_clips import ClipSpec, ShotSpec, Subject, Truth
+from bench.quality_clips import frames as clip_frames
 
 # Analysis frames of a 1920-wide source: 480x270, four source pixels per detection pixel.
 SCALE = 4.0
@@ -209,3 +212,46 @@ def test_larger_looks_that_keep_finding_nothing_are_taken_every_other_second() -
     assert all(taken[:first])
     # Then every other one (a small face arriving is found at most a second later).
     assert taken[first:] == [i % 2 == 1 for i in range(first, 10)]
+
+
+def _faceless_photograph_frames() -> list[Frame]:
+    """A ball and a board moving over the coffee photograph (the quality benchmark's clip,
+    at analysis size), whose cup the detector scores 0.5-0.73 as a face."""
+    spec = ClipSpec("cup", "multi", (ShotSpec(0.6, "photo:coffee", (
+        Subject("ball", 0.12, "linear", (0.3, 0.3), (0.85, 0.7)),
+        Subject("panel", 1.0, "swing", (-0.1, 0.5), (0.0, 0.5)),
+    )),), width=640, height=360, fps=25, seed=37)  # fmt: skip
+    frames = []
+    for rgb in clip_frames(spec, Truth(640, 360, 25)):
+        picture = _resized(rgb, 480, 270)
+        luma = np.asarray(Image.fromarray(picture).convert("L"), dtype=np.uint8)[::2, ::2]
+        frames.append((np.ascontiguousarray(picture[:, :, ::-1]), luma.copy()))
+    return frames
+
+
+def test_a_pattern_the_detector_takes_for_a_face_at_one_size_only_is_not_kept() -> None:
+    frames = _faceless_photograph_frames()
+    scores = [f.confidence for i, (bgr, _luma) in enumerate(frames)
+              for f in detect_faces(i, bgr, SCALE)]  # fmt: skip
+    assert max(scores) >= MIN_CONFIDENCE  # the detector alone keeps the cup on some frames
+
+    sampler = FaceSampler(SCALE, full_search_every=1)
+
+    assert all(found == [] for found in _looks(sampler, frames))
+    assert sampler.unconfirmed >= 1
+
+
+def test_a_new_face_is_found_again_at_other_sizes_and_kept() -> None:
+    # A real face, small and large, appearing on the faceless photograph.
+    for side in (100, PICTURE_SIDE, 260):
+        picture = _resized(skdata.coffee(), 480, 270).copy()
+        person = _resized(skdata.astronaut(), side, side)
+        picture[:side, 200 : 200 + side] = person[:270]
+        bgr = np.ascontiguousarray(picture[:, :, ::-1])
+        luma = np.asarray(Image.fromarray(picture).convert("L"), dtype=np.uint8)[::2, ::2].copy()
+        sampler = FaceSampler(SCALE)
+
+        found = sampler.faces(0, bgr, luma)
+
+        assert len(found) == 1, side
+        assert sampler.unconfirmed == 0
