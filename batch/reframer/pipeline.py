@@ -391,6 +391,8 @@ def run(
                 "face_detection": {
                     "detected": analysis.sampler.detected,
                     "reused": analysis.sampler.reused,
+                    # New faces dropped: the detector did not find them again at other sizes.
+                    "unconfirmed": analysis.sampler.unconfirmed,
                 },
                 "object_detection": {"detected": analysis.object_sampler.detected},
                 "salience": {"looked": analysis.salience.looked},

@@ -163,6 +163,7 @@ def test_a_pattern_the_face_detector_finds_at_one_size_only_is_not_a_face(scored
     _truth, scores, manifest, _naive = scored["ball-over-faceless-photo"]
 
     _assert_kept_and_claimed(scores, manifest, "motion")
+    assert manifest["metrics"]["face_detection"]["unconfirmed"] >= 1
 
 
 def _assert_kept_and_claimed(scores: Scores, manifest: dict[str, Any], subject: str) -> None:
