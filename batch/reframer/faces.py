@@ -41,7 +41,9 @@ MIN_FACE_PIXELS = 10
 # A confident face that is new (not near one of the last detection) is kept only if the
 # detector finds it again, down to MIN_CONFIDENCE_NEAR, in the picture around it shrunk or
 # grown by one of these factors: a face is one at every size, a pattern the network half
-# takes for one is not (measured below, `_found_again`).
+# takes for one is not. Measured on every 5th frame at 480 pixels wide: of the looks finding
+# a face at 0.7 or more, 329 on the generated suite and 150 on the real clips are all found
+# again; the coffee cup of a faceless photograph (0.70-0.73), on none of its 6.
 CONFIRM_SIZES = (0.75, 1.5)
 
 
