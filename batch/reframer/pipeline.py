@@ -108,8 +108,6 @@ class _Analysis:
         self.times: list[float] = []
         # The frames sampled (optional samples passed over are not), in order.
         self.sampled: list[int] = []
-        # ...and those of them compared for motion (no face found there), in order.
-        self.motion_compared: list[int] = []
 
     @property
     def object_step(self) -> int:
@@ -131,8 +129,8 @@ class _Analysis:
         return _within(self.sampled, shot)
 
     def motion_compared_in(self, shot: shots.Shot) -> NDArray[np.int64]:
-        """The frames of the shot compared for motion."""
-        return _within(self.motion_compared, shot)
+        """The frames of the shot compared for motion (no face found there)."""
+        return _within(self.motion.compared, shot)
 
 
 def _within(frames: list[int], shot: shots.Shot) -> NDArray[np.int64]:
@@ -172,8 +170,6 @@ def _analyse(
                     found_so_far.object_sampler.objects(frame.index, frame.bgr, bool(found))
                 )
             found_so_far.salience.note(frame, bool(found))
-            if not found:
-                found_so_far.motion_compared.append(frame.index)
         with clock.stage("saliency"):
             moving = found_so_far.motion.add(frame, compare=not found)
             if moving is not None:

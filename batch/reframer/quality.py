@@ -159,7 +159,7 @@ def retention(
         known = ~np.isnan(track.dense_raw[:, 0])
         if track.kind == "none" or not known.any():
             continue
-        boxes = track.dense_raw.copy()
+        boxes = track.dense_raw
         if source is not None:
             # A subject carried on past its last sighting can run past the picture's edge:
             # what is left in the picture is kept or not, and once nothing is, it has left.
