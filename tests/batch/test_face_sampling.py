@@ -255,3 +255,21 @@ def test_a_new_face_is_found_again_at_other_sizes_and_kept() -> None:
 
         assert len(found) == 1, side
         assert sampler.unconfirmed == 0
+
+
+def test_a_box_many_times_the_last_face_s_size_around_its_place_is_not_that_face() -> None:
+    # The astronaut's face where the coffee photograph's cup is, then a cut to the photograph:
+    # the detector takes the cup for a face 6x as large, centred near where the face was.
+    with_face = _frame("rocket", [(171, 106)])
+    photograph = _frame("coffee", [])
+    cup = detect_faces(1, photograph[0], SCALE, MIN_CONFIDENCE_NEAR)
+    assert cup
+    assert all(f.confidence < MIN_CONFIDENCE for f in cup)
+    sampler = FaceSampler(SCALE, full_search_every=1)
+
+    face, after_cut = _looks(sampler, [with_face, photograph])
+
+    assert len(face) == 1
+    (box,) = (f.box for f in face)
+    assert abs(box.cx - cup[0].box.cx) + abs(box.cy - cup[0].box.cy) < max(box.w, box.h)
+    assert after_cut == []
