@@ -310,14 +310,16 @@ def _stays_put(track: _Track) -> bool:
 
 def _subject_tracks(worthy: list[_Track], shorter: list[_Track]) -> list[_Track]:
     """The strongest worthy track, then, in order of strength, the tracks (shorter ones too)
-    that run while none of the chosen ones does: the subject changes only when the current
-    one is gone (it left the picture and someone, or it again, came in)."""
+    seen only while none of the chosen ones is: the subject changes only when the current
+    one is gone (it left the picture and someone, or it again, came in), and a track seen in
+    a gap of a chosen one is the subject where linking lost it (a face that jumped further
+    than a look's reach, then stood still: the chosen track linked across it)."""
     primary = max(worthy, key=lambda t: t.score)
     chosen = [primary]
     for track in sorted([*worthy, *shorter], key=lambda t: -t.score):
         first, last = track.sightings[0].frame, track.last.frame
-        if track is not primary and all(
-            last < c.sightings[0].frame or first > c.last.frame for c in chosen
+        if track is not primary and not any(
+            first <= seen.frame <= last for c in chosen for seen in c.sightings
         ):
             chosen.append(track)
     return chosen

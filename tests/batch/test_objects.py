@@ -376,6 +376,25 @@ def test_a_face_found_at_two_scales_on_one_frame_keeps_its_track() -> None:
     assert known[-1] >= 60
 
 
+def test_a_face_that_jumps_beyond_reach_and_stands_still_is_followed_where_it_stands() -> None:
+    # A face (the only one) jumps from x=400 to x=100 between two samples, further than a
+    # look's reach, stands there for five samples, then walks on from x=250: its old track,
+    # missing for those samples, takes it back. The crop must go where it stood, not slide
+    # from 400 to 250 across the samples that saw it elsewhere.
+    def face(frame: int, x: float) -> Face:
+        return Face(frame, Box(x, 60, 40, 50), 0.9)
+
+    faces = [face(frame, 400) for frame in range(0, 22, STEP)]
+    faces += [face(frame, 100) for frame in range(22, 32, STEP)]
+    faces += [face(frame, 250 - (frame - 32)) for frame in range(32, SHOT.end, STEP)]
+
+    track = _subject([], [], faces)
+
+    assert track.kind == "face"
+    for frame, x in ((10, 400), (22, 100), (26, 100), (30, 100), (50, 232)):
+        assert track.dense_raw[frame, 0] == pytest.approx(x, abs=2), frame
+
+
 def test_someone_framed_beside_the_subject_is_not_held_against_the_crop() -> None:
     # The speaker in front, found on every sample, and a face behind her found as often but
     # less sure: together they fit the crop, so the camera would show both; it must keep the
