@@ -90,6 +90,23 @@ def test_a_cut_between_two_dark_shots_of_one_palette_is_a_cut_but_a_small_step_i
     assert find_cuts(scores, skip, 23.976) == [98]
 
 
+def test_a_jump_cut_to_the_same_background_is_a_cut_but_a_subject_moving_or_starting_is_not() -> (
+    None
+):
+    # One part of the picture changes at once at frame 60 and holds (the subject jumped):
+    # hardly any change overall. A subject moving across frames 100-140 changes as much of a
+    # block on every frame; one starting to move at 160 too, from then on; at 185 a block
+    # changes once with almost nothing overall (a rabbit's leap in a real clip).
+    scores, skip, blocks = np.full(220, 0.004), np.full(220, 0.006), np.full(220, 0.01)
+    scores[60], skip[60], skip[61], blocks[60] = 0.05, 0.05, 0.05, 0.3
+    scores[100:140], skip[100:140], blocks[100:140] = 0.03, 0.05, 0.2
+    scores[160:180], skip[160:180], blocks[160:180] = 0.03, 0.05, 0.2
+    scores[185], skip[185], skip[186], blocks[185] = 0.012, 0.012, 0.012, 0.2
+
+    assert find_cuts(scores, skip, 25.0, blocks) == [60]
+    assert find_cuts(scores, skip, 25.0) == []  # the colours and the average layout alone
+
+
 def test_cuts_closer_than_a_camera_can_settle_keep_the_stronger() -> None:
     scores = np.full(100, 0.01)
     skip = np.full(100, 0.9)

@@ -64,6 +64,12 @@ CLIPS = {
             S("panel", 1.0, "swing", (-0.1, 0.5), (0.0, 0.5)),
         )),
     ), width=640, height=360, fps=25, seed=37),
+    # A jump cut: the next shot on the same background, another subject elsewhere (barely a
+    # change of colour or of the average layout).
+    "jump-cut": ClipSpec("jump-cut", "cuts", (
+        ShotSpec(1.5, "texture:gravel", (S("astronaut", 0.5, "still", (0.25, 0.5)),)),
+        ShotSpec(1.5, "texture:gravel", (S("motorcycle", 0.45, "still", (0.72, 0.5)),)),
+    ), width=640, height=360, fps=25, seed=38),
 }  # fmt: skip
 
 
@@ -117,6 +123,20 @@ def test_a_cut_between_two_angles_of_one_scene_is_found_and_the_crop_reaches_the
     assert scores.precision == 1.0
     assert scores.retention is not None
     assert scores.retention >= 0.9
+    assert abs(_claimed(manifest) - scores.retention) <= 0.05
+
+
+def test_a_jump_cut_to_the_same_background_is_found_and_each_shot_framed_still(scored) -> None:
+    # On the code before: one shot about the face, the motorcycle out of the crop (0.5).
+    _truth, scores, manifest, _naive = scored["jump-cut"]
+
+    assert scores.recall == 1.0
+    assert scores.precision == 1.0
+    assert [shot["subject"] for shot in manifest["shots"]] == ["face", "object"]
+    assert scores.retention is not None
+    assert scores.retention >= 0.9
+    # The motorcycle is wider than the crop: its box's jitter must not move the camera.
+    assert scores.still_move == 0.0
     assert abs(_claimed(manifest) - scores.retention) <= 0.05
 
 
