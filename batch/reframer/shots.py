@@ -3,7 +3,9 @@
 A cut is a frame that differs from the one before far more than its neighbours differ from
 theirs (so a fast pan is not a cut) and that does not snap back a frame later (so a flash is
 not a cut). The score is colour and layout, so two angles of one scene (same colours, other
-layout) are told apart.
+layout) are told apart. A jump cut (the next shot on the same background, the subject
+elsewhere) changes too little of either: it is one block of the layout changing at once,
+far more than at the frames either side and around.
 
 Fades and dissolves change every frame a little instead of one frame a lot: a run of frames
 that each change more than the shot around them (twin comparison, Zhang et al. 1993) whose
