@@ -130,6 +130,8 @@ class ShotDetector:
         self.fps = fps
         self._scores: list[float] = [0.0]
         self._skip_scores: list[float] = [0.0]
+        # The largest change of one block of the layout from the frame before (jump cuts).
+        self._block_changes: list[float] = [0.0]
         self._previous: list[tuple[FloatArray, FloatArray]] = []
         # Every frame's signature and layout, small (about 1 kB a frame), for the gradual
         # transitions found at the end.
@@ -151,6 +153,8 @@ class ShotDetector:
         self._previous = [*self._previous[-1:], current]
         self._signatures.append(current[0].astype(np.float32))
         self._layouts.append(current[1].astype(np.float32).ravel())
+        if len(self._layouts) > 1:
+            self._block_changes.append(float(np.abs(self._layouts[-1] - self._layouts[-2]).max()))
         self._indices.append(frame.index)
 
     def cuts(self) -> list[Cut]:
@@ -161,9 +165,7 @@ class ShotDetector:
             return []
         rate = self.fps * (fed - 1) / max(1, self._indices[-1] - self._indices[0])
         scores = np.array(self._scores)
-        layouts = np.array(self._layouts)
-        blocks = np.zeros(fed)
-        blocks[1:] = np.abs(np.diff(layouts, axis=0)).max(axis=1)
+        blocks = np.array(self._block_changes)
         hard = find_cuts(scores, np.array(self._skip_scores), rate, blocks)
         gradual = find_gradual(scores, self._signatures, self._layouts, rate)
         at = self._indices
@@ -218,13 +220,8 @@ def find_cuts(
         if score < MIN_CUT_SCORE:
             if blocks is None or not _jump_cut(scores, blocks, i, half_window):
                 continue
-        else:
-            around = np.concatenate(
-                (scores[max(1, i - half_window) : i], scores[i + 1 : i + 1 + half_window])
-            )
-            typical = float(np.median(around)) if around.size else 0.0
-            if score < CUT_CONTRAST * max(typical, 0.02):
-                continue
+        elif score < CUT_CONTRAST * max(_typical_around(scores, i, half_window), 0.02):
+            continue
         # A flash: the frame after looks like the frame before (entering it), or this frame
         # looks like the one before the last (leaving it).
         if i + 1 < n and skip_scores[i + 1] < 0.5 * score:
@@ -253,14 +250,20 @@ def _jump_cut(scores: FloatArray, blocks: FloatArray, i: int, half_window: int) 
     change = float(blocks[i])
     if change < JUMP_MIN_BLOCK_CHANGE or scores[i] < JUMP_MIN_SCORE:
         return False
-    around = np.concatenate(
-        (blocks[max(1, i - half_window) : i], blocks[i + 1 : i + 1 + half_window])
-    )
-    typical = float(np.median(around)) if around.size else 0.0
+    typical = _typical_around(blocks, i, half_window)
     beside = max(
         float(blocks[i - 1]) if i > 1 else 0.0, float(blocks[i + 1]) if i + 1 < len(blocks) else 0.0
     )
     return change >= JUMP_CONTRAST * max(typical, beside, 0.005)
+
+
+def _typical_around(values: FloatArray, i: int, half_window: int) -> float:
+    """The median of `values` over `half_window` frames on each side of frame i, without it
+    (and without frame 0, which has nothing before it)."""
+    around = np.concatenate(
+        (values[max(1, i - half_window) : i], values[i + 1 : i + 1 + half_window])
+    )
+    return float(np.median(around)) if around.size else 0.0
 
 
 def _rolling_median(values: FloatArray, half_window: int) -> FloatArray:

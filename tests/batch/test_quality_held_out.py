@@ -3,6 +3,8 @@ another, drawn across the suite's parts (jump cuts among them)."""
 
 from __future__ import annotations
 
+import itertools
+
 from bench.quality_clips import sprite
 from bench.quality_held_out import BACKGROUNDS, held_out
 
@@ -20,7 +22,7 @@ def test_held_out_clips_are_made_of_the_suite_s_parts_with_jump_cuts_among_them(
     jump_cuts = 0
     for clip in clips:
         assert 1 <= len(clip.shots) <= 3
-        for before, shot in zip(clip.shots, clip.shots[1:], strict=False):
+        for before, shot in itertools.pairwise(clip.shots):
             jump_cuts += before.background == shot.background
         for shot in clip.shots:
             assert shot.background in BACKGROUNDS
