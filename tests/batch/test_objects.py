@@ -275,6 +275,29 @@ def test_a_moving_subject_carries_on_past_samples_not_compared_for_motion() -> N
     assert known[-1] == 59
 
 
+def test_an_object_the_detector_stops_finding_is_carried_on_by_its_motion() -> None:
+    # A dog walking right, found on the detector's first five looks only, moving on (measured
+    # on a random clip: a cat the detector missed for its shot's last 2 s, the crop stopped
+    # where it was last found, 0.75 of the frames kept).
+    walker = _walking(20, 3.0)
+
+    track = _subject(_looks("dog", walker[:5]), _motion_over(walker))
+
+    assert track.kind == "object"
+    assert track.dense_raw[SHOT.end - 1, 0] == pytest.approx(walker[-1].x, abs=1)
+
+
+def test_a_thing_of_another_size_moving_on_from_an_object_does_not_carry_it() -> None:
+    walker = _walking(20, 3.0)
+    # From the middle of where the dog was last found a small ball rolls on: not the dog.
+    ball = [Box(b.cx - 10, b.cy - 10, 20, 20) for b in walker[4:9]]
+
+    track = _subject(_looks("dog", walker[:5]), _motion_over(walker[:5] + ball))
+
+    assert track.kind == "object"
+    assert np.isnan(track.dense_raw[SHOT.end - 1, 0])
+
+
 def test_a_single_sighting_is_no_subject_and_a_face_outranks_a_person() -> None:
     walker = _walking(40, 4.0)
     once = _looks("person", walker[:1])
