@@ -107,6 +107,21 @@ def test_a_jump_cut_to_the_same_background_is_a_cut_but_a_subject_moving_or_star
     assert find_cuts(scores, skip, 25.0) == []  # the colours and the average layout alone
 
 
+def test_a_small_change_that_steps_and_holds_is_a_cut_but_one_that_fades_back_is_not() -> None:
+    # `held`: how much the picture half a second later differs from the one before the
+    # frame. At 60 the picture changes by 0.1 at once and holds (two textures of one
+    # colour); at 120 as much, but it comes back (a compression change); across 160-180 a
+    # subject moves fast, 0.1 on every frame; at 200 a change too small to tell.
+    scores, skip, held = np.full(240, 0.004), np.full(240, 0.006), np.zeros(240)
+    scores[60], skip[60], skip[61], held[60] = 0.1, 0.1, 0.1, 0.1
+    scores[120], skip[120], skip[121], held[120] = 0.1, 0.1, 0.1, 0.07
+    scores[160:180], skip[160:180], held[160:180] = 0.1, 0.2, 0.3
+    scores[200], skip[200], skip[201], held[200] = 0.05, 0.05, 0.05, 0.05
+
+    assert find_cuts(scores, skip, 25.0, held=held) == [60]
+    assert find_cuts(scores, skip, 25.0) == []  # a cut must change more
+
+
 def test_cuts_closer_than_a_camera_can_settle_keep_the_stronger() -> None:
     scores = np.full(100, 0.01)
     skip = np.full(100, 0.9)

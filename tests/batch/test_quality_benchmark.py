@@ -70,6 +70,12 @@ CLIPS = {
         ShotSpec(1.5, "texture:gravel", (S("astronaut", 0.5, "still", (0.25, 0.5)),)),
         ShotSpec(1.5, "texture:gravel", (S("motorcycle", 0.45, "still", (0.72, 0.5)),)),
     ), width=640, height=360, fps=25, seed=38),
+    # A cut between two textures of like colours (a change of 0.175, under the 0.2 a cut
+    # must pass), the next shot's subject moving at once (not a jump cut's lone step).
+    "quiet-cut": ClipSpec("quiet-cut", "cuts", (
+        ShotSpec(1.5, "texture:grass", (S("ball", 0.22, "still", (0.25, 0.47)),)),
+        ShotSpec(1.5, "texture:brick", (S("lfw0", 0.54, "stop_go", (0.15, 0.48), (0.75, 0.53)),)),
+    ), width=640, height=360, fps=25, seed=39),
 }  # fmt: skip
 
 
@@ -137,6 +143,19 @@ def test_a_jump_cut_to_the_same_background_is_found_and_each_shot_framed_still(s
     assert scores.retention >= 0.9
     # The motorcycle is wider than the crop: its box's jitter must not move the camera.
     assert scores.still_move == 0.0
+    assert abs(_claimed(manifest) - scores.retention) <= 0.05
+
+
+def test_a_cut_between_two_like_textures_is_found_and_each_shot_keeps_its_subject(scored) -> None:
+    # On the code before: one shot about the face, the ball's shot framed on the face's
+    # later path.
+    _truth, scores, manifest, _naive = scored["quiet-cut"]
+
+    assert scores.recall == 1.0
+    assert scores.precision == 1.0
+    assert [shot["start_frame"] for shot in manifest["shots"]] == [0, 38]
+    assert scores.retention is not None
+    assert scores.retention >= 0.9
     assert abs(_claimed(manifest) - scores.retention) <= 0.05
 
 
