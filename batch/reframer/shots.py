@@ -66,10 +66,11 @@ QUIET_CUT_CONTRAST = 5.0
 QUIET_CUT_STEP = 3.0
 # ...and holds: the picture half a second later still differs from the one before the cut by
 # this share of the change. Measured on every frame changing 0.06-0.2 of the generated suite,
-# the real clips and their 4 later starts and 210 random clips (seeds 3-9): the 30 cuts there
+# the real clips and their 4 later starts and 210 random clips (seeds 3-9): the 29 cuts there
 # have a contrast of 7.2-33, a step of 4.2-32 and hold 0.99-1.18; no other frame has all
 # three (the closest: a noisy flat picture whose compression changed, contrast 11, step 12,
-# holding 0.75; and a real clip's last frames, where no cut is taken).
+# holding 0.75; and an exposure change 4 frames before a real clip's end, with no half
+# second after it).
 QUIET_CUT_HOLDS = 0.9
 # Shots shorter than this are merged: a camera cannot settle in less...
 MIN_SHOT_SECONDS = 0.4
