@@ -132,6 +132,13 @@ def _tiny(luma: NDArray[np.uint8]) -> FloatArray:
     return np.asarray(blocks.mean(axis=(1, 3)), dtype=np.float64) / 255.0
 
 
+def _described(
+    signatures: list[NDArray[np.float32]], layouts: list[NDArray[np.float32]], i: int
+) -> tuple[FloatArray, FloatArray]:
+    """Frame i's signature and layout as kept (float32), back in the form `_distance` takes."""
+    return signatures[i].astype(np.float64), layouts[i].astype(np.float64)
+
+
 def _distance(a: tuple[FloatArray, FloatArray], b: tuple[FloatArray, FloatArray]) -> float:
     # Histogram distance: 0.5 * L1 per plane, averaged over the three planes.
     histogram = float(np.abs(a[0] - b[0]).sum()) / 6.0
@@ -200,19 +207,13 @@ class ShotDetector:
         end, which came out as a cut)."""
         held = np.zeros(len(scores))
         later = max(1, round(rate / 2))
-        for i in np.flatnonzero(scores >= QUIET_CUT_MIN_SCORE):
+        for i in np.flatnonzero(scores >= QUIET_CUT_MIN_SCORE).tolist():
             before, after = i - 1, i + later
             if before < 0 or after >= len(self._signatures):
                 continue
             held[i] = _distance(
-                (
-                    self._signatures[before].astype(np.float64),
-                    self._layouts[before].astype(np.float64),
-                ),
-                (
-                    self._signatures[after].astype(np.float64),
-                    self._layouts[after].astype(np.float64),
-                ),
+                _described(self._signatures, self._layouts, before),
+                _described(self._signatures, self._layouts, after),
             )
         return held
 
@@ -296,12 +297,9 @@ def _quiet_cut(scores: FloatArray, held: FloatArray, i: int, half_window: int) -
     score = float(scores[i])
     if score < QUIET_CUT_MIN_SCORE:
         return False
-    beside = max(
-        float(scores[i - 1]) if i > 1 else 0.0, float(scores[i + 1]) if i + 1 < len(scores) else 0.0
-    )
     return (
         score >= QUIET_CUT_CONTRAST * max(_typical_around(scores, i, half_window), 0.005)
-        and score >= QUIET_CUT_STEP * max(beside, 0.005)
+        and score >= QUIET_CUT_STEP * max(_beside(scores, i), 0.005)
         and float(held[i]) >= QUIET_CUT_HOLDS * score
     )
 
@@ -314,10 +312,15 @@ def _jump_cut(scores: FloatArray, blocks: FloatArray, i: int, half_window: int) 
     if change < JUMP_MIN_BLOCK_CHANGE or scores[i] < JUMP_MIN_SCORE:
         return False
     typical = _typical_around(blocks, i, half_window)
-    beside = max(
-        float(blocks[i - 1]) if i > 1 else 0.0, float(blocks[i + 1]) if i + 1 < len(blocks) else 0.0
-    )
-    return change >= JUMP_CONTRAST * max(typical, beside, 0.005)
+    return change >= JUMP_CONTRAST * max(typical, _beside(blocks, i), 0.005)
+
+
+def _beside(values: FloatArray, i: int) -> float:
+    """The larger of `values` at the frames either side of frame i (frame 0 has nothing
+    before it and counts as 0)."""
+    before = float(values[i - 1]) if i > 1 else 0.0
+    after = float(values[i + 1]) if i + 1 < len(values) else 0.0
+    return max(before, after)
 
 
 def _typical_around(values: FloatArray, i: int, half_window: int) -> float:
@@ -370,8 +373,8 @@ def find_gradual(
         if not GRADUAL_MIN_FRAMES <= end - first <= longest:
             continue
         before, after = first - 1, end - 1
-        a = (signatures[before].astype(np.float64), layouts[before].astype(np.float64))
-        b = (signatures[after].astype(np.float64), layouts[after].astype(np.float64))
+        a = _described(signatures, layouts, before)
+        b = _described(signatures, layouts, after)
         if _distance(a, b) >= MIN_CUT_SCORE and _is_transition(layouts, before, after):
             found.append(int(first + end) // 2)
     return found
