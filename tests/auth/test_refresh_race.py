@@ -18,7 +18,9 @@ WAIT_FOR_LOCK_SECONDS = 10.0
 
 
 async def _wait_until_a_query_waits_on_a_lock(settings: Settings) -> None:
-    engine = create_async_engine(settings.database_url)
+    # Autocommit: pg_stat_activity holds still within a transaction, so each poll is its own;
+    # in one long transaction a first poll before the refresh's update would be seen forever.
+    engine = create_async_engine(settings.database_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
             deadline = asyncio.get_running_loop().time() + WAIT_FOR_LOCK_SECONDS
