@@ -418,6 +418,39 @@ def test_a_face_that_jumps_beyond_reach_and_stands_still_is_followed_where_it_st
         assert track.dense_raw[frame, 0] == pytest.approx(x, abs=2), frame
 
 
+def test_a_face_whose_later_sightings_linking_gave_to_another_track_is_followed_there() -> None:
+    # The subject walks left and turns at frame 48, unseen for three samples; a still pattern
+    # found as a weaker face stood at x=240 while she walked. Where she is seen again, walking
+    # back, she is nearer that pattern's place than where her own path was heading, so
+    # linking gives her later sightings to its track. The crop must follow her there.
+    def subject_x(frame: int) -> float:
+        return 300 - 4 * frame if frame <= 48 else 100 + 6 * (frame - 48)
+
+    faces = [Face(frame, Box(subject_x(frame), 60, 40, 50), 0.9) for frame in range(0, 50, STEP)]
+    faces += [Face(frame, Box(subject_x(frame), 60, 40, 50), 0.9) for frame in range(56, 80, STEP)]
+    faces += [Face(frame, Box(240, 70, 30, 36), 0.5) for frame in range(20, 38, STEP)]
+
+    track = _subject([], [], faces)
+
+    assert track.kind == "face"
+    for frame in (10, 40, 60, 70, 78):
+        assert track.dense_raw[frame, 0] == pytest.approx(subject_x(frame), abs=2), frame
+
+
+def test_another_kind_of_thing_seen_beside_the_subject_does_not_take_over_when_it_leaves() -> None:
+    # A walker crosses (the subject) while a bicycle stands at the right of the picture, seen
+    # on every look; the walker's last look is at frame 32. The bicycle was there all along,
+    # another thing: the crop must not go to it once the walker is gone.
+    walker = _looks("person", _walking(20, 2.0)[:5], 0.9)
+    bicycle = _looks("bicycle", [Box(400, 150, 60, 60)] * 10, 0.5)
+
+    track = _subject(walker + bicycle, [])
+
+    assert track.kind == "object"
+    assert track.dense_raw[32, 0] == pytest.approx(20 + 2.0 * 32, abs=2)
+    assert not np.any(np.isclose(track.dense_raw[:, 0], 400, atol=10))
+
+
 def test_someone_framed_beside_the_subject_is_not_held_against_the_crop() -> None:
     # The speaker in front, found on every sample, and a face behind her found as often but
     # less sure: together they fit the crop, so the camera would show both; it must keep the
