@@ -334,11 +334,8 @@ def _subject_tracks(worthy: list[_Track], shorter: list[_Track]) -> list[_Track]
         if len(runs) == 1 and len(runs[0]) == len(track.sightings):
             chosen.append(track)
         elif _kind(track) == _kind(primary):
-            chosen.extend(
-                replace(track, sightings=run)
-                for run in runs
-                if sum(1 for seen in run if seen.detected_at is None) >= MIN_LOOKS
-            )
+            parts = (replace(track, sightings=run) for run in runs)
+            chosen.extend(part for part in parts if part.looks >= MIN_LOOKS)
     return chosen
 
 
