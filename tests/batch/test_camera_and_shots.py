@@ -13,8 +13,9 @@ from batch.reframer.camera import (
     plan_shot,
     slowest_pan,
 )
+from batch.reframer.decode import AnalysisFrame
 from batch.reframer.geometry import OutputSpec, crop_window
-from batch.reframer.shots import Shot, find_cuts
+from batch.reframer.shots import Shot, ShotDetector, find_cuts, unmoved_changes
 from batch.reframer.tracking import SubjectTrack, smooth_boxes
 
 
@@ -105,6 +106,45 @@ def test_a_jump_cut_to_the_same_background_is_a_cut_but_a_subject_moving_or_star
 
     assert find_cuts(scores, skip, 25.0, blocks) == [60]
     assert find_cuts(scores, skip, 25.0) == []  # the colours and the average layout alone
+
+
+def _square_at(index: int, left: int) -> AnalysisFrame:
+    """A bright 48-pixel square `left` pixels in on a flat grey picture of 16 x 9 blocks."""
+    luma = np.full((216, 384), 60, np.uint8)
+    luma[84:132, left : left + 48] = 200
+    chroma = np.full((108, 192), 128, np.uint8)
+    return AnalysisFrame(index, index / 25, luma, chroma, chroma, None)
+
+
+def _cuts_of(lefts: list[int]) -> list[int]:
+    detector = ShotDetector(25.0)
+    for index, left in enumerate(lefts):
+        detector.add(_square_at(index, left))
+    return [cut.frame for cut in detector.cuts()]
+
+
+def test_a_jump_cut_against_a_subject_moving_fast_before_and_after_is_a_cut() -> None:
+    # Half a block a frame, right across the picture, then from the left again at frame 30:
+    # its blocks change by half as much on every frame as at the jump (the block rule's
+    # contrast is 2, under its 3.5), but the jump changes the picture where nothing moved the
+    # frame before and leaves a place where nothing moves the frame after.
+    moving = [10 * i for i in range(30)]
+    jumped = moving + [20 + 10 * i for i in range(30)]
+    # The same speed, turning back at the picture's edge: no cut.
+    swinging = moving + [290 - 10 * i for i in range(30)]
+
+    assert _cuts_of(jumped) == [30]
+    assert _cuts_of(swinging) == []
+    # The picture's layout: the mean of each 24-pixel block.
+    layouts = [
+        (_square_at(i, left).luma.reshape(9, 24, 16, 24).mean(axis=(1, 3)) / 255)
+        .astype(np.float32)
+        .ravel()
+        for i, left in enumerate(jumped)
+    ]
+    unmoved = unmoved_changes(layouts, (9, 16))
+    assert unmoved[30] > 0.7
+    assert np.delete(unmoved, 30).max() < 0.1  # a square moving on is found beside its place
 
 
 def test_a_small_change_that_steps_and_holds_is_a_cut_but_one_that_fades_back_is_not() -> None:
