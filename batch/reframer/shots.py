@@ -6,11 +6,11 @@ not a cut). The score is colour and layout, so two angles of one scene (same col
 layout) are told apart. A jump cut (the next shot on the same background, the subject
 elsewhere) changes too little of either: it is one block of the layout changing at once,
 far more than at the frames either side and around, or, against a subject moving before and
-after, change where nothing moved the frame before that stops where nothing moves the frame
-after (a subject moving is found a block or two from where it moved; one that jumps is not).
-A cut between two like pictures (two textures of one colour) changes less than a cut must,
-but all at once and for good: a step far above the frames around and either side that still
-holds half a second later.
+after, blocks changing far more than any block near them changed the frame before or changes
+the frame after (a subject moving changes each block about as much as those a block or two
+away did and will; one that jumps does not). A cut between two like pictures (two textures
+of one colour) changes less than a cut must, but all at once and for good: a step far above
+the frames around and either side that still holds half a second later.
 
 Fades and dissolves change every frame a little instead of one frame a lot: a run of frames
 that each change more than the shot around them (twin comparison, Zhang et al. 1993) whose
@@ -60,22 +60,23 @@ JUMP_CONTRAST = 3.5
 # later starts nothing else has all three: the closest, the rabbit of Big Buck Bunny leaping
 # (a contrast of 3.6, 0.012 overall) and carphone's passenger turning (3.3, a block 0.09).
 JUMP_MIN_SCORE = 0.018
-# Those 3, and their like on later seeds, change the layout where nothing moved within this
-# many blocks the frame before and nothing moves the frame after (a subject moving on is found
-# there: the fastest on the suite and the random clips move 1-2 blocks between the frames fed)...
-MOVED_REACH_BLOCKS = 2
-# ...each block by more than this (0-1, below is noise and compression)...
-MOVED_MIN_BLOCK_CHANGE = 0.02
-# ...by this much in all (the sum over the blocks: the smaller of the change that appears and
-# the change that goes), this many times that at the frames either side and around, with the
-# overall change this many times that around. Measured on the shot detector fed as the
-# pipeline feeds it: of the 11 jump cuts of seeds 12-16 the other rules missed, 4 have 0.9-1.9
-# (7 have 0.14-0.63: a small or still subject on one side); on every other frame of 540
-# random clips (seeds 3-20), the suite, the real clips and their later starts the most with
-# both contrasts is 0.64 (a face stopping and going). At 0.7, 9 more of the 446 cuts of seeds
-# 3-20 are found and nothing else; at 0.45, 15 more and 3 false cuts.
-JUMP_MIN_UNMOVED = 0.7
-JUMP_UNMOVED_CONTRAST = 4.0
+# Those 3, and their like on later seeds, change blocks of the layout far more than any block
+# within this many changed the frame before (where the subject lands) or changes the frame
+# after (where it left); a subject moving on is found that near (the fastest on the suite and
+# the random clips move 1-2 blocks between the frames fed)...
+MOTION_REACH_BLOCKS = 2
+# ...by more than this a block (0-1, below is noise and compression)...
+UNEXPLAINED_MIN_BLOCK_CHANGE = 0.02
+# ...by this much in all (the sum over the blocks, the smaller of the two: against the frame
+# before and against the frame after), this many times that at the frames either side and
+# around, with the overall change this many times that around. Measured on the shot detector fed
+# as the pipeline feeds it: of the 11 jump cuts of seeds 12-16 the other rules missed, 4 have
+# 0.9-1.9 (7 have 0.14-0.63: a small or still subject on one side); on every other frame of 540
+# random clips (seeds 3-20), the suite, the real clips and their later starts the most with both
+# contrasts is 0.64 (a face stopping and going). At 0.7, 9 more of the 446 cuts of seeds 3-20
+# are found and nothing else; at 0.45, 15 more and 3 false cuts.
+JUMP_MIN_UNEXPLAINED = 0.7
+JUMP_UNEXPLAINED_CONTRAST = 4.0
 JUMP_SCORE_CONTRAST = 3.0
 # Below MIN_CUT_SCORE a cut between two like pictures (two textures of one colour, the next
 # shot's picture of the same room) is one that changes at least this much (0-1)...
@@ -213,8 +214,8 @@ class ShotDetector:
         scores = np.array(self._scores)
         blocks = np.array(self._block_changes)
         held = self._held_changes(scores, rate)
-        unmoved = unmoved_changes(self._layouts, self._grid)
-        hard = find_cuts(scores, np.array(self._skip_scores), rate, blocks, held, unmoved)
+        unexplained = unexplained_changes(self._layouts, self._grid)
+        hard = find_cuts(scores, np.array(self._skip_scores), rate, blocks, held, unexplained)
         gradual = find_gradual(scores, self._signatures, self._layouts, rate)
         at = self._indices
         # A gradual transition's middle is a frame inside it, never one to pinpoint.
@@ -272,14 +273,15 @@ def find_cuts(
     fps: float,
     blocks: FloatArray | None = None,
     held: FloatArray | None = None,
-    unmoved: FloatArray | None = None,
+    unexplained: FloatArray | None = None,
 ) -> list[int]:
     """Frame indices that start a new shot.
 
     `scores[i]` is the change from frame i-1 to i; `skip_scores[i]` the change from i-2 to i,
     which tells a flash (one odd frame) from a cut; `blocks[i]`, the largest change of one
-    block of the layout from frame i-1 to i, and `unmoved[i]` (`unmoved_changes`) find jump
-    cuts; `held[i]`, the change from frame i-1 to half a second after i, finds quiet cuts.
+    block of the layout from frame i-1 to i, and `unexplained[i]` (`unexplained_changes`)
+    find jump cuts; `held[i]`, the change from frame i-1 to half a second after i, finds
+    quiet cuts.
     """
     n = len(scores)
     if n < 2:
@@ -291,7 +293,7 @@ def find_cuts(
         if score < MIN_CUT_SCORE:
             quiet = held is not None and _quiet_cut(scores, held, i, half_window)
             jump = blocks is not None and _jump_cut(scores, blocks, i, half_window)
-            if not (quiet or jump or _jump_past_motion(scores, unmoved, i, half_window)):
+            if not (quiet or jump or _jump_past_motion(scores, unexplained, i, half_window)):
                 continue
         elif score < CUT_CONTRAST * max(_typical_around(scores, i, half_window), 0.02):
             continue
@@ -341,39 +343,39 @@ def _jump_cut(scores: FloatArray, blocks: FloatArray, i: int, half_window: int) 
 
 
 def _jump_past_motion(
-    scores: FloatArray, unmoved: FloatArray | None, i: int, half_window: int
+    scores: FloatArray, unexplained: FloatArray | None, i: int, half_window: int
 ) -> bool:
     """Whether frame i is a jump cut against a subject moving before and after: much change
-    where nothing moved the frame before and stops where nothing moves the frame after, far
-    more than at the frames either side and around, while the picture changes more than
-    around."""
-    if unmoved is None or unmoved[i] < JUMP_MIN_UNMOVED:
+    that motion nearby does not explain (`unexplained_changes`), far more than at the frames
+    either side and around, while the picture changes more than around."""
+    if unexplained is None or unexplained[i] < JUMP_MIN_UNEXPLAINED:
         return False
-    typical = max(_typical_around(unmoved, i, half_window), _beside(unmoved, i), 0.01)
+    typical = max(_typical_around(unexplained, i, half_window), _beside(unexplained, i), 0.01)
     return bool(
-        unmoved[i] >= JUMP_UNMOVED_CONTRAST * typical
+        unexplained[i] >= JUMP_UNEXPLAINED_CONTRAST * typical
         and scores[i] >= JUMP_SCORE_CONTRAST * max(_typical_around(scores, i, half_window), 0.002)
     )
 
 
-def unmoved_changes(layouts: list[NDArray[np.float32]], grid: tuple[int, int]) -> FloatArray:
-    """Per frame fed, how much of its layout's change (`layouts`: one flattened `grid` of
-    blocks a frame) lies where nothing changed within MOVED_REACH_BLOCKS the frame before, or
-    where nothing changes within them the frame after, whichever is less (0 for the first
-    and last frames). A subject moving changes the layout a block or two from where it
-    changed the frame before and will the frame after; one that jumps changes it where
-    nothing moved and leaves a place where nothing moves next. One frame at a time: an hour
-    of video is 100,000 layouts."""
+def unexplained_changes(layouts: list[NDArray[np.float32]], grid: tuple[int, int]) -> FloatArray:
+    """Per frame fed, how far its blocks change beyond the largest change within
+    MOTION_REACH_BLOCKS of them the frame before, summed over the blocks where that exceeds
+    UNEXPLAINED_MIN_BLOCK_CHANGE, and the same against the frame after: the smaller of the two
+    (0 for the first and last frames; `layouts`: one flattened `grid` of blocks a frame). A
+    subject moving changes each block about as much as those a block or two away changed the
+    frame before and will the frame after; one that jumps changes the blocks where it lands
+    far more than anything near them changed before, and those it left far more than anything
+    near them changes after. One frame at a time: an hour of video is 100,000 layouts."""
     n = len(layouts)
-    unmoved = np.zeros(n)
+    unexplained = np.zeros(n)
     if n < 3:
-        return unmoved
+        return unexplained
 
     def change_into(k: int) -> NDArray[np.float32]:
         return np.asarray(np.abs(layouts[k] - layouts[k - 1]), np.float32).reshape(grid)
 
     # cv2.dilate with this kernel is a running maximum over the square around each block.
-    side = 2 * MOVED_REACH_BLOCKS + 1
+    side = 2 * MOTION_REACH_BLOCKS + 1
     kernel = np.ones((side, side), np.uint8)
     change = change_into(1)
     reach_before = np.zeros_like(change)
@@ -381,13 +383,13 @@ def unmoved_changes(layouts: list[NDArray[np.float32]], grid: tuple[int, int]) -
         after = change_into(i + 1)
         appears = change - reach_before
         goes = change - cv2.dilate(after, kernel)
-        unmoved[i] = min(
-            float(appears[appears > MOVED_MIN_BLOCK_CHANGE].sum()),
-            float(goes[goes > MOVED_MIN_BLOCK_CHANGE].sum()),
+        unexplained[i] = min(
+            float(appears[appears > UNEXPLAINED_MIN_BLOCK_CHANGE].sum()),
+            float(goes[goes > UNEXPLAINED_MIN_BLOCK_CHANGE].sum()),
         )
         reach_before = np.asarray(cv2.dilate(change, kernel), np.float32)
         change = after
-    return unmoved
+    return unexplained
 
 
 def _beside(values: FloatArray, i: int) -> float:

@@ -15,7 +15,7 @@ from batch.reframer.camera import (
 )
 from batch.reframer.decode import AnalysisFrame
 from batch.reframer.geometry import OutputSpec, crop_window
-from batch.reframer.shots import Shot, ShotDetector, find_cuts, unmoved_changes
+from batch.reframer.shots import Shot, ShotDetector, find_cuts, unexplained_changes
 from batch.reframer.tracking import SubjectTrack, smooth_boxes
 
 
@@ -126,8 +126,8 @@ def _cuts_of(lefts: list[int]) -> list[int]:
 def test_a_jump_cut_against_a_subject_moving_fast_before_and_after_is_a_cut() -> None:
     # Half a block a frame, right across the picture, then from the left again at frame 30:
     # its blocks change by half as much on every frame as at the jump (the block rule's
-    # contrast is 2, under its 3.5), but the jump changes the picture where nothing moved the
-    # frame before and leaves a place where nothing moves the frame after.
+    # contrast is 2, under its 3.5), but the jump changes blocks far more than any block near
+    # them changed the frame before (where it lands) or changes the frame after (where it left).
     moving = [10 * i for i in range(30)]
     jumped = moving + [20 + 10 * i for i in range(30)]
     # The same speed, turning back at the picture's edge: no cut.
@@ -142,9 +142,9 @@ def test_a_jump_cut_against_a_subject_moving_fast_before_and_after_is_a_cut() ->
         .ravel()
         for i, left in enumerate(jumped)
     ]
-    unmoved = unmoved_changes(layouts, (9, 16))
-    assert unmoved[30] > 0.7
-    assert np.delete(unmoved, 30).max() < 0.1  # a square moving on is found beside its place
+    unexplained = unexplained_changes(layouts, (9, 16))
+    assert unexplained[30] > 0.7
+    assert np.delete(unexplained, 30).max() < 0.1  # a square moving on is found beside its place
 
 
 def test_a_small_change_that_steps_and_holds_is_a_cut_but_one_that_fades_back_is_not() -> None:
