@@ -124,10 +124,11 @@ def _cuts_of(lefts: list[int]) -> list[int]:
 
 
 def test_a_jump_cut_against_a_subject_moving_fast_before_and_after_is_a_cut() -> None:
-    # Half a block a frame, right across the picture, then from the left again at frame 30:
-    # its blocks change by half as much on every frame as at the jump (the block rule's
-    # contrast is 2, under its 3.5), but the jump changes blocks far more than any block near
-    # them changed the frame before (where it lands) or changes the frame after (where it left).
+    # 10 pixels a frame (0.4 of a block), right across the picture, then from the left again
+    # at frame 30: its blocks change on every frame by 0.4 of what they do at the jump (the
+    # block rule's contrast is 2.4, under its 3.5), but the jump changes blocks far more than
+    # any block near them changed the frame before (where it lands) or changes the frame after
+    # (where it left).
     moving = [10 * i for i in range(30)]
     jumped = moving + [20 + 10 * i for i in range(30)]
     # The same speed, turning back at the picture's edge: no cut.
