@@ -377,18 +377,24 @@ def unexplained_changes(layouts: list[NDArray[np.float32]], grid: tuple[int, int
     # cv2.dilate with this kernel is a running maximum over the square around each block.
     side = 2 * MOTION_REACH_BLOCKS + 1
     kernel = np.ones((side, side), np.uint8)
+
+    def reach(change: NDArray[np.float32]) -> NDArray[np.float32]:
+        return np.asarray(cv2.dilate(change, kernel), np.float32)
+
+    # Each change is spread once: it is the frame after for one frame, then the frame before
+    # for the next.
     change = change_into(1)
-    reach_before = np.zeros_like(change)
+    reach_before, reach_now = np.zeros_like(change), reach(change)
     for i in range(1, n - 1):
         after = change_into(i + 1)
+        reach_after = reach(after)
         appears = change - reach_before
-        goes = change - cv2.dilate(after, kernel)
+        goes = change - reach_after
         unexplained[i] = min(
             float(appears[appears > UNEXPLAINED_MIN_BLOCK_CHANGE].sum()),
             float(goes[goes > UNEXPLAINED_MIN_BLOCK_CHANGE].sum()),
         )
-        reach_before = np.asarray(cv2.dilate(change, kernel), np.float32)
-        change = after
+        change, reach_before, reach_now = after, reach_now, reach_after
     return unexplained
 
 
