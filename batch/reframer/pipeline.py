@@ -127,13 +127,15 @@ class _Analysis:
         return frame.passed_over()
 
     def measures_motion(self, found: list[Face]) -> bool:
-        """Whether a sample's motion is measured: where no face was found, and where faces
-        were found on fewer samples in a row than a face track needs to carry a shot
+        """Whether a sample's motion is measured (called once a sample, in order: it counts
+        the run of samples with faces): where no face was found, and where faces were found
+        on fewer samples in a row than a face track needs to carry a shot
         (`tracking.MIN_LOOKS`): a face seen once or twice, a passer-by or a texture, leaves
         the shot to what moves (measured: a thrower's face showing at the picture's edge on
         the last two samples of his ball's shot left the ball's last bounce unmeasured, and
-        the crop kept it on 0.890 of the frames; 0.993 measured). Most of motion's cost is
-        saved on shots about faces: 0.7 s of CPU on the 30 s 1080p bench clip."""
+        the crop kept it on 0.890 of the frames; 0.993 with those measured). Most of
+        motion's cost is saved on shots about faces: 0.7 s of CPU on the 30 s 1080p bench
+        clip."""
         self._faces_in_a_row = self._faces_in_a_row + 1 if found else 0
         return self._faces_in_a_row < tracking.MIN_LOOKS
 
