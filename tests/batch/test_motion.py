@@ -60,13 +60,15 @@ def test_a_still_picture_has_no_moving_subject() -> None:
     assert moving_region(_picture(10, 100), _picture(10, 100)) is None
 
 
-def _still_photo_with_ball(x: int, rng: np.random.Generator) -> np.ndarray:
+def _still_photo_with_ball(
+    x: int, rng: np.random.Generator, y: int = 120, radius: int = 5
+) -> np.ndarray:
     """A photograph with sharp edges seen by a camera on a tripod, a small bright ball at `x`,
     and sensor noise of its own in every picture, blurred as the detector blurs every picture
     before comparing (motion._prepared)."""
     picture = cv2.resize(data.camera(), (240, 192), interpolation=cv2.INTER_AREA)
     picture = picture.astype(np.float32)
-    cv2.circle(picture, (x, 120), 5, 250.0, -1)
+    cv2.circle(picture, (x, y), radius, 250.0, -1)
     noisy = np.clip(picture + rng.normal(0.0, 4.0, picture.shape), 0, 255).astype(np.float32)
     return np.asarray(cv2.GaussianBlur(noisy, (5, 5), 1.0), dtype=np.uint8)
 
@@ -160,13 +162,10 @@ def test_an_outline_flickering_beside_what_moves_inside_is_left_out_of_it() -> N
     assert found.inside[0] >= 170
 
 
-def _ball_bouncing(x: int, y: int, rng: np.random.Generator) -> np.ndarray:
-    """The still photograph with a small bright ball at (x, y), near its bottom edge."""
-    picture = cv2.resize(data.camera(), (240, 192), interpolation=cv2.INTER_AREA)
-    picture = picture.astype(np.float32)
-    cv2.circle(picture, (x, y), 7, 250.0, -1)
-    noisy = np.clip(picture + rng.normal(0.0, 4.0, picture.shape), 0, 255).astype(np.float32)
-    return np.asarray(cv2.GaussianBlur(noisy, (5, 5), 1.0), dtype=np.uint8)
+def _ball_passing(heights: tuple[int, int, int], rng: np.random.Generator) -> list[np.ndarray]:
+    """Three pictures of the still photograph with a ball moving 12 pixels right each time,
+    at these heights (the picture is 192 high)."""
+    return [_still_photo_with_ball(150 + 12 * i, rng, y=y, radius=7) for i, y in enumerate(heights)]
 
 
 def test_a_ball_back_inside_after_bouncing_off_the_edge_is_not_cut_by_it() -> None:
@@ -174,12 +173,7 @@ def test_a_ball_back_inside_after_bouncing_off_the_edge_is_not_cut_by_it() -> No
     # pixels it left at the edge and the ball itself made one thing, counted as cut by the
     # edge, and the crop let the ball roll out of it (0.890 of the frames kept; 0.993 once
     # where it only was is told from where it is).
-    rng = np.random.default_rng(2)
-    earlier, previous, current = (
-        _ball_bouncing(150, 170, rng),
-        _ball_bouncing(162, 189, rng),
-        _ball_bouncing(174, 174, rng),
-    )
+    earlier, previous, current = _ball_passing((170, 189, 174), np.random.default_rng(2))
 
     without_earlier = moving_region(previous, current)
     found = moving_region(previous, current, earlier=earlier)
@@ -195,12 +189,7 @@ def test_a_ball_back_inside_after_bouncing_off_the_edge_is_not_cut_by_it() -> No
 
 
 def test_a_ball_going_out_over_the_edge_is_cut_by_it() -> None:
-    rng = np.random.default_rng(2)
-    earlier, previous, current = (
-        _ball_bouncing(150, 160, rng),
-        _ball_bouncing(162, 174, rng),
-        _ball_bouncing(174, 189, rng),
-    )
+    earlier, previous, current = _ball_passing((160, 174, 189), np.random.default_rng(2))
 
     found = moving_region(previous, current, earlier=earlier)
 
