@@ -172,7 +172,8 @@ def test_a_ball_back_inside_after_bouncing_off_the_edge_is_not_cut_by_it() -> No
     # Measured on real footage (a thrown ball bouncing off the picture's bottom edge): the
     # pixels it left at the edge and the ball itself made one thing, counted as cut by the
     # edge, and the crop let the ball roll out of it (0.890 of the frames kept; 0.993 once
-    # where it only was is told from where it is).
+    # where it only was is told from where it is, and motion measured where the thrower's
+    # face showed).
     earlier, previous, current = _ball_passing((170, 189, 174), np.random.default_rng(2))
 
     without_earlier = moving_region(previous, current)
