@@ -15,7 +15,7 @@ from batch.reframer.camera import (
 )
 from batch.reframer.decode import AnalysisFrame
 from batch.reframer.geometry import OutputSpec, crop_window
-from batch.reframer.shots import Shot, ShotDetector, find_cuts, unexplained_changes
+from batch.reframer.shots import Shot, ShotDetector, _tiny, find_cuts, unexplained_changes
 from batch.reframer.tracking import SubjectTrack, smooth_boxes
 
 
@@ -136,12 +136,9 @@ def test_a_jump_cut_against_a_subject_moving_fast_before_and_after_is_a_cut() ->
 
     assert _cuts_of(jumped) == [30]
     assert _cuts_of(swinging) == []
-    # The picture's layout: the mean of each 24-pixel block.
+    # The picture's layout as the detector keeps it: 16 x 9 blocks, float32, flattened.
     layouts = [
-        (_square_at(i, left).luma.reshape(9, 24, 16, 24).mean(axis=(1, 3)) / 255)
-        .astype(np.float32)
-        .ravel()
-        for i, left in enumerate(jumped)
+        _tiny(_square_at(i, left).luma).astype(np.float32).ravel() for i, left in enumerate(jumped)
     ]
     unexplained = unexplained_changes(layouts, (9, 16))
     assert unexplained[30] > 0.7
