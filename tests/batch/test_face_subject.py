@@ -1,6 +1,6 @@
-"""Which face track is a shot's subject (tracking.subject_of_shot): a face counts the samples
-it was seen on, and those optical flow carried it over count only where a later detection
-found it where flow had taken it."""
+"""Which face track is a shot's subject (tracking.subject_of_shot): a moving face counts the
+samples it was detected on, and those optical flow carried it over only where a later
+detection found it where flow had taken it."""
 
 from __future__ import annotations
 
