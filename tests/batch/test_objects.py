@@ -298,6 +298,25 @@ def test_a_thing_of_another_size_moving_on_from_an_object_does_not_carry_it() ->
     assert np.isnan(track.dense_raw[SHOT.end - 1, 0])
 
 
+def _swinging() -> list[Box]:
+    """A dog running right and back, turning between the detector's looks (a third of a
+    second apart)."""
+    return [Box(x, 20, 90, 240) for x in (20, 100, 180, 250, 180, 100, 20, 100, 180, 250)]
+
+
+def test_an_object_looked_at_seldom_is_kept_where_each_look_found_it_even_at_a_turn() -> None:
+    # Smoothing the looks as it smooths samples a tenth of a second apart (a median of three)
+    # cut the turn: the crop stopped 70 pixels short of the dog (measured on a random clip: a
+    # cat swinging across a photograph, 0.45-0.67 of the frames kept).
+    dog = _swinging()
+
+    track = _subject(_looks("dog", dog), _motion_over(dog))
+
+    assert track.kind == "object"
+    turn = 3 * OBJECT_STEP
+    assert track.dense[turn, 0] == pytest.approx(250, abs=1)
+
+
 def test_a_single_sighting_is_no_subject_and_a_face_outranks_a_person() -> None:
     walker = _walking(40, 4.0)
     once = _looks("person", walker[:1])
