@@ -193,6 +193,16 @@ class Follower:
         self._followed = kept
         return [m for m in missed if any(m is k for k in kept)] + earlier
 
+    @property
+    def following(self) -> list[Followed]:
+        """The boxes being followed (or just detected) as of the last sample."""
+        return list(self._followed)
+
+    def clear(self) -> None:
+        """Follow nothing and forget the samples: the next one is not compared with them."""
+        self._recent.clear()
+        self._followed = []
+
     def _backwards(self, picture: Gray, item: Followed) -> list[Followed]:
         """A newly detected box followed back through the recent samples, newest first."""
         found: list[Followed] = []

@@ -72,8 +72,10 @@ class DetectedObject:
     box: Box
     confidence: float
     label: str
-    # Always None: detections are not carried by optical flow (see tracking.Sighting).
+    # None for a detection; for an object carried by optical flow between looks (pipeline.py),
+    # the frame of the look that found it, and the box it found there.
     detected_at: int | None = None
+    followed_from: Box | None = None
 
     @property
     def weight(self) -> float:

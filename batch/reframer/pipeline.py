@@ -20,7 +20,7 @@ from batch.reframer import camera, decode, outputs, probe, quality, render, shot
 from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, gray
 from batch.reframer.frame_table import FrameTable, frame_table
-from batch.reframer.geometry import OutputSpec, crop_window
+from batch.reframer.geometry import Box, OutputSpec, crop_window
 from batch.reframer.memory import release_freed_memory
 from batch.reframer.motion import Motion, MotionDetector
 from batch.reframer.objects import DetectedObject, ObjectSampler
@@ -45,6 +45,10 @@ MAX_FOLLOW_SECONDS = 3.0
 FOLLOW_BACK_SECONDS = 1.0
 # A followed face counts for this share of its detection's confidence.
 FOLLOWED_CONFIDENCE = 0.5
+# Objects are followed by optical flow between the object detector's looks (a third of a
+# second apart: a cat swinging turns between two), the largest this many at once, on the
+# samples without faces (where objects can be the subject).
+OBJECTS_FOLLOWED = 3
 # What needs a frame's faces (following, objects, motion) runs on a thread of its own, up to
 # this many frames behind the face detector: the two share the cores instead of taking turns
 # (libfacedetection and LiteRT both let go of the GIL while they compute). As many as the
@@ -173,6 +177,14 @@ def _analyse(
     follower = Follower(
         max(1, round(MAX_FOLLOW_SECONDS * info.fps)), round(FOLLOW_BACK_SECONDS * info.fps)
     )
+    object_follower = _ObjectFollower(
+        Follower(
+            max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
+            round(FOLLOW_BACK_SECONDS * info.fps),
+            limit=OBJECTS_FOLLOWED,
+        ),
+        layout.detection_scale,
+    )
     expected = max(1, info.frame_count or round(info.duration * info.fps))
     reported = _STARTS_AT["decode"]
 
@@ -182,9 +194,15 @@ def _analyse(
                 followed = _followed(follower, frame.index, frame.bgr, found, layout)
                 found_so_far.faces.extend(found + followed)
             with clock.stage("objects"):
-                found_so_far.objects.extend(
-                    found_so_far.object_sampler.objects(frame.index, frame.bgr, bool(found))
-                )
+                looked = found_so_far.object_sampler.objects(frame.index, frame.bgr, bool(found))
+                found_so_far.objects.extend(looked)
+            with clock.stage("following"):
+                if found:
+                    # Objects are the subject only where no face is: they are not followed
+                    # beside faces, and not from a picture taken before them.
+                    object_follower.clear()
+                else:
+                    found_so_far.objects.extend(object_follower(frame.index, frame.bgr, looked))
             found_so_far.salience.note(frame, bool(found))
         with clock.stage("saliency"):
             compare = frame.bgr is not None and found_so_far.measures_motion(found)
@@ -261,6 +279,47 @@ def _followed(
         )
         for item in follower.update(frame, gray(bgr), boxes)
     ]
+
+
+class _ObjectFollower:
+    """Objects carried by optical flow from the detector's looks to the samples between them
+    (and back from where one is first found), labelled as the look that found them."""
+
+    def __init__(self, follower: Follower, scale: float) -> None:
+        self._follower = follower
+        self._scale = scale
+        # The looks' findings by (frame, box in analysis pixels): what a followed box is.
+        self._looked: dict[tuple[int, Box], DetectedObject] = {}
+
+    def __call__(
+        self, frame: int, bgr: NDArray[np.uint8], detected: list[DetectedObject]
+    ) -> list[DetectedObject]:
+        boxes = []
+        for found in detected:
+            box = found.box.scaled(1 / self._scale)
+            self._looked[(frame, box)] = found
+            boxes.append((box, found.confidence))
+        followed = []
+        for item in self._follower.update(frame, gray(bgr), boxes):
+            origin = self._looked[(item.detected_at, item.detected)]
+            followed.append(
+                DetectedObject(
+                    item.frame,
+                    item.box.scaled(self._scale),
+                    FOLLOWED_CONFIDENCE * item.confidence,
+                    origin.label,
+                    origin.frame,
+                    origin.box,
+                )
+            )
+        # Looks no box is followed from any more are let go.
+        alive = {(item.detected_at, item.detected) for item in self._follower.following}
+        self._looked = {key: found for key, found in self._looked.items() if key in alive}
+        return followed
+
+    def clear(self) -> None:
+        self._follower.clear()
+        self._looked = {}
 
 
 def run(

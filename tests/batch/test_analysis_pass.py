@@ -11,6 +11,7 @@ import pytest
 
 from batch.reframer import decode, pipeline, probe, tracking
 from batch.reframer.objects import ObjectSampler
+from bench.quality_clips import ClipSpec, ShotSpec, Subject, Truth, generate
 from tests.batch.synthetic_clips import Path2D, Shot, make_clip
 
 
@@ -139,3 +140,32 @@ def test_an_optional_sample_taken_is_the_frame_a_full_rate_pass_sees(
         assert np.array_equal(taken.bgr, full[frame.index])
         assert frame.passed_over().bgr is None
         assert not frame.passed_over().optional
+
+
+@pytest.fixture(scope="module")
+def swinging_cat(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Truth]:
+    """A cat swinging across a photograph and back (no face), with its box on every frame."""
+    spec = ClipSpec("swinging-cat", "nonface", (
+        ShotSpec(1.5, "photo:rocket", (Subject("cat", 0.43, "swing", (0.87, 0.36), (0.37, 0.36)),)),
+    ), width=640, height=360, fps=25, seed=40)  # fmt: skip
+    return generate(spec, tmp_path_factory.mktemp("swinging-cat"))
+
+
+def test_between_the_object_detector_s_looks_objects_are_followed_by_optical_flow(
+    swinging_cat: tuple[Path, Truth],
+) -> None:
+    source, truth = swinging_cat
+    analysis = _pass(source, behind=pipeline.BEHIND_FRAMES)
+
+    looks = {o.frame for o in analysis.objects if o.detected_at is None and o.label == "cat"}
+    followed = [o for o in analysis.objects if o.detected_at is not None and o.label == "cat"]
+    # Flow carries the cat over the samples between looks (most of them: three a look).
+    between = set(analysis.sampled) - looks
+    assert len({o.frame for o in followed} & between) >= 0.8 * len(between)
+    for cat in followed:
+        assert cat.detected_at in looks
+        assert cat.followed_from is not None
+        x, _y, w, _h = truth.boxes[cat.frame]  # type: ignore[misc]
+        # Where the cat is then (the detector's box is within a tenth of its width of the
+        # truth; flow adds a little to that).
+        assert abs(cat.box.cx - (x + w / 2)) <= 0.15 * w
