@@ -14,7 +14,7 @@ import ctypes
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -60,6 +60,9 @@ class Face:
     # None for a detection; for a face followed by optical flow where the detector missed it
     # (batch/reframer/follow.py), the frame it was last detected on.
     detected_at: int | None = None
+    # Found by the larger look only (too small for the usual one, or not a face at all: a
+    # pattern in a photograph the larger look takes for one).
+    larger_only: bool = False
 
 
 # libfacedetection's C++ entry point, `int* facedetect_cnn(unsigned char* result_buffer,
@@ -218,7 +221,7 @@ class FaceSampler:
         )
         if change < REUSE_BELOW_CHANGE:
             self.reused += 1
-            return [Face(frame_index, face.box, face.confidence) for face in self._faces]
+            return [replace(face, frame=frame_index) for face in self._faces]
         if (
             self._empty_looks >= SPARSE_AFTER_EMPTY_LOOKS
             and large is None
@@ -264,6 +267,7 @@ class FaceSampler:
         if not found and large is not None and self._large_look_due():
             # A second look at twice the size for faces too small to find at the usual one.
             found = self._look(frame_index, large(), large_scale, current, "larger")
+            found = [replace(face, larger_only=True) for face in found]
             self.larger += 1
             self._empty_large_looks = 0 if found else self._empty_large_looks + 1
         if found:

@@ -1,13 +1,18 @@
 """Which face track is a shot's subject (tracking.subject_of_shot): a moving face counts the
 samples it was detected on, and those optical flow carried it over only where a later
-detection found it where flow had taken it."""
+detection found it where flow had taken it; a still face only the larger look finds gives way
+to one thing moving elsewhere."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 
 from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
+from batch.reframer.motion import Motion
 from batch.reframer.shots import Shot
 from batch.reframer.tracking import subject_of_shot
 
@@ -65,3 +70,24 @@ def test_followed_boxes_a_later_detection_does_not_confirm_do_not_count() -> Non
     track = subject_of_shot(SHOT, faces, [], WINDOW, FPS, STEP)
 
     assert np.allclose(track.dense_raw[45, :2], [513, 325])
+
+
+def _ball_rolling() -> list[Motion]:
+    """A ball rolling below the photograph's face, the one thing moving (every sample)."""
+    return [Motion(frame, Box(150 + 3 * frame, 500, 80, 80), 0.01) for frame in range(3, 90, 3)]
+
+
+@pytest.mark.parametrize("larger_only", [True, False])
+def test_a_still_face_only_the_larger_look_finds_gives_way_to_a_thing_moving_elsewhere(
+    larger_only: bool,
+) -> None:
+    # A pattern of the hubble photograph the larger look takes for a face (0.78-0.83, found
+    # again at other sizes), standing still while a ball rolls across: it was the subject and
+    # the crop held still on it (0.517 of the frames kept). A face the usual look finds is
+    # sure enough to stay the subject.
+    face = [replace(f, larger_only=larger_only and f.detected_at is None)
+            for f in _face_in_the_photograph()]  # fmt: skip
+
+    track = subject_of_shot(SHOT, face, _ball_rolling(), WINDOW, FPS, STEP)
+
+    assert track.kind == ("motion" if larger_only else "face")
