@@ -560,7 +560,7 @@ def _followed_from(chosen: list[_Track], objects: Sequence[DetectedObject]) -> l
         away = [o for o in carried.get((look.frame, look.box), []) if first <= o.frame < end]
         return sorted(away, key=lambda o: abs(o.frame - look.frame))
 
-    vouched: list[Sighting] = []
+    vouched: list[DetectedObject] = []
     for track in chosen:
         found = sorted(track.sightings, key=lambda o: o.frame)
         for before, after in itertools.pairwise(found):
@@ -581,9 +581,14 @@ def _followed_from(chosen: list[_Track], objects: Sequence[DetectedObject]) -> l
     # Carried forward from one look and back from the next onto the same frame: the box from
     # the nearer look.
     nearest: dict[int, Sighting] = {}
-    for box in sorted(vouched, key=lambda o: -abs(o.frame - (o.detected_at or o.frame))):
+    for box in sorted(vouched, key=lambda o: -_frames_from_look(o)):
         nearest[box.frame] = box
     return list(nearest.values())
+
+
+def _frames_from_look(carried: DetectedObject) -> int:
+    """How far flow carried a box from the look it started at (0 for a look)."""
+    return 0 if carried.detected_at is None else abs(carried.frame - carried.detected_at)
 
 
 def _found_where_heading(run: list[DetectedObject], start: Sighting, end: Sighting) -> bool:

@@ -368,6 +368,19 @@ def test_boxes_flow_carried_past_the_last_look_the_way_the_looks_went_are_taken(
     assert track.dense_raw[last.frame + 6, 0] == pytest.approx(last.box.x + 48, abs=1)
 
 
+def test_where_flow_carried_two_looks_onto_one_frame_the_nearer_look_s_box_is_taken() -> None:
+    # Carried forward 6 frames from the first look (frame 0) and back 2 from the next: the
+    # box from the nearer look stands.
+    walker = _walking(20, 4.0)
+    dog = _looks("dog", walker)
+    forward = _followed(dog[0], 6, replace(dog[0].box, x=48))
+    back = _followed(dog[1], 6, replace(dog[1].box, x=44))
+
+    track = _subject([*dog, forward, back], _motion_over(walker))
+
+    assert track.dense_raw[6, 0] == pytest.approx(44, abs=0.5)
+
+
 def test_boxes_flow_carried_do_not_choose_the_subject() -> None:
     # Two parked things found on every look: the larger bicycle is the subject. The flow
     # holding the car in place on every sample between looks does not make the car the
