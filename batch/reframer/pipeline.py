@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from batch.reframer import camera, decode, outputs, probe, quality, render, shots, storage, tracking
 from batch.reframer.faces import Face, FaceSampler
-from batch.reframer.follow import Follower, gray
+from batch.reframer.follow import Follower, Gray, gray
 from batch.reframer.frame_table import FrameTable, frame_table
 from batch.reframer.geometry import Box, OutputSpec, crop_window
 from batch.reframer.memory import release_freed_memory
@@ -174,16 +174,11 @@ def _analyse(
     what needs a frame's faces (following, objects, motion), running up to `behind` frames
     later, in order: each stage sees what it would see in one sequential loop."""
     found_so_far = _Analysis(info, layout)
-    follower = Follower(
-        max(1, round(MAX_FOLLOW_SECONDS * info.fps)), round(FOLLOW_BACK_SECONDS * info.fps)
-    )
+    follow_frames = max(1, round(MAX_FOLLOW_SECONDS * info.fps))
+    back_frames = round(FOLLOW_BACK_SECONDS * info.fps)
+    follower = Follower(follow_frames, back_frames)
     object_follower = _ObjectFollower(
-        Follower(
-            max(1, round(MAX_FOLLOW_SECONDS * info.fps)),
-            round(FOLLOW_BACK_SECONDS * info.fps),
-            limit=OBJECTS_FOLLOWED,
-        ),
-        layout.detection_scale,
+        Follower(follow_frames, back_frames, limit=OBJECTS_FOLLOWED), layout.detection_scale
     )
     expected = max(1, info.frame_count or round(info.duration * info.fps))
     reported = _STARTS_AT["decode"]
@@ -191,7 +186,8 @@ def _analyse(
     def after_faces(frame: decode.AnalysisFrame, found: list[Face]) -> None:
         if frame.bgr is not None:
             with clock.stage("following"):
-                followed = _followed(follower, frame.index, frame.bgr, found, layout)
+                picture = gray(frame.bgr)
+                followed = _followed(follower, frame.index, picture, found, layout)
                 found_so_far.faces.extend(found + followed)
             with clock.stage("objects"):
                 looked = found_so_far.object_sampler.objects(frame.index, frame.bgr, bool(found))
@@ -202,7 +198,7 @@ def _analyse(
                     # beside faces, and not from a picture taken before them.
                     object_follower.clear()
                 else:
-                    found_so_far.objects.extend(object_follower(frame.index, frame.bgr, looked))
+                    found_so_far.objects.extend(object_follower(frame.index, picture, looked))
             found_so_far.salience.note(frame, bool(found))
         with clock.stage("saliency"):
             compare = frame.bgr is not None and found_so_far.measures_motion(found)
@@ -263,11 +259,12 @@ def _exact_cuts(
 def _followed(
     follower: Follower,
     frame: int,
-    bgr: NDArray[np.uint8],
+    picture: Gray,
     detected: list[Face],
     layout: decode.AnalysisGeometry,
 ) -> list[Face]:
-    """Faces carried by optical flow from other detections where none was detected."""
+    """Faces carried by optical flow from other detections where none was detected (on the
+    sample's grey `picture`)."""
     scale = layout.detection_scale
     boxes = [(face.box.scaled(1 / scale), face.confidence) for face in detected]
     return [
@@ -277,7 +274,7 @@ def _followed(
             FOLLOWED_CONFIDENCE * item.confidence,
             item.detected_at,
         )
-        for item in follower.update(frame, gray(bgr), boxes)
+        for item in follower.update(frame, picture, boxes)
     ]
 
 
@@ -292,7 +289,7 @@ class _ObjectFollower:
         self._looked: dict[tuple[int, Box], DetectedObject] = {}
 
     def __call__(
-        self, frame: int, bgr: NDArray[np.uint8], detected: list[DetectedObject]
+        self, frame: int, picture: Gray, detected: list[DetectedObject]
     ) -> list[DetectedObject]:
         boxes = []
         for found in detected:
@@ -300,7 +297,7 @@ class _ObjectFollower:
             self._looked[(frame, box)] = found
             boxes.append((box, found.confidence))
         followed = []
-        for item in self._follower.update(frame, gray(bgr), boxes):
+        for item in self._follower.update(frame, picture, boxes):
             origin = self._looked[(item.detected_at, item.detected)]
             followed.append(
                 DetectedObject(

@@ -651,6 +651,9 @@ def subject_of_shot(
     samples = candidates if sampled is None else max(1, len(sampled))
     max_gap = max(step, round(MAX_GAP_SECONDS * fps))
     tracks = link_faces(faces, max_gap, step)
+    # The object detector's looks; the boxes flow carried objects by between looks only fill
+    # in the object chosen (`_followed_from`).
+    detections = [o for o in objects if o.detected_at is None]
     # A second's worth of samples, at the rate they were taken.
     needed = min(MIN_FACE_COVERAGE * samples, max(1.0, fps / step * samples / candidates))
     worthy = [
@@ -685,14 +688,13 @@ def subject_of_shot(
         track = _track_from(shot, "face", frames, boxes, max_gap, step, sampled, framed=framed)
         # The viewer's subject is the person (the cyclist with the bicycle), not only the face:
         # the camera keeps it where it fits (camera.corridors) and the job judges it too.
-        people = [o for o in objects if o.label in (PERSON, *RIDES) and o.detected_at is None]
+        people = [o for o in detections if o.label in (PERSON, *RIDES)]
         return replace(track, dense_person=person_boxes(track, people, step, fps))
     moved = bool(motions)
     needed = max(1.0, MIN_MOTION_COVERAGE * samples)
     # Motion spread far wider than the crop is scattered (traffic, foliage, a shaking camera),
     # not a subject to follow.
     steady = [m for m in motions if _fits(m.everywhere, window, MAX_MOTION_SPREAD)]
-    detections = [o for o in objects if o.detected_at is None]
     worthy_objects, shorter_objects = object_tracks(
         shot, detections, steady if len(steady) >= needed else [], max_gap, step, object_step
     )
