@@ -161,6 +161,7 @@ async def test_postgresql_stopped_under_load_answers_503_recovers_and_loses_no_j
     outage_settings: Settings,
     outage_cluster: PostgresCluster,
     aws: LocalAws,
+    smtp_sink: SmtpSink,
 ) -> None:
     app = outage_app
     async with (
@@ -171,7 +172,7 @@ async def test_postgresql_stopped_under_load_answers_503_recovers_and_loses_no_j
             base_url=base_url, timeout=30.0, limits=httpx.Limits(keepalive_expiry=2.0)
         ) as http,
     ):
-        users = UserFactory(http, app)
+        users = UserFactory(http, app, mail_dir=smtp_sink.directory)
         customers = await asyncio.gather(
             *(users.create(plan=PlanName.BUSINESS) for _ in range(CLIENTS))
         )
