@@ -108,19 +108,21 @@ def test_a_jump_cut_to_the_same_background_is_a_cut_but_a_subject_moving_or_star
     assert find_cuts(scores, skip, 25.0) == []  # the colours and the average layout alone
 
 
-def _square_at(index: int, left: int) -> AnalysisFrame:
+def _square_at(index: int, left: int, brightness: int = 200) -> AnalysisFrame:
     """A bright 48-pixel square `left` pixels in on a flat grey picture of 16 x 9 blocks."""
     luma = np.full((216, 384), 60, np.uint8)
-    luma[84:132, left : left + 48] = 200
+    luma[84:132, left : left + 48] = brightness
     chroma = np.full((108, 192), 128, np.uint8)
     return AnalysisFrame(index, index / 25, luma, chroma, chroma, None)
 
 
-def _cuts_of(lefts: list[int]) -> list[int]:
+def _cuts_of(
+    lefts: list[int], brightness: int = 200, face_jumps: list[tuple[int, int]] | None = None
+) -> list[int]:
     detector = ShotDetector(25.0)
     for index, left in enumerate(lefts):
-        detector.add(_square_at(index, left))
-    return [cut.frame for cut in detector.cuts()]
+        detector.add(_square_at(index, left, brightness))
+    return [cut.frame for cut in detector.cuts(face_jumps or [])]
 
 
 def test_a_jump_cut_against_a_subject_moving_fast_before_and_after_is_a_cut() -> None:
@@ -143,6 +145,20 @@ def test_a_jump_cut_against_a_subject_moving_fast_before_and_after_is_a_cut() ->
     unexplained = unexplained_changes(layouts, (9, 16))
     assert unexplained[30] > 0.7
     assert np.delete(unexplained, 30).max() < 0.1  # a square moving on is found beside its place
+
+
+def test_a_faint_jump_cut_against_motion_is_a_cut_where_a_face_jumped_across_it() -> None:
+    # A dim square (its change motion does not explain is 0.48 at the jump, under the 0.7
+    # the change alone needs): a cut only where a face's detections jumped between samples
+    # around it (frames 28 and 31); the same witness where the square turns back is no cut.
+    moving = [10 * i for i in range(30)]
+    jumped = moving + [20 + 10 * i for i in range(30)]
+    swinging = moving + [290 - 10 * i for i in range(30)]
+
+    assert _cuts_of(jumped, brightness=85) == []
+    assert _cuts_of(jumped, brightness=85, face_jumps=[(28, 31)]) == [30]
+    assert _cuts_of(jumped, brightness=85, face_jumps=[(2, 5)]) == []
+    assert _cuts_of(swinging, brightness=85, face_jumps=[(28, 31)]) == []
 
 
 def test_a_small_change_that_steps_and_holds_is_a_cut_but_one_that_fades_back_is_not() -> None:
