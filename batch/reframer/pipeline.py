@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from batch.reframer import camera, decode, outputs, probe, quality, render, shots, storage, tracking
-from batch.reframer.face_jumps import face_jumps
+from batch.reframer.face_jumps import face_jumps, face_vanishings
 from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, Gray, gray
 from batch.reframer.frame_table import FrameTable, frame_table
@@ -355,7 +355,10 @@ def run(
                 analysis = _analyse(info, layout, clock, report)
             times = np.array(analysis.times if table is None else table.times, dtype=np.float64)
             frame_count = len(times)
-            found_cuts = analysis.detector.cuts(face_jumps(analysis.faces, info.fps))
+            witnesses = face_jumps(analysis.faces, info.fps) + face_vanishings(
+                analysis.faces, analysis.sampled, info.fps, (info.width, info.height)
+            )
+            found_cuts = analysis.detector.cuts(witnesses)
             cuts = _exact_cuts(info, table, found_cuts)
         found_shots = shots.shots_between(cuts, frame_count)
         motion_lag = analysis.motion.lag

@@ -212,7 +212,7 @@ class ShotDetector:
     def cuts(self, face_jumps: Sequence[tuple[int, int]] = ()) -> list[Cut]:
         """The frames that start a new shot. Windows and shortest shots are measured in the
         frames fed, at the rate they were fed. `face_jumps`: (a, b) frames between which a
-        face jumped (face_jumps.py)."""
+        face jumped or the faces vanished (face_jumps.py)."""
         fed = len(self._indices)
         if fed < 2:
             return []
@@ -236,8 +236,8 @@ class ShotDetector:
     def _witnessed(
         self, face_jumps: Sequence[tuple[int, int]], unexplained: FloatArray
     ) -> NDArray[np.bool_]:
-        """Per frame fed: the one between the two frames of a face's jump (after the first, up
-        to the second) whose change motion does not explain is largest."""
+        """Per frame fed: the one between the two frames of a face's jump or vanishing (after
+        the first, up to the second) whose change motion does not explain is largest."""
         witnessed = np.zeros(len(self._indices), dtype=bool)
         at = np.array(self._indices)
         for before, after in face_jumps:

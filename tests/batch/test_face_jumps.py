@@ -1,10 +1,11 @@
 """A face's detections jumping further than a face moves between two samples witness a cut
 (face_jumps.py); moving fast, being followed rather than detected, or sharing the picture
-with another face does not."""
+with another face does not. Faces gone from one sample to the next witness one too, unless
+they were at the picture's edge or the samples are far apart."""
 
 from __future__ import annotations
 
-from batch.reframer.face_jumps import face_jumps
+from batch.reframer.face_jumps import face_jumps, face_vanishings
 from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
 
@@ -37,3 +38,31 @@ def test_followed_faces_two_faces_and_samples_far_apart_witness_nothing() -> Non
     assert face_jumps([_face(0, 100), _face(3, 600, followed=True)], FPS) == []
     assert face_jumps([_face(0, 100), _face(0, 800), _face(3, 600)], FPS) == []
     assert face_jumps([_face(0, 100), _face(9, 600)], FPS) == []
+
+
+PICTURE = (1280, 720)
+
+
+def test_faces_gone_on_the_next_sample_inside_the_picture_are_a_vanishing() -> None:
+    sampled = [0, 3, 6, 9, 12]
+    # Detected, then followed by flow, then neither: the picture is another.
+    faces = [_face(0, 400), _face(3, 420), _face(6, 440, followed=True)]
+
+    assert face_vanishings(faces, sampled, FPS, PICTURE) == [(6, 9)]
+
+
+def test_a_face_walking_out_of_the_picture_is_no_vanishing() -> None:
+    sampled = [0, 3, 6, 9]
+    # 20 pixels from the left edge: under half of its 60-pixel width.
+    faces = [_face(0, 80), _face(3, 50), _face(6, 20)]
+
+    assert face_vanishings(faces, sampled, FPS, PICTURE) == []
+
+
+def test_faces_found_again_or_samples_far_apart_witness_no_vanishing() -> None:
+    faces = [_face(0, 400), _face(3, 420, followed=True), _face(9, 460)]
+
+    # Every sample has a face.
+    assert face_vanishings(faces, [0, 3, 9], FPS, PICTURE) == []
+    # The sample after the last face is 0.2 s later (samples passed over while calm).
+    assert face_vanishings(faces[:2], [0, 3, 9], FPS, PICTURE) == []

@@ -75,6 +75,12 @@ CLIPS = {
         ShotSpec(1.5, "texture:gravel", (S("astronaut", 0.5, "still", (0.25, 0.5)),)),
         ShotSpec(1.5, "texture:gravel", (S("motorcycle", 0.45, "still", (0.72, 0.5)),)),
     ), width=640, height=360, fps=25, seed=38),
+    # A jump cut from a face crossing a photograph to a cat on it (held-out 38-24): the
+    # picture barely changes, the face is gone from one sample to the next.
+    "face-gone-jump-cut": ClipSpec("face-gone-jump-cut", "cuts", (
+        ShotSpec(2.0, "photo:retina", (S("lfw3", 0.3, "linear", (0.7, 0.58), (0.17, 0.61)),)),
+        ShotSpec(2.0, "photo:retina", (S("cat", 0.36, "swing", (0.35, 0.53), (0.23, 0.63)),)),
+    ), width=960, height=540, fps=25, seed=40),
     # A cut between two textures of like colours (a change of 0.175, under the 0.2 a cut
     # must pass), the next shot's subject moving at once (not a jump cut's lone step).
     "quiet-cut": ClipSpec("quiet-cut", "cuts", (
@@ -148,6 +154,18 @@ def test_a_jump_cut_to_the_same_background_is_found_and_each_shot_framed_still(s
     assert scores.retention >= 0.9
     # The motorcycle is wider than the crop: its box's jitter must not move the camera.
     assert scores.still_move == 0.0
+    assert abs(_claimed(manifest) - scores.retention) <= 0.05
+
+
+def test_a_jump_cut_where_the_face_vanishes_is_found_and_the_cat_after_it_framed(scored) -> None:
+    # On the code before: one shot about the face, judged lost once it had gone.
+    _truth, scores, manifest, _naive = scored["face-gone-jump-cut"]
+
+    assert scores.recall == 1.0
+    assert scores.precision == 1.0
+    assert [shot["subject"] for shot in manifest["shots"]] == ["face", "object"]
+    assert scores.retention is not None
+    assert scores.retention >= 0.9
     assert abs(_claimed(manifest) - scores.retention) <= 0.05
 
 
