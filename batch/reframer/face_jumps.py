@@ -9,7 +9,10 @@ second (measured at 4 of the 5 jump cuts held-out seeds 28-33 missed), less than
 cut needs on that evidence alone (a face stopping and going reaches 0.64). Faces tell them
 apart: between two samples a tenth of a second apart a face moved at most 1.5 of its widths
 inside a shot (1623 pairs of single-face detections on seeds 31 and 33), and further than
-two at 13 of the 27 cuts there. Faces vanishing tell them apart too: over
+two at 13 of the 27 cuts there. A calm shot is sampled half as often (sample_rate.py): 0.2 s
+apart, a face moved at most 1.98 widths inside a shot (1260 pairs on seeds 36-39 and the
+generated suite), and further than 3.3 at 27 of the 41 cuts there, so the distance asked for
+grows with the time between the samples. Faces vanishing tell them apart too: over
 three seeds' 90 clips and the generated suite (held-out seeds 36-38), 22 samples had faces
 and the next none, 9 at a cut (the change motion does not explain, largest between the two
 samples: 0.47-22.8) and 13 inside a shot (at most 0.09); 3 of the cuts were missed. At most
@@ -30,29 +33,31 @@ from batch.reframer.geometry import Box
 
 # Two samples at most this far apart...
 WITHIN_SECONDS = 0.12
-# ...with one face detected on each, this many of the larger face's widths apart.
+# ...with one face detected on each, this many of the larger face's widths apart...
 MIN_JUMP_WIDTHS = 2.0
+# ...or, further apart but within this (a calm shot's samples), as many more as the time is.
+CALM_WITHIN_SECONDS = 0.25
 # A face vanishing witnesses a cut only where it was this many of its widths inside the
 # picture's edges.
 MIN_EDGE_WIDTHS = 0.5
 
 
 def face_jumps(faces: Sequence[Face], fps: float) -> list[tuple[int, int]]:
-    """(a, b): frames with detections, one after the other and at most WITHIN_SECONDS apart,
-    each with a single face detected (not followed), the two further apart than a face
-    moves in that time."""
+    """(a, b): frames with detections, one after the other and at most CALM_WITHIN_SECONDS
+    apart, each with a single face detected (not followed), the two further apart than a
+    face moves in that time."""
     detected: dict[int, list[Face]] = defaultdict(list)
     for face in faces:
         if face.detected_at is None:
             detected[face.frame].append(face)
-    reach = WITHIN_SECONDS * fps
     jumps = []
     for a, b in itertools.pairwise(sorted(detected)):
-        if b - a > reach or len(detected[a]) != 1 or len(detected[b]) != 1:
+        if b - a > CALM_WITHIN_SECONDS * fps or len(detected[a]) != 1 or len(detected[b]) != 1:
             continue
         before, after = detected[a][0].box, detected[b][0].box
         apart = math.hypot(after.cx - before.cx, after.cy - before.cy)
-        if apart > MIN_JUMP_WIDTHS * max(before.w, after.w):
+        widths = MIN_JUMP_WIDTHS * max(1.0, (b - a) / (WITHIN_SECONDS * fps))
+        if apart > widths * max(before.w, after.w):
             jumps.append((a, b))
     return jumps
 

@@ -34,6 +34,12 @@ def test_a_new_face_a_larger_one_away_is_measured_by_the_larger() -> None:
     assert face_jumps([small, large], FPS) == []
 
 
+def test_samples_a_calm_shot_takes_further_apart_ask_for_a_longer_jump() -> None:
+    # 0.2 s apart (a calm shot sampled half as often): a face could cover three widths then.
+    assert face_jumps([_face(0, 100), _face(6, 280)], FPS) == []
+    assert face_jumps([_face(0, 100), _face(6, 340)], FPS) == [(0, 6)]
+
+
 def test_followed_faces_two_faces_and_samples_far_apart_witness_nothing() -> None:
     assert face_jumps([_face(0, 100), _face(3, 600, followed=True)], FPS) == []
     assert face_jumps([_face(0, 100), _face(0, 800), _face(3, 600)], FPS) == []
