@@ -12,13 +12,14 @@ inside a shot (1623 pairs of single-face detections on seeds 31 and 33), and fur
 two at 13 of the 27 cuts there. A calm shot is sampled half as often (sample_rate.py): 0.2 s
 apart, a face moved at most 1.98 widths inside a shot (1260 pairs on seeds 36-39 and the
 generated suite), and further than 3.3 at 27 of the 41 cuts there, so the distance asked for
-grows with the time between the samples. Faces vanishing tell them apart too: over
-three seeds' 90 clips and the generated suite (held-out seeds 36-38), 22 samples had faces
-and the next none, 9 at a cut (the change motion does not explain, largest between the two
-samples: 0.47-22.8) and 13 inside a shot (at most 0.09); 3 of the cuts were missed. At most
-0.12 s apart too, the face that left was half a width or more inside the picture (one walking
-out of it vanishes without a cut). `shots.ShotDetector.cuts` takes the frame between two such
-samples whose change motion does not explain is largest as a cut on less of it.
+grows with the time between the samples. Faces vanishing tell them apart too: over held-out
+seeds 36-38 (90 clips) and the generated suite, 16 samples had faces and the next one, at
+most 0.12 s later, none: 5 at a cut (the change motion does not explain, largest between the
+two samples: 0.47-18.6; 2 of those cuts were missed before) and 11 inside a shot (at most
+0.09). A vanishing counts there, where each face was at least half its width inside the
+picture (one walking out of it vanishes without a cut). `shots.ShotDetector.cuts` takes the
+frame between two such samples whose change motion does not explain is largest as a cut on
+less of it.
 """
 
 from __future__ import annotations
