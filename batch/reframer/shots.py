@@ -77,9 +77,9 @@ UNEXPLAINED_MIN_BLOCK_CHANGE = 0.02
 # contrasts is 0.64 (a face stopping and going). At 0.7, 9 more of the 446 cuts of seeds 3-20
 # are found and nothing else; at 0.45, 15 more and 3 false cuts.
 JUMP_MIN_UNEXPLAINED = 0.7
-# Where a face jumps between the samples around it (face_jumps.py), the frame between them
-# whose change motion does not explain is largest needs only this much (with the same
-# contrasts): the 4 of 5 missed jump cuts of seeds 28-33 that have any 0.30-0.51.
+# Where a face jumps or the faces vanish between two samples (face_jumps.py), the frame
+# between them whose change motion does not explain is largest needs only this much (with the
+# same contrasts): the 4 of 5 missed jump cuts of seeds 28-33 that have any 0.30-0.51.
 FACE_JUMP_MIN_UNEXPLAINED = 0.25
 JUMP_UNEXPLAINED_CONTRAST = 4.0
 JUMP_SCORE_CONTRAST = 3.0
@@ -209,9 +209,9 @@ class ShotDetector:
             self._block_changes.append(float(np.abs(self._layouts[-1] - self._layouts[-2]).max()))
         self._indices.append(frame.index)
 
-    def cuts(self, face_jumps: Sequence[tuple[int, int]] = ()) -> list[Cut]:
+    def cuts(self, face_witnesses: Sequence[tuple[int, int]] = ()) -> list[Cut]:
         """The frames that start a new shot. Windows and shortest shots are measured in the
-        frames fed, at the rate they were fed. `face_jumps`: (a, b) frames between which a
+        frames fed, at the rate they were fed. `face_witnesses`: (a, b) frames between which a
         face jumped or the faces vanished (face_jumps.py)."""
         fed = len(self._indices)
         if fed < 2:
@@ -221,7 +221,7 @@ class ShotDetector:
         blocks = np.array(self._block_changes)
         held = self._held_changes(scores, rate)
         unexplained = unexplained_changes(self._layouts, self._grid)
-        witnessed = self._witnessed(face_jumps, unexplained)
+        witnessed = self._witnessed(face_witnesses, unexplained)
         hard = find_cuts(
             scores, np.array(self._skip_scores), rate, blocks, held, unexplained, witnessed
         )
@@ -234,13 +234,13 @@ class ShotDetector:
         ]
 
     def _witnessed(
-        self, face_jumps: Sequence[tuple[int, int]], unexplained: FloatArray
+        self, face_witnesses: Sequence[tuple[int, int]], unexplained: FloatArray
     ) -> NDArray[np.bool_]:
         """Per frame fed: the one between the two frames of a face's jump or vanishing (after
         the first, up to the second) whose change motion does not explain is largest."""
         witnessed = np.zeros(len(self._indices), dtype=bool)
         at = np.array(self._indices)
-        for before, after in face_jumps:
+        for before, after in face_witnesses:
             between = np.flatnonzero((at > before) & (at <= after))
             if len(between):
                 witnessed[between[np.argmax(unexplained[between])]] = True
@@ -303,8 +303,8 @@ def find_cuts(
     `scores[i]` is the change from frame i-1 to i; `skip_scores[i]` the change from i-2 to i,
     which tells a flash (one odd frame) from a cut; `blocks[i]`, the largest change of one
     block of the layout from frame i-1 to i, and `unexplained[i]` (`unexplained_changes`)
-    find jump cuts, on less of it where `witnessed[i]` (a face jumped there); `held[i]`, the
-    change from frame i-1 to half a second after i, finds quiet cuts.
+    find jump cuts, on less of it where `witnessed[i]` (a face jumped or vanished there);
+    `held[i]`, the change from frame i-1 to half a second after i, finds quiet cuts.
     """
     n = len(scores)
     if n < 2:
