@@ -125,9 +125,14 @@ def unfound_frames(tracks: list[SubjectTrack]) -> int:
 
 
 def stand_in_frames(tracks: list[SubjectTrack]) -> int:
-    """Frames of the shots where no subject was found although something moved, judged
-    against what stood out on each saliency look instead (tracking.subject_of_shot)."""
-    return sum(t.shot.frames for t in tracks if t.kind == "none" and _judged(t))
+    """Frames of the shots where no subject was found although something moved, or where the
+    picture itself moved under a salient region held still, judged against what stood out on
+    each saliency look instead (tracking.subject_of_shot)."""
+    return sum(
+        t.shot.frames
+        for t in tracks
+        if (t.kind == "none" and _judged(t)) or (t.kind == "salient" and t.picture_moves)
+    )
 
 
 def guessed_frames(tracks: list[SubjectTrack]) -> int:

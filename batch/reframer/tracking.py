@@ -46,6 +46,13 @@ MIN_FACE_COVERAGE = 0.2
 MIN_MOTION_COVERAGE = 0.3
 # Motion spread over more than this many crop widths (heights) is not one subject.
 MAX_MOTION_SPREAD = 1.5
+# A shot whose samples see at least this share of the picture move (the median, a sample
+# where nothing moved counting 0) is one where the picture itself moves: a handheld close-up.
+# A region held in the picture is then no one thing, so a salient subject is judged against
+# what each look saw, not the region held (measured: a real clip of a cockatoo filmed close
+# up by hand, 0.17 and 0.24 in its two shots, claimed 1.0 with the crop on its face 0.50 of
+# the frames; a bicycle parked behind traffic, 0.07, is rightly judged by the region held).
+PICTURE_MOVES_SHARE = 0.15
 # A shot's motion is one thing moving when, on most of its samples, one group of moved pixels
 # holds this share of them (motion.Motion.held; measured: 1.00 on every generated mover and
 # on the ball rolling, 0.46-0.85 on the real bikes clip's shots of traffic and passers-by).
@@ -147,6 +154,10 @@ class SubjectTrack:
     # those inside the picture), not one of them known to be the subject (the
     # self-measurement says its figure is a guess).
     several_movers: bool = False
+    # For salience: the picture itself moves (`PICTURE_MOVES_SHARE`), so the crop held on
+    # where the eye goes on average is judged against what each look saw (`dense_raw`), and
+    # the self-measurement says so, as for `unfollowed_motion`.
+    picture_moves: bool = False
 
 
 def densify(
@@ -721,7 +732,8 @@ def subject_of_shot(
         looked = sampled if motion_compared is None else motion_compared
         track = _track_from(shot, "motion", frames, boxes, max_gap, step, looked)
         return replace(track, several_movers=not one_mover)
-    salient = salient_track(shot, salience)
+    compared = samples if motion_compared is None else max(1, len(motion_compared))
+    salient = salient_track(shot, salience, _picture_moves(motions, compared))
     if salient is not None:
         return salient
     empty = _track_from(shot, "none", [], [], max_gap, step)
@@ -736,24 +748,41 @@ def subject_of_shot(
     return replace(empty, unfollowed_motion=moved)
 
 
-def salient_track(shot: Shot, looks: Sequence[SalienceLook]) -> SubjectTrack | None:
+def salient_track(
+    shot: Shot, looks: Sequence[SalienceLook], picture_moves: bool = False
+) -> SubjectTrack | None:
     """Where the shot as a whole draws the eye, if its mean saliency map has one clear region
     (salience.SalientRegion.concentrated), else None. The camera gets that region's box on
     every frame (a still subject: the crop holds still). The self-measurement gets, on each
     frame, what the nearest look saw: that region where the look still finds it salient, else
-    the look's own region, so a crop that misses what a look saw counts as not keeping it."""
+    the look's own region, so a crop that misses what a look saw counts as not keeping it.
+    Where the picture itself moves, always the look's own region: the region held is then
+    no one thing, and the model's pull to the picture's middle finds it salient anyway."""
     region = shot_region(list(looks))
     if region is None or not region.concentrated:
         return None
     frames = np.array([look.frame for look in looks], dtype=np.int64)
     seen = [
-        region.box if still_salient(look, region.box) else salient_region(look.grid, look.cell).box
+        region.box
+        if not picture_moves and still_salient(look, region.box)
+        else salient_region(look.grid, look.cell).box
         for look in looks
     ]
     held = np.tile(_as_array([region.box]), (len(frames), 1))
     raw = _as_array(seen)
     dense = np.tile(held[0], (shot.frames, 1))
-    return SubjectTrack(shot, "salient", frames, held, raw, dense, _nearest_look(shot, looks, raw))
+    judged = _nearest_look(shot, looks, raw)
+    return SubjectTrack(
+        shot, "salient", frames, held, raw, dense, judged, picture_moves=picture_moves
+    )
+
+
+def _picture_moves(motions: list[Motion], compared: int) -> bool:
+    """Whether the median share of the picture that moved, over the `compared` samples (those
+    without motion counting 0), reaches `PICTURE_MOVES_SHARE`."""
+    shares = sorted(m.share for m in motions)
+    shares = [0.0] * max(0, compared - len(shares)) + shares
+    return bool(shares) and float(np.median(shares)) >= PICTURE_MOVES_SHARE
 
 
 def _nearest_look(
