@@ -140,6 +140,39 @@ def test_a_shot_where_something_moved_but_nothing_stands_out_is_judged_by_each_l
     assert quality.retention([still, faced], x, y, WINDOW, SOURCE) == (1.0, 40)
 
 
+def test_where_the_picture_itself_moves_each_look_is_judged_by_what_it_saw() -> None:
+    # Three looks see one region in the middle; the last sees another, off the crop, while the
+    # middle one still reaches 0.6 of its peak. Under traffic passing a still camera (a
+    # parked bicycle) the middle is still what the shot is about; where the whole picture
+    # moves (a close-up filmed by hand), what the last look saw is what the shot was about.
+    pulled = 0.6 * _blob(52, 32) + _blob(90, 32)
+    looks = _looks([_blob(52, 32), _blob(52, 32), _blob(52, 32), pulled / pulled.sum()])
+    traffic = [Motion(f, Box(0, 300, *SOURCE), 0.07) for f in range(3, 60, 3)]
+    handheld = [Motion(f, Box(0, 0, *SOURCE), 0.3) for f in range(3, 60, 3)]
+    shot = Shot(0, 60)
+
+    still_camera = subject_of_shot(shot, [], traffic, WINDOW, 30.0, 3, salience=looks)
+    moving_picture = subject_of_shot(shot, [], handheld, WINDOW, 30.0, 3, salience=looks)
+
+    for track in (still_camera, moving_picture):
+        assert track.kind == "salient"
+        planned = camera.plan_shot(track, SOURCE, WINDOW, 30.0)
+        assert np.ptp(planned.x) == 0  # the camera holds the middle either way
+    assert (still_camera.picture_moves, moving_picture.picture_moves) == (False, True)
+    x, y = planned.x, planned.y
+    assert quality.retention([still_camera], x, y, WINDOW, SOURCE) == (1.0, 60)
+    # The last look (frame 45) is nearest to frames 38-59.
+    kept, judged = quality.retention([moving_picture], x, y, WINDOW, SOURCE)
+    assert (kept, judged) == (pytest.approx(38 / 60), 60)
+    assert quality.stand_in_frames([still_camera]) == 0
+    block = quality.summary(kept, judged, 60, 0, quality.stand_in_frames([moving_picture]))
+    assert block["low_retention"]
+    assert block["warnings"][-1] == (
+        "no subject was found on 100% of the frames (whole shots): the crop is judged there "
+        "against what stood out"
+    )
+
+
 @pytest.mark.parametrize("level", [0, 128])
 def test_an_empty_picture_has_no_salient_subject(level: int) -> None:
     # The model still draws its centre bias on a blank frame: that says nothing.
