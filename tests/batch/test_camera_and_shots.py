@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
+from skimage import data
 
 from batch.reframer.camera import (
     COMFORT_MARGIN,
@@ -174,6 +176,23 @@ def test_a_small_change_that_steps_and_holds_is_a_cut_but_one_that_fades_back_is
 
     assert find_cuts(scores, skip, 25.0, held=held) == [60]
     assert find_cuts(scores, skip, 25.0) == []  # a cut must change more
+
+
+def test_a_fast_swing_across_a_photograph_is_motion_but_a_cut_to_another_is_a_cut() -> None:
+    # A handheld camera at rest on a photograph, swung 30-50 pixels a frame for five frames
+    # (each frame changes as much as a cut, and more than the frames around), then at rest
+    # again; at frame 100 a cut to another photograph. Optical flow explains the swing.
+    astronaut = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY), (640, 216))
+    coffee = cv2.resize(cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2GRAY), (640, 216))
+    lefts = [0] * 50 + [30, 70, 120, 170, 200] + [200] * 45 + [0] * 50
+    detector = ShotDetector(25.0)
+    for index, left in enumerate(lefts):
+        picture = astronaut if index < 100 else coffee
+        luma = np.ascontiguousarray(picture[:, left : left + 384])
+        chroma = np.full((108, 192), 128, np.uint8)
+        detector.add(AnalysisFrame(index, index / 25, luma, chroma, chroma, None))
+
+    assert [cut.frame for cut in detector.cuts()] == [100]
 
 
 def test_cuts_closer_than_a_camera_can_settle_keep_the_stronger() -> None:
