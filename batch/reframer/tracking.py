@@ -64,6 +64,12 @@ ONE_MOVER_HOLDS = 0.95
 # where what moves inside is traffic and the bicycle stands still (followed there, the crop
 # chased cars: 1:1 0.903 -> 0.786). Two clips set it, with little room either side.
 INSIDE_FITS = 0.75
+# A face whose detections all lie within this share of its width of each other has not moved
+# at all: a face in a picture in the picture (the detector takes a pattern in a photograph of
+# stars for one, 0.82 on every sample, pixel for pixel still), as a poster's or a still
+# photograph's. Where another face in the shot moves, that one is what the shot is about
+# (measured: a random clip framed the pattern over a cameraman, whose face stops and goes).
+FROZEN_SHARE = 0.02
 # A shorter face track carries the subject where no stronger one runs if it has this many
 # sightings (one or two can be a texture that looks like a face).
 MIN_LOOKS = 3
@@ -327,6 +333,17 @@ def _stays_put(track: _Track) -> bool:
     width = float(np.median([b.w for b in found]))
     height = float(np.median([b.h for b in found]))
     return max(xs) - min(xs) <= width and max(ys) - min(ys) <= height
+
+
+def _frozen(track: _Track) -> bool:
+    """Whether a face's detections (at least `MIN_LOOKS`) all sit within `FROZEN_SHARE` of its
+    width of each other: it has not moved at all."""
+    found = [f.box for f in track.sightings if f.detected_at is None]
+    if len(found) < MIN_LOOKS:
+        return False
+    xs, ys = [b.cx for b in found], [b.cy for b in found]
+    width = float(np.median([b.w for b in found]))
+    return max(max(xs) - min(xs), max(ys) - min(ys)) <= FROZEN_SHARE * width
 
 
 def _pictured(track: _Track) -> bool:
@@ -677,6 +694,8 @@ def subject_of_shot(
     ]
     movers = max(2.0, MIN_MOTION_COVERAGE * samples)
     worthy = [t for t in worthy if not (_pictured(t) and _moves_elsewhere(t, motions, movers))]
+    if any(not _frozen(t) for t in worthy):
+        worthy = [t for t in worthy if not _frozen(t)]
     if worthy:
         # Shorter tracks may carry the subject where the strong ones are absent.
         shorter = [t for t in tracks if t not in worthy and t.looks >= MIN_LOOKS]

@@ -1,7 +1,7 @@
 """Which face track is a shot's subject (tracking.subject_of_shot): a moving face counts the
 samples it was detected on, and those optical flow carried it over only where a later
 detection found it where flow had taken it; a still face only the larger look finds gives way
-to one thing moving elsewhere."""
+to one thing moving elsewhere; a face that never moves gives way to one that does."""
 
 from __future__ import annotations
 
@@ -91,3 +91,21 @@ def test_a_still_face_only_the_larger_look_finds_gives_way_to_a_thing_moving_els
     track = subject_of_shot(SHOT, face, _ball_rolling(), WINDOW, FPS, STEP)
 
     assert track.kind == ("motion" if larger_only else "face")
+
+
+def test_a_face_that_never_moves_gives_way_to_a_face_that_does() -> None:
+    # A pattern in a photograph of stars the usual look takes for a face: larger and surer
+    # (0.82 on every sample) than the cameraman's face, which stops and goes. It never moves
+    # a pixel: a picture in the picture, not what the shot is about. Alone, it still is.
+    pattern = [Face(frame, Box(511, 321, 52, 64), 0.82) for frame in range(0, SHOT.end, STEP)]
+    cameraman = [
+        Face(frame, Box(1080 + (frame // 30) * 10, 190, 45, 56), 0.6)
+        for frame in range(0, SHOT.end, STEP)
+    ]
+
+    both = subject_of_shot(SHOT, pattern + cameraman, [], WINDOW, FPS, STEP)
+    alone = subject_of_shot(SHOT, pattern, [], WINDOW, FPS, STEP)
+
+    assert both.kind == "face"
+    assert np.allclose(both.dense_raw[45, :2], [1090, 190])
+    assert np.allclose(alone.dense_raw[45, :2], [511, 321])
