@@ -320,30 +320,35 @@ def _track_from(
     )
 
 
+def _detections_apart(track: _Track) -> tuple[float, float, float, float]:
+    """How far apart a face's detections lie (its centres' spread across and down) and its
+    median width and height."""
+    found = [f.box for f in track.sightings if f.detected_at is None]
+    xs, ys = [b.cx for b in found], [b.cy for b in found]
+    width = float(np.median([b.w for b in found]))
+    height = float(np.median([b.h for b in found]))
+    return max(xs) - min(xs), max(ys) - min(ys), width, height
+
+
 def _stays_put(track: _Track) -> bool:
     """Whether a face's detections all lie within its own width and height of each other:
     then the boxes optical flow carried it by between them count towards its coverage (a
     face the detector only half recognises, a cartoon's or a turned head, found on a few
     samples and followed on the rest). Flow drifts with speed, so a face that moves further
     counts only the boxes a later detection vouches for (`_followed_and_found_again`)."""
-    found = [f.box for f in track.sightings if f.detected_at is None]
-    if len(found) < 2:
+    if track.looks < 2:
         return False
-    xs, ys = [b.cx for b in found], [b.cy for b in found]
-    width = float(np.median([b.w for b in found]))
-    height = float(np.median([b.h for b in found]))
-    return max(xs) - min(xs) <= width and max(ys) - min(ys) <= height
+    across, down, width, height = _detections_apart(track)
+    return across <= width and down <= height
 
 
 def _frozen(track: _Track) -> bool:
     """Whether a face's detections (at least `MIN_LOOKS`) all sit within `FROZEN_SHARE` of its
     width of each other: it has not moved at all."""
-    found = [f.box for f in track.sightings if f.detected_at is None]
-    if len(found) < MIN_LOOKS:
+    if track.looks < MIN_LOOKS:
         return False
-    xs, ys = [b.cx for b in found], [b.cy for b in found]
-    width = float(np.median([b.w for b in found]))
-    return max(max(xs) - min(xs), max(ys) - min(ys)) <= FROZEN_SHARE * width
+    across, down, width, _ = _detections_apart(track)
+    return max(across, down) <= FROZEN_SHARE * width
 
 
 def _pictured(track: _Track) -> bool:
