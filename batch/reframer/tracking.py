@@ -699,8 +699,8 @@ def subject_of_shot(
     ]
     movers = max(2.0, MIN_MOTION_COVERAGE * samples)
     worthy = [t for t in worthy if not (_pictured(t) and _moves_elsewhere(t, motions, movers))]
-    if any(not _frozen(t) for t in worthy):
-        worthy = [t for t in worthy if not _frozen(t)]
+    # A face that never moved is the subject only where no worthy face moves.
+    worthy = [t for t in worthy if not _frozen(t)] or worthy
     if worthy:
         # Shorter tracks may carry the subject where the strong ones are absent.
         shorter = [t for t in tracks if t not in worthy and t.looks >= MIN_LOOKS]
