@@ -41,6 +41,23 @@ def test_a_box_moves_with_its_subject() -> None:
     assert box.w == pytest.approx(PATCH, rel=0.05)
 
 
+def test_a_subject_coming_in_over_the_edge_grows_from_the_edge_it_still_touches() -> None:
+    # A subject twice the patch's width drives in from the left: its visible part grows and
+    # its far side stays cut by the picture's edge.
+    wide = np.hstack((SUBJECT, _texture(4, (PATCH, PATCH))))
+
+    def entering(visible: int) -> np.ndarray:
+        picture = BACKGROUND.copy()
+        picture[80 : 80 + PATCH, :visible] = wide[:, wide.shape[1] - visible :]
+        return picture
+
+    box = median_flow(entering(50), entering(70), Box(0, 80, 50, PATCH))
+
+    assert box is not None
+    assert box.x == 0
+    assert box.right == pytest.approx(70, abs=1.5)
+
+
 def test_a_box_is_not_followed_into_another_scene() -> None:
     other = _texture(3, SIZE)
 
