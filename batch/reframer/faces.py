@@ -136,14 +136,6 @@ def detect_faces(
 REUSE_BELOW_CHANGE = 1.0
 # ...measured on a picture stretched to this contrast (luma standard deviation).
 REFERENCE_CONTRAST = 50.0
-# ...and where the picture around each face (its box grown by half its size on every side)
-# changed by less than this, on the same scale: a small face crossing a still picture barely
-# changes the whole, and its reused box stayed behind it. Measured on the reuses of the
-# generated suite and 90 random clips (seeds 40-42): 408 where the face stayed within 3% of
-# its width changed 0 around it at the median, 0.75 at the 95th percentile; 76 where it moved
-# 0.03-0.5 of its width, 7.0 or more at the 5th percentile. The real clips and the 30 s bench
-# clip never change this much where a box is reused (nothing more is detected there).
-REUSE_AROUND_FACES_BELOW = 3.0
 # When every face of the last detection is at least this tall (detection pixels), the next
 # frame is searched at half size, a quarter of the work; a miss there falls back to full size.
 HALF_SIZE_ABOVE_PIXELS = 64
@@ -227,7 +219,7 @@ class FaceSampler:
             if self._luma is not None and self._luma.shape == current.shape
             else np.inf
         )
-        if change < REUSE_BELOW_CHANGE and not self._changed_around_faces(current, bgr.shape[1]):
+        if change < REUSE_BELOW_CHANGE:
             self.reused += 1
             return [replace(face, frame=frame_index) for face in self._faces]
         if (
@@ -285,27 +277,6 @@ class FaceSampler:
         # either: those samples stay sparse (following carries the faces between looks).
         self._empty_looks = 0 if usual_size else self._empty_looks + 1
         return found
-
-    def _changed_around_faces(self, luma: NDArray[np.int16], width: int) -> bool:
-        """Whether the thumbnail `luma` changed around one of the last faces since they were
-        detected (`width`: the detection frame's, to place the boxes on the thumbnail)."""
-        if self._luma is None:
-            return False
-        to_thumbnail = luma.shape[1] / (width * self.scale)
-        rows, cols = luma.shape
-        for face in self._faces:
-            box = face.box
-            left = max(0, int((box.x - box.w / 2) * to_thumbnail))
-            top = max(0, int((box.y - box.h / 2) * to_thumbnail))
-            right = min(cols, int((box.right + box.w / 2) * to_thumbnail) + 1)
-            bottom = min(rows, int((box.bottom + box.h / 2) * to_thumbnail) + 1)
-            if right <= left or bottom <= top:
-                continue
-            change = np.abs(luma[top:bottom, left:right] - self._luma[top:bottom, left:right])
-            scaled = float(change.mean()) * REFERENCE_CONTRAST / _contrast(luma)
-            if scaled >= REUSE_AROUND_FACES_BELOW:
-                return True
-        return False
 
     def passed_over(self) -> None:
         """A sample was passed over (sample_rate.py): it counts towards the next whole-frame
