@@ -40,6 +40,15 @@ def test_samples_a_calm_shot_takes_further_apart_ask_for_a_longer_jump() -> None
     assert face_jumps([_face(0, 100), _face(6, 340)], FPS) == [(0, 6)]
 
 
+def test_a_face_flow_carried_to_the_sample_before_one_detected_far_away_is_a_jump() -> None:
+    # The detector missed the face on its last samples (flow carried it); after the cut a
+    # face is detected eight widths away.
+    faces = [_face(0, 100), _face(3, 130, followed=True), _face(6, 160, followed=True)]
+
+    assert face_jumps([*faces, _face(9, 640)], FPS) == [(6, 9)]
+    assert face_jumps([*faces, _face(9, 190)], FPS) == []
+
+
 def test_followed_faces_two_faces_and_samples_far_apart_witness_nothing() -> None:
     assert face_jumps([_face(0, 100), _face(3, 600, followed=True)], FPS) == []
     assert face_jumps([_face(0, 100), _face(0, 800), _face(3, 600)], FPS) == []
