@@ -140,6 +140,14 @@ def _axis_corridor(
         # Keep the window inside the picture.
         np.clip(low, 0, limit, out=low)
         np.clip(high, 0, limit, out=high)
+    # A subject reaching past the picture's edge (coming in or going out) is framed against
+    # that edge: no crop shows more of it, and one off the edge cuts what is left (measured: a
+    # motorcycle driving out on the left, its box carried past the edge wider than the crop,
+    # was judged by its centre and cut on its last 5 frames).
+    before, after = start < 0, start + size > limit + window
+    for bound in (soft_low, soft_high, hard_low, hard_high):
+        bound[before & ~after] = 0.0
+        bound[after & ~before] = float(limit)
     return soft_low, soft_high, hard_low, hard_high
 
 

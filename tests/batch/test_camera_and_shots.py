@@ -278,3 +278,22 @@ def test_a_still_subject_nearly_as_wide_as_the_crop_is_held_still_through_its_bo
     assert path.mode == "steady"
     assert np.ptp(path.x) == 0.0
     assert np.all((path.x <= boxes[:, 0]) & (path.x + 404 >= boxes[:, 0] + 355))
+
+
+def test_a_subject_driving_out_over_the_edge_is_framed_against_that_edge() -> None:
+    # An object wider than the crop drives out on the left; its box is carried past the edge
+    # (the tracker keeps its size), while what is left of it in the picture shrinks.
+    frames, width = 45, 620.0
+    boxes = np.array([[300 - 15 * t, 80, width, 360] for t in range(frames)], dtype=float)
+    track = SubjectTrack(Shot(0, frames), "object", np.arange(frames), boxes, boxes, boxes, boxes)
+
+    path = plan_shot(track, (1280, 720), (576, 720), fps=30)
+
+    past_the_edge = boxes[:, 0] < 0
+    assert past_the_edge.sum() >= 20
+    assert np.all(path.x[past_the_edge] == 0.0)
+    # Where what is left fits the crop, all of it is in it.
+    visible = boxes[:, 0] + width
+    fits = past_the_edge & (visible <= 576)
+    assert fits.any()
+    assert np.all(path.x[fits] + 576 >= visible[fits])
