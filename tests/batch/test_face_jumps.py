@@ -1,6 +1,7 @@
 """A face's detections jumping further than a face moves between two samples witness a cut
-(face_jumps.py); moving fast, being followed rather than detected, or sharing the picture
-with another face does not. Faces gone from one sample to the next witness one too, unless
+(face_jumps.py), as does a face flow carried to the sample before one detected far from it;
+moving fast, being followed rather than detected after the jump, or sharing the picture with
+another face does not. Faces gone from one sample to the next witness one too, unless
 they were at the picture's edge or the samples are far apart."""
 
 from __future__ import annotations
