@@ -169,6 +169,20 @@ def test_a_still_object_does_not_steal_the_subject_from_what_moves() -> None:
     assert known[0, 0] == pytest.approx(20, abs=1)
 
 
+def test_an_animal_that_stops_and_goes_is_the_subject_where_only_its_own_moves_are_seen() -> None:
+    # It moves over the first 30 frames and stands still after: the motion is seen on enough
+    # samples to follow, but near only 4 of its 10 sightings, and always on it. The samples
+    # where nothing moved say nothing against it.
+    still = Box(80, 20, 120, 240)
+    boxes = [Box(20 + 15 * i, 20, 120, 240) for i in range(4)] + [still] * 6
+    moving = [m for m in _motion_over(boxes) if m.frame < 30]
+
+    track = _subject(_looks("cat", boxes), moving)
+
+    assert track.kind == "object"
+    assert np.nanmedian(track.dense_raw[:, 0]) == pytest.approx(still.x, abs=1)
+
+
 def test_traffic_is_not_a_subject_and_counts_as_unfollowed() -> None:
     cars = [
         o
