@@ -174,7 +174,7 @@ def _stages(metrics: dict[str, Any]) -> list[str]:
     wall, cpu = metrics["stage_seconds"], metrics.get("cpu_seconds", {})
     # The decoder's thread feeds shots and faces; following, objects and motion ("saliency")
     # run on another thread beside them: their seconds overlap the pass's.
-    analysis = ("decode", "shots", "faces", "following", "objects", "saliency")
+    analysis = ("decode", "shots", "faces", "heads", "following", "objects", "saliency")
     rows = [
         f"{'  analysis pass':<26}: {wall.get('analysis', 0.0):7.2f} s wall "
         f"{cpu.get('analysis', 0.0):7.2f} s cpu  (waiting for frames "

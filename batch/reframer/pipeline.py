@@ -22,6 +22,7 @@ from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, Gray, gray
 from batch.reframer.frame_table import FrameTable, frame_table
 from batch.reframer.geometry import Box, OutputSpec, crop_window
+from batch.reframer.head_centre import centred_on_heads
 from batch.reframer.memory import release_freed_memory
 from batch.reframer.motion import Motion, MotionDetector
 from batch.reframer.objects import DetectedObject, ObjectSampler
@@ -186,6 +187,8 @@ def _analyse(
 
     def after_faces(frame: decode.AnalysisFrame, found: list[Face]) -> None:
         if frame.bgr is not None:
+            with clock.stage("heads"):
+                found = centred_on_heads(frame.bgr, found, layout.detection_scale)
             with clock.stage("following"):
                 picture = gray(frame.bgr)
                 followed = _followed(follower, frame.index, picture, found, layout)
