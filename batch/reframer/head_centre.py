@@ -70,18 +70,9 @@ class _Mesh:
         return points.reshape(468, 3), 1.0 / (1.0 + float(np.exp(-logit)))
 
 
-_loading = threading.Lock()
-
-
 @cache
 def _mesh() -> _Mesh:
     return _Mesh()
-
-
-def _loaded() -> _Mesh:
-    # One model, set up once even when two threads ask for it first at the same time.
-    with _loading:
-        return _mesh()
 
 
 def head_middle(bgr: NDArray[np.uint8], box: Box) -> float | None:
@@ -93,7 +84,7 @@ def head_middle(bgr: NDArray[np.uint8], box: Box) -> float | None:
     warp = np.array([[to_input, 0, -left * to_input], [0, to_input, -top * to_input]])
     square = cv2.warpAffine(bgr, warp, (INPUT_PIXELS, INPUT_PIXELS))
     rgb = cv2.cvtColor(square, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
-    points, score = _loaded()(rgb)
+    points, score = _mesh()(rgb)
     if score < MIN_SCORE:
         return None
     middle = (points[OUTLINE_RIGHT, 0] + points[OUTLINE_LEFT, 0]) / 2
