@@ -510,18 +510,18 @@ def object_tracks(
     max_gap: int,
     step: int,
     object_step: int,
-    moved: Sequence[Motion] | None = None,
+    moved: Sequence[Motion],
 ) -> tuple[list[_Track], list[_Track]]:
     """The object tracks that may be the shot's subject (persistent; moving with the motion
     where the shot has some to follow) and shorter ones that may carry it where they run.
 
     `object_step` is the number of frames between two looks of the object detector; `moved`
-    every sample where anything moved, to follow or not (by default `motions`): a sighting
-    where nothing moved says nothing for or against the object. Measured: a cat that stops
-    and goes, found on all 11 of its looks, had motion near only 4 of them (it was seen only
-    while the cat went), and the crop followed the moving region instead (0.50 of the frames
-    kept; 1.00 now). Judging only where motion to follow was seen let a parked car take a
-    street shot from the cyclists (bikes framed 1:1: 0.922 -> 0.597)."""
+    every sample where anything moved, to follow or not: a sighting where nothing moved says
+    nothing for or against the object. Measured: a cat that stops and goes, found on all 11
+    of its looks, had motion near only 4 of them (it was seen only while the cat went), and
+    the crop followed the moving region instead (0.50 of the frames kept; 1.00 now). Judging
+    only where motion to follow was seen let a parked car take a street shot from the
+    cyclists (bikes framed 1:1: 0.922 -> 0.597)."""
     looks = max(1, -(-shot.frames // object_step))
     needed = max(2.0, MIN_OBJECT_COVERAGE * looks)
     tracks: list[_Track] = []
@@ -533,7 +533,7 @@ def object_tracks(
     if motions:
         agreeing = []
         for track in tracks:
-            share, outline = _agreement(track, motions, step, motions if moved is None else moved)
+            share, outline = _agreement(track, motions, step, moved)
             if share >= MIN_MOTION_AGREEMENT:
                 # The object the motion outlines, not a large one it merely crosses (a
                 # person walking past a parked lorry moves inside the lorry's box too).
