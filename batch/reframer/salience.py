@@ -80,12 +80,14 @@ class SalientRegion:
     information: float
 
     @property
+    def peaked(self) -> bool:
+        """Dense enough, and more than the model's answer for an empty picture, whatever
+        else stands out beside it."""
+        return self.concentration >= MIN_CONCENTRATION and self.information >= MIN_INFORMATION
+
+    @property
     def concentrated(self) -> bool:
-        return (
-            self.concentration >= MIN_CONCENTRATION
-            and self.dominance >= MIN_DOMINANCE
-            and self.information >= MIN_INFORMATION
-        )
+        return self.peaked and self.dominance >= MIN_DOMINANCE
 
 
 def _around_peak(

@@ -84,13 +84,37 @@ def test_one_clear_region_is_the_salient_subject_held_still() -> None:
     assert (kept, judged) == (1.0, 60)
 
 
-def test_an_even_spread_or_two_rival_regions_are_no_subject() -> None:
+def test_an_even_spread_is_no_subject() -> None:
     even = np.full((GRID[1], GRID[0]), 1.0 / (GRID[0] * GRID[1]))
-    rivals = _blob(20, 32) + _blob(84, 32)
 
     assert _subject(_looks([even, even])).kind == "none"
-    assert _subject(_looks([rivals, rivals])).kind == "none"
     assert _subject([]).kind == "none"
+
+
+def test_of_two_rival_regions_a_still_shot_holds_the_stronger_and_a_moving_one_neither() -> None:
+    # A still ball beside a brighter coffee cup, or a face in profile beside a rocket: no
+    # detector finds it, neither region dominates the map. Where nothing moves, every look
+    # sees the same picture, and its peak (cell 20: source x 246, off the centre crop) is
+    # held; where something moved, the peak may be anything that passed.
+    rivals = _blob(20, 32) + 0.9 * _blob(84, 32)
+    looks = _looks([rivals / rivals.sum()] * 4)
+    scattered = [Motion(f, Box(0, 0, *SOURCE), 0.4) for f in range(0, 60, 3)]
+
+    still = _subject(looks)
+    moving = subject_of_shot(Shot(0, 60), [], scattered, WINDOW, 30.0, 3, salience=looks)
+
+    assert moving.kind == "none"
+    assert still.kind == "salient"
+    assert 200 < still.dense[0, 0] + still.dense[0, 2] / 2 < 300
+    planned = camera.plan_shot(still, SOURCE, WINDOW, 30.0)
+    assert np.ptp(planned.x) == 0
+    assert (
+        planned.x[0]
+        <= still.dense[0, 0]
+        < still.dense[0, 0] + still.dense[0, 2]
+        <= (planned.x[0] + WINDOW[0])
+    )
+    assert quality.retention([still], planned.x, planned.y, WINDOW, SOURCE) == (1.0, 60)
 
 
 def test_looks_whose_region_is_elsewhere_count_as_not_kept() -> None:
@@ -134,9 +158,11 @@ def test_a_shot_where_something_moved_but_nothing_stands_out_is_judged_by_each_l
         "no subject was found on 60% of the frames (whole shots): the crop is judged there "
         "against what stood out"
     )
-    # A clip with no subject anywhere makes no claim; where nothing moved, nothing is lost.
+    # A clip with no subject anywhere makes no claim; where nothing moved, nothing is lost
+    # (and looks that each see another region name no subject even there).
     assert quality.retention([track], planned.x, planned.y, WINDOW, SOURCE) == (None, 0)
     still = _subject(looks)
+    assert still.kind == "none"
     assert quality.retention([still, faced], x, y, WINDOW, SOURCE) == (1.0, 40)
 
 
