@@ -203,7 +203,9 @@ def _analyse(
                     object_follower.clear()
                 else:
                     found_so_far.objects.extend(object_follower(frame.index, picture, looked))
-            found_so_far.salience.note(frame, bool(found))
+            # A face only the larger look finds may be a photograph's pattern: saliency may
+            # be asked where the eye goes instead (tracking.subject_of_shot).
+            found_so_far.salience.note(frame, any(not face.larger_only for face in found))
         with clock.stage("saliency"):
             compare = frame.bgr is not None and found_so_far.measures_motion(found)
             moving = found_so_far.motion.add(frame, compare=compare)
@@ -393,8 +395,11 @@ def run(
         with clock.stage("tracking"):
             tracks = [subject(shot, []) for shot in found_shots]
         # Salience is the last resort: only shots that nothing else decided (their subject
-        # came out "none") are looked at, on their frames decoded again.
-        undecided = [i for i, track in enumerate(tracks) if track.kind == "none"]
+        # came out "none", or a face that may be a photograph's pattern) are looked at, on
+        # their frames decoded again.
+        undecided = [
+            i for i, track in enumerate(tracks) if track.kind == "none" or track.unconfirmed
+        ]
         if undecided:
             with clock.stage("salience", cpu=True):
                 spans = [(found_shots[i].start, found_shots[i].end) for i in undecided]

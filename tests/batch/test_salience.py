@@ -13,6 +13,7 @@ import pytest
 from skimage import data
 
 from batch.reframer import camera, quality
+from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
 from batch.reframer.motion import Motion
 from batch.reframer.salience import GRID, LOOKS_PER_SECOND, SalienceLook, look, salient_region
@@ -243,3 +244,50 @@ def test_saliency_is_looked_at_only_in_the_shots_it_decides(reframed_vertical: R
 
     assert len(salient) == 1
     assert 2 <= looked <= math.ceil(seconds * LOOKS_PER_SECOND) + 1
+
+
+def _still_faces(larger_only: bool) -> list[Face]:
+    """A face 50 pixels wide standing still at source x 500-550 on every sample of a 2 s
+    shot: a photograph's pattern where only the larger look finds it."""
+    box = Box(500, 320, 50, 60)
+    return [Face(f, box, 0.82, larger_only=larger_only) for f in range(0, 60, 3)]
+
+
+def test_a_still_face_only_the_larger_look_finds_is_checked_against_where_the_eye_goes() -> None:
+    shot = Shot(0, 60)
+    elsewhere = _looks([_blob(80, 32)] * 4)  # source x 985: a ball off to the right
+    on_face = _looks([_blob(42, 29)] * 4)  # source x 517: the face itself
+
+    def subject(faces: list[Face], looks: list[SalienceLook]) -> SubjectTrack:
+        return subject_of_shot(shot, faces, [], WINDOW, 30.0, 3, salience=looks)
+
+    # Before any look, the face is taken, and the pipeline is told to look (pipeline.py).
+    unlooked = subject(_still_faces(True), [])
+    assert (unlooked.kind, unlooked.unconfirmed) == ("face", True)
+    # The eye goes elsewhere: the face gives way to that region; the eye goes to it: kept.
+    assert subject(_still_faces(True), elsewhere).kind == "salient"
+    assert subject(_still_faces(True), on_face).kind == "face"
+    # A face the usual look finds is a face, wherever the eye goes.
+    usual = subject(_still_faces(False), elsewhere)
+    assert (usual.kind, usual.unconfirmed) == ("face", False)
+
+
+def test_a_face_in_a_photograph_gives_way_to_where_the_eye_goes(tmp_path: Path) -> None:
+    # At 1280x720 the larger face look takes a galaxy of the hubble photograph for a face
+    # (it stands still and no usual look finds it). A still ball beside it is what the shot
+    # shows and what the saliency model finds: the crop must keep the ball, not the pattern.
+    source = tmp_path / "ball.mp4"
+    still = Path2D((0.8, 0.38), (0.8, 0.38))
+    truth = make_clip(
+        source, [ClipShot(2.0, "hubble", "ball", still, 0.11)], width=1280, height=720, audio=False
+    )
+
+    manifest, _ = reframe(source, tmp_path / "out", "--aspect", "9:16", "--resolution", "480p")
+
+    assert manifest["metrics"]["subjects"] == ["salient"]
+    crop = manifest["crop_path"]
+    assert len(set(crop["x"])) == 1
+    assert all(
+        box is not None and box.inside(x, y, crop["width"], crop["height"])
+        for box, x, y in zip(truth.subject_boxes, crop["x"], crop["y"], strict=True)
+    )
