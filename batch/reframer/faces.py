@@ -63,6 +63,8 @@ class Face:
     # Found by the larger look only (too small for the usual one, or not a face at all: a
     # pattern in a photograph the larger look takes for one).
     larger_only: bool = False
+    # For a followed face, the box detected on `detected_at` it was carried from.
+    followed_from: Box | None = None
 
 
 # libfacedetection's C++ entry point, `int* facedetect_cnn(unsigned char* result_buffer,

@@ -279,6 +279,7 @@ def _followed(
             item.box.scaled(scale),
             FOLLOWED_CONFIDENCE * item.confidence,
             item.detected_at,
+            followed_from=item.detected.scaled(scale),
         )
         for item in follower.update(frame, picture, boxes)
     ]

@@ -100,6 +100,9 @@ CARRY_SIZE_RATIO = 2.0
 # object tracks running beside it: several cars of similar weight are traffic, the scenery
 # of the shot, not what it is about.
 MIN_OBJECT_DOMINANCE = 0.5
+# A followed box's origin is the detection whose box it matches this well (the same box, but
+# for rounding between the analysis and the source pixels).
+SAME_DETECTION_IOU = 0.9
 
 
 class Sighting(Protocol):
@@ -113,6 +116,8 @@ class Sighting(Protocol):
     def confidence(self) -> float: ...
     @property
     def detected_at(self) -> int | None: ...
+    @property
+    def followed_from(self) -> Box | None: ...
 
 
 @dataclass
@@ -221,6 +226,8 @@ def _same_face(track: _Track, face: Sighting, max_gap: int, step: int) -> float:
     gap = face.frame - last.frame
     if gap > max_gap:
         return 0.0
+    if _carried_from(last, face):
+        return 1.0
     overlap: float = last.box.iou(face.box)
     cx, cy = last.box.cx, last.box.cy
     if len(track.sightings) >= 2:
@@ -233,6 +240,20 @@ def _same_face(track: _Track, face: Sighting, max_gap: int, step: int) -> float:
     reach = (1.0 + 0.5 * looks) * max(last.box.w, last.box.h, 1.0)
     near = max(0.0, 1.0 - distance / reach)
     return max(overlap, 0.5 * near)
+
+
+def _carried_from(followed: Sighting, found: Sighting) -> bool:
+    """Whether optical flow carried `followed` back from the detection `found`: the same
+    face, however far it moved in between (measured: a face crossing 1.7 of its widths
+    between samples, carried back one sample from its first detection, began a track of its
+    own there, and so did its next two detections: the face's run was cut in four)."""
+    origin = followed.followed_from
+    return (
+        origin is not None
+        and found.detected_at is None
+        and followed.detected_at == found.frame
+        and origin.iou(found.box) >= SAME_DETECTION_IOU
+    )
 
 
 def link_faces(faces: Sequence[Sighting], max_gap: int, step: int = 1) -> list[_Track]:

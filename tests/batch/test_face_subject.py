@@ -1,7 +1,8 @@
 """Which face track is a shot's subject (tracking.subject_of_shot): a moving face counts the
 samples it was detected on, and those optical flow carried it over only where a later
 detection found it where flow had taken it; a still face only the larger look finds gives way
-to one thing moving elsewhere; a face that never moves gives way to one that does."""
+to one thing moving elsewhere; a face that never moves gives way to one that does; a face
+carried back from its first detection is linked to it however far it moved."""
 
 from __future__ import annotations
 
@@ -109,3 +110,22 @@ def test_a_face_that_never_moves_gives_way_to_a_face_that_does() -> None:
     assert both.kind == "face"
     assert np.allclose(both.dense_raw[45, :2], [1090, 190])
     assert np.allclose(alone.dense_raw[45, :2], [511, 321])
+
+
+def test_a_face_carried_back_from_its_first_detection_is_linked_to_it_however_fast() -> None:
+    # A face 67 pixels wide swinging across the picture 110 pixels a sample (1.6 widths, too
+    # far for one sighting's reach), detected from frame 60 on and carried back by flow to
+    # frame 57: the followed box is that detection's face, so the run is one track from 57.
+    first = 60
+    found = [Face(f, Box(600 - 110 * (f - first) / STEP, 300, 67, 80), 0.85)
+             for f in range(first, 75, STEP)]  # fmt: skip
+    back = Face(57, Box(710, 300, 67, 80), 0.4, detected_at=first, followed_from=found[0].box)
+    shot = Shot(45, 75)
+
+    track = subject_of_shot(shot, [back, *found], [], WINDOW, FPS, STEP)
+
+    assert track.kind == "face"
+    assert track.frames.tolist() == [57, *range(first, 75, STEP)]
+    # Known on every frame from the first sighting on, at the pace the face went.
+    assert not np.isnan(track.dense_raw[57 - shot.start :, 0]).any()
+    assert track.dense_raw[57 - shot.start, 0] == pytest.approx(710)
