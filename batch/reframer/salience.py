@@ -3,8 +3,9 @@
 A shot of a bicycle behind a fence, a plate of food, a sign: no face and nothing the COCO
 detector knows, and often nothing moves but the traffic behind. A visual saliency model
 predicts where people look; as AutoFlip does, it is the last signal before holding the
-centre. It is looked at sparsely (twice a second, and never on samples with a face) and
-only in shots that would otherwise have no subject (tracking.py), once tracking knows them.
+centre. It is looked at sparsely (twice a second, and never on samples with a face the
+usual look found) and only in shots that would otherwise have no subject, or whose only faces
+may be a photograph's pattern (tracking.py), once tracking knows them.
 
 The model is UNISAL (Droste, Jiao & Noble, ECCV 2020) in image mode, exported to ONNX,
 vendored in `models/` (Apache-2.0, see models/NOTICE) and run by ONNX Runtime on one thread:
@@ -210,8 +211,9 @@ LOOKS_PER_SECOND = 2.0
 
 
 class SalienceLooker:
-    """Saliency on every few sampled frames, skipping samples where faces were found, as for
-    the object detector (look_schedule.py), and only in the shots it decides.
+    """Saliency on every few sampled frames, skipping samples where faces were found (by the
+    usual look: one only the larger look finds may be a pattern, pipeline.py), as for the
+    object detector (look_schedule.py), and only in the shots it decides.
 
     The analysis pass notes which samples are due a look (`note`); the looks are taken once
     tracking knows which shots no face, object or motion decides (`looks_in`), on those

@@ -244,7 +244,7 @@ def _same_face(track: _Track, face: Sighting, max_gap: int, step: int) -> float:
 
 def _carried_from(followed: Sighting, found: Sighting) -> bool:
     """Whether optical flow carried `followed` back from the detection `found`: the same
-    face, however far it moved in between (measured: a face crossing 1.7 of its widths
+    face, however far it moved in between (measured: a face crossing 1.6-1.7 of its widths
     between samples, carried back one sample from its first detection, began a track of its
     own there, and so did its next two detections: the face's run was cut in four)."""
     origin = followed.followed_from
@@ -846,12 +846,12 @@ def salient_track(
     shot: Shot, looks: Sequence[SalienceLook], picture_moves: bool = False, still: bool = False
 ) -> SubjectTrack | None:
     """Where the shot as a whole draws the eye, if its mean saliency map has one clear region
-    (`_stands_out`), else None. The camera gets that region's box on
-    every frame (a still subject: the crop holds still). The self-measurement gets, on each
-    frame, what the nearest look saw: that region where the look still finds it salient, else
-    the look's own region, so a crop that misses what a look saw counts as not keeping it.
-    Where the picture itself moves, always the look's own region: the region held is then
-    no one thing, and the model's pull to the picture's middle finds it salient anyway."""
+    (`_stands_out`), else None. The camera gets that region's box on every frame (a still
+    subject: the crop holds still). The self-measurement gets, on each frame, what the
+    nearest look saw: that region where the look still finds it salient, else the look's own
+    region, so a crop that misses what a look saw counts as not keeping it. Where the picture
+    itself moves, always the look's own region: the region held is then no one thing, and
+    the model's pull to the picture's middle finds it salient anyway."""
     region = shot_region(list(looks))
     if region is None or not _stands_out(region, looks, still):
         return None
