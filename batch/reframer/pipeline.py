@@ -193,19 +193,21 @@ def _analyse(
                 picture = gray(frame.bgr)
                 followed = _followed(follower, frame.index, picture, found, layout)
                 found_so_far.faces.extend(found + followed)
+            # A face only the larger look finds may be a photograph's pattern, which gives way
+            # to an object or to where the eye goes (tracking.subject_of_shot): its samples
+            # are looked at as those without a face.
+            faced = any(not face.larger_only for face in found)
             with clock.stage("objects"):
-                looked = found_so_far.object_sampler.objects(frame.index, frame.bgr, bool(found))
+                looked = found_so_far.object_sampler.objects(frame.index, frame.bgr, faced)
                 found_so_far.objects.extend(looked)
             with clock.stage("following"):
-                if found:
+                if faced:
                     # Objects are the subject only where no face is: they are not followed
                     # beside faces, and not from a picture taken before them.
                     object_follower.clear()
                 else:
                     found_so_far.objects.extend(object_follower(frame.index, picture, looked))
-            # A face only the larger look finds may be a photograph's pattern: saliency may
-            # be asked where the eye goes instead (tracking.subject_of_shot).
-            found_so_far.salience.note(frame, any(not face.larger_only for face in found))
+            found_so_far.salience.note(frame, faced)
         with clock.stage("saliency"):
             compare = frame.bgr is not None and found_so_far.measures_motion(found)
             moving = found_so_far.motion.add(frame, compare=compare)

@@ -19,6 +19,7 @@ from batch.reframer.motion import Motion
 from batch.reframer.salience import GRID, LOOKS_PER_SECOND, SalienceLook, look, salient_region
 from batch.reframer.shots import Shot
 from batch.reframer.tracking import SubjectTrack, subject_of_shot
+from bench.quality_clips import ClipSpec, ShotSpec, Subject, generate
 from tests.batch.conftest import Reframed, reframe
 from tests.batch.synthetic_clips import Path2D, make_clip
 from tests.batch.synthetic_clips import Shot as ClipShot
@@ -290,4 +291,26 @@ def test_a_face_in_a_photograph_gives_way_to_where_the_eye_goes(tmp_path: Path) 
     assert all(
         box is not None and box.inside(x, y, crop["width"], crop["height"])
         for box, x, y in zip(truth.subject_boxes, crop["x"], crop["y"], strict=True)
+    )
+
+
+def test_a_still_cat_beside_a_photographs_face_pattern_is_framed_as_the_object(
+    tmp_path: Path,
+) -> None:
+    # The same pattern beside a still cat (the object detector knows cats): once the pattern
+    # gives way, the samples it was found on are looked at for objects as faceless ones are,
+    # and the cat, 0.59 of the picture's height, is kept whole in a 4:5 crop.
+    cat = Subject("cat", 0.59, "still", (0.88, 0.39))
+    spec = ClipSpec("cat-by-a-pattern", "test", (ShotSpec(3.0, "photo:hubble", (cat,)),),
+                    aspect="4:5")  # fmt: skip
+    source, truth = generate(spec, tmp_path)
+
+    manifest, _ = reframe(source, tmp_path / "out", "--aspect", "4:5", "--resolution", "480p")
+
+    assert manifest["metrics"]["subjects"] == ["object"]
+    crop = manifest["crop_path"]
+    assert all(
+        Box(*box).inside(x, y, crop["width"], crop["height"])
+        for box, x, y in zip(truth.boxes, crop["x"], crop["y"], strict=True)
+        if box is not None
     )
