@@ -95,8 +95,8 @@ def test_an_even_spread_is_no_subject() -> None:
 
 
 def test_of_two_rival_regions_a_still_shot_holds_the_stronger_and_a_moving_one_neither() -> None:
-    # A still ball beside a brighter coffee cup, or a face in profile beside a rocket: no
-    # detector finds it, neither region dominates the map. Where nothing moves, every look
+    # A still ball on gravel, or a face in profile beside a rocket's nose: no detector finds
+    # it, and neither region dominates the map. Where nothing moves, every look
     # sees the same picture, and its peak (cell 20: source x 246, off the centre crop) is
     # held; where something moved, the peak may be anything that passed.
     rivals = _blob(20, 32) + 0.9 * _blob(84, 32)
