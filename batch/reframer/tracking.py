@@ -131,9 +131,14 @@ class _Track:
         return self.sightings[-1]
 
     @property
+    def detected(self) -> list[Sighting]:
+        """The track's detections (followed boxes only carry a detection on)."""
+        return [s for s in self.sightings if s.detected_at is None]
+
+    @property
     def looks(self) -> int:
-        """Detections in the track (followed boxes only carry a detection on)."""
-        return sum(1 for face in self.sightings if face.detected_at is None)
+        """Detections in the track."""
+        return len(self.detected)
 
     @property
     def score(self) -> float:
@@ -353,7 +358,7 @@ def _track_from(
 def _detections_apart(track: _Track) -> tuple[float, float, float, float]:
     """How far apart a face's detections lie (its centres' spread across and down) and its
     median width and height."""
-    found = [f.box for f in track.sightings if f.detected_at is None]
+    found = [f.box for f in track.detected]
     xs, ys = [b.cx for b in found], [b.cy for b in found]
     width = float(np.median([b.w for b in found]))
     height = float(np.median([b.h for b in found]))
@@ -385,8 +390,7 @@ def _pictured(track: _Track) -> bool:
     """Whether a face track is found by the larger look only and stands still: as likely a
     pattern in a photograph the larger look takes for a face (the hubble picture's, scoring
     0.78-0.83 and found again at other sizes) as a face too small for the usual look."""
-    detected = [s for s in track.sightings if s.detected_at is None]
-    larger_only = all(isinstance(s, Face) and s.larger_only for s in detected)
+    larger_only = all(isinstance(s, Face) and s.larger_only for s in track.detected)
     return larger_only and _stays_put(track)
 
 
@@ -404,10 +408,7 @@ def _seen_elsewhere(faces: list[_Track], looks: Sequence[SalienceLook], still: b
 
 def _median_box(track: _Track) -> Box:
     """The median of a track's detected boxes."""
-    found = np.array(
-        [[s.box.x, s.box.y, s.box.w, s.box.h] for s in track.sightings if s.detected_at is None]
-    )
-    return Box(*np.median(found, axis=0).tolist())
+    return Box(*np.median(_as_array([s.box for s in track.detected]), axis=0).tolist())
 
 
 def _moves_elsewhere(track: _Track, motions: list[Motion], needed: float) -> bool:
