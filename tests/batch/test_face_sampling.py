@@ -158,11 +158,14 @@ def test_a_still_faceless_scene_is_searched_where_it_changes_and_an_arriving_fac
     assert abs(whole.box.w - face.box.w) <= 0.15 * whole.box.w
 
 
-def _small_face_frame(pan: int) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]:
+def _small_face_frame(
+    pan: int, left: int = 300
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]]:
     """A 480x270 analysis frame (a panning photograph with a face too small to be found at that
-    size), its luma thumbnail, and the 960x540 frame of the larger look (where it is found)."""
+    size, `left` pixels of the larger frame in), its luma thumbnail, and the 960x540 frame of
+    the larger look (where it is found)."""
     scene = _resized(skdata.coffee(), 1040, 540)[:, pan : pan + 960].copy()
-    scene[200:290, 300:390] = _resized(skdata.astronaut(), 90, 90)
+    scene[200:290, left : left + 90] = _resized(skdata.astronaut(), 90, 90)
     usual = _resized(scene, 480, 270)
     luma = np.asarray(Image.fromarray(usual).convert("L"), dtype=np.uint8)[::2, ::2].copy()
     return (
@@ -198,6 +201,42 @@ def test_faces_only_the_larger_look_finds_leave_the_usual_size_search_sparse() -
     for index in range(SPARSE_AFTER_EMPTY_LOOKS + 1, len(searched)):
         if index % larger_every != 0:
             assert not (searched[index - 1] and searched[index]), index
+
+
+def test_a_still_picture_s_small_face_is_found_by_the_first_larger_look_due_after_it() -> None:
+    # A shot begins between larger looks and nothing moves in it: the samples after the first
+    # repeat its picture, and reusing its (empty) look must not pass over the larger look
+    # due a second later, the only one that finds the face.
+    larger_every = 10
+    bgr, luma, large = _small_face_frame(pan=0)
+    sampler = FaceSampler(SCALE)
+    found = []
+    for index in range(3, 3 + 2 * larger_every):
+        with_large = index % larger_every == 0
+        found.append(
+            sampler.faces(index * 3, bgr, luma, _made(large) if with_large else None, SCALE / 2)
+        )
+
+    first_larger_look = larger_every - 3
+    assert not any(found[:first_larger_look])
+    # Found there, and then reused on the unchanged picture as any look's faces are.
+    assert all(len(faces) == 1 for faces in found[first_larger_look:])
+    assert sampler.larger == 1
+
+
+def test_a_small_face_moving_over_a_still_picture_is_not_held_where_it_was_found() -> None:
+    # The face crosses the still photograph 4 pixels a sample (of the larger frame): the
+    # picture as a whole barely changes, the part around the face does. Reusing the larger
+    # look's box held the face there for the rest of the second.
+    sampler = FaceSampler(SCALE)
+    bgr, luma, large = _small_face_frame(pan=0, left=300)
+    first = sampler.faces(0, bgr, luma, _made(large), SCALE / 2)
+    moved = [_small_face_frame(pan=0, left=300 + 4 * i)[:2] for i in (1, 2, 3)]
+    later = [sampler.faces(3 * i, bgr, luma) for i, (bgr, luma) in enumerate(moved, start=1)]
+
+    assert len(first) == 1
+    # Looked at again at the usual size, which does not find so small a face (flow carries it).
+    assert later == [[], [], []]
 
 
 def test_larger_looks_that_keep_finding_nothing_are_taken_every_other_second() -> None:
