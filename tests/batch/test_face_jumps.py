@@ -1,8 +1,9 @@
 """A face's detections jumping further than a face moves between two samples witness a cut
-(face_jumps.py), as does a face flow carried to the sample before one detected far from it;
-moving fast, being followed rather than detected after the jump, or sharing the picture with
-another face does not. Faces gone from one sample to the next witness one too, unless
-they were at the picture's edge or the samples are far apart."""
+(face_jumps.py), as does a face flow carried to the sample before one detected far from it,
+or carried back to the sample after one from a later detection; moving fast, being followed
+on from before the jump, or sharing the picture with another face does not. Faces gone from
+one sample to the next witness one too, unless they were at the picture's edge or the
+samples are far apart."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from batch.reframer.geometry import Box
 FPS = 30.0
 
 
-def _face(frame: int, left: float, width: float = 60.0, followed: bool = False) -> Face:
-    return Face(frame, Box(left, 200, width, 1.2 * width), 0.9, 0 if followed else None)
+def _face(
+    frame: int, left: float, width: float = 60.0, followed: bool = False, from_: int = 0
+) -> Face:
+    return Face(frame, Box(left, 200, width, 1.2 * width), 0.9, from_ if followed else None)
 
 
 def test_a_face_that_lands_three_widths_away_between_two_samples_is_a_jump() -> None:
@@ -48,6 +51,15 @@ def test_a_face_flow_carried_to_the_sample_before_one_detected_far_away_is_a_jum
 
     assert face_jumps([*faces, _face(9, 640)], FPS) == [(6, 9)]
     assert face_jumps([*faces, _face(9, 190)], FPS) == []
+
+
+def test_a_face_flow_carried_back_to_the_sample_after_one_detected_far_away_is_a_jump() -> None:
+    # After the cut a small face is found only by the larger look, a second in, and carried
+    # back to the cut by flow: the sample after it holds that face, eight widths away.
+    before = [_face(0, 100), _face(3, 130)]
+    after = [_face(frame, 640, followed=True, from_=30) for frame in (6, 9, 12)]
+
+    assert face_jumps([*before, *after, _face(30, 640)], FPS) == [(3, 6)]
 
 
 def test_followed_faces_two_faces_and_samples_far_apart_witness_nothing() -> None:
