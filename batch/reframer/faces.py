@@ -65,6 +65,9 @@ class Face:
     larger_only: bool = False
     # For a followed face, the box detected on `detected_at` it was carried from.
     followed_from: Box | None = None
+    # The face mesh (head_centre.py) sees a face in the box: a pattern the detector takes
+    # for one (the hubble picture's) it does not.
+    meshed: bool = False
 
 
 # libfacedetection's C++ entry point, `int* facedetect_cnn(unsigned char* result_buffer,

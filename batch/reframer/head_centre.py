@@ -93,7 +93,7 @@ def head_middle(bgr: NDArray[np.uint8], box: Box) -> float | None:
 
 def centred_on_heads(bgr: NDArray[np.uint8], faces: list[Face], scale: float) -> list[Face]:
     """`faces` (boxes in source pixels, `scale` of them to a pixel of `bgr`), each box moved
-    across towards the middle of its head where the mesh finds one."""
+    across towards the middle of its head where the mesh finds one (and marked `meshed`)."""
     centred = []
     for face in faces:
         box = face.box.scaled(1 / scale)
@@ -105,6 +105,10 @@ def centred_on_heads(bgr: NDArray[np.uint8], faces: list[Face], scale: float) ->
         beyond_noise = max(0.0, abs(offset) - NOISE_SHARE * box.w)
         shift = float(np.sign(offset)) * min(beyond_noise, MAX_SHIFT_SHARE * box.w) * scale
         centred.append(
-            replace(face, box=Box(face.box.x + shift, face.box.y, face.box.w, face.box.h))
+            replace(
+                face,
+                box=Box(face.box.x + shift, face.box.y, face.box.w, face.box.h),
+                meshed=True,
+            )
         )
     return centred

@@ -262,11 +262,12 @@ def test_saliency_is_looked_at_only_in_the_shots_it_decides(reframed_vertical: R
     assert 2 <= looked <= math.ceil(seconds * LOOKS_PER_SECOND) + 1
 
 
-def _still_faces(larger_only: bool) -> list[Face]:
+def _still_faces(larger_only: bool, meshed: bool = False) -> list[Face]:
     """A face 50 pixels wide standing still at source x 500-550 on every sample of a 2 s
-    shot: a photograph's pattern where only the larger look finds it."""
+    shot: a photograph's pattern where only the larger look finds it and the face mesh sees
+    no face there."""
     box = Box(500, 320, 50, 60)
-    return [Face(f, box, 0.82, larger_only=larger_only) for f in range(0, 60, 3)]
+    return [Face(f, box, 0.82, larger_only=larger_only, meshed=meshed) for f in range(0, 60, 3)]
 
 
 def test_a_still_face_only_the_larger_look_finds_is_checked_against_where_the_eye_goes() -> None:
@@ -283,9 +284,12 @@ def test_a_still_face_only_the_larger_look_finds_is_checked_against_where_the_ey
     # The eye goes elsewhere: the face gives way to that region; the eye goes to it: kept.
     assert subject(_still_faces(True), elsewhere).kind == "salient"
     assert subject(_still_faces(True), on_face).kind == "face"
-    # A face the usual look finds is a face, wherever the eye goes.
+    # A face the usual look finds is a face, wherever the eye goes; so is one the face mesh
+    # sees (a real face too small for the usual look, beside the coffee cup the eye prefers).
     usual = subject(_still_faces(False), elsewhere)
     assert (usual.kind, usual.unconfirmed) == ("face", False)
+    meshed = subject(_still_faces(True, meshed=True), elsewhere)
+    assert (meshed.kind, meshed.unconfirmed) == ("face", False)
 
 
 def test_a_still_cat_beside_a_photographs_face_pattern_is_framed_as_the_object(
