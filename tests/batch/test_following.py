@@ -58,6 +58,16 @@ def test_a_subject_coming_in_over_the_edge_grows_from_the_edge_it_still_touches(
     assert box.right == pytest.approx(70, abs=1.5)
 
 
+def test_a_subject_just_inside_the_edge_moving_away_keeps_its_own_box() -> None:
+    # Found two pixels in from the left edge (within the edge's reach), it drives off to the
+    # right: the picture at the edge beside it does not change, so nothing of it is beyond.
+    box = median_flow(_picture(2, 80), _picture(12, 80), Box(2, 80, PATCH, PATCH))
+
+    assert box is not None
+    assert box.x == pytest.approx(12, abs=1.0)
+    assert box.w == pytest.approx(PATCH, rel=0.05)
+
+
 def test_a_box_is_not_followed_into_another_scene() -> None:
     other = _texture(3, SIZE)
 
