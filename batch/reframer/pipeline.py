@@ -24,7 +24,7 @@ from batch.reframer.frame_table import FrameTable, frame_table
 from batch.reframer.geometry import Box, OutputSpec, crop_window
 from batch.reframer.head_centre import centred_on_heads
 from batch.reframer.memory import release_freed_memory
-from batch.reframer.motion import Motion, MotionDetector
+from batch.reframer.motion import MotionDetector
 from batch.reframer.objects import DetectedObject, ObjectSampler
 from batch.reframer.salience import SalienceLook, SalienceLooker
 from batch.reframer.sample_rate import SampleRate
@@ -110,7 +110,6 @@ class _Analysis:
         self.salience = SalienceLooker(info, layout)
         self.faces: list[Face] = []
         self.objects: list[DetectedObject] = []
-        self.motions: list[Motion] = []
         self.times: list[float] = []
         # The frames sampled (optional samples passed over are not), in order.
         self.sampled: list[int] = []
@@ -210,9 +209,7 @@ def _analyse(
             found_so_far.salience.note(frame, faced)
         with clock.stage("saliency"):
             compare = frame.bgr is not None and found_so_far.measures_motion(found)
-            moving = found_so_far.motion.add(frame, compare=compare)
-            if moving is not None:
-                found_so_far.motions.append(moving)
+            found_so_far.motion.add(frame, compare=compare)
 
     frames = decode.read_ahead(
         decode.analysis_frames(info, layout, optional_samples=True, table=table)
@@ -247,6 +244,7 @@ def _analyse(
                 report("decode", percent)
         for done in pending:
             done.result()
+    found_so_far.motion.finish()
     return found_so_far
 
 
@@ -369,7 +367,7 @@ def run(
             found_cuts = analysis.detector.cuts(witnesses)
             cuts = _exact_cuts(info, table, found_cuts)
         found_shots = shots.shots_between(cuts, frame_count)
-        motion_lag = analysis.motion.lag
+        motion_lag, motions = analysis.motion.lag, analysis.motion.motions
         for stage in ("decode", "shots", "faces", "saliency"):
             report(stage, _ENDS_AT[stage])
 
@@ -384,7 +382,7 @@ def run(
                     and (f.detected_at is None or shot.start <= f.detected_at < shot.end)
                 ],
                 # Motion measured across the cut compares two different scenes.
-                [m for m in analysis.motions if shot.start + motion_lag <= m.frame < shot.end],
+                [m for m in motions if shot.start + motion_lag <= m.frame < shot.end],
                 window,
                 info.fps,
                 layout.step,

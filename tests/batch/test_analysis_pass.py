@@ -46,13 +46,13 @@ def test_the_threaded_pass_finds_what_a_sequential_loop_finds(clip: Path) -> Non
 
     assert threaded.faces == sequential.faces
     assert threaded.objects == sequential.objects
-    assert threaded.motions == sequential.motions
+    assert threaded.motion.motions == sequential.motion.motions
     assert threaded.times == sequential.times
     assert threaded.detector.shots() == sequential.detector.shots()
     # The clip exercises every stage on that thread.
     assert any(face.detected_at is not None for face in threaded.faces)  # followed
     assert threaded.object_sampler.detected == sequential.object_sampler.detected > 0
-    assert threaded.motions
+    assert threaded.motion.motions
     assert len(threaded.detector.shots()) == 2
 
 
