@@ -79,7 +79,9 @@ CARRY_ON_WITHIN_LAGS = 3
 FRAGMENT_BELOW = 0.25
 # A thing compared with the picture a lag before is where it is now and where it only was
 # (two places, for a fast one); the part of it that differs from the picture a lag later too
-# is where it is now (where_now), when that is at least this share of it.
+# is where it is now (where_now), when that is at least this share of it (the only value
+# tried: a thing that stops within the lag, or one whose new place overlaps its old one
+# nearly whole, leaves less, and its box is kept as found).
 NOW_AT_LEAST = 0.2
 
 Gray = NDArray[np.uint8]
