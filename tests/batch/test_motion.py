@@ -71,7 +71,9 @@ def test_a_fast_subject_is_where_it_is_now_not_also_where_it_only_was() -> None:
 
     assert found is not None
     assert found.box[0] <= 80  # where it was, too
-    x, _y, w, _h = where_now(found.pixels, now, later)  # type: ignore[misc]
+    settled = where_now(found.pixels, now, later)
+    assert settled is not None
+    x, _y, w, _h = settled
     assert 96 <= x <= 104
     assert 34 <= w <= 44
 
