@@ -104,6 +104,9 @@ class Motion:
     held: float = 1.0
     # Where the things that moved inside the picture moved (none of them cut by its edge).
     inside: Box | None = None
+    # Whether the box is where the thing is now, told by the picture a lag later (where_now),
+    # not also where it only was.
+    settled: bool = False
 
     @property
     def everywhere(self) -> Box:
@@ -411,5 +414,5 @@ class MotionDetector:
         motion = unsettled.motion
         now = where_now(unsettled.pixels, unsettled.picture, later)
         if now is not None:
-            motion = replace(motion, box=Box(*now).scaled(unsettled.to_source))
+            motion = replace(motion, box=Box(*now).scaled(unsettled.to_source), settled=True)
         self.motions.append(motion)
