@@ -88,6 +88,11 @@ Gray = NDArray[np.uint8]
 Region = tuple[float, float, float, float]
 # Grows a mask by GROUP_GAP on every side: what it then reaches is within the gap.
 _WITHIN_GAP = np.ones((2 * GROUP_GAP + 1, 2 * GROUP_GAP + 1), np.uint8)
+# The share of an aligned pixel that must come from inside the picture aligned for it to be
+# compared. Telling "outside" by a negative border value instead let a pixel that is a third
+# from outside pass (a camera move of a third of a pixel left the edge column a third darker,
+# and it was taken for a thing moving: a ball's box swept to the picture's edge).
+_SEEN_WHOLLY = 0.999
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float32)
 
 
@@ -198,11 +203,15 @@ def _changed(previous: Gray, current: Gray) -> tuple[NDArray[np.bool_], NDArray[
     rows, cols = current.shape
     transform = camera_motion(previous, current)
     aligned = cv2.warpAffine(
-        previous.astype(np.float32), transform, (cols, rows), flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0,
-    )  # fmt: skip
-    # Compare only where both pictures see the scene.
-    seen = cv2.erode((aligned >= 0).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=BORDER)
+        previous.astype(np.float32), transform, (cols, rows), flags=cv2.INTER_LINEAR
+    )
+    # Compare only where both pictures see the scene: where the aligned picture holds nothing
+    # interpolated from outside the one aligned (`_SEEN_WHOLLY`).
+    coverage = cv2.warpAffine(
+        np.ones((rows, cols), np.float32), transform, (cols, rows), flags=cv2.INTER_LINEAR
+    )
+    wholly = (coverage >= _SEEN_WHOLLY).astype(np.uint8)
+    seen = cv2.erode(wholly, np.ones((3, 3), np.uint8), iterations=BORDER)
     valid = seen.astype(bool)
     if valid.sum() < rows * cols // 4:
         return None
