@@ -89,9 +89,11 @@ Region = tuple[float, float, float, float]
 # Grows a mask by GROUP_GAP on every side: what it then reaches is within the gap.
 _WITHIN_GAP = np.ones((2 * GROUP_GAP + 1, 2 * GROUP_GAP + 1), np.uint8)
 # The share of an aligned pixel that must come from inside the picture aligned for it to be
-# compared. Telling "outside" by a negative border value instead let a pixel that is a third
-# from outside pass (a camera move of a third of a pixel left the edge column a third darker,
-# and it was taken for a thing moving: a ball's box swept to the picture's edge).
+# compared. Telling "outside" by a negative border value let a pixel partly from outside pass
+# as seen: with -1, one a third from outside (a camera move of a third of a pixel left the
+# edge column a third darker, taken for a thing moving: a ball's box swept to the picture's
+# edge); with -10,000, one a hundredth from outside (a camera roll of a ten-thousandth of a
+# radian: the bottom row).
 _SEEN_WHOLLY = 0.999
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=np.float32)
 

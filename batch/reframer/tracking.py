@@ -601,16 +601,17 @@ def object_tracks(
         for track in link_faces(members, max(max_gap, 2 * object_step), object_step):
             track.weight = max(o.weight for o in track.sightings if isinstance(o, DetectedObject))
             tracks.append(track)
-    # What the strongest track must outweigh (MIN_OBJECT_DOMINANCE): the tracks beside it that
-    # could be the subject; where the shot has motion to judge by, every one of two looks or
-    # more that moved with it at least once, seen or agreeing too seldom to be the subject
-    # itself. Cars passing one after another are traffic whichever of them the detector finds
-    # on most looks (measured on bikes framed 1:1: a car found on 3 looks beside two found on
-    # 2 and agreeing on 1 of 3 took the parked bicycle's shot, 0.955 -> 0.630 of the frames
-    # kept once the false motion at the picture's edge was gone, motion._SEEN_WHOLLY).
-    rivals = [t for t in tracks if t.looks >= needed or (looks <= 2 and t.looks)]
+    # Where the shot has motion to judge by, the tracks of two looks or more that moved with it
+    # at least once: beside the worthy ones, what the strongest must outweigh
+    # (MIN_OBJECT_DOMINANCE), though seen or moving with it too seldom to be the subject
+    # themselves. Cars passing one after another are traffic whichever of them the detector
+    # finds on most looks (measured on bikes framed 1:1: a car found on 3 looks, beside one
+    # found on 2 and one moving with the motion on 1 of its 3, took the parked bicycle's shot
+    # once the false motion at the picture's edge was gone, motion._SEEN_WHOLLY: 0.955 ->
+    # 0.630 of the frames kept).
+    moving: list[_Track] = []
     if steady:
-        agreeing, rivals = [], []
+        agreeing = []
         for track in tracks:
             share, outline = _agreement(track, moved, step)
             # The object the motion outlines, not a large one it merely crosses (a person
@@ -619,12 +620,13 @@ def object_tracks(
             if share >= MIN_MOTION_AGREEMENT:
                 agreeing.append(track)
             if share > 0 and track.looks >= 2:
-                rivals.append(track)
+                moving.append(track)
         tracks = agreeing
     worthy = [t for t in tracks if t.looks >= needed or (looks <= 2 and t.looks)]
     shorter = [t for t in tracks if t not in worthy and t.looks >= 2]
     if worthy:
         best = max(worthy, key=lambda t: t.score)
+        rivals = [*worthy, *(t for t in moving if t not in worthy)]
         beside = [t for t in rivals if _overlap_in_time(t, best)]
         if best.score < MIN_OBJECT_DOMINANCE * sum(t.score for t in beside):
             return [], []
