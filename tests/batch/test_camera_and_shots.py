@@ -178,6 +178,22 @@ def test_a_small_change_that_steps_and_holds_is_a_cut_but_one_that_fades_back_is
     assert find_cuts(scores, skip, 25.0) == []  # a cut must change more
 
 
+def test_a_smaller_step_that_holds_is_a_cut_where_a_block_of_the_layout_changes_with_it() -> None:
+    # The next shot on the same flat background, its subject another: the picture changes by
+    # 0.04 at frame 60 and holds, and one block by 0.2 (the subject moving on changes one by
+    # 0.1 the frame after, too near for the jump rule's contrast; measured on two random
+    # clips, a ball then the astronaut, a cat then a face). At 120 as much change, a block
+    # barely (compression shifting a noisy flat picture's colours); at 180 it comes back.
+    scores, skip, held = np.full(240, 0.004), np.full(240, 0.006), np.zeros(240)
+    blocks = np.full(240, 0.01)
+    for frame, block, holds in ((60, 0.2, 0.04), (120, 0.01, 0.04), (180, 0.2, 0.01)):
+        scores[frame], skip[frame], skip[frame + 1], held[frame] = 0.04, 0.04, 0.04, holds
+        blocks[frame], blocks[frame + 1] = block, block / 2
+
+    assert find_cuts(scores, skip, 25.0, blocks, held) == [60]
+    assert find_cuts(scores, skip, 25.0, held=held) == []  # the colours alone change too little
+
+
 def test_a_fast_swing_across_a_photograph_is_motion_but_a_cut_to_another_is_a_cut() -> None:
     # A handheld camera at rest on a photograph, swung 30-50 pixels a frame for five frames
     # (each frame changes as much as a cut, and more than the frames around), then at rest
