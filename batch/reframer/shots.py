@@ -421,7 +421,7 @@ def _quiet_cut(
     held: FloatArray,
     i: int,
     half_window: int,
-    blocks: FloatArray | None = None,
+    blocks: FloatArray | None,
 ) -> bool:
     """Whether frame i is a cut between two like pictures: a step in the change, far above
     the frames around and either side, that holds (the picture does not come back); a
