@@ -3,7 +3,7 @@
 Faces are the strongest subject, but many shots have none: a person seen from behind, a
 cyclist, a dog, a car. As AutoFlip does, a COCO object detector runs beside the face detector
 and the shot's subject is chosen among its classes by weight (person > animal > vehicle),
-size, persistence and motion (tracking.py).
+size, persistence and motion (tracking/object_tracks.py).
 
 The model is MediaPipe's EfficientDet-Lite0 (int8, 320x320, COCO's 90 class ids), vendored in
 `models/` (Apache-2.0, see models/NOTICE) and run by LiteRT on one thread: nothing is
@@ -37,7 +37,8 @@ _RATIOS = (1.0, 2.0, 0.5)
 _ANCHOR_CELLS = 3.0
 
 # Below this score the detector's hits on textures and photographs creep in (measured on
-# the generated suite's backgrounds); a subject is also required to persist (tracking.py).
+# the generated suite's backgrounds); a subject is also required to persist
+# (tracking/object_tracks.py).
 MIN_SCORE = 0.4
 # Boxes of one class overlapping more than this are one object (non-maximum suppression).
 NMS_OVERLAP = 0.5

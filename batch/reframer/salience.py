@@ -5,7 +5,7 @@ detector knows, and often nothing moves but the traffic behind. A visual salienc
 predicts where people look; as AutoFlip does, it is the last signal before holding the
 centre. It is looked at sparsely (twice a second, and never on samples with a face the
 usual look found) and only in shots that would otherwise have no subject, or whose only faces
-may be a photograph's pattern (tracking.py), once tracking knows them.
+may be a photograph's pattern (tracking/face_tracks.py), once tracking knows them.
 
 The model is UNISAL (Droste, Jiao & Noble, ECCV 2020) in image mode, exported to ONNX,
 vendored in `models/` (Apache-2.0, see models/NOTICE) and run by ONNX Runtime on one thread:

@@ -198,7 +198,7 @@ def test_faces_only_the_larger_look_finds_leave_the_usual_size_search_sparse() -
         found.append(faces)
 
     assert [i for i, hit in enumerate(found) if hit] == [0, 10, 20]
-    # ...and they say so: a still one may be a pattern in a photograph (tracking.py).
+    # ...and they say so: a still one may be a pattern in a photograph (tracking/face_tracks.py).
     assert all(face.larger_only for faces in found for face in faces)
     # Past the first few looks, never two samples in a row searched but for a larger look.
     for index in range(SPARSE_AFTER_EMPTY_LOOKS + 1, len(searched)):
@@ -250,7 +250,7 @@ def test_the_pipeline_keeps_a_small_still_face_a_cut_leads_to_between_larger_loo
     # it is what that look takes for a face, and it is dropped). Held-out seed 63 had it:
     # without the larger look the shot was framed where the eye goes, 0.33 of it kept; with
     # it, the small still face must not be taken for a photograph's pattern (the face mesh
-    # sees a face: tracking._pictured).
+    # sees a face: tracking.face_tracks.pictured).
     swinging = Subject("lfw2", 0.42, "swing", (0.86, 0.52), (0.33, 0.37))
     still = Subject("lfw2", 0.34, "still", (0.27, 0.46))
     spec = ClipSpec("still-small-face-after-a-cut", "test", (

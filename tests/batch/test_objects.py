@@ -1,5 +1,5 @@
 """The COCO object detector (batch/reframer/objects.py) on pictures scikit-image ships, and the
-choice of a shot's subject among detected objects (tracking.py) as pure logic."""
+choice of a shot's subject among detected objects (tracking/object_tracks.py) as pure logic."""
 
 from __future__ import annotations
 

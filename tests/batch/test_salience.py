@@ -1,7 +1,7 @@
 """Visual saliency (batch/reframer/salience.py) on a picture scikit-image ships; the choice of
 a salient subject for shots with no face, object or motion, or whose only face may be a
-photograph's pattern (tracking.py), its still camera and its self-measured retention, as pure
-logic; and the pipeline CLI framing such shots."""
+photograph's pattern (tracking/face_tracks.py), its still camera and its self-measured
+retention, as pure logic; and the pipeline CLI framing such shots."""
 
 from __future__ import annotations
 
