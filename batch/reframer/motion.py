@@ -19,7 +19,9 @@ picture's edge): tracking follows the one thing where a shot has one mover at a 
 several move at once, what moved inside where it fits the crop (a ball thrown beside its
 thrower), else the extent of all of it (traffic). Measured on a ball rolling before a hand
 that tilts its board: the extent spanned hand and ball, 200-450 pixels wide for a 26-pixel
-ball, and the crop kept the ball on 94% of the frames; the ball itself, 98%.
+ball, and the crop kept the ball on 94% of the frames; the ball itself, 98%. A thing touching
+the strip a pan brought into view, which the picture compared with did not show, may go on
+into it unseen: its motion says how far it could reach (`Motion.reach`).
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ NOW_AT_LEAST = 0.2
 
 Gray = NDArray[np.uint8]
 Region = tuple[float, float, float, float]
+# Widths in pixels at the picture's left, top, right and bottom edges.
+Strips = tuple[int, int, int, int]
 # Grows a mask by GROUP_GAP on every side: what it then reaches is within the gap.
 _WITHIN_GAP = np.ones((2 * GROUP_GAP + 1, 2 * GROUP_GAP + 1), np.uint8)
 # The share of an aligned pixel that must come from inside the picture aligned for it to be
@@ -114,6 +118,10 @@ class Motion:
     # Whether the box is where the thing is now, told by the picture a lag later (where_now),
     # not also where it only was.
     settled: bool = False
+    # Where the box touches a strip of the picture the camera's motion left unseen (the side
+    # a pan brings into view): the box grown across the strip to the picture's edge, as far
+    # as the thing may go on unseen (`_toward_unseen`). None elsewhere.
+    reach: Box | None = None
 
     @property
     def everywhere(self) -> Box:
@@ -131,6 +139,8 @@ class Moved:
     inside: Region | None
     # The chosen thing's moved pixels.
     pixels: NDArray[np.bool_]
+    # The strips of the pictures compared that the camera's motion left unseen.
+    unseen: Strips = (0, 0, 0, 0)
 
 
 def camera_motion(previous: Gray, current: Gray) -> NDArray[np.float32]:
@@ -181,7 +191,8 @@ def moving_region(
     groups = _groups(moved)
     pixels, held = _chosen_group(moved, groups, last)
     inside = _inside_extent(moved, valid, groups, None if earlier is None else (earlier, current))
-    return Moved(_robust_extent(pixels), share, _robust_extent(moved), held, inside, pixels)
+    unseen = _unseen_strips(valid)
+    return Moved(_robust_extent(pixels), share, _robust_extent(moved), held, inside, pixels, unseen)
 
 
 def where_now(pixels: NDArray[np.bool_], current: Gray, later: Gray) -> Region | None:
@@ -189,6 +200,12 @@ def where_now(pixels: NDArray[np.bool_], current: Gray, later: Gray) -> Region |
     that also differ from the picture a lag `later`: where it is now, not where it only was.
     None when too few do (it barely moves on, or `later` is across a cut and differs
     everywhere, which leaves all of them: the same as not asking)."""
+    now = _now(pixels, current, later)
+    return None if now is None else _robust_extent(now)
+
+
+def _now(pixels: NDArray[np.bool_], current: Gray, later: Gray) -> NDArray[np.bool_] | None:
+    """The moved `pixels` where the thing is now (where_now), or None."""
     changed = _changed(later, current)
     if changed is None:
         return None
@@ -196,7 +213,7 @@ def where_now(pixels: NDArray[np.bool_], current: Gray, later: Gray) -> Region |
     now = pixels & (differs | ~seen)
     if now.sum() < NOW_AT_LEAST * pixels.sum():
         return None
-    return _robust_extent(now)
+    return now
 
 
 def _changed(previous: Gray, current: Gray) -> tuple[NDArray[np.bool_], NDArray[np.bool_]] | None:
@@ -311,6 +328,42 @@ def _gone_from_edge(
     return np.nonzero(gone)[0]
 
 
+def _unseen_strips(valid: NDArray[np.bool_]) -> Strips:
+    """How many whole columns (rows) at each edge of the picture are not compared: the strip
+    a pan (or a zoom) brought into view, which the picture compared with did not show."""
+    unseen = ~valid
+    columns = np.asarray(unseen.all(axis=0), dtype=bool)
+    rows = np.asarray(unseen.all(axis=1), dtype=bool)
+    return (_leading(columns), _leading(rows), _leading(columns[::-1]), _leading(rows[::-1]))
+
+
+def _leading(flags: NDArray[np.bool_]) -> int:
+    """How many of `flags` are set before the first that is not."""
+    return len(flags) if bool(flags.all()) else int(np.argmin(flags))
+
+
+def _toward_unseen(pixels: NDArray[np.bool_], unseen: Strips) -> Region | None:
+    """The thing's extent grown to the picture's edge across each unseen strip its `pixels`
+    touch (within `BORDER`): what moved there is not seen, so the thing may go on into it.
+    None where they touch none."""
+    height, width = pixels.shape
+    ys, xs = np.nonzero(pixels)
+    left, top, right, bottom = unseen
+    x, y, w, h = _robust_extent(pixels)
+    x1, y1 = x + w, y + h
+    touching = (
+        left > 0 and int(xs.min()) < left + BORDER,
+        top > 0 and int(ys.min()) < top + BORDER,
+        right > 0 and int(xs.max()) >= width - right - BORDER,
+        bottom > 0 and int(ys.max()) >= height - bottom - BORDER,
+    )
+    if not any(touching):
+        return None
+    x, y = (0.0 if touching[0] else x), (0.0 if touching[1] else y)
+    x1, y1 = (float(width) if touching[2] else x1), (float(height) if touching[3] else y1)
+    return (x, y, x1 - x, y1 - y)
+
+
 def _solid(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """The mask but its outlines and specks a pixel or two thick (a 3x3 opening)."""
     opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
@@ -349,6 +402,7 @@ class _Unsettled:
     pixels: NDArray[np.bool_]
     picture: Gray
     to_source: float
+    unseen: Strips
 
 
 class MotionDetector:
@@ -405,6 +459,7 @@ class MotionDetector:
             return None
         self._last, self._last_frame = found.box, frame.index
         to_source = self.scale * width / size[0]
+        reach = _toward_unseen(found.pixels, found.unseen)
         motion = Motion(
             frame.index,
             Box(*found.box).scaled(to_source),
@@ -412,8 +467,9 @@ class MotionDetector:
             Box(*found.spread).scaled(to_source),
             found.held,
             None if found.inside is None else Box(*found.inside).scaled(to_source),
+            reach=None if reach is None else Box(*reach).scaled(to_source),
         )
-        self._unsettled.append(_Unsettled(motion, found.pixels, picture, to_source))
+        self._unsettled.append(_Unsettled(motion, found.pixels, picture, to_source, found.unseen))
         return motion
 
     def finish(self) -> None:
@@ -423,7 +479,14 @@ class MotionDetector:
 
     def _settle(self, unsettled: _Unsettled, later: Gray) -> None:
         motion = unsettled.motion
-        now = where_now(unsettled.pixels, unsettled.picture, later)
+        now = _now(unsettled.pixels, unsettled.picture, later)
         if now is not None:
-            motion = replace(motion, box=Box(*now).scaled(unsettled.to_source), settled=True)
+            scale = unsettled.to_source
+            reach = _toward_unseen(now, unsettled.unseen)
+            motion = replace(
+                motion,
+                box=Box(*_robust_extent(now)).scaled(scale),
+                settled=True,
+                reach=None if reach is None else Box(*reach).scaled(scale),
+            )
         self.motions.append(motion)

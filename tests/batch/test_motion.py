@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from skimage import data
 
-from batch.reframer.motion import moving_region, where_now
+from batch.reframer.decode import AnalysisFrame
+from batch.reframer.motion import MotionDetector, moving_region, where_now
 
 SIZE = (135, 240)
 
@@ -58,6 +60,36 @@ def test_on_a_plain_wall_the_subject_moves_and_the_camera_stays() -> None:
 
 def test_a_still_picture_has_no_moving_subject() -> None:
     assert moving_region(_picture(10, 100), _picture(10, 100)) is None
+
+
+def _detected(pictures: list[np.ndarray]) -> MotionDetector:
+    """A detector fed `pictures` as the samples of a 30 fps clip, a lag apart."""
+    detector = MotionDetector(30.0, 3, 1.0)
+    for number, picture in enumerate(pictures):
+        bgr = cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR)
+        detector.add(AnalysisFrame(3 * number, number / 10, picture, picture, picture, bgr))
+    detector.finish()
+    return detector
+
+
+def test_a_subject_in_the_strip_a_pan_brings_into_view_may_reach_across_it() -> None:
+    # The scene slides 10 pixels left a lag; the subject's back is in the strip at the right
+    # the picture a lag before did not show, so its motion there is not seen (measured on a
+    # generated clip: a motorcycle seen moving on 283-368 of its 379 pixels).
+    panning = _detected([_picture(10 * k, 195 - 2 * k) for k in range(5)])
+
+    assert panning.motions
+    for motion in panning.motions:
+        assert motion.box.right < 230
+        assert motion.reach is not None
+        assert motion.reach.x == pytest.approx(motion.box.x)
+        assert motion.reach.right == pytest.approx(SIZE[1])
+
+    # Before a still camera the whole picture is seen: the box is all there is.
+    still = _detected([_picture(0, 195 - 2 * k) for k in range(5)])
+
+    assert still.motions
+    assert all(motion.reach is None for motion in still.motions)
 
 
 def test_a_fast_subject_is_where_it_is_now_not_also_where_it_only_was() -> None:

@@ -340,6 +340,36 @@ def test_samples_where_all_that_moved_touches_the_edge_do_not_count_against_the_
     assert known[0, 0] == pytest.approx(40, abs=1)
 
 
+def test_a_thing_moving_into_a_strip_the_pan_left_unseen_is_followed_with_the_strip() -> None:
+    # A motorcycle driving in from the side a pan brings into view: motion is seen only where
+    # both pictures compared show the scene, so its back, in the newly seen strip, is not
+    # (measured on a generated clip: 283-368 of its 379 pixels seen, the crop centred on them
+    # cut its back on 22 of 27 frames, and the job claimed 1.0 for a truth of 0.185).
+    seen = [Box(70 - frame // 4, 100, 50, 40) for frame in range(0, 80, STEP)]
+    motions = [
+        Motion(frame, box, 0.05, reach=Box(box.x, box.y, 150 - box.x, box.h))
+        for frame, box in zip(range(0, 80, STEP), seen, strict=True)
+    ]
+
+    track = _subject([], motions)
+
+    # Up to the picture's edge (150 pixels wide) where that fits the 152-pixel crop...
+    known = track.dense_raw[~np.isnan(track.dense_raw[:, 0])]
+    assert known[0, 0] == pytest.approx(70, abs=1)
+    assert known[0, 0] + known[0, 2] == pytest.approx(150, abs=1)
+
+    # ...and where it does not, the thing's seen side and as much of the strip as leaves the
+    # camera its margin there.
+    far = [replace(m, reach=Box(m.box.x, m.box.y, 300 - m.box.x, m.box.h)) for m in motions]
+    known = _subject([], far).dense_raw
+    assert known[0, 0] == pytest.approx(70, abs=1)
+    assert 120 <= known[0, 2] < WINDOW[0]
+
+    # Without a strip, the box seen.
+    known = _subject([], [replace(m, reach=None) for m in motions]).dense_raw
+    assert known[0, 2] == pytest.approx(50, abs=1)
+
+
 def test_a_moving_subject_carries_on_past_samples_not_compared_for_motion() -> None:
     # A ball rolling right; from frame 52 on a face shows at the picture's edge, and samples
     # with a face are not compared for motion (measured on a real clip: the crop held while
