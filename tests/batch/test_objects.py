@@ -370,6 +370,25 @@ def test_a_thing_moving_into_a_strip_the_pan_left_unseen_is_followed_with_the_st
     assert known[0, 2] == pytest.approx(50, abs=1)
 
 
+def test_at_the_clip_s_end_a_mover_carries_on_where_no_later_picture_settled_its_motion() -> None:
+    # A sample's motion lights up where the thing is and where it was a lag before; the
+    # picture a lag later tells them apart, but the clip's last samples have none (measured
+    # on a held-out clip: the last sample's box reached 48 pixels behind a motorcycle nearly
+    # the crop's width, and the crop, going there, cut it on the last 6 of 27 frames).
+    motions = [
+        Motion(frame, Box(20 + frame, 100, 30, 30), 0.01, settled=True)
+        for frame in range(0, 74, STEP)
+    ]
+    motions += [Motion(74, Box(74 + 20 - 8, 100, 38, 30), 0.01)]
+
+    track = _subject([], motions)
+
+    known = track.dense_raw
+    assert known[74, 0] == pytest.approx(94, abs=0.5)
+    assert known[74, 2] == pytest.approx(30)
+    assert known[75, 0] == pytest.approx(95, abs=0.5)
+
+
 def test_a_moving_subject_carries_on_past_samples_not_compared_for_motion() -> None:
     # A ball rolling right; from frame 52 on a face shows at the picture's edge, and samples
     # with a face are not compared for motion (measured on a real clip: the crop held while
