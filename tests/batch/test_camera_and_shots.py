@@ -110,9 +110,9 @@ def test_a_jump_cut_to_the_same_background_is_a_cut_but_a_subject_moving_or_star
     assert find_cuts(scores, skip, 25.0) == []  # the colours and the average layout alone
 
 
-def _square_at(index: int, left: int, brightness: int = 200) -> AnalysisFrame:
+def _square_at(index: int, left: int, brightness: int = 200, background: int = 60) -> AnalysisFrame:
     """A bright 48-pixel square `left` pixels in on a flat grey picture of 16 x 9 blocks."""
-    luma = np.full((216, 384), 60, np.uint8)
+    luma = np.full((216, 384), background, np.uint8)
     luma[84:132, left : left + 48] = brightness
     chroma = np.full((108, 192), 128, np.uint8)
     return AnalysisFrame(index, index / 25, luma, chroma, chroma, None)
@@ -147,6 +147,27 @@ def test_a_jump_cut_against_a_subject_moving_fast_before_and_after_is_a_cut() ->
     unexplained = unexplained_changes(layouts, (9, 16))
     assert unexplained[30] > 0.7
     assert np.delete(unexplained, 30).max() < 0.1  # a square moving on is found beside its place
+
+
+def test_a_jump_in_a_dark_picture_changes_the_layout_as_much_as_in_a_bright_one() -> None:
+    # The same picture at a third of its brightness changes its blocks a third as much, under
+    # the floors set on pictures of ordinary brightness (measured on a generated jump cut in a
+    # clip at 0.35 of its brightness: its largest block changed 0.073, 0.207 bright, and it
+    # was missed). Where both pictures are dark the change is scaled back up.
+    moving = [10 * i for i in range(30)]
+    jumped = moving + [20 + 10 * i for i in range(30)]
+
+    def unexplained(brightness: int, background: int) -> np.ndarray:
+        layouts = [
+            _tiny(_square_at(i, left, brightness, background).luma).astype(np.float32).ravel()
+            for i, left in enumerate(jumped)
+        ]
+        return unexplained_changes(layouts, (9, 16))
+
+    bright, dark = unexplained(104, 60), unexplained(36, 21)
+    assert bright[30] > 0.7
+    assert dark[30] == pytest.approx(bright[30], rel=0.1)
+    assert np.delete(dark, 30).max() < 0.1
 
 
 def test_a_faint_jump_cut_against_motion_is_a_cut_where_a_face_jumped_across_it() -> None:
