@@ -36,7 +36,7 @@ from batch.reframer.geometry import AspectName, OutputSpec
 from bench import quality_autoflip as autoflip
 from bench import quality_baselines as baselines
 from bench.quality_clips import Truth, generate
-from bench.quality_held_out import held_out
+from bench.quality_held_out import held_out, in_other_formats
 from bench.quality_metrics import Scores, score, summary
 from bench.quality_real import LATER_STARTS, fetch_packaged_clips, real_clips, started_later
 from bench.quality_suite import FASTEST_CLASS, QUICK, SUITE
@@ -391,12 +391,19 @@ def main(argv: list[str]) -> int:
         "(quality_held_out.py; no real clips): a check on clips nobody tuned on",
     )  # fmt: skip
     parser.add_argument("--count", type=int, default=30, help="how many held-out clips")
+    parser.add_argument(
+        "--other-formats", action="store_true",
+        help="with --held-out: the same clips in other sizes, shapes, frame rates, rotations "
+        "and brightness (quality_held_out.in_other_formats)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     specs = QUICK if args.quick else SUITE
     if args.only:
         specs = [s for s in SUITE if args.only in s.name]
     if args.held_out is not None:
         specs = held_out(args.held_out, args.count)
+        if args.other_formats:
+            specs = in_other_formats(specs, args.held_out)
     started = time.perf_counter()
     clips = [Clip(s.name, s.kind, *generate(s, CLIPS), s.aspect) for s in specs]
     reals = []

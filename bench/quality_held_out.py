@@ -11,6 +11,7 @@ compressed. Judge a change on a seed nobody has looked at (`python -m bench qual
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from bench.quality_clips import ClipSpec, PathKind, ShotSpec, Subject
 
@@ -22,6 +23,13 @@ BACKGROUNDS = (
 )  # fmt: skip
 PATHS: tuple[PathKind, ...] = ("still", "linear", "linear", "swing", "stop_go")
 ASPECTS = ("9:16", "9:16", "1:1", "4:5")
+# Sources besides the suite's 1280x720 at 30 fps (width, height, fps): 4:3 to 21:9, 480p to 4K.
+FORMATS = (
+    (640, 480, 30), (854, 480, 25), (1920, 1080, 24), (2560, 1080, 30), (1920, 1080, 60),
+    (1280, 720, 30), (3840, 2160, 30), (1440, 1080, 25),
+)  # fmt: skip
+# A 4K clip longer than this is made at 2560x1440: its frames take minutes to draw.
+LONGEST_4K_SECONDS = 3.0
 
 
 def _shot(draw: random.Random, background: str) -> ShotSpec:
@@ -51,3 +59,20 @@ def held_out(seed: int, count: int) -> list[ClipSpec]:
             seed=draw.randrange(1 << 30),
         ))  # fmt: skip
     return clips
+
+
+def in_other_formats(clips: list[ClipSpec], seed: int) -> list[ClipSpec]:
+    """The same clips, each in a format drawn by `seed` (`FORMATS`), a quarter of them turned
+    by rotation metadata and a quarter dark (0.35 of their brightness): what `held_out` does
+    not vary."""
+    drawn = []
+    for index, clip in enumerate(clips):
+        draw = random.Random(f"fmt-{seed}-{index}")
+        width, height, fps = draw.choice(FORMATS)
+        if width >= 3840 and sum(s.seconds for s in clip.shots) > LONGEST_4K_SECONDS:
+            width, height = 2560, 1440
+        drawn.append(replace(
+            clip, name=f"fmt-{seed}-{index}", width=width, height=height, fps=fps,
+            rotation=draw.choice((0, 0, 0, 90, 270)), brightness=draw.choice((1.0, 1.0, 1.0, 0.35)),
+        ))  # fmt: skip
+    return drawn
