@@ -62,9 +62,9 @@ def held_out(seed: int, count: int) -> list[ClipSpec]:
 
 
 def in_other_formats(clips: list[ClipSpec], seed: int) -> list[ClipSpec]:
-    """The same clips, each in a format drawn by `seed` (`FORMATS`), a quarter of them turned
-    by rotation metadata and a quarter dark (0.35 of their brightness): what `held_out` does
-    not vary."""
+    """The same clips, each in a format drawn by `seed` (`FORMATS`), two in five of them
+    turned by rotation metadata and one in four dark (0.35 of their brightness): what
+    `held_out` does not vary."""
     drawn = []
     for index, clip in enumerate(clips):
         draw = random.Random(f"fmt-{seed}-{index}")
