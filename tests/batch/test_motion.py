@@ -1,8 +1,9 @@
 """Finding the moving subject once the camera's own motion is undone, on pictures made here:
 a textured subject moving one way while the camera pans the other, a subject on a plain wall
-(nothing but the subject can be followed there), a small ball before a still camera, and a
+(nothing but the subject can be followed there), a small ball before a still camera, a
 ball with a hand moving beside it (the thing followed so far is the one reported; what moved
-inside the picture is told from what its edge cuts)."""
+inside the picture is told from what its edge cuts), and a subject whose back is in the strip
+a pan brings into view (it may reach across it)."""
 
 from __future__ import annotations
 
