@@ -342,14 +342,14 @@ def _leading(flags: NDArray[np.bool_]) -> int:
     return len(flags) if bool(flags.all()) else int(np.argmin(flags))
 
 
-def _toward_unseen(pixels: NDArray[np.bool_], unseen: Strips) -> Region | None:
-    """The thing's extent grown to the picture's edge across each unseen strip its `pixels`
-    touch (within `BORDER`): what moved there is not seen, so the thing may go on into it.
-    None where they touch none."""
+def _toward_unseen(extent: Region, pixels: NDArray[np.bool_], unseen: Strips) -> Region | None:
+    """The thing's `extent` (that of its `pixels`) grown to the picture's edge across each
+    unseen strip its pixels touch (within `BORDER`): what moved there is not seen, so the
+    thing may go on into it. None where they touch none."""
     height, width = pixels.shape
     ys, xs = np.nonzero(pixels)
     left, top, right, bottom = unseen
-    x, y, w, h = _robust_extent(pixels)
+    x, y, w, h = extent
     x1, y1 = x + w, y + h
     touching = (
         left > 0 and int(xs.min()) < left + BORDER,
@@ -459,7 +459,7 @@ class MotionDetector:
             return None
         self._last, self._last_frame = found.box, frame.index
         to_source = self.scale * width / size[0]
-        reach = _toward_unseen(found.pixels, found.unseen)
+        reach = _toward_unseen(found.box, found.pixels, found.unseen)
         motion = Motion(
             frame.index,
             Box(*found.box).scaled(to_source),
@@ -482,10 +482,11 @@ class MotionDetector:
         now = _now(unsettled.pixels, unsettled.picture, later)
         if now is not None:
             scale = unsettled.to_source
-            reach = _toward_unseen(now, unsettled.unseen)
+            extent = _robust_extent(now)
+            reach = _toward_unseen(extent, now, unsettled.unseen)
             motion = replace(
                 motion,
-                box=Box(*_robust_extent(now)).scaled(scale),
+                box=Box(*extent).scaled(scale),
                 settled=True,
                 reach=None if reach is None else Box(*reach).scaled(scale),
             )
