@@ -317,6 +317,25 @@ def test_a_still_subject_nearly_as_wide_as_the_crop_is_held_still_through_its_bo
     assert np.all((path.x <= boxes[:, 0]) & (path.x + 404 >= boxes[:, 0] + 355))
 
 
+def test_a_still_subject_a_little_wider_than_the_crop_is_held_still_through_its_box_drift() -> None:
+    # A parked motorcycle 634 pixels wide in a 608-pixel crop (as measured on a 2560x1080
+    # clip); its box drifts 16 pixels left, then 28 right. The crop inside the box on
+    # every frame would have to move; a crop held still keeps the motorcycle's middle with
+    # hundreds of pixels to spare.
+    frames, width = 90, 634.0
+    drift = np.concatenate([np.linspace(0, -16, 30), np.full(30, -16.0), np.linspace(-16, 12, 30)])
+    boxes = np.array([[1630 + d, 283, width, 369] for d in drift], dtype=float)
+    track = SubjectTrack(Shot(0, frames), "object", np.arange(frames), boxes, boxes, boxes, boxes)
+
+    path = plan_shot(track, (2560, 1080), (608, 1080), fps=30)
+
+    assert path.mode == "steady"
+    assert np.ptp(path.x) == 0.0
+    # Off the box by no more than its jitter allowance, 1% of its width.
+    assert np.all(path.x >= boxes[:, 0] - 0.01 * width - 1e-6)
+    assert np.all(path.x + 608 <= boxes[:, 0] + width + 0.01 * width + 1e-6)
+
+
 def test_a_subject_driving_out_over_the_edge_is_framed_against_that_edge() -> None:
     # An object wider than the crop drives out on the left; its box is carried past the edge
     # (the tracker keeps its size), while what is left of it in the picture shrinks.
