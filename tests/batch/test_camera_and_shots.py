@@ -184,6 +184,20 @@ def test_a_faint_jump_cut_against_motion_is_a_cut_where_a_face_jumped_across_it(
     assert _cuts_of(swinging, brightness=85, face_jumps=[(28, 31)]) == []
 
 
+def test_a_faint_square_jumping_on_a_still_flat_picture_is_a_cut_where_a_face_jumped() -> None:
+    # A dim square standing still, then standing 160 pixels further right: the picture
+    # changes 0.005 at the jump, under the 0.006 (three times 0.002) a jump past motion asks
+    # for (measured on a generated clip: a small face on a flat picture cut to another face
+    # elsewhere, 0.0053, was missed and the crop stayed on the first face's place for the
+    # second shot). Where a face's detections jumped across it, it is a cut; a face's jump
+    # elsewhere, or none, makes none.
+    stands_then_jumps = [100] * 30 + [260] * 30
+
+    assert _cuts_of(stands_then_jumps, brightness=75, face_jumps=[(28, 31)]) == [30]
+    assert _cuts_of(stands_then_jumps, brightness=75, face_jumps=[(8, 11)]) == []
+    assert _cuts_of(stands_then_jumps, brightness=75) == []
+
+
 def test_a_small_change_that_steps_and_holds_is_a_cut_but_one_that_fades_back_is_not() -> None:
     # `held`: how much the picture half a second later differs from the one before the
     # frame. At 60 the picture changes by 0.1 at once and holds (two textures of one
