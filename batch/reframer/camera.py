@@ -202,8 +202,8 @@ def _still_bounds(
     missed by up to the box's jitter, inside the hard corridor. A subject wider than the crop
     inside the picture is kept by its centre, with room to spare: there the hard corridor
     (the crop inside the box) may be missed by the jitter too (measured: a still motorcycle
-    634 pixels wide in a 608-pixel crop, its box drifting 26 pixels, was panned past by 1
-    pixel, no one position inside the box on every frame, by 0.08 pixels)."""
+    634 pixels wide in a 608-pixel crop, its box drifting 26 pixels, was panned by a pixel:
+    one position inside the box on every frame missed by 0.08 pixels)."""
     soft_low, soft_high, hard_low, hard_high = bounds
     known = ~np.isnan(start)
     jitter = np.zeros(len(start))
@@ -382,7 +382,7 @@ def l1_path(corridor: Corridor, fps: float) -> FloatArray:
 def _one_position_fits(
     low: FloatArray | None, high: FloatArray | None
 ) -> tuple[FloatArray, FloatArray] | None:
-    """The bounds, where one position is inside them on every frame."""
+    """`low` and `high` where one position lies between them on every frame, else None."""
     if low is None or high is None or np.max(low) > np.min(high):
         return None
     return low, high

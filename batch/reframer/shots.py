@@ -81,6 +81,8 @@ UNEXPLAINED_MIN_BLOCK_CHANGE = 0.02
 JUMP_MIN_UNEXPLAINED = 0.7
 JUMP_UNEXPLAINED_CONTRAST = 4.0
 JUMP_SCORE_CONTRAST = 3.0
+# (the typical change around taken as at least this much: a still picture's is about 0)
+JUMP_MIN_CHANGE = 0.002
 # Where a face jumps or the faces vanish between two samples (face_jumps.py), the frame
 # between them whose change motion does not explain is largest needs only this much (the 4
 # of 5 missed jump cuts of seeds 28-33 that have any: 0.30-0.51), this many times that around,
@@ -477,7 +479,7 @@ def _jump_past_motion(
     floor, contrast, least = (
         (FACE_JUMP_MIN_UNEXPLAINED, FACE_JUMP_UNEXPLAINED_CONTRAST, FACE_JUMP_MIN_CHANGE)
         if seen_by_a_face
-        else (JUMP_MIN_UNEXPLAINED, JUMP_UNEXPLAINED_CONTRAST, 0.002)
+        else (JUMP_MIN_UNEXPLAINED, JUMP_UNEXPLAINED_CONTRAST, JUMP_MIN_CHANGE)
     )
     if unexplained is None or unexplained[i] < floor:
         return False

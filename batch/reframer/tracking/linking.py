@@ -29,7 +29,7 @@ MIN_LOOKS = 3
 def _same_face(track: Track, face: Sighting, max_gap: int, step: int) -> float:
     """How well `face` continues `track` (0 = not at all): overlap with its last box, or
     nearness to where it was heading (a fast subject moves more than its width between
-    looks)."""
+    looks) or to where it last was (it may have stopped)."""
     last = track.last
     gap = face.frame - last.frame
     if gap > max_gap:
