@@ -108,11 +108,10 @@ def _carried_to_the_end(motions: list[Motion], boxes: list[Box]) -> list[Box]:
     where it is), each the last settled box carried on at the speed between the last two
     settled ones. A thing that stopped within the lag is left unsettled too, and carried a lag
     too far, as the track carries any subject on to the next sample. Measured on held-out
-    clips: the last
-    sample's box reached 48 pixels behind a motorcycle nearly the crop's width and the crop,
-    going there, cut it on the last 6 of 27 frames (0.778 -> 1.000; the same clip at 1080p
-    24 fps 0.773 -> 0.955, another 0.889 -> 0.944); no other retention changed on seeds 80-84
-    and the suite, and the real clips' paths are the same."""
+    clips: the last sample's box reached 48 pixels behind a motorcycle nearly the crop's width
+    and the crop, going there, cut it on the last 6 of 27 frames (0.778 -> 1.000; the same
+    clip at 1080p 24 fps 0.773 -> 0.955, another 0.889 -> 0.944); no other retention changed
+    on seeds 80-84 and the suite, and the real clips' paths are the same."""
     settled = [i for i, m in enumerate(motions) if m.settled]
     if len(settled) < 2 or settled[-1] == len(motions) - 1:
         return boxes
