@@ -246,6 +246,40 @@ def test_a_fast_swing_across_a_photograph_is_motion_but_a_cut_to_another_is_a_cu
     assert [cut.frame for cut in detector.cuts()] == [100]
 
 
+def test_a_faint_jump_cut_that_changes_the_picture_at_one_frame_only_is_a_cut() -> None:
+    # A face on a gravel picture drifting (its blocks change by 0.06 a frame), replaced at
+    # frame 60 by another near where it was: the picture changes by 0.02 there, four times
+    # the frames either side, a block by 0.15 and 0.25 of the change motion does not explain
+    # (a measured jump cut no face witnessed). At 120 as much change that motion does not
+    # explain, but the frames either side change as much: a subject starting to move fast.
+    scores, skip = np.full(200, 0.005), np.full(200, 0.008)
+    blocks, unexplained = np.full(200, 0.06), np.zeros(200)
+    scores[60], skip[60], skip[61], blocks[60], unexplained[60] = 0.02, 0.02, 0.02, 0.15, 0.25
+    scores[119:124], skip[119:125], blocks[119:124] = 0.015, 0.02, 0.15
+    scores[120], unexplained[120] = 0.02, 0.25
+
+    assert find_cuts(scores, skip, 25.0, blocks, unexplained=unexplained) == [60]
+
+
+def test_flow_explains_a_change_away_only_where_the_picture_was_moving_already() -> None:
+    # Optical flow leaves a quarter of each change below. At frame 60 a still flat picture
+    # changes at once by 0.12 and holds (a motorcycle gone, a ball elsewhere: warping filled
+    # where it was with the flat picture around it); at 160 a handheld close-up, changing by
+    # 0.04 a frame, changes by 0.25 (a beak swinging across it; measured: 0.16-0.30, 3-5 times
+    # the change around).
+    scores, skip, held = np.full(240, 0.005), np.full(240, 0.008), np.zeros(240)
+    scores[60], skip[60], skip[61], held[60] = 0.12, 0.12, 0.12, 0.12
+    scores[130:200], skip[130:200], held[130:200] = 0.04, 0.06, 0.08
+    scores[160], skip[160], skip[161], held[160] = 0.25, 0.25, 0.25, 0.3
+    left_by_flow = np.ones(240)
+    left_by_flow[[60, 160]] = 0.25
+
+    found = find_cuts(scores, skip, 25.0, held=held, left_by_flow=left_by_flow)
+
+    assert found == [60]
+    assert find_cuts(scores, skip, 25.0, held=held) == [60, 160]  # flow is what tells 160
+
+
 def test_cuts_closer_than_a_camera_can_settle_keep_the_stronger() -> None:
     scores = np.full(100, 0.01)
     skip = np.full(100, 0.9)
