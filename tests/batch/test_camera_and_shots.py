@@ -266,7 +266,8 @@ def test_flow_explains_a_change_away_only_where_the_picture_was_moving_already()
     # changes at once by 0.12 and holds (a motorcycle gone, a ball elsewhere: warping filled
     # where it was with the flat picture around it); at 160 a handheld close-up, changing by
     # 0.04 a frame, changes by 0.25 (a beak swinging across it; measured: 0.16-0.30, 3-5 times
-    # the change around).
+    # the change around). A camera swung from rest stays motion too: it changes the frames
+    # either side as much (test_a_fast_swing_across_a_photograph_is_motion_but_a_cut_...).
     scores, skip, held = np.full(240, 0.005), np.full(240, 0.008), np.zeros(240)
     scores[60], skip[60], skip[61], held[60] = 0.12, 0.12, 0.12, 0.12
     scores[130:200], skip[130:200], held[130:200] = 0.04, 0.06, 0.08
