@@ -105,8 +105,8 @@ FACE_JUMP_MIN_CHANGE = 0.001
 # 73-96 and nine seeds in other formats; 1,098 cuts): 8 more cuts are found (0.19-0.58
 # left unexplained: jump cuts on one background where no face was detected far enough from
 # the next to witness it), none false; the frames with every contrast but no cut leave at
-# most 0.15 (a real clip's thrower's arm at the picture's edge, started 1 frame later) or
-# are dropped as flashes or at the clip's end. Chosen on 899 of those clips; the other 510
+# most 0.15 (an arm at the picture's edge in the rolling ball's real clip, started 1 frame
+# later) or are dropped as flashes or at the clip's end. Chosen on 899 of those clips; the other 510
 # (seeds 3-12 and 73-79) then gained one cut and no false one.
 STEP_JUMP_MIN_UNEXPLAINED = 0.17
 STEP_JUMP_STEP = 3.5
