@@ -501,8 +501,7 @@ def _jump_cut(scores: FloatArray, blocks: FloatArray, i: int, half_window: int) 
     change = float(blocks[i])
     if change < JUMP_MIN_BLOCK_CHANGE or scores[i] < JUMP_MIN_SCORE:
         return False
-    typical = _typical_around(blocks, i, half_window)
-    return change >= JUMP_CONTRAST * max(typical, _beside(blocks, i), 0.005)
+    return change >= JUMP_CONTRAST * _block_change_around(blocks, i, half_window)
 
 
 def _jump_past_motion(
@@ -521,13 +520,7 @@ def _jump_past_motion(
         if seen_by_a_face
         else (JUMP_MIN_UNEXPLAINED, JUMP_UNEXPLAINED_CONTRAST, JUMP_MIN_CHANGE)
     )
-    if unexplained is None or unexplained[i] < floor:
-        return False
-    typical = max(_typical_around(unexplained, i, half_window), _beside(unexplained, i), 0.01)
-    return bool(
-        unexplained[i] >= contrast * typical
-        and scores[i] >= JUMP_SCORE_CONTRAST * max(_typical_around(scores, i, half_window), least)
-    )
+    return _unexplained_stands_out(scores, unexplained, i, half_window, floor, contrast, least)
 
 
 def _jump_in_one_step(
@@ -542,17 +535,46 @@ def _jump_in_one_step(
     and motion nearby does not explain what changed (less of that is asked than of a jump
     past motion, `_jump_past_motion`, which may come with the frames either side changing
     too)."""
-    if unexplained is None or unexplained[i] < STEP_JUMP_MIN_UNEXPLAINED:
+    return bool(
+        _unexplained_stands_out(
+            scores,
+            unexplained,
+            i,
+            half_window,
+            STEP_JUMP_MIN_UNEXPLAINED,
+            JUMP_UNEXPLAINED_CONTRAST,
+            JUMP_MIN_CHANGE,
+        )
+        and scores[i] >= STEP_JUMP_STEP * max(_beside(scores, i), 1e-4)
+        and blocks[i] >= STEP_JUMP_BLOCK_CONTRAST * _block_change_around(blocks, i, half_window)
+    )
+
+
+def _unexplained_stands_out(
+    scores: FloatArray,
+    unexplained: FloatArray | None,
+    i: int,
+    half_window: int,
+    floor: float,
+    contrast: float,
+    least: float,
+) -> bool:
+    """Whether frame i's change that motion does not explain is at least `floor` and
+    `contrast` times that at the frames either side and around, while the picture changes
+    JUMP_SCORE_CONTRAST times its typical change around (taken as at least `least`)."""
+    if unexplained is None or unexplained[i] < floor:
         return False
     typical = max(_typical_around(unexplained, i, half_window), _beside(unexplained, i), 0.01)
-    around = max(_typical_around(blocks, i, half_window), _beside(blocks, i), 0.005)
     return bool(
-        unexplained[i] >= JUMP_UNEXPLAINED_CONTRAST * typical
-        and scores[i]
-        >= JUMP_SCORE_CONTRAST * max(_typical_around(scores, i, half_window), JUMP_MIN_CHANGE)
-        and scores[i] >= STEP_JUMP_STEP * max(_beside(scores, i), 1e-4)
-        and blocks[i] >= STEP_JUMP_BLOCK_CONTRAST * around
+        unexplained[i] >= contrast * typical
+        and scores[i] >= JUMP_SCORE_CONTRAST * max(_typical_around(scores, i, half_window), least)
     )
+
+
+def _block_change_around(blocks: FloatArray, i: int, half_window: int) -> float:
+    """The largest block change typical around frame i or at the frames either side (taken
+    as at least 0.005: a still picture's is about 0)."""
+    return max(_typical_around(blocks, i, half_window), _beside(blocks, i), 0.005)
 
 
 def unexplained_changes(layouts: list[NDArray[np.float32]], grid: tuple[int, int]) -> FloatArray:
