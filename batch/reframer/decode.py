@@ -71,9 +71,10 @@ class AnalysisFrame:
     chroma_v: Gray
     # Colour (BGR) frame for face detection, only on sampled frames.
     bgr: NDArray[np.uint8] | None
-    # Makes a larger one, about once a second, when the source is larger than `bgr`: made
-    # only if the face detector takes a larger look.
+    # Makes a larger one, on sampled frames, when the source is larger than `bgr`: made only
+    # if the face detector takes a larger look (due about once a second: `large_due`).
     make_large: Callable[[], NDArray[np.uint8]] | None = field(default=None, repr=False)
+    large_due: bool = False
     # The frame's presentation time stamp (stream time base), to find it again.
     pts: int | None = None
     # On an optional sample: makes its colour frame, if the sample is taken.
@@ -258,10 +259,11 @@ def analysis_frames(
                     time = float(table.times[index])
                 luma, u, v = _thumbnails(frame, stride)
                 bgr = make_large = make_bgr = None
-                if layout.large_step and index % layout.large_step == 0:
-                    make_large = partial(colour_large, frame)
+                large_due = bool(layout.large_step) and index % layout.large_step == 0
                 if index % layout.step == 0:
-                    if optional_samples and make_large is None and index // layout.step % 2:
+                    if layout.large_step:
+                        make_large = partial(colour_large, frame)
+                    if optional_samples and not large_due and index // layout.step % 2:
                         make_bgr = partial(colour_later, frame)
                     else:
                         bgr = colour(frame)
@@ -273,6 +275,7 @@ def analysis_frames(
                     chroma_v=_upright(v, info.rotation),
                     bgr=bgr,
                     make_large=make_large,
+                    large_due=large_due,
                     pts=frame.pts,
                     make_bgr=make_bgr,
                 )

@@ -68,6 +68,9 @@ class Face:
     # The face mesh (head_centre.py) sees a face in the box: a pattern the detector takes
     # for one (the hubble picture's) it does not.
     meshed: bool = False
+    # Found by a larger look taken only to chase a face the last look lost (CHASE_SAMPLES):
+    # it says where that face went, not that it is what the shot is about.
+    chased: bool = False
 
 
 # libfacedetection's C++ entry point, `int* facedetect_cnn(unsigned char* result_buffer,
@@ -171,6 +174,11 @@ SPARSE_AFTER_EMPTY_LOOKS = 5
 # face arriving is then found at most two seconds late, the first of them carried back by
 # following; measured: 0.25 s of CPU less on the bench clip's 8 s shot without a face).
 SPARSE_LARGE_AFTER_EMPTY_LOOKS = 3
+# Where faces only the larger look found are not found on a look and the picture around
+# them changed (a small face moved fast, blurred, or left), the larger look is taken on each
+# of this many samples after, not only once a second, until a face is found: a small face
+# that stops is found where it stopped.
+CHASE_SAMPLES = 10
 # Where a whole-frame look found no face, a face can only arrive where the picture changes
 # since: the next looks at that size search only the part that changed (its blocks of this
 # many thumbnail pixels changed by more than this, on the `_change` scale), grown by a grid
@@ -215,6 +223,8 @@ class FaceSampler:
         # at the usual size, or the larger look was taken. Where not, a larger look due is
         # taken even on an unchanged picture (a still shot's small face, found only there).
         self._larger_stands = True
+        # Samples left on which a lost small face is looked for by the larger look.
+        self._chase_left = 0
 
     def faces(
         self,
@@ -223,9 +233,15 @@ class FaceSampler:
         luma: NDArray[np.uint8],
         large: Callable[[], NDArray[np.uint8]] | None = None,
         large_scale: float = 0.0,
+        large_due: bool = True,
     ) -> list[Face]:
         """The faces on one sampled frame; `large` makes a larger picture of it (`large_scale`
-        times smaller than the source) for a second look, where one is due."""
+        times smaller than the source) for a second look, taken where one is due
+        (`large_due`, about once a second) or while a small face lost is chased."""
+        chasing = self._chase_left > 0
+        self._chase_left = max(0, self._chase_left - 1)
+        if not (large_due or chasing):
+            large = None
         current = luma.astype(np.int16)
         change = (
             picture_change(self._luma, current)
@@ -238,6 +254,12 @@ class FaceSampler:
             and not self._changed_around_faces(current, bgr)
         ):
             self.reused += 1
+            if large_due:
+                # The larger look due would find what a chasing look found on this picture,
+                # unchanged since: it is as good as due (measured: a face a chase found where
+                # it stopped, reused through its due looks, lost its shot to motion at 60
+                # fps, 0.923 of the frames kept -> 0.784).
+                self._faces = [replace(face, chased=False) for face in self._faces]
             return [replace(face, frame=frame_index) for face in self._faces]
         if (
             self._empty_looks >= SPARSE_AFTER_EMPTY_LOOKS
@@ -282,15 +304,29 @@ class FaceSampler:
             found = self._look(frame_index, bgr, self.scale, current, "usual")
         usual_size = bool(found)
         self._larger_stands = usual_size
-        if not found and large is not None and self._large_look_due():
+        due = not found and large is not None and large_due and self._large_look_due()
+        if not found and large is not None and (due or chasing):
             # A second look at twice the size for faces too small to find at the usual one.
             found = self._look(frame_index, large(), large_scale, current, "larger")
-            found = [replace(face, larger_only=True) for face in found]
+            found = [replace(face, larger_only=True, chased=not due) for face in found]
             self.larger += 1
             self._larger_stands = True
-            self._empty_large_looks = 0 if found else self._empty_large_looks + 1
+            if found:
+                self._empty_large_looks = 0
+            elif due:
+                # Only looks due make the next due ones sparse.
+                self._empty_large_looks += 1
         if found:
             self._empty_at.clear()
+            self._chase_left = 0
+        elif (
+            self._faces
+            and all(face.larger_only for face in self._faces)
+            and self._changed_around_faces(current, bgr)
+        ):
+            # Lost where the picture around it changed: it moved (a pattern in a photograph
+            # that only the larger look takes for a face stays put, and is not chased).
+            self._chase_left = CHASE_SAMPLES
         self._luma, self._faces = current, found
         # Faces only the larger look finds are not found at the usual size in between
         # either: those samples stay sparse (following carries the faces between looks).
@@ -384,8 +420,13 @@ class FaceSampler:
         source pixels to one of its pixels) they were found in."""
         kept = []
         for face in faces:
-            if _near(face, self._faces):
-                kept.append(face)
+            near = [last for last in self._faces if _near(face, [last])]
+            if near:
+                # Kept only on the strength of what a chasing look found, it tells where that
+                # face went, no more (measured: a photograph's pattern, found by chasing looks
+                # beside a small face, was kept at 0.52-0.53 and taken for a real face).
+                chased = face.confidence < MIN_CONFIDENCE and all(last.chased for last in near)
+                kept.append(replace(face, chased=chased))
             elif face.confidence >= MIN_CONFIDENCE:
                 if _found_again(face.box, bgr, scale):
                     kept.append(face)

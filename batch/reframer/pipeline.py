@@ -229,7 +229,12 @@ def _analyse(
                 frame = found_so_far.taken_or_passed_over(frame)
                 if frame.bgr is not None:
                     found = found_so_far.sampler.faces(
-                        frame.index, frame.bgr, frame.luma, frame.make_large, layout.large_scale
+                        frame.index,
+                        frame.bgr,
+                        frame.luma,
+                        frame.make_large,
+                        layout.large_scale,
+                        frame.large_due,
                     )
                     found_so_far.rate.note(frame.index, found, frame.luma)
                     found_so_far.sampled.append(frame.index)

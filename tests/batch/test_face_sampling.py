@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 from numpy.typing import NDArray
 from PIL import Image
 from skimage import data as skdata
@@ -240,6 +241,45 @@ def test_a_small_face_moving_over_a_still_picture_is_not_held_where_it_was_found
     assert len(first) == 1
     # Looked at again at the usual size, which does not find so small a face (flow carries it).
     assert later == [[], [], []]
+
+
+def test_a_small_face_lost_by_a_look_is_looked_for_by_the_larger_look_at_the_next_sample() -> None:
+    # The small face, found by the larger look due at the first sample, jumps 80 pixels (of
+    # the larger frame) a sample: the usual look loses it. The next larger look due is a
+    # second away; until a face is found, each sample takes one (measured on held-out clips:
+    # a small face crossing fast and stopping was found again only a second later, or never
+    # before the clip ended, and the crop stayed where it had been).
+    sampler = FaceSampler(SCALE)
+    found = []
+    for index in range(4):
+        bgr, luma, large = _small_face_frame(pan=0, left=200 + 80 * index)
+        found.append(sampler.faces(3 * index, bgr, luma, _made(large), SCALE / 2, index == 0))
+
+    assert [len(faces) for faces in found[:2]] == [1, 0]
+    # Found again where it is now, by a larger look nobody had scheduled.
+    [again] = found[2]
+    assert again.larger_only
+    assert again.chased
+    assert not found[0][0].chased
+    assert again.box.cx - found[0][0].box.cx == pytest.approx(160 * SCALE / 2, abs=8 * SCALE)
+    assert sampler.larger == 2  # the one due and the one chasing the face
+
+
+def test_a_chased_face_reused_where_a_larger_look_is_due_stands_as_due() -> None:
+    # The chase found the small face where it stopped; the picture does not change after.
+    # Samples between reuse the chasing look's find as it is; on the one where a larger look
+    # is due, that look would find the same face: the find stands as a due one.
+    sampler = FaceSampler(SCALE)
+    for index in range(3):
+        bgr, luma, large = _small_face_frame(pan=0, left=200 + 80 * index)
+        sampler.faces(3 * index, bgr, luma, _made(large), SCALE / 2, index == 0)
+
+    between = sampler.faces(9, bgr, luma, _made(large), SCALE / 2, False)
+    due = sampler.faces(12, bgr, luma, _made(large), SCALE / 2, True)
+
+    assert [face.chased for face in between] == [True]
+    assert [face.chased for face in due] == [False]
+    assert sampler.larger == 2  # reused, not looked at again
 
 
 def test_the_pipeline_keeps_a_small_still_face_a_cut_leads_to_between_larger_looks(

@@ -5,6 +5,7 @@ carried it by a later detection vouches for."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -97,6 +98,30 @@ def moves_elsewhere(track: Track, motions: list[Motion], needed: float) -> bool:
     face = track.sightings[0].box
     away = [m for m in motions if m.held >= ONE_MOVER_HOLDS and m.box.iou(face) == 0.0]
     return len(away) >= needed
+
+
+def as_due(track: Track) -> Track:
+    """The track as the looks due anyway would have seen it, to judge what it is: what looks
+    taken only to chase a lost face found (faces.CHASE_SAMPLES), and the boxes flow carried
+    from that, count as carried by flow from the due detection before (dropped where none
+    came before), as without the chase. Measured: counted as detections, a false face on a
+    motorcycle, found again by three chasing looks, took its shot from the motorcycle (0.956
+    of the frames kept -> 0.222); dropped, a face found once a second lost its shot to where
+    the eye goes (0.957 -> 0.940)."""
+    chased = {s.frame for s in track.detected if isinstance(s, Face) and s.chased}
+    sightings: list[Sighting] = []
+    due: Sighting | None = None
+    for sighting in track.sightings:
+        chasing = isinstance(sighting, Face) and (sighting.chased or sighting.detected_at in chased)
+        if not chasing:
+            sightings.append(sighting)
+            if sighting.detected_at is None:
+                due = sighting
+        elif due is not None and isinstance(sighting, Face):
+            sightings.append(
+                replace(sighting, detected_at=due.frame, followed_from=due.box, chased=False)
+            )
+    return Track(sightings, track.weight)
 
 
 def followed_and_found_again(track: Track) -> int:

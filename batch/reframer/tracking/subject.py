@@ -16,6 +16,7 @@ from batch.reframer.salience import SalienceLook, salient_region
 from batch.reframer.shots import Shot
 from batch.reframer.tracking.face_tracks import (
     MIN_FACE_COVERAGE,
+    as_due,
     followed_and_found_again,
     frozen,
     moves_elsewhere,
@@ -23,7 +24,12 @@ from batch.reframer.tracking.face_tracks import (
     seen_elsewhere,
     stays_put,
 )
-from batch.reframer.tracking.linking import MIN_LOOKS, link_sightings, subject_tracks
+from batch.reframer.tracking.linking import (
+    MIN_LOOKS,
+    UNKNOWN_SPEED_REACH,
+    link_sightings,
+    subject_tracks,
+)
 from batch.reframer.tracking.motion_track import (
     MAX_MOTION_SPREAD,
     MIN_MOTION_COVERAGE,
@@ -38,10 +44,22 @@ from batch.reframer.tracking.object_tracks import (
 )
 from batch.reframer.tracking.people import person_boxes
 from batch.reframer.tracking.salient_track import nearest_look, picture_moves, salient_track
-from batch.reframer.tracking.track import SubjectTrack, as_array, fits, track_from
+from batch.reframer.tracking.track import SubjectTrack, Track, as_array, fits, track_from
 
 # A face missing from up to this many seconds of samples is still the same face.
 MAX_GAP_SECONDS = 1.0
+
+
+def _worthy(track: Track, needed: float, samples: int) -> bool:
+    """Whether a face track was seen long enough to be a subject: detected on `needed`
+    samples, or on fewer with the boxes flow carried it by between them vouched for."""
+    looks = track.looks
+    return (
+        looks >= max(2.0, needed)
+        or (samples <= 2 and looks > 0)
+        or (looks >= MIN_LOOKS and stays_put(track) and len(track.sightings) >= max(2.0, needed))
+        or (looks >= MIN_LOOKS and looks + followed_and_found_again(track) >= max(2.0, needed))
+    )
 
 
 def subject_of_shot(
@@ -70,26 +88,24 @@ def subject_of_shot(
     candidates = max(1, -(-shot.frames // step))
     samples = candidates if sampled is None else max(1, len(sampled))
     max_gap = max(step, round(MAX_GAP_SECONDS * fps))
-    tracks = link_sightings(faces, max_gap, step)
+    tracks = link_sightings(faces, max_gap, step, UNKNOWN_SPEED_REACH)
     # The object detector's looks; the boxes flow carried objects by between looks only fill
     # in the object chosen (`followed_from`).
     detections = [o for o in objects if o.detected_at is None]
     # A second's worth of samples, at the rate they were taken.
     needed = min(MIN_FACE_COVERAGE * samples, max(1.0, fps / step * samples / candidates))
-    worthy = [
-        t
-        for t in tracks
-        if t.looks >= max(2.0, needed)
-        or (samples <= 2 and t.looks)
-        or (t.looks >= MIN_LOOKS and stays_put(t) and len(t.sightings) >= max(2.0, needed))
-        or (t.looks >= MIN_LOOKS and t.looks + followed_and_found_again(t) >= max(2.0, needed))
-    ]
+    # Each track as the looks due anyway saw it: chasing looks say where a face went, not
+    # what it is (face_tracks.as_due).
+    due = {id(t): as_due(t) for t in tracks}
+    worthy = [t for t in tracks if _worthy(due[id(t)], needed, samples)]
     movers = max(2.0, MIN_MOTION_COVERAGE * samples)
-    worthy = [t for t in worthy if not (pictured(t) and moves_elsewhere(t, motions, movers))]
+    worthy = [
+        t for t in worthy if not (pictured(due[id(t)]) and moves_elsewhere(t, motions, movers))
+    ]
     # A face that never moved is the subject only where no worthy face moves.
-    worthy = [t for t in worthy if not frozen(t)] or worthy
+    worthy = [t for t in worthy if not frozen(due[id(t)])] or worthy
     moved = bool(motions)
-    doubtful = bool(worthy) and all(pictured(t) for t in worthy)
+    doubtful = bool(worthy) and all(pictured(due[id(t)]) for t in worthy)
     if doubtful and salience and seen_elsewhere(worthy, salience, still=not moved):
         worthy = []
     if worthy:
