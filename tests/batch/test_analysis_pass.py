@@ -142,6 +142,40 @@ def test_an_optional_sample_taken_is_the_frame_a_full_rate_pass_sees(
         assert not frame.passed_over().optional
 
 
+def test_every_sample_offers_a_larger_picture_without_holding_its_decoded_frame(
+    calm_then_fast: Path,
+) -> None:
+    # A lost small face is chased by the larger look on any sample (faces.CHASE_SAMPLES). The
+    # samples that keep no decoded frame (those neither optional nor due a larger look) grow
+    # their colour frame instead; the others make it from the source, as the full pass does.
+    info = probe.probe(calm_then_fast)
+    layout = decode.geometry(info)
+    assert layout.large_step
+    full = {
+        f.index: f.make_large() for f in decode.analysis_frames(info, layout) if f.make_large
+    }
+    samples = [
+        f.taken() if f.optional else f
+        for f in decode.analysis_frames(info, layout, optional_samples=True)
+        if f.sampled or f.optional
+    ]
+
+    assert [f.index for f in samples] == sorted(full)
+    grown = 0
+    for frame in samples:
+        assert frame.make_large is not None
+        large = frame.make_large()
+        assert large.shape == full[frame.index].shape
+        from_source = frame.large_due or frame.index // layout.step % 2
+        if from_source:
+            assert np.array_equal(large, full[frame.index])
+        else:
+            grown += 1
+            difference = np.abs(large.astype(np.int16) - full[frame.index]).mean()
+            assert difference < 6
+    assert grown >= len(samples) // 3
+
+
 @pytest.fixture(scope="module")
 def swinging_cat(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Truth]:
     """A cat swinging across a photograph and back (no face), with its box on every frame."""
