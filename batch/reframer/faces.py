@@ -179,6 +179,15 @@ SPARSE_LARGE_AFTER_EMPTY_LOOKS = 3
 # of this many samples after, not only once a second, until a face is found: a small face
 # that stops is found where it stopped.
 CHASE_SAMPLES = 10
+# For as many samples after faces of any size were lost where the picture around them
+# changed, a face near where one of them could have gone is kept down to
+# MIN_CONFIDENCE_NEAR, if found again at other sizes, as a chased face: it says where the face
+# went, not that it is a subject (measured: a face scoring 0.55-0.66 crossing a flat
+# background in 0.9 s, lost after a jump of three of its sizes and found again where it
+# stopped at 0.54-0.56, was never kept, and the crop waited where it was lost). Could have
+# gone: this many of its sizes (across plus down) a sample since its look; a 60-pixel face
+# crossing 1920 pixels in a second moves 3.2.
+LOST_REACH_SIZES = 3.0
 # Where a whole-frame look found no face, a face can only arrive where the picture changes
 # since: the next looks at that size search only the part that changed (its blocks of this
 # many thumbnail pixels changed by more than this, on the `_change` scale), grown by a grid
@@ -225,6 +234,9 @@ class FaceSampler:
         self._larger_stands = True
         # Samples left on which a lost small face is looked for by the larger look.
         self._chase_left = 0
+        # Faces lost where the picture around them changed, and samples since their look.
+        self._lost: list[Face] = []
+        self._since_lost = 0
 
     def faces(
         self,
@@ -240,6 +252,7 @@ class FaceSampler:
         (`large_due`, about once a second) or while a small face lost is chased."""
         chasing = self._chase_left > 0
         self._chase_left = max(0, self._chase_left - 1)
+        self._count_lost_sample()
         if not (large_due or chasing):
             large = None
         current = luma.astype(np.int16)
@@ -319,14 +332,14 @@ class FaceSampler:
         if found:
             self._empty_at.clear()
             self._chase_left = 0
-        elif (
-            self._faces
-            and all(face.larger_only for face in self._faces)
-            and self._changed_around_faces(current, bgr)
-        ):
-            # Lost where the picture around it changed: it moved (a pattern in a photograph
-            # that only the larger look takes for a face stays put, and is not chased).
-            self._chase_left = CHASE_SAMPLES
+            self._lost = []
+        elif self._faces and self._changed_around_faces(current, bgr):
+            # Lost where the picture around them changed: they moved (a pattern in a
+            # photograph that only the larger look takes for a face stays put, and is not
+            # chased).
+            self._lost, self._since_lost = list(self._faces), 1
+            if all(face.larger_only for face in self._faces):
+                self._chase_left = CHASE_SAMPLES
         self._luma, self._faces = current, found
         # Faces only the larger look finds are not found at the usual size in between
         # either: those samples stay sparse (following carries the faces between looks).
@@ -354,6 +367,13 @@ class FaceSampler:
         """A sample was passed over (sample_rate.py): it counts towards the next whole-frame
         search, so a new face is still found within `full_search_every` samples' time."""
         self._since_full_search += 1
+        self._count_lost_sample()
+
+    def _count_lost_sample(self) -> None:
+        if self._lost:
+            self._since_lost += 1
+            if self._since_lost > CHASE_SAMPLES:
+                self._lost = []
 
     def _look(
         self,
@@ -427,12 +447,28 @@ class FaceSampler:
                 # beside a small face, was kept at 0.52-0.53 and taken for a real face).
                 chased = face.confidence < MIN_CONFIDENCE and all(last.chased for last in near)
                 kept.append(replace(face, chased=chased))
-            elif face.confidence >= MIN_CONFIDENCE:
+            elif face.confidence >= MIN_CONFIDENCE or self._within_reach_of_lost(face):
                 if _found_again(face.box, bgr, scale):
-                    kept.append(face)
+                    kept.append(replace(face, chased=face.confidence < MIN_CONFIDENCE))
                 else:
                     self.unconfirmed += 1
         return kept
+
+    def _within_reach_of_lost(self, face: Face) -> bool:
+        """Whether `face` scores MIN_CONFIDENCE_NEAR and is where one of the faces lost
+        could have gone since (LOST_REACH_SIZES of its size a sample), at a like size."""
+        if face.confidence < MIN_CONFIDENCE_NEAR:
+            return False
+        box, side = face.box, max(face.box.w, face.box.h)
+        for lost in self._lost:
+            lost_side = max(lost.box.w, lost.box.h)
+            reach = LOST_REACH_SIZES * lost_side * self._since_lost
+            if (
+                abs(box.cx - lost.box.cx) + abs(box.cy - lost.box.cy) <= reach
+                and 1 / NEAR_SIZE_RATIO <= side / lost_side <= NEAR_SIZE_RATIO
+            ):
+                return True
+        return False
 
 
 def _found_again(box: Box, bgr: NDArray[np.uint8], scale: float) -> bool:

@@ -265,6 +265,38 @@ def test_a_small_face_lost_by_a_look_is_looked_for_by_the_larger_look_at_the_nex
     assert sampler.larger == 2  # the one due and the one chasing the face
 
 
+def _faint_face_frame(left: int, contrast: float) -> Frame:
+    """The coffee photograph with a 100-pixel astronaut at `left`, its contrast scaled (the
+    detector scores her face 0.7-0.8 at full contrast, 0.56 at 0.25 at 140-160)."""
+    picture = _resized(skdata.coffee(), 520, 270)[:, :480].copy()
+    person = _resized(skdata.astronaut(), 100, 100).astype(np.float64)
+    faint = ((person - 128) * contrast + 128).clip(0, 255).astype(np.uint8)
+    picture[90:190, left : left + 100] = faint
+    bgr = np.ascontiguousarray(picture[:, :, ::-1])
+    luma = np.asarray(Image.fromarray(picture).convert("L"), dtype=np.uint8)[::2, ::2].copy()
+    return bgr, luma
+
+
+def test_a_face_lost_after_a_jump_is_kept_where_it_went_at_a_lower_score() -> None:
+    # Found at full contrast, then the face jumps further than a look's region and scores
+    # under MIN_CONFIDENCE there: a new face that weak is not kept, so the look loses it.
+    # Found again near where it could have gone since, it is kept as a chased face (it says
+    # where the face went, not that it is a subject); seen alone, it is not kept at all.
+    frames = [_faint_face_frame(60, 1.0), _faint_face_frame(140, 0.25), _faint_face_frame(160, 0.25)]
+    faint = [f.confidence for f in detect_faces(0, frames[2][0], SCALE, MIN_CONFIDENCE_NEAR)]
+    assert faint and MIN_CONFIDENCE_NEAR <= max(faint) < MIN_CONFIDENCE
+
+    looks = _looks(FaceSampler(SCALE), frames)
+    alone = FaceSampler(SCALE).faces(0, *frames[2])
+
+    assert [len(found) for found in looks] == [1, 0, 1]
+    assert not looks[0][0].chased
+    [again] = looks[2]
+    assert again.chased
+    assert again.box.cx == pytest.approx((160 + 50) * SCALE, abs=10 * SCALE)
+    assert alone == []
+
+
 def test_a_chased_face_reused_where_a_larger_look_is_due_stands_as_due() -> None:
     # The chase found the small face where it stopped; the picture does not change after.
     # Samples between reuse the chasing look's find as it is; on the one where a larger look
