@@ -64,6 +64,27 @@ def test_a_bicycle_under_its_rider_is_part_of_the_subject() -> None:
     assert np.allclose(track.dense_person[0], [300, 10, 140, 260])
 
 
+def test_a_ride_holding_the_face_stands_for_its_rider_where_no_person_is_found() -> None:
+    # The detector found the motorcycle but not its rider: the face rides in its upper half,
+    # and the whole motorcycle is what the viewer sees with it. One parked further on, and
+    # one holding the face only in its lower half (the face is above the seat, not on it),
+    # are left out.
+    faces = _face_moving(0.0, left=330.0)
+    motorcycle = DetectedObject(0, Box(300, 40, 140, 200), 0.7, "motorcycle")
+    parked = DetectedObject(0, Box(520, 40, 100, 200), 0.7, "motorcycle")
+    below = DetectedObject(10, Box(300, 10, 140, 80), 0.7, "motorcycle")
+
+    track = _subject(faces, [motorcycle, parked, below])
+
+    assert track.dense_person is not None
+    assert np.allclose(track.dense_person[0], [300, 40, 140, 200])
+    # A person holding the face, where one is found, is the holder (with what it rides).
+    rider = DetectedObject(0, Box(310, 20, 100, 180), 0.8, "person")
+    with_rider = _subject(faces, [motorcycle, rider])
+    assert with_rider.dense_person is not None
+    assert np.allclose(with_rider.dense_person[0], [300, 20, 140, 220])
+
+
 def _still_face_track(person: NDArray[np.float64] | None) -> SubjectTrack:
     """A still face at x 370..390 whose person reaches far to its right (x 360..500)."""
     frames = np.arange(SHOT.end)

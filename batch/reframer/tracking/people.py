@@ -1,6 +1,6 @@
-"""The person a subject's face belongs to (the cyclist with the bicycle), on every frame of its
-shot: what the viewer sees as the subject, which the camera keeps where it fits and the job
-judges too."""
+"""The person a subject's face belongs to (the cyclist with the bicycle; where no person box
+holds the face, the bicycle, motorcycle or horse that does), on every frame of its shot: what
+the viewer sees as the subject, which the camera keeps where it fits and the job judges too."""
 
 from __future__ import annotations
 
@@ -29,23 +29,28 @@ def person_boxes(
     track: SubjectTrack, people: Sequence[DetectedObject], step: int, fps: float
 ) -> NDArray[np.float64]:
     """On every frame of a face track's shot, the box of the person the face belongs to: from
-    the nearest look (within `PERSON_REACH_SECONDS`) that found a person holding the face, moved
-    along with the face since (NaN where no look found one, or the face is not known)."""
+    the nearest look (within `PERSON_REACH_SECONDS`) that found a person (or else a ride)
+    holding the face, moved along with the face since (NaN where no look found one, or the face
+    is not known)."""
     dense = np.full((track.shot.frames, 4), np.nan)
     faces = track.dense_raw
     anchors: list[tuple[int, NDArray[np.float64]]] = []
     rides = [o for o in people if o.label != PERSON]
-    for person in (p for p in people if p.label == PERSON):
-        local = person.frame - track.shot.start
+    # People first; on a look where none holds the face, a ride that does (its rider's
+    # person box missed: the whole ride is what the viewer sees with that face).
+    for holder in sorted(people, key=lambda o: o.label != PERSON):
+        local = holder.frame - track.shot.start
         if not 0 <= local < track.shot.frames or np.isnan(faces[local, 0]):
+            continue
+        if holder.label != PERSON and any(at == local for at, _offset in anchors):
             continue
         x, y, w, h = faces[local]
         face = Box(float(x), float(y), float(w), float(h))
-        if _holds_face(person.box, face):
-            # The person's box relative to the face's centre, and its size.
-            box = person.box
-            for ride in rides:
-                if ride.frame == person.frame and ride.box.iou(person.box) >= MIN_RIDE_OVERLAP:
+        if _holds_face(holder.box, face):
+            # The holder's box relative to the face's centre, and its size.
+            box = holder.box
+            for ride in rides if holder.label == PERSON else ():
+                if ride.frame == holder.frame and ride.box.iou(holder.box) >= MIN_RIDE_OVERLAP:
                     box = box.union(ride.box)
             anchors.append((local, np.array([box.x - face.cx, box.y - face.cy, box.w, box.h])))
     if not anchors:
