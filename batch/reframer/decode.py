@@ -281,7 +281,7 @@ def analysis_frames(
                     elif layout.large_step and bgr is not None:
                         # Every other sample lets its decoded frame go: its larger picture,
                         # if a chase asks for one, is its colour frame grown (measured:
-                        # holding the decoded frame for it, peak memory 262 -> 290 MB on
+                        # holding the decoded frame for it, peak memory 261 -> 290 MB on
                         # 30 s of 1080p).
                         make_large = partial(_grown, bgr, layout.large_size)
                 yield AnalysisFrame(
