@@ -51,38 +51,36 @@ def test_the_person_holding_the_face_is_carried_along_with_it_between_looks() ->
     assert np.isnan(track.dense_person[26:, 0]).all()
 
 
+def _held_at_start(objects: list[DetectedObject]) -> NDArray[np.float64]:
+    """The box a still face at x 330..350 belongs to on the shot's first frame."""
+    track = _subject(_face_moving(0.0, left=330.0), objects)
+    assert track.dense_person is not None
+    held: NDArray[np.float64] = track.dense_person[0]
+    return held
+
+
 def test_a_bicycle_under_its_rider_is_part_of_the_subject() -> None:
-    faces = _face_moving(0.0, left=330.0)
     rider = DetectedObject(0, Box(300, 10, 100, 250), 0.8, "person")
     bicycle = DetectedObject(0, Box(310, 130, 130, 140), 0.7, "bicycle")
     parked = DetectedObject(0, Box(520, 130, 110, 140), 0.7, "bicycle")
 
-    track = _subject(faces, [rider, bicycle, parked])
-
-    assert track.dense_person is not None
     # The rider and the bicycle under them; the parked one is left out.
-    assert np.allclose(track.dense_person[0], [300, 10, 140, 260])
+    assert np.allclose(_held_at_start([rider, bicycle, parked]), [300, 10, 140, 260])
 
 
 def test_a_ride_holding_the_face_stands_for_its_rider_where_no_person_is_found() -> None:
-    # The detector found the motorcycle but not its rider: the face rides in its upper half,
+    # The detector found the motorcycle but not its rider: the face is in its upper half,
     # and the whole motorcycle is what the viewer sees with it. One parked further on, and
-    # one holding the face only in its lower half (the face is above the seat, not on it),
-    # are left out.
-    faces = _face_moving(0.0, left=330.0)
+    # one with the face in its lower half (someone behind it, not on it), are left out.
     motorcycle = DetectedObject(0, Box(300, 40, 140, 200), 0.7, "motorcycle")
     parked = DetectedObject(0, Box(520, 40, 100, 200), 0.7, "motorcycle")
-    below = DetectedObject(10, Box(300, 10, 140, 80), 0.7, "motorcycle")
+    behind = DetectedObject(0, Box(300, 10, 140, 80), 0.7, "motorcycle")
 
-    track = _subject(faces, [motorcycle, parked, below])
-
-    assert track.dense_person is not None
-    assert np.allclose(track.dense_person[0], [300, 40, 140, 200])
+    assert np.allclose(_held_at_start([motorcycle, parked]), [300, 40, 140, 200])
+    assert np.isnan(_held_at_start([behind, parked])).all()
     # A person holding the face, where one is found, is the holder (with what it rides).
     rider = DetectedObject(0, Box(310, 20, 100, 180), 0.8, "person")
-    with_rider = _subject(faces, [motorcycle, rider])
-    assert with_rider.dense_person is not None
-    assert np.allclose(with_rider.dense_person[0], [300, 20, 140, 220])
+    assert np.allclose(_held_at_start([motorcycle, rider]), [300, 20, 140, 220])
 
 
 def _still_face_track(person: NDArray[np.float64] | None) -> SubjectTrack:
