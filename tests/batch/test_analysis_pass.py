@@ -151,9 +151,7 @@ def test_every_sample_offers_a_larger_picture_without_holding_its_decoded_frame(
     info = probe.probe(calm_then_fast)
     layout = decode.geometry(info)
     assert layout.large_step
-    full = {
-        f.index: f.make_large() for f in decode.analysis_frames(info, layout) if f.make_large
-    }
+    full = {f.index: f.make_large() for f in decode.analysis_frames(info, layout) if f.make_large}
     samples = [
         f.taken() if f.optional else f
         for f in decode.analysis_frames(info, layout, optional_samples=True)

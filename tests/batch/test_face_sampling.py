@@ -282,9 +282,11 @@ def test_a_face_lost_after_a_jump_is_kept_where_it_went_at_a_lower_score() -> No
     # under MIN_CONFIDENCE there: a new face that weak is not kept, so the look loses it.
     # Found again near where it could have gone since, it is kept as a chased face (it says
     # where the face went, not that it is a subject); seen alone, it is not kept at all.
-    frames = [_faint_face_frame(60, 1.0), _faint_face_frame(140, 0.25), _faint_face_frame(160, 0.25)]
+    frames = [_faint_face_frame(left, contrast) for left, contrast in
+              ((60, 1.0), (140, 0.25), (160, 0.25))]  # fmt: skip
     faint = [f.confidence for f in detect_faces(0, frames[2][0], SCALE, MIN_CONFIDENCE_NEAR)]
-    assert faint and MIN_CONFIDENCE_NEAR <= max(faint) < MIN_CONFIDENCE
+    assert faint
+    assert MIN_CONFIDENCE_NEAR <= max(faint) < MIN_CONFIDENCE
 
     looks = _looks(FaceSampler(SCALE), frames)
     alone = FaceSampler(SCALE).faces(0, *frames[2])
