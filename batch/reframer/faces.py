@@ -457,18 +457,9 @@ class FaceSampler:
     def _within_reach_of_lost(self, face: Face) -> bool:
         """Whether `face` scores MIN_CONFIDENCE_NEAR and is where one of the faces lost
         could have gone since (LOST_REACH_SIZES of its size a sample), at a like size."""
-        if face.confidence < MIN_CONFIDENCE_NEAR:
-            return False
-        box, side = face.box, max(face.box.w, face.box.h)
-        for lost in self._lost:
-            lost_side = max(lost.box.w, lost.box.h)
-            reach = LOST_REACH_SIZES * lost_side * self._since_lost
-            if (
-                abs(box.cx - lost.box.cx) + abs(box.cy - lost.box.cy) <= reach
-                and 1 / NEAR_SIZE_RATIO <= side / lost_side <= NEAR_SIZE_RATIO
-            ):
-                return True
-        return False
+        return face.confidence >= MIN_CONFIDENCE_NEAR and _near(
+            face, self._lost, LOST_REACH_SIZES * self._since_lost
+        )
 
 
 def _found_again(box: Box, bgr: NDArray[np.uint8], scale: float) -> bool:
@@ -494,12 +485,13 @@ def _found_again(box: Box, bgr: NDArray[np.uint8], scale: float) -> bool:
     return False
 
 
-def _near(face: Face, others: list[Face]) -> bool:
-    """Whether `face` is where one of `others` was, at a like size (a box many times larger
-    around the same centre is something else: a pattern in the picture behind)."""
+def _near(face: Face, others: list[Face], reach: float = 1.5) -> bool:
+    """Whether `face` is where one of `others` was, within `reach` of its sizes (across plus
+    down), at a like size (a box many times larger around the same centre is something else:
+    a pattern in the picture behind)."""
     box, side = face.box, max(face.box.w, face.box.h)
     return any(
-        abs(box.cx - o.box.cx) + abs(box.cy - o.box.cy) <= 1.5 * max(o.box.w, o.box.h)
+        abs(box.cx - o.box.cx) + abs(box.cy - o.box.cy) <= reach * max(o.box.w, o.box.h)
         and 1 / NEAR_SIZE_RATIO <= side / max(o.box.w, o.box.h) <= NEAR_SIZE_RATIO
         for o in others
     )
