@@ -385,6 +385,22 @@ def test_a_still_subject_a_little_wider_than_the_crop_is_held_still_through_its_
     assert np.all(path.x + 608 <= boxes[:, 0] + width + 0.01 * width + 1e-6)
 
 
+def test_a_subject_just_wider_than_the_crop_is_followed_centred_on_its_box() -> None:
+    # A cat 393 pixels wide crossing a 404-pixel crop at 25 pixels a frame; the detector's
+    # box is loose, 416 wide around it. The cat fits only with the crop within 5.5 pixels of
+    # the box's centre: a crop let off the centre as far as the box allows (6 pixels) lags it
+    # and cuts the cat where the pan starts and ends.
+    frames, box_width, cat_width = 27, 416.0, 393.0
+    boxes = np.array([[800 - 25 * t, 100, box_width, 430] for t in range(frames)], dtype=float)
+    track = SubjectTrack(Shot(0, frames), "object", np.arange(frames), boxes, boxes, boxes, boxes)
+
+    path = plan_shot(track, (1280, 720), (404, 720), fps=30)
+
+    cat_left = boxes[:, 0] + (box_width - cat_width) / 2
+    assert np.all(path.x <= cat_left + 1e-6)
+    assert np.all(path.x + 404 >= cat_left + cat_width - 1e-6)
+
+
 def test_a_subject_driving_out_over_the_edge_is_framed_against_that_edge() -> None:
     # An object wider than the crop drives out on the left; its box is carried past the edge
     # (the tracker keeps its size), while what is left of it in the picture shrinks.
