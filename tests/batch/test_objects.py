@@ -517,8 +517,10 @@ def test_boxes_flow_held_while_the_looks_saw_the_subject_move_on_are_not_taken()
     held = [
         _followed(look, look.frame + f, look.box) for look in (dog[4], dog[9]) for f in (2, 4, 6)
     ]
+    # What moved on each sample is the walker, where it is then.
+    moving = [Motion(f, Box(20 + 8.0 * f, 20, 90, 240), 0.05) for f in range(0, SHOT.end, STEP)]
 
-    track = _subject([*dog, *held], _motion_over(walker))
+    track = _subject([*dog, *held], moving)
 
     assert track.kind == "object"
     between = 4 * OBJECT_STEP + 4
@@ -537,6 +539,27 @@ def test_boxes_flow_carried_past_the_last_look_the_way_the_looks_went_are_taken(
     track = _subject([*dog, *ahead], _motion_over(walker))
 
     assert track.dense_raw[last.frame + 6, 0] == pytest.approx(last.box.x + 48, abs=1)
+
+
+def test_an_object_that_stops_after_the_last_look_is_held_where_flow_and_motion_saw_it_stop() -> (
+    None
+):
+    # A dog walking right (3 pixels a frame) stops a frame after the detector's last look
+    # (frame 72). Flow holds its box there, and what moved on the next sample is the dog,
+    # where it stopped; nothing moves after. Carried on at the looks' speed, it would run on
+    # 18 pixels past by the shot's end.
+    walker = _walking(20, 3.0)
+    dog = _looks("dog", walker)
+    last = dog[-1]
+    stopped = replace(last.box, x=last.box.x + 3)
+    held = [_followed(last, last.frame + f, stopped) for f in (2, 4, 6)]
+    moving = [m for m in _motion_over(walker) if m.frame <= last.frame]
+    moving.append(Motion(last.frame + 2, stopped, 0.05))
+
+    track = _subject([*dog, *held], moving)
+
+    assert track.dense_raw[last.frame + 6, 0] == pytest.approx(stopped.x, abs=1)
+    assert track.dense_raw[SHOT.end - 1, 0] == pytest.approx(stopped.x, abs=1)
 
 
 def test_where_flow_carried_two_looks_onto_one_frame_the_nearer_look_s_box_is_taken() -> None:

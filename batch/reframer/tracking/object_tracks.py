@@ -184,7 +184,9 @@ def _carries_on(before: Box, moved: Box) -> bool:
     return like_size and (moved.iou(before) > 0.1 or _holds(moved, before))
 
 
-def followed_from(chosen: list[Track], objects: Sequence[DetectedObject]) -> list[Sighting]:
+def followed_from(
+    chosen: list[Track], objects: Sequence[DetectedObject], motions: Sequence[Motion] = ()
+) -> list[Sighting]:
     """The boxes optical flow carried the chosen tracks' detections by between the object
     detector's looks (pipeline.py), where the looks bear them out. They only fill in where
     the subject was: which object is the subject is chosen on the looks alone (measured:
@@ -200,6 +202,7 @@ def followed_from(chosen: list[Track], objects: Sequence[DetectedObject]) -> lis
         away = [o for o in carried.get((look.frame, look.box), []) if first <= o.frame < end]
         return sorted(away, key=lambda o: abs(o.frame - look.frame))
 
+    moved_at = {m.frame: m.box for m in motions}
     vouched: list[DetectedObject] = []
     for track in chosen:
         found = sorted(track.sightings, key=lambda o: o.frame)
@@ -218,6 +221,8 @@ def followed_from(chosen: list[Track], objects: Sequence[DetectedObject]) -> lis
             ):
                 if boxes and _keeps_going(boxes, start, other):
                     vouched.extend(boxes)
+                elif boxes:
+                    vouched.extend(_stopped_with_motion(boxes, start, other, moved_at))
     # Carried forward from one look and back from the next onto the same frame: the box from
     # the nearer look.
     nearest: dict[int, Sighting] = {}
@@ -258,6 +263,37 @@ def _keeps_going(run: list[DetectedObject], start: Sighting, other: Sighting) ->
     flow = ((run[-1].box.cx - start.box.cx) / frames, (run[-1].box.cy - start.box.cy) / frames)
     speed = looks[0] ** 2 + looks[1] ** 2
     return speed < 1.0 or flow[0] * looks[0] + flow[1] * looks[1] >= 0.5 * speed
+
+
+def _stopped_with_motion(
+    run: list[DetectedObject], start: Sighting, other: Sighting, moved_at: dict[int, Box]
+) -> list[DetectedObject]:
+    """Of the boxes flow carried the object by from the look at `start`, a shot's first or
+    last (in order away from it), that did not keep going the way it moved from the `other`
+    look: those the motion seen on their frames bears out, its middle nearer theirs than to
+    where the looks' speed would have carried the object (where nothing moved on a frame,
+    the box is taken after one borne out). Empty unless the first with motion is. Otherwise
+    the track carries the object on at the looks' speed (measured: a cat and a motorcycle
+    stopping just after their shot's last look, flow and motion seeing them stop, were sent
+    on 60-220 pixels past where they stood)."""
+    frames = start.frame - other.frame
+    speed = ((start.box.cx - other.box.cx) / frames, (start.box.cy - other.box.cy) / frames)
+    taken: list[DetectedObject] = []
+    for carried in run:
+        moved = moved_at.get(carried.frame)
+        if moved is None:
+            if not taken:
+                continue
+            taken.append(carried)
+            continue
+        ahead = carried.frame - start.frame
+        going = (start.box.cx + speed[0] * ahead, start.box.cy + speed[1] * ahead)
+        to_flow = np.hypot(moved.cx - carried.box.cx, moved.cy - carried.box.cy)
+        to_going = np.hypot(moved.cx - going[0], moved.cy - going[1])
+        if to_flow >= to_going:
+            break
+        taken.append(carried)
+    return taken
 
 
 def _overlap_in_time(a: Track, b: Track) -> bool:

@@ -149,7 +149,7 @@ def subject_of_shot(
     if worthy_objects:
         chosen = subject_tracks(worthy_objects, shorter_objects)
         seen = sorted(
-            [*(o for t in chosen for o in t.sightings), *followed_from(chosen, objects)],
+            [*(o for t in chosen for o in t.sightings), *followed_from(chosen, objects, steady)],
             key=lambda o: o.frame,
         )
         frames, boxes = carried_by_motion(
