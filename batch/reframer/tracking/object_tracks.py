@@ -185,13 +185,14 @@ def _carries_on(before: Box, moved: Box) -> bool:
 
 
 def followed_from(
-    chosen: list[Track], objects: Sequence[DetectedObject], motions: Sequence[Motion] = ()
+    chosen: list[Track], objects: Sequence[DetectedObject], motions: Sequence[Motion]
 ) -> list[Sighting]:
     """The boxes optical flow carried the chosen tracks' detections by between the object
-    detector's looks (pipeline.py), where the looks bear them out. They only fill in where
-    the subject was: which object is the subject is chosen on the looks alone (measured:
-    counting them too, a parked car the flow held in place between looks became the subject
-    of a real clip's shot, 0.968 -> 0.643 of its frames kept)."""
+    detector's looks (pipeline.py), where the looks bear them out (past the first and last
+    look, where flow goes on their way or the `motions` see the object stop). They only fill
+    in where the subject was: which object is the subject is chosen on the looks alone
+    (measured: counting them too, a parked car the flow held in place between looks became
+    the subject of a real clip's shot, 0.968 -> 0.643 of its frames kept)."""
     carried: dict[tuple[int, Box], list[DetectedObject]] = {}
     for o in objects:
         if o.detected_at is not None and o.followed_from is not None:
