@@ -136,12 +136,11 @@ def _axis_corridor(
     # next look, kept only whole: a free 5% band lost a cat as wide as the crop on 55% of the
     # frames.)
     too_big = hard_low > hard_high
-    excess = np.maximum(size - window, 0.0) / 2
     for (low, high), share, slack in (
         ((soft_low, soft_high), TOO_BIG_HOLD, LOOSE_BOX * window),
         ((hard_low, hard_high), CENTRE_BAND, 0.0),
     ):
-        room = np.minimum(np.maximum(excess - slack, 0.0), share * window)[too_big]
+        room = _too_big_room(size, window, share, slack)[too_big]
         low[too_big] = centred[too_big] - room
         high[too_big] = centred[too_big] + room
         # Keep the window inside the picture.
@@ -156,6 +155,13 @@ def _axis_corridor(
         bound[before & ~after] = 0.0
         bound[after & ~before] = float(limit)
     return soft_low, soft_high, hard_low, hard_high
+
+
+def _too_big_room(size: FloatArray, window: int, share: float, slack: float = 0.0) -> FloatArray:
+    """How far a crop may stand off the middle of a box wider than it: as far as it stays
+    inside the box, less `slack`, and at most `share` of the crop."""
+    excess = np.maximum(size - window, 0.0) / 2
+    return np.asarray(np.minimum(np.maximum(excess - slack, 0.0), share * window), np.float64)
 
 
 def corridors(
@@ -220,7 +226,7 @@ def _still_bounds(
     hard_high = np.where(wider, np.minimum(hard_high + jitter, picture - window), hard_high)
     # Held still, such a subject keeps its whole hold (`TOO_BIG_HOLD`), loose box or not.
     centred = np.nan_to_num(start + size / 2) - window / 2
-    hold = np.minimum(np.maximum(np.nan_to_num(size) - window, 0.0) / 2, TOO_BIG_HOLD * window)
+    hold = _too_big_room(np.nan_to_num(size), window, TOO_BIG_HOLD)
     soft_low = np.where(wider, np.minimum(soft_low, centred - hold), soft_low)
     soft_high = np.where(wider, np.maximum(soft_high, centred + hold), soft_high)
     return np.maximum(soft_low - jitter, hard_low), np.minimum(soft_high + jitter, hard_high)

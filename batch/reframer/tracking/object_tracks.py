@@ -258,12 +258,18 @@ def _keeps_going(run: list[DetectedObject], start: Sighting, other: Sighting) ->
     half as fast the way it moved between `other` look and that one (or the looks saw it
     stand still). Measured: a cat swinging back after a shot's last look kept 0.95 of its
     frames carried on at the looks' speed, 1.00 with flow's boxes."""
-    frames = start.frame - other.frame
-    looks = ((start.box.cx - other.box.cx) / frames, (start.box.cy - other.box.cy) / frames)
+    looks = _looks_speed(start, other)
     frames = run[-1].frame - start.frame
     flow = ((run[-1].box.cx - start.box.cx) / frames, (run[-1].box.cy - start.box.cy) / frames)
     speed = looks[0] ** 2 + looks[1] ** 2
     return speed < 1.0 or flow[0] * looks[0] + flow[1] * looks[1] >= 0.5 * speed
+
+
+def _looks_speed(start: Sighting, other: Sighting) -> tuple[float, float]:
+    """How fast the object's middle moved from the `other` look to the one at `start`
+    (pixels a frame, across and down)."""
+    frames = start.frame - other.frame
+    return (start.box.cx - other.box.cx) / frames, (start.box.cy - other.box.cy) / frames
 
 
 def _stopped_with_motion(
@@ -277,8 +283,7 @@ def _stopped_with_motion(
     the track carries the object on at the looks' speed (measured: two cats and a motorcycle
     stopping just after their shot's last look, flow and motion seeing them stop, were sent
     on 130-280 pixels past where they stood by the shot's end)."""
-    frames = start.frame - other.frame
-    speed = ((start.box.cx - other.box.cx) / frames, (start.box.cy - other.box.cy) / frames)
+    speed = _looks_speed(start, other)
     taken: list[DetectedObject] = []
     for carried in run:
         moved = moved_at.get(carried.frame)
