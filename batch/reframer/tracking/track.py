@@ -17,6 +17,11 @@ from batch.reframer.shots import Shot
 
 SubjectKind = Literal["face", "object", "motion", "salient", "none"]
 
+# A sample whose box's centre lies furthest one way of the two samples either side, by at
+# least this share of the box's size beyond each of the samples two away, is at a turn (a
+# cat swinging back and forth), where a blur would cut the corner (`smooth_boxes`).
+TURN_SHARE = 0.05
+
 
 class Sighting(Protocol):
     """A face or an object seen on one frame."""
@@ -146,14 +151,35 @@ def _extended(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.concatenate((2 * values[:1] - values[1:2], values, 2 * values[-1:] - values[-2:-1]))
 
 
-def smooth_boxes(boxes: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Median of three (drops single-sample outliers), then a [1, 2, 1] blur."""
+def smooth_boxes(boxes: NDArray[np.float64], keep_turns: bool = False) -> NDArray[np.float64]:
+    """Median of three (drops single-sample outliers), then a [1, 2, 1] blur; with
+    `keep_turns`, no blur within two samples of a turn on its axis (`turns`)."""
     if len(boxes) < 3:
         return boxes.copy()
     padded = _extended(boxes)
     median = np.median(np.stack((padded[:-2], padded[1:-1], padded[2:])), axis=0)
     padded = _extended(median)
-    return np.asarray((padded[:-2] + 2 * padded[1:-1] + padded[2:]) / 4.0, dtype=np.float64)
+    blurred = np.asarray((padded[:-2] + 2 * padded[1:-1] + padded[2:]) / 4.0, dtype=np.float64)
+    if keep_turns:
+        near = turns(median)
+        blurred[near] = median[near]
+    return blurred
+
+
+def turns(boxes: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Per sample and column (x, y, w, h): is the sample within two samples of a turn on that
+    column's axis (`TURN_SHARE`)?"""
+    near = np.zeros(boxes.shape, dtype=bool)
+    for axis in (0, 1):
+        centre = boxes[:, axis] + boxes[:, axis + 2] / 2
+        for i in range(2, len(boxes) - 2):
+            least = TURN_SHARE * boxes[i, axis + 2]
+            ends = centre[[i - 2, i + 2]] - centre[i]
+            around = centre[i - 2 : i + 3]
+            furthest = centre[i] == around.max() or centre[i] == around.min()
+            if furthest and bool(np.all(np.abs(ends) >= least)) and ends[0] * ends[1] > 0:
+                near[i - 2 : i + 3, [axis, axis + 2]] = True
+    return near
 
 
 def as_array(boxes: list[Box]) -> NDArray[np.float64]:
@@ -170,9 +196,11 @@ def track_from(
     sampled: NDArray[np.int64] | None = None,
     framed: list[Box] | None = None,
     smooth_gap: int | None = None,
+    keep_turns: bool = False,
 ) -> SubjectTrack:
     """The subject's track from its `boxes`; `framed` (for a face), the same frames' boxes
-    around it and the people who fit beside it, for the camera to show where it can."""
+    around it and the people who fit beside it, for the camera to show where it can;
+    `keep_turns`, smoothed without cutting the corner at a turn (`smooth_boxes`)."""
     array = as_array(boxes)
     indices = np.array(frames, dtype=np.int64)
     # Smoothed run by run: two sightings far apart in time (over `smooth_gap` frames where
@@ -184,7 +212,7 @@ def track_from(
     def smoothed(values: NDArray[np.float64]) -> NDArray[np.float64]:
         if not len(indices):
             return values
-        return np.concatenate([smooth_boxes(values[run]) for run in runs])
+        return np.concatenate([smooth_boxes(values[run], keep_turns) for run in runs])
 
     dense_framed = None
     if framed is not None:
