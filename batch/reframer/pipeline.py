@@ -447,7 +447,7 @@ def run(
         report("render", _ENDS_AT["render"])
 
         with clock.stage("outputs"):
-            kept, judged = quality.retention(tracks, x, y, window, source)
+            kept, judged = quality.retention(tracks, x, y, window, source, info.fps)
             quality_block = quality.summary(
                 kept,
                 judged,
@@ -504,7 +504,7 @@ def run(
                         "camera_mode": plan.mode,
                         "subject": track.kind,
                         "subject_retention": _rounded(
-                            quality.retention([track], x, y, window, source)[0]
+                            quality.retention([track], x, y, window, source, info.fps)[0]
                         ),
                     }
                     for shot, plan, track in zip(found_shots, planned, tracks, strict=True)

@@ -4,6 +4,7 @@ camera path, gradual transitions and the honest retention."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 
@@ -124,6 +125,22 @@ def test_a_subject_lost_inside_the_picture_counts_as_not_kept_but_one_that_left_
 
     assert lost[3:6].tolist() == [True, True, True]
     assert lost[8:].tolist() == [False, False]
+
+
+def test_a_face_lost_for_good_counts_as_kept_only_while_it_cannot_have_left_the_crop() -> None:
+    # A face 50 pixels wide followed moving right at 2 pixels a frame, then never found again
+    # (frames 10-39); the crop holds still. Carried on at its speed with a reach growing by
+    # its width a second each way, it could not have left the crop before frame 32.
+    shot = Shot(0, 40)
+    dense = np.full((40, 4), np.nan)
+    dense[:10] = [[500 + 2 * f, 300, 50, 50] for f in range(10)]
+    track = SubjectTrack(shot, "face", np.arange(10), dense[:10], dense[:10], dense, dense)
+    x, y = np.full(40, 400.0), np.full(40, 200.0)
+
+    assert retention([track], x, y, (250, 300), (1920, 1080), fps=30) == (32 / 40, 40)
+    # Before its first sighting likewise, by its speed after it.
+    assert retention([replace(track, dense_raw=dense[::-1])], x, y, (250, 300), (1920, 1080),
+                     fps=30) == (32 / 40, 40)  # fmt: skip
 
 
 def test_low_retention_says_so() -> None:
