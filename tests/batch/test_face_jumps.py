@@ -1,11 +1,14 @@
 """A face's detections jumping further than a face moves between two samples witness a cut
 (face_jumps.py), as does a face flow carried to the sample before one detected far from it,
 or carried back to the sample after one from a later detection; moving fast, being followed
-on from before the jump, or sharing the picture with another face does not. Faces gone from
+on from before the jump, or sharing the picture with another face does not. So does a face
+landing far from where its speed was carrying it; swinging does not. Faces gone from
 one sample to the next witness one too, unless they were at the picture's edge or the
 samples are far apart."""
 
 from __future__ import annotations
+
+import math
 
 from batch.reframer.face_jumps import face_jumps, face_vanishings
 from batch.reframer.faces import Face
@@ -60,6 +63,25 @@ def test_a_face_flow_carried_back_to_the_sample_after_one_detected_far_away_is_a
     after = [_face(frame, 640, followed=True, from_=30) for frame in (6, 9, 12)]
 
     assert face_jumps([*before, *after, _face(30, 640)], FPS) == [(3, 6)]
+
+
+def test_a_face_landing_far_from_where_it_was_heading_swerved_and_is_a_jump() -> None:
+    # Crossing to the left, 33 pixels a sample; after the cut another face, a width and a
+    # half to the right of the last: under two widths from where the face was, over 1.75
+    # from where it was heading. The new face then stands still: no swerve of its own.
+    crossing = [_face(3 * i, 436 - 33 * i, width=64) for i in range(4)]
+    after = [_face(12, 435, width=64), _face(15, 435, width=64)]
+
+    assert face_jumps([*crossing, *after], FPS) == [(9, 12)]
+
+
+def test_a_face_swinging_back_and_forth_or_jumping_once_does_not_swerve() -> None:
+    # A full swing over 600 pixels every two seconds, looked at ten times a second.
+    swinging = [_face(3 * i, 600 + 300 * math.sin(math.pi * i / 10)) for i in range(40)]
+    assert face_jumps(swinging, FPS) == []
+    # After a jump, the jump is no speed for the next sample to be judged by.
+    jumping_once = [_face(0, 100), _face(3, 100), _face(6, 400), _face(9, 400)]
+    assert face_jumps(jumping_once, FPS) == [(3, 6)]
 
 
 def test_followed_faces_two_faces_and_samples_far_apart_witness_nothing() -> None:
