@@ -81,6 +81,7 @@ def face_jumps(faces: Sequence[Face], fps: float) -> list[tuple[int, int]]:
         present[face.frame].append(face)
         if face.detected_at is None:
             detected[face.frame].append(face)
+    with_faces = sorted(present)
     jumps = {
         (a, b)
         for a, b in itertools.pairwise(sorted(detected))
@@ -88,7 +89,7 @@ def face_jumps(faces: Sequence[Face], fps: float) -> list[tuple[int, int]]:
     }
     jumps |= {
         (a, b)
-        for a, b in itertools.pairwise(sorted(present))
+        for a, b in itertools.pairwise(with_faces)
         if (
             (_followed(present[a]) and _detected(present[b]))
             or (_detected(present[a]) and _followed(present[b], back_to=b))
@@ -97,14 +98,10 @@ def face_jumps(faces: Sequence[Face], fps: float) -> list[tuple[int, int]]:
     }
     jumps |= {
         (a, b)
-        for earlier, a, b in _threes(sorted(present))
+        for earlier, a, b in zip(with_faces, with_faces[1:], with_faces[2:], strict=False)
         if _swerved(present[earlier], present[a], present[b], (earlier, a, b), fps)
     }
     return sorted(jumps)
-
-
-def _threes(frames: list[int]) -> list[tuple[int, int, int]]:
-    return list(zip(frames, frames[1:], frames[2:], strict=False))
 
 
 def _detected(faces: Sequence[Face]) -> bool:
@@ -126,8 +123,12 @@ def _jumped(before: Sequence[Face], after: Sequence[Face], frames: int, fps: flo
         return False
     first, second = before[0].box, after[0].box
     apart = math.hypot(second.cx - first.cx, second.cy - first.cy)
-    widths = MIN_JUMP_WIDTHS * max(1.0, frames / (WITHIN_SECONDS * fps))
-    return apart > widths * max(first.w, second.w)
+    return apart > _widths_in(frames, fps, MIN_JUMP_WIDTHS) * max(first.w, second.w)
+
+
+def _widths_in(frames: int, fps: float, widths: float) -> float:
+    """`widths` for samples up to WITHIN_SECONDS apart, as many more as the time is beyond."""
+    return widths * max(1.0, frames / (WITHIN_SECONDS * fps))
 
 
 def _swerved(
@@ -153,8 +154,7 @@ def _swerved(
     heading_x = middle.cx + (middle.cx - start.cx) * share
     heading_y = middle.cy + (middle.cy - start.cy) * share
     off = math.hypot(end.cx - heading_x, end.cy - heading_y)
-    widths = MIN_SWERVE_WIDTHS * max(1.0, (third - second) / (WITHIN_SECONDS * fps))
-    return off > widths * max(middle.w, end.w)
+    return off > _widths_in(third - second, fps, MIN_SWERVE_WIDTHS) * max(middle.w, end.w)
 
 
 def face_vanishings(
