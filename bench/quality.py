@@ -36,6 +36,7 @@ from batch.reframer.geometry import AspectName, OutputSpec
 from bench import quality_autoflip as autoflip
 from bench import quality_baselines as baselines
 from bench.quality_clips import Truth, generate
+from bench.quality_foreign import fetch_pictures
 from bench.quality_held_out import held_out, in_other_formats
 from bench.quality_metrics import Scores, score, summary
 from bench.quality_real import LATER_STARTS, fetch_packaged_clips, real_clips, started_later
@@ -392,6 +393,11 @@ def main(argv: list[str]) -> int:
     )  # fmt: skip
     parser.add_argument("--count", type=int, default=30, help="how many held-out clips")
     parser.add_argument(
+        "--foreign", action="store_true",
+        help="with --held-out: clips made of pictures the suite never uses (quality_foreign.py, "
+        "from Debian's opencv-doc, fetched once)",
+    )  # fmt: skip
+    parser.add_argument(
         "--other-formats", action="store_true",
         help="with --held-out: the same clips in other sizes, shapes, frame rates, rotations "
         "and brightness (quality_held_out.in_other_formats)",
@@ -400,8 +406,14 @@ def main(argv: list[str]) -> int:
     specs = QUICK if args.quick else SUITE
     if args.only:
         specs = [s for s in SUITE if args.only in s.name]
+    if args.foreign and args.held_out is None:
+        parser.error("--foreign draws held-out clips: give --held-out SEED too")
+    if args.foreign:
+        problems = fetch_pictures()
+        if problems:
+            raise SystemExit("the foreign pictures are not at hand: " + "; ".join(problems))
     if args.held_out is not None:
-        specs = held_out(args.held_out, args.count)
+        specs = held_out(args.held_out, args.count, foreign=args.foreign)
         if args.other_formats:
             specs = in_other_formats(specs, args.held_out)
     started = time.perf_counter()

@@ -1,11 +1,12 @@
 """Generated clips with exact per-frame ground truth for the quality benchmark.
 
-Every picture comes from images that installed packages ship (scikit-image's data folder: real
-face photographs of several people, a cat, a motorcycle, textures, photographs), composed in
-numpy and piped to Debian's ffmpeg; nothing is downloaded. A clip is a list of shots, each with
-a background and up to three subjects moving along a path; the generator records where the
-primary subject's box is on every frame and where the cuts are, so the truth is exact by
-construction and reproducible by seed.
+Every picture comes from images that packages ship (scikit-image's data folder: real face
+photographs of several people, a cat, a motorcycle, textures, photographs; for foreign
+held-out clips, OpenCV's sample pictures from Debian's opencv-doc, fetched once:
+quality_foreign.py), composed in numpy and piped to Debian's ffmpeg. A clip is a list of
+shots, each with a background and up to three subjects moving along a path; the generator
+records where the primary subject's box is on every frame and where the cuts are, so the
+truth is exact by construction and reproducible by seed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 from skimage import data as skdata
+
+from bench import quality_foreign
 
 Rgb = NDArray[np.uint8]
 Transition = Literal["cut", "fade", "dissolve"]
@@ -102,6 +105,8 @@ def sprite(name: str) -> Sprite:
         # swings at the picture's edge, mostly out of it.
         board = np.asarray(image("gravel"), np.uint8)[:, :200]
         return Sprite(np.stack([board] * 3, axis=-1), (0.0, 0.0, 1.0, 1.0), False)
+    if name.startswith(quality_foreign.PREFIX):
+        return _foreign_sprite(name.removeprefix(quality_foreign.PREFIX))
     if name == "ball":
         side = 256
         yy, xx = np.mgrid[0:side, 0:side]
@@ -111,6 +116,15 @@ def sprite(name: str) -> Sprite:
         ball[~checks] = (250, 220, 60)
         return Sprite(ball, (0.0, 0.0, 1.0, 1.0), False)
     raise ValueError(f"unknown sprite {name!r}")
+
+
+def _foreign_sprite(name: str) -> Sprite:
+    found = quality_foreign.SPRITES[name]
+    image = quality_foreign.picture(found.file)
+    height, width = image.shape[:2]
+    region = found.region or (0, 0, width, height)
+    keep = (0.0, 0.0, 1.0, 1.0) if found.face is None else _face_box(region, found.face)
+    return Sprite(_crop(image, *region), keep, found.face is not None)
 
 
 @cache
@@ -155,7 +169,8 @@ class Subject:
 @dataclass(frozen=True)
 class ShotSpec:
     seconds: float
-    # "flat:<seed>", "texture:<gravel|brick|grass>", "photo:<coffee|rocket|hubble|retina>",
+    # "flat:<seed>", "texture:<gravel|brick|grass>", "photo:<coffee|rocket|hubble|retina>"
+    # (or "photo:opencv:<name>", one of quality_foreign.PHOTOS),
     # "angle:<photo>" (a second camera angle of that photo: zoomed, shifted, same colours),
     # "pan:<photo>" (the photo scrolling past, as when the camera pans).
     background: str
@@ -219,6 +234,8 @@ class Truth:
 
 @cache
 def _photo(name: str) -> Rgb:
+    if name.startswith(quality_foreign.PREFIX):
+        return quality_foreign.photo(name.removeprefix(quality_foreign.PREFIX))
     loader = {"hubble": "hubble_deep_field"}.get(name, name)
     return image(loader)[:, :, :3]
 

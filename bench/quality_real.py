@@ -6,10 +6,7 @@ threshold outside the repository, checked by eye) and interpolated between them.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -17,11 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from batch.reframer import probe
+from bench import debian_packages
 from bench.quality_clips import Truth
 
 ANNOTATIONS = Path(__file__).with_name("quality_real.json")
-# Debian packages holding annotated clips are unpacked here (not installed: apt-get download).
-PACKAGES = Path(__file__).resolve().parent.parent / "var" / "bench" / "packages"
 
 
 @dataclass(frozen=True)
@@ -82,48 +78,17 @@ def annotated_truth(
 
 def _clip_path(entry: dict[str, str]) -> Path:
     if "debian_package" in entry:
-        return PACKAGES / entry["debian_package"] / entry["file"]
+        return debian_packages.packaged(entry["debian_package"], entry["file"])
     return _samples_folder() / entry["file"]
 
 
 def fetch_packaged_clips() -> list[str]:
-    """Unpack the Debian packages the annotated clips come from, where not yet done; what
-    could not be fetched (no apt-get, no network), one line each. Their clips are left out."""
+    """Fetch the Debian packages the annotated clips come from, where not yet done
+    (`debian_packages.fetch`); what could not be fetched, one line each. Their clips are left
+    out."""
     entries = json.loads(ANNOTATIONS.read_text())["clips"]
-    missing = [e for e in entries if "debian_package" in e and not _clip_path(e).exists()]
-    problems = []
-    for package in sorted({e["debian_package"] for e in missing}):
-        with tempfile.TemporaryDirectory(prefix="reframer-package-") as scratch:
-            try:
-                _download(package, scratch)
-                archive = next(Path(scratch).glob("*.deb"))
-                unpacked = Path(scratch) / "unpacked"
-                subprocess.run(["dpkg-deb", "-x", str(archive), str(unpacked)], check=True)
-            except (OSError, subprocess.CalledProcessError, StopIteration) as error:
-                detail = getattr(error, "stderr", None) or error
-                problems.append(f"{package}: not fetched ({str(detail).strip()[:200]})")
-                continue
-            # Only the clips are kept (opencv-doc unpacks to 300 MB of documentation).
-            for entry in (e for e in missing if e["debian_package"] == package):
-                target = _clip_path(entry)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                part = target.with_name(target.name + ".part")
-                shutil.copyfile(unpacked / entry["file"], part)
-                part.rename(target)
-    return problems
-
-
-def _download(package: str, folder: str) -> None:
-    """apt-get download, after refreshing the package lists once if it failed and may (a
-    fresh machine has none)."""
-    command = ["apt-get", "download", package]
-    try:
-        subprocess.run(command, cwd=folder, check=True, capture_output=True, text=True)
-    except subprocess.CalledProcessError:
-        if os.geteuid() != 0:
-            raise
-        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, text=True)
-        subprocess.run(command, cwd=folder, check=True, capture_output=True, text=True)
+    return debian_packages.fetch((e["debian_package"], e["file"]) for e in entries
+                                 if "debian_package" in e)  # fmt: skip
 
 
 def real_clips() -> list[RealClip]:
