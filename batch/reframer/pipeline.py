@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from batch.reframer import camera, decode, outputs, probe, quality, render, shots, storage, tracking
-from batch.reframer.face_jumps import face_jumps, face_vanishings
+from batch.reframer.face_jumps import face_jumps, face_stays, face_vanishings
 from batch.reframer.faces import Face, FaceSampler
 from batch.reframer.follow import Follower, Gray, gray
 from batch.reframer.frame_table import FrameTable, frame_table
@@ -369,7 +369,7 @@ def run(
             witnesses = face_jumps(analysis.faces, info.fps) + face_vanishings(
                 analysis.faces, analysis.sampled, info.fps, (info.width, info.height)
             )
-            found_cuts = analysis.detector.cuts(witnesses)
+            found_cuts = analysis.detector.cuts(witnesses, face_stays(analysis.faces, info.fps))
             cuts = _exact_cuts(info, table, found_cuts)
         found_shots = shots.shots_between(cuts, frame_count)
         motion_lag, motions = analysis.motion.lag, analysis.motion.motions

@@ -294,10 +294,15 @@ class ShotDetector:
             self._block_changes.append(float(change.max()))
         self._indices.append(frame.index)
 
-    def cuts(self, face_witnesses: Sequence[tuple[int, int]] = ()) -> list[Cut]:
+    def cuts(
+        self,
+        face_witnesses: Sequence[tuple[int, int]] = (),
+        face_stays: Sequence[tuple[int, int]] = (),
+    ) -> list[Cut]:
         """The frames that start a new shot. Windows and shortest shots are measured in the
         frames fed, at the rate they were fed. `face_witnesses`: (a, b) frames between which a
-        face jumped or the faces vanished (face_jumps.py)."""
+        face jumped or the faces vanished; `face_stays`: between which every face stayed where
+        it was (face_jumps.py)."""
         fed = len(self._indices)
         if fed < 2:
             return []
@@ -307,6 +312,10 @@ class ShotDetector:
         held = self._held_changes(scores, rate)
         unexplained = unexplained_changes(self._layouts, self._grid)
         witnessed = self._witnessed(face_witnesses, unexplained)
+        at = np.array(self._indices)
+        faces_stayed = np.zeros(fed, dtype=bool)
+        for before, after in face_stays:
+            faces_stayed[(at > before) & (at <= after)] = True
         hard = find_cuts(
             scores,
             np.array(self._skip_scores),
@@ -316,12 +325,12 @@ class ShotDetector:
             unexplained,
             witnessed,
             np.array(self._unexplained_by_flow),
+            faces_stayed,
         )
         gradual = find_gradual(scores, self._signatures, self._layouts, rate)
-        at = self._indices
         # A gradual transition's middle is a frame inside it, never one to pinpoint.
         return [
-            Cut(at[i], at[i - 1] if i in hard else at[i] - 1)
+            Cut(int(at[i]), int(at[i - 1]) if i in hard else int(at[i]) - 1)
             for i in merge_cuts(hard, gradual, rate, fed)
         ]
 
@@ -390,6 +399,7 @@ def find_cuts(
     unexplained: FloatArray | None = None,
     witnessed: NDArray[np.bool_] | None = None,
     left_by_flow: FloatArray | None = None,
+    faces_stayed: NDArray[np.bool_] | None = None,
 ) -> list[int]:
     """Frame indices that start a new shot.
 
@@ -398,7 +408,9 @@ def find_cuts(
     block of the layout from frame i-1 to i, and `unexplained[i]` (`unexplained_changes`)
     find jump cuts, on less of it where `witnessed[i]` (a face jumped or vanished there);
     `held[i]`, the change from frame i-1 to half a second after i, finds quiet cuts;
-    `left_by_flow[i]` (`motion_explained`) tells motion from a cut where much changed.
+    `left_by_flow[i]` (`motion_explained`) tells motion from a cut where much changed;
+    where `faces_stayed[i]` (every face stayed where it was across it), only a change of
+    MIN_CUT_SCORE or more is a cut.
     """
     n = len(scores)
     if n < 2:
@@ -408,6 +420,8 @@ def find_cuts(
     for i in range(1, n):
         score = scores[i]
         if score < MIN_CUT_SCORE:
+            if faces_stayed is not None and faces_stayed[i]:
+                continue
             quiet = held is not None and _quiet_cut(scores, held, i, half_window, blocks)
             jump = blocks is not None and _jump_cut(scores, blocks, i, half_window)
             seen_by_a_face = witnessed is not None and bool(witnessed[i])

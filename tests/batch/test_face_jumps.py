@@ -4,13 +4,14 @@ or carried back to the sample after one from a later detection; moving fast, bei
 on from before the jump, or sharing the picture with another face does not. So does a face
 landing far from where its speed was carrying it; swinging does not. Faces gone from
 one sample to the next witness one too, unless they were at the picture's edge or the
-samples are far apart."""
+samples are far apart. Faces found again where they were, at their size, say that the
+picture around them did not cut."""
 
 from __future__ import annotations
 
 import math
 
-from batch.reframer.face_jumps import face_jumps, face_vanishings
+from batch.reframer.face_jumps import face_jumps, face_stays, face_vanishings
 from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
 
@@ -116,3 +117,23 @@ def test_faces_found_again_or_samples_far_apart_witness_no_vanishing() -> None:
     assert face_vanishings(faces, [0, 3, 9], FPS, PICTURE) == []
     # The sample after the last face is 0.2 s later (samples passed over while calm).
     assert face_vanishings(faces[:2], [0, 3, 9], FPS, PICTURE) == []
+
+
+def test_faces_found_again_where_they_were_at_their_size_stayed() -> None:
+    # A portrait stopping and going again: 0.3 of its width between samples, then still.
+    faces = [_face(0, 100), _face(3, 100), _face(6, 118), _face(9, 136)]
+    two = [_face(0, 100), _face(0, 400), _face(3, 110), _face(3, 405)]
+
+    assert face_stays(faces, FPS) == [(0, 3), (3, 6), (6, 9)]
+    assert face_stays(two, FPS) == [(0, 3)]
+
+
+def test_faces_that_moved_grew_were_followed_or_changed_in_number_did_not_stay() -> None:
+    moved = [_face(0, 100), _face(3, 140)]  # two thirds of a width
+    grew = [_face(0, 100), _face(3, 90, width=80)]
+    followed = [_face(0, 100), _face(3, 100, followed=True)]
+    joined = [_face(0, 100), _face(3, 100), _face(3, 400)]
+    far_apart = [_face(0, 100), _face(9, 100)]  # 0.3 s: a cut may lie between
+
+    for faces in (moved, grew, followed, joined, far_apart):
+        assert face_stays(faces, FPS) == []
