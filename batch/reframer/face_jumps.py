@@ -49,7 +49,7 @@ cut, however much of its change motion fails to explain. A portrait 396 pixels t
 stops on a flat picture and goes again changes, on the first frame it moves, 0.711 that
 motion does not explain (nothing moved before it), past the 0.7 a cut asks; it moved 0.30 of
 its width between the samples either side. Measured in session 41 on the shot detector's
-inputs of 491 clips (the 371 of session 40, held-out seed 116 in both formats and foreign
+inputs of 490 clips (the 371 of session 40, held-out seed 116 in both formats and foreign
 seeds 1 and 2; 383 cuts): of the cuts found on the weak evidence (a change under
 `shots.MIN_CUT_SCORE`), the face nearest where it was moved 0.87 of its width at least; the
 cuts where it moved less changed the picture far more (0.37-0.96) and need no such evidence.
