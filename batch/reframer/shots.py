@@ -311,11 +311,11 @@ class ShotDetector:
         blocks = np.array(self._block_changes)
         held = self._held_changes(scores, rate)
         unexplained = unexplained_changes(self._layouts, self._grid)
-        witnessed = self._witnessed(face_witnesses, unexplained)
         at = np.array(self._indices)
+        witnessed = _witnessed(at, face_witnesses, unexplained)
         faces_stayed = np.zeros(fed, dtype=bool)
         for before, after in face_stays:
-            faces_stayed[(at > before) & (at <= after)] = True
+            faces_stayed[_fed_between(at, before, after)] = True
         hard = find_cuts(
             scores,
             np.array(self._skip_scores),
@@ -333,19 +333,6 @@ class ShotDetector:
             Cut(int(at[i]), int(at[i - 1]) if i in hard else int(at[i]) - 1)
             for i in merge_cuts(hard, gradual, rate, fed)
         ]
-
-    def _witnessed(
-        self, face_witnesses: Sequence[tuple[int, int]], unexplained: FloatArray
-    ) -> NDArray[np.bool_]:
-        """Per frame fed: the one between the two frames of a face's jump or vanishing (after
-        the first, up to the second) whose change motion does not explain is largest."""
-        witnessed = np.zeros(len(self._indices), dtype=bool)
-        at = np.array(self._indices)
-        for before, after in face_witnesses:
-            between = np.flatnonzero((at > before) & (at <= after))
-            if len(between):
-                witnessed[between[np.argmax(unexplained[between])]] = True
-        return witnessed
 
     def _held_changes(self, scores: FloatArray, rate: float) -> FloatArray:
         """Per frame changing at least QUIET_JUMP_MIN_SCORE: how much the picture half a second
@@ -388,6 +375,25 @@ def pinpoint(cut: Cut, frames: list[AnalysisFrame]) -> int:
     ]
     changes = [_distance(a, b) for a, b in itertools.pairwise(described)]
     return cut.after + 1 + int(np.argmax(changes))
+
+
+def _fed_between(at: NDArray[np.int_], before: int, after: int) -> NDArray[np.intp]:
+    """The places, among the frames fed (`at`), of those after frame `before` up to `after`:
+    the changes a face's samples `before` and `after` say something about."""
+    return np.flatnonzero((at > before) & (at <= after))
+
+
+def _witnessed(
+    at: NDArray[np.int_], face_witnesses: Sequence[tuple[int, int]], unexplained: FloatArray
+) -> NDArray[np.bool_]:
+    """Per frame fed (`at`): the one between the two frames of a face's jump or vanishing
+    whose change motion does not explain is largest."""
+    witnessed = np.zeros(len(at), dtype=bool)
+    for before, after in face_witnesses:
+        between = _fed_between(at, before, after)
+        if len(between):
+            witnessed[between[np.argmax(unexplained[between])]] = True
+    return witnessed
 
 
 def find_cuts(
