@@ -122,6 +122,10 @@ class Motion:
     # a pan brings into view): the box grown across the strip to the picture's edge, as far
     # as the thing may go on unseen (`_toward_unseen`). None elsewhere.
     reach: Box | None = None
+    # Measured on a sample in a run of faces (`pipeline._Analysis.motion_beside_faces`): the
+    # shot is about them, so this motion does not decide its subject; it only tells how far
+    # what holds a face reaches (tracking.people).
+    beside_faces: bool = False
 
     @property
     def everywhere(self) -> Box:
@@ -422,21 +426,19 @@ class MotionDetector:
         # Where the subject moved on the last comparison that found motion, and its frame.
         self._last: Region | None = None
         self._last_frame = 0
-        # The sampled frames looked at for motion (those with `compare`), in order.
+        # The sampled frames compared for a shot's subject (not `beside_faces`), in order.
         self.compared: list[int] = []
         # The motions found, in order of their frames, and those not yet settled.
         self.motions: list[Motion] = []
         self._unsettled: deque[_Unsettled] = deque()
 
-    def add(self, frame: AnalysisFrame, compare: bool = True) -> Motion | None:
+    def add(self, frame: AnalysisFrame, beside_faces: bool = False) -> Motion | None:
         """The moving region on a sampled frame, if any, as found (it joins `motions` once
-        settled). With `compare` False (a sample in a run of faces: its shot is about them,
-        and motion only decides shots without one; `pipeline._Analysis.measures_motion`) the
-        picture is kept for the next comparisons but not compared, which is most of the
-        cost."""
+        settled). A sample `beside_faces` (`Motion.beside_faces`) is compared too, but is not
+        among the frames `compared` for a shot's subject."""
         if frame.bgr is None:
             return None
-        if compare:
+        if not beside_faces:
             self.compared.append(frame.index)
         height, width = frame.bgr.shape[:2]
         shrink = min(1.0, MOTION_LONG_SIDE / max(height, width))
@@ -445,7 +447,7 @@ class MotionDetector:
         self._recent.append(picture)
         while self._unsettled and self._unsettled[0].motion.frame + self.lag <= frame.index:
             self._settle(self._unsettled.popleft(), picture)
-        if not compare or len(self._recent) <= self._samples:
+        if len(self._recent) <= self._samples:
             return None
         # The subject carries on only from a recent sighting (a few samples back).
         recent = frame.index - self._last_frame <= CARRY_ON_WITHIN_LAGS * self.lag
@@ -468,6 +470,7 @@ class MotionDetector:
             found.held,
             None if found.inside is None else Box(*found.inside).scaled(to_source),
             reach=None if reach is None else Box(*reach).scaled(to_source),
+            beside_faces=beside_faces,
         )
         self._unsettled.append(_Unsettled(motion, found.pixels, picture, to_source, found.unseen))
         return motion

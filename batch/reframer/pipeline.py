@@ -131,26 +131,24 @@ class _Analysis:
         self.sampler.passed_over()
         return frame.passed_over()
 
-    def measures_motion(self, found: list[Face]) -> bool:
-        """Whether a sample's motion is measured (called once a sample, in order: it counts
-        the run of samples with faces): where no face was found, and where faces were found
-        on fewer samples in a row than a face track needs to carry a shot
-        (`tracking.MIN_LOOKS`): a face seen once or twice, a passer-by or a texture, leaves
-        the shot to what moves (measured: a thrower's face showing at the picture's edge on
-        the last two samples of his ball's shot left the ball's last bounce unmeasured, and
-        the crop kept it on 0.890 of the frames; 0.993 with those measured and the ball,
-        back inside after bouncing off the edge, not taken for cut by it: motion.py). Most
-        of motion's cost is still saved on shots about faces (measured on the 30 s 1080p
-        bench clip: 49 comparisons instead of 40, the pass's CPU the same within its noise)."""
+    def motion_beside_faces(self, found: list[Face]) -> bool:
+        """Whether a sample's motion is beside faces (`Motion.beside_faces`; called once a
+        sample, in order: it counts the run of samples with faces): where faces were found on
+        as many samples in a row as a face track needs to carry a shot (`tracking.MIN_LOOKS`).
+        Before that, a face seen once or twice, a passer-by or a texture, leaves the shot to
+        what moves (measured: a thrower's face showing at the picture's edge on the last two
+        samples of his ball's shot left the ball's last bounce unmeasured, and the crop kept
+        it on 0.890 of the frames; 0.993 with those measured and the ball, back inside after
+        bouncing off the edge, not taken for cut by it: motion.py)."""
         self._faces_in_a_row = self._faces_in_a_row + 1 if found else 0
-        return self._faces_in_a_row < tracking.MIN_LOOKS
+        return self._faces_in_a_row >= tracking.MIN_LOOKS
 
     def sampled_in(self, shot: shots.Shot) -> NDArray[np.int64]:
         """The frames of the shot that were sampled."""
         return _within(self.sampled, shot)
 
     def motion_compared_in(self, shot: shots.Shot) -> NDArray[np.int64]:
-        """The frames of the shot compared for motion (no face found there)."""
+        """The frames of the shot compared for its subject (not beside faces)."""
         return _within(self.motion.compared, shot)
 
 
@@ -208,8 +206,8 @@ def _analyse(
                     found_so_far.objects.extend(object_follower(frame.index, picture, looked))
             found_so_far.salience.note(frame, faced)
         with clock.stage("saliency"):
-            compare = frame.bgr is not None and found_so_far.measures_motion(found)
-            found_so_far.motion.add(frame, compare=compare)
+            beside_faces = frame.bgr is not None and found_so_far.motion_beside_faces(found)
+            found_so_far.motion.add(frame, beside_faces=beside_faces)
 
     frames = decode.read_ahead(
         decode.analysis_frames(info, layout, optional_samples=True, table=table)

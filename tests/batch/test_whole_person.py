@@ -1,6 +1,7 @@
-"""A face's whole person is the subject: the object detector's person holding the face is
-carried along with the face (tracking.person_boxes), the camera keeps it where it fits
-(camera.plan_shot) and the job's retention judges it (quality.retention)."""
+"""A face's whole person is the subject: the object detector's person holding the face, or
+the one thing moving around it, is carried along with the face (tracking.person_boxes), the
+camera keeps it where it fits (camera.plan_shot) and the job's retention judges it
+(quality.retention)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from skimage import data
 from batch.reframer import camera, quality
 from batch.reframer.faces import Face
 from batch.reframer.geometry import Box
+from batch.reframer.motion import Motion
 from batch.reframer.objects import DetectedObject, ObjectSampler
 from batch.reframer.shots import Shot
 from batch.reframer.tracking import SubjectTrack, subject_of_shot
@@ -30,8 +32,10 @@ def _face_moving(speed: float, left: float = 300.0) -> list[Face]:
     ]
 
 
-def _subject(faces: list[Face], objects: list[DetectedObject]) -> SubjectTrack:
-    return subject_of_shot(SHOT, faces, [], WINDOW, FPS, STEP, objects, 8)
+def _subject(
+    faces: list[Face], objects: list[DetectedObject], motions: list[Motion] | None = None
+) -> SubjectTrack:
+    return subject_of_shot(SHOT, faces, motions or [], WINDOW, FPS, STEP, objects, 8)
 
 
 def test_the_person_holding_the_face_is_carried_along_with_it_between_looks() -> None:
@@ -81,6 +85,69 @@ def test_a_ride_holding_the_face_stands_for_its_rider_where_no_person_is_found()
     # A person holding the face, where one is found, is the holder (with what it rides).
     rider = DetectedObject(0, Box(310, 20, 100, 180), 0.8, "person")
     assert np.allclose(_held_at_start([motorcycle, rider]), [300, 20, 140, 220])
+
+
+def _moving_around(
+    faces: list[Face], box: Box, frames: range, held: float = 1.0, settled: bool = True
+) -> list[Motion]:
+    """Motion found on `frames`, `box` moving with the face from where it is at the first."""
+    at = {face.frame: face.box for face in faces}
+    return [
+        Motion(
+            frame,
+            Box(box.x + at[frame].x - at[frames[0]].x, box.y, box.w, box.h),
+            0.05,
+            held=held,
+            settled=settled,
+        )
+        for frame in frames
+    ]
+
+
+def test_the_one_thing_moving_around_a_face_holds_it_where_no_person_is_found() -> None:
+    # A footballer mid-kick the object detector misses: his face moves right 2 pixels a frame
+    # (x 320..340 at frame 10) and all of him (x 250..380 there) with it, seen on two samples.
+    faces = _face_moving(2.0)
+    him = Box(250, 40, 130, 200)
+
+    track = _subject(faces, [], _moving_around(faces, him, range(10, 14, 2)))
+
+    assert track.dense_person is not None
+    # Carried along with the face from the nearest sample, a second either way at most.
+    assert np.allclose(track.dense_person[0], [230, 40, 130, 200])
+    assert np.allclose(track.dense_person[30], [290, 40, 130, 200])
+    assert np.isnan(track.dense_person[40:, 0]).all()
+
+
+def test_motion_that_is_not_one_thing_holding_the_face_holds_nothing() -> None:
+    faces = _face_moving(2.0)
+    samples = range(10, 14, 2)
+    not_holders = {
+        "several things moving": _moving_around(faces, Box(250, 40, 130, 200), samples, held=0.6),
+        "not settled where it is": _moving_around(
+            faces, Box(250, 40, 130, 200), samples, settled=False
+        ),
+        "wider than the crop": _moving_around(faces, Box(200, 40, 200, 200), samples),
+        "a head, hardly wider than the face": _moving_around(faces, Box(315, 40, 40, 200), samples),
+        "beside the face": _moving_around(faces, Box(400, 40, 100, 200), samples),
+        "the face in its lower half": _moving_around(faces, Box(250, 0, 130, 80), samples),
+        "the face half outside it": _moving_around(faces, Box(250, 70, 130, 200), samples),
+    }
+    for why, motions in not_holders.items():
+        track = _subject(faces, [], motions)
+        assert track.dense_person is not None
+        assert np.isnan(track.dense_person[:, 0]).all(), why
+
+
+def test_the_person_a_look_found_is_joined_with_what_moves_around_the_face() -> None:
+    # The person box leaves out his boot (x 250..350); what moved reaches it (x 255..380).
+    faces = _face_moving(0.0)
+    person = DetectedObject(10, Box(250, 30, 100, 220), 0.8, "person")
+
+    track = _subject(faces, [person], _moving_around(faces, Box(255, 40, 125, 200), range(10, 11)))
+
+    assert track.dense_person is not None
+    assert np.allclose(track.dense_person[10], [250, 30, 130, 220])
 
 
 def _still_face_track(person: NDArray[np.float64] | None) -> SubjectTrack:

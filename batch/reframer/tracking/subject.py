@@ -81,10 +81,12 @@ def subject_of_shot(
     `step` is the number of frames between two candidate samples, `object_step` between two
     looks of the object detector; `sampled` the frames of the shot sampled (by default every
     `step`-th; fewer where the subject was calm, sample_rate.py); `motion_compared` those of
-    them compared for motion (not those where a face was found; by default `sampled`): a
-    moving subject carries on at its last speed up to the next of them, not to a sample whose
-    motion nobody looked at.
+    them compared for the subject (not those beside faces, `Motion.beside_faces`; by default
+    `sampled`): a moving subject carries on at its last speed up to the next of them, not to a
+    sample whose motion nobody looked at. Motion beside faces only tells how far what holds a
+    face reaches (`person_boxes`).
     """
+    every_motion, motions = motions, [m for m in motions if not m.beside_faces]
     candidates = max(1, -(-shot.frames // step))
     samples = candidates if sampled is None else max(1, len(sampled))
     max_gap = max(step, round(MAX_GAP_SECONDS * fps))
@@ -131,7 +133,7 @@ def subject_of_shot(
         # The viewer's subject is the person (the cyclist with the bicycle), not only the face:
         # the camera keeps it where it fits (camera.corridors) and the job judges it too.
         people = [o for o in detections if o.label in (PERSON, *RIDES)]
-        dense_person = person_boxes(track, people, step, fps)
+        dense_person = person_boxes(track, people, step, fps, every_motion, window)
         return replace(track, dense_person=dense_person, unconfirmed=doubtful and not salience)
     needed = max(1.0, MIN_MOTION_COVERAGE * samples)
     # Motion spread far wider than the crop is scattered (traffic, foliage, a shaking camera),
